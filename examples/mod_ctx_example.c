@@ -1,0 +1,206 @@
+/* mod_ctx_example: what a content module looks like on top of mod_ctx.
+ *
+ *   <Location />
+ *       SetHandler ctx-example
+ *   </Location>
+ *
+ *   GET /home?page=2   the page argument, read by a helper that is given no
+ *                      request_rec (Flask: request.args.get("page"))
+ *   GET /g             what a fixups hook put in `g` earlier in the request
+ *   GET /config        the app's name, CtxConfig values, a per-process app
+ *                      resource
+ *
+ * It builds against include/mod_ctx.h only (no link to mod_ctx) and still
+ * loads when mod_ctx is absent: it logs one error at startup and answers 503.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+
+#include "mod_ctx.h"
+
+module AP_MODULE_DECLARE_DATA ctx_example_module;
+APLOG_USE_MODULE(ctx_example);
+
+#define HANDLER "ctx-example"
+
+/* ---- code that is handed no request_rec ---------------------------------- */
+
+/* Like a Flask view reading request.args: the request is found through the
+ * thread's request context. */
+static const char *current_page(void)
+{
+    const char *page = ctx_arg(NULL, "page");
+
+    return page ? page : "1";
+}
+
+/* ---- a per-process app resource: a stand-in for a connection pool -------- */
+
+typedef struct {
+    apr_thread_mutex_t *lock;
+    const char *dsn;
+    pid_t pid;
+    apr_uint64_t uses;
+} demo_pool_t;
+
+static apr_status_t demo_pool_create(void **res, ctx_app_t *app,
+                                     apr_pool_t *p, void *baton)
+{
+    demo_pool_t *dp = apr_pcalloc(p, sizeof(*dp));
+    const char *dsn = ctx_app_config(app, "DATABASE_URL");
+
+    (void)baton;
+    dp->dsn = apr_pstrdup(p, dsn ? dsn : "(no DATABASE_URL)");
+    dp->pid = getpid();
+    *res = dp;
+    return apr_thread_mutex_create(&dp->lock, APR_THREAD_MUTEX_DEFAULT, p);
+}
+
+static void demo_pool_destroy(void *res, void *baton)
+{
+    (void)res;
+    (void)baton;    /* a real pool would close its connections here */
+}
+
+/* ---- g, filled before the handler runs ----------------------------------- */
+
+static apr_status_t count_teardown(ctx_t *c, int status, void *baton)
+{
+    request_rec *r = ctx_request(c);
+
+    (void)baton;
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  "ctx_example: teardown of %s, status %d", r->uri, status);
+    return APR_SUCCESS;
+}
+
+static int example_fixups(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, HANDLER) || r->main) {
+        return DECLINED;
+    }
+    /* Data for the handler (or any later module), without a shared struct. */
+    ctx_g_set(NULL, "set_by", "ctx_example fixups hook");
+    ctx_g_set(NULL, "request_started",
+              apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time));
+    ctx_on_teardown(NULL, count_teardown, NULL);
+    return DECLINED;
+}
+
+/* ---- the handler ----------------------------------------------------------- */
+
+static int print_g_entry(void *baton, const char *key, const char *sval,
+                         void *pval)
+{
+    request_rec *r = baton;
+
+    if (sval) {
+        ap_rprintf(r, "g.%s=%s\n", key, sval);
+    }
+    else {
+        ap_rprintf(r, "g.%s=<pointer %pp>\n", key, pval);
+    }
+    return 1;
+}
+
+static int answer_home(request_rec *r)
+{
+    ap_rprintf(r, "home page=%s\n", current_page());
+    return OK;
+}
+
+static int answer_g(request_rec *r)
+{
+    ctx_g_do(NULL, print_g_entry, r);
+    return OK;
+}
+
+static int answer_config(request_rec *r)
+{
+    ctx_app_t *app = ctx_current_app();
+    apr_array_header_t *keys = ctx_arg_all(NULL, "key");
+    demo_pool_t *dp = NULL;
+    apr_status_t rv;
+
+    ap_rprintf(r, "app=%s\n", ctx_app_name(app));
+    if (!keys || keys->nelts == 0) {
+        keys = apr_array_make(r->pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(keys, const char *) = "DATABASE_URL";
+    }
+    for (int i = 0; i < keys->nelts; ++i) {
+        const char *k = APR_ARRAY_IDX(keys, i, const char *);
+        const char *v = ctx_config(NULL, k);
+
+        ap_rprintf(r, "config.%s=%s\n", k, v ? v : "(unset)");
+    }
+    rv = ctx_app_resource(app, "demo-pool", demo_pool_create,
+                          demo_pool_destroy, NULL, (void **)&dp);
+    if (rv == APR_SUCCESS) {
+        apr_uint64_t uses;
+
+        apr_thread_mutex_lock(dp->lock);
+        uses = ++dp->uses;
+        apr_thread_mutex_unlock(dp->lock);
+        ap_rprintf(r, "resource.dsn=%s\nresource.pid=%" APR_PID_T_FMT
+                   "\nresource.uses=%" APR_UINT64_T_FMT "\n",
+                   dp->dsn, dp->pid, uses);
+    }
+    else {
+        ap_rprintf(r, "resource.error=%d\n", rv);
+    }
+    return OK;
+}
+
+static int example_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, HANDLER)) {
+        return DECLINED;
+    }
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!ctx_api()) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    ap_set_content_type(r, "text/plain; charset=utf-8");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (!strcmp(r->uri, "/home")) {
+        return answer_home(r);
+    }
+    if (!strcmp(r->uri, "/g")) {
+        return answer_g(r);
+    }
+    if (!strcmp(r->uri, "/config")) {
+        return answer_config(r);
+    }
+    return HTTP_NOT_FOUND;
+}
+
+static int example_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    ctx_api_require(s, "mod_ctx_example");
+    return OK;
+}
+
+static void example_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(example_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(example_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(example_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA ctx_example_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL, NULL, NULL, NULL, NULL,
+    example_register_hooks
+};

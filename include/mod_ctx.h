@@ -1,0 +1,385 @@
+/* mod_ctx.h - the public API of mod_ctx for Apache httpd content modules.
+ *
+ * mod_ctx gives a module what Flask gives Python web code: the request the
+ * calling thread serves, reachable from anywhere (ctx_current_request()); an
+ * application context with configuration from httpd.conf (ctx_current_app(),
+ * ctx_config()); a per-request table `g` for module-to-module data; teardown
+ * callbacks; decoded query arguments.
+ *
+ * Linking: none. mod_ctx exports one optional function, ctx_api_get, which
+ * hands out a versioned table of functions; the static inline helpers below
+ * fetch it on first use. A module that includes this header loads whether or
+ * not mod_ctx is loaded, in any LoadModule order. Without mod_ctx every
+ * helper returns NULL or APR_ENOTIMPL; call ctx_api_require() from your
+ * post_config hook to log one clear error at startup.
+ *
+ * Lifetimes, in one place:
+ * - a request context (ctx_t) lives as long as its request's pool;
+ * - strings from `g`, ctx_arg(), ctx_config() live in the request's pool
+ *   (for a subrequest: the main request's pool for `g`, the subrequest's for
+ *   its arguments);
+ * - an app (ctx_app_t) and its configuration live until httpd restarts
+ *   (graceful or not); app resources until the child process exits.
+ * Nothing returned here is to be freed by the caller.
+ *
+ * Threads: a context belongs to the thread serving its request. Functions
+ * taking a `ctx_t *` or `request_rec *` accept NULL to mean "the calling
+ * thread's current request"; with no current request they return NULL or
+ * APR_EINVAL. The API is not for use on a request from another thread.
+ */
+#ifndef MOD_CTX_H
+#define MOD_CTX_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_core.h"
+#include "apr_optional.h"
+#include "apr_tables.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the function table. Bumped when functions are appended; a
+ * module built against version N works with any mod_ctx providing >= N. */
+#define MOD_CTX_API_VERSION 1
+
+/* A request context. Opaque. */
+typedef struct ctx_t ctx_t;
+/* An application (one per virtual host). Opaque. */
+typedef struct ctx_app_t ctx_app_t;
+
+/* Teardown callback: runs once when the request ends, newest registration
+ * first, with the final HTTP status (that of the last internal redirect),
+ * also after error responses and aborted connections. It runs while the
+ * request's pool is being destroyed, possibly on another thread: use `c`
+ * (ctx_request(c) is readable) and not ctx_current(). A non-success return is
+ * logged; the other callbacks still run. */
+typedef apr_status_t ctx_teardown_fn(ctx_t *c, int status, void *baton);
+
+/* Destructor for a pointer stored in `g`. */
+typedef void ctx_g_dtor_fn(void *ptr);
+
+/* Visitor for ctx_g_do(): `sval` is set for strings, `pval` for pointers.
+ * Return 0 to stop. */
+typedef int ctx_g_visit_fn(void *baton, const char *key, const char *sval,
+                           void *pval);
+
+/* Per-process app resource constructor/destructor (see ctx_app_resource). */
+typedef apr_status_t ctx_resource_ctor(void **res, ctx_app_t *app,
+                                       apr_pool_t *p, void *baton);
+typedef void ctx_resource_dtor(void *res, void *baton);
+
+/* The function table. Use the ctx_* helpers below rather than this. */
+typedef struct ctx_api_t {
+    int version;
+    /* contexts */
+    ctx_t *(*current)(void);
+    request_rec *(*current_request)(void);
+    ctx_t *(*of)(request_rec *r);
+    request_rec *(*request)(const ctx_t *c);
+    /* application */
+    ctx_app_t *(*current_app)(void);
+    ctx_app_t *(*app_of)(server_rec *s);
+    const char *(*app_name)(const ctx_app_t *app);
+    const char *(*app_config)(const ctx_app_t *app, const char *key);
+    const char *(*config)(request_rec *r, const char *key);
+    apr_status_t (*app_push)(ctx_app_t *app);
+    apr_status_t (*app_pop)(ctx_app_t *app);
+    apr_status_t (*app_resource)(ctx_app_t *app, const char *name,
+                                 ctx_resource_ctor *ctor,
+                                 ctx_resource_dtor *dtor, void *baton,
+                                 void **res);
+    /* g */
+    apr_status_t (*g_set)(ctx_t *c, const char *key, const char *val);
+    const char *(*g_get)(ctx_t *c, const char *key);
+    apr_status_t (*g_set_ptr)(ctx_t *c, const char *key, void *ptr,
+                              ctx_g_dtor_fn *dtor);
+    void *(*g_get_ptr)(ctx_t *c, const char *key);
+    int (*g_has)(ctx_t *c, const char *key);
+    apr_status_t (*g_remove)(ctx_t *c, const char *key);
+    apr_status_t (*g_pop)(ctx_t *c, const char *key, const char **val);
+    apr_status_t (*g_pop_ptr)(ctx_t *c, const char *key, void **ptr);
+    apr_status_t (*g_setdefault)(ctx_t *c, const char *key, const char *dflt,
+                                 const char **val);
+    int (*g_do)(ctx_t *c, ctx_g_visit_fn *fn, void *baton);
+    /* teardown, arguments */
+    apr_status_t (*on_teardown)(ctx_t *c, ctx_teardown_fn *fn, void *baton);
+    const char *(*arg)(request_rec *r, const char *name);
+    apr_array_header_t *(*arg_all)(request_rec *r, const char *name);
+} ctx_api_t;
+
+/* The one exported optional function: the table if mod_ctx provides at
+ * least `version`, else NULL. The table lives until httpd restarts. */
+APR_DECLARE_OPTIONAL_FN(const ctx_api_t *, ctx_api_get, (int version));
+
+#ifndef MOD_CTX_NO_INLINE_HELPERS
+
+/* The function table, or NULL when mod_ctx is not loaded (or too old). A
+ * successful lookup is cached per compilation unit. */
+static APR_INLINE const ctx_api_t *ctx_api(void)
+{
+    static const ctx_api_t *api;
+
+    if (!api) {
+        APR_OPTIONAL_FN_TYPE(ctx_api_get) *get =
+            APR_RETRIEVE_OPTIONAL_FN(ctx_api_get);
+
+        api = get ? get(MOD_CTX_API_VERSION) : NULL;
+    }
+    return api;
+}
+
+/* Call from your module's post_config hook. Returns APR_SUCCESS when mod_ctx
+ * is there; otherwise logs one error naming `module_name` (on the real
+ * startup pass only, not the configuration test pass) and returns
+ * APR_ENOTIMPL. Your module keeps running; its ctx_* calls fail softly. */
+static APR_INLINE apr_status_t ctx_api_require(server_rec *s,
+                                               const char *module_name)
+{
+    if (ctx_api()) {
+        return APR_SUCCESS;
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(__FILE__, __LINE__, APLOG_NO_MODULE, APLOG_ERR, 0, s,
+                     "%s: mod_ctx is not loaded (or older than API version "
+                     "%d): request contexts, g and app configuration are "
+                     "unavailable; add 'LoadModule ctx_module "
+                     "modules/mod_ctx.so' (Debian: a2enmod ctx)",
+                     module_name, MOD_CTX_API_VERSION);
+    }
+    return APR_ENOTIMPL;
+}
+
+/* ---- request contexts ------------------------------------------------- */
+
+/* The context of the request the calling thread is serving now (the
+ * innermost subrequest while one runs), or NULL on a thread that serves no
+ * request. Lives as long as that request's pool. */
+static APR_INLINE ctx_t *ctx_current(void)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->current() : NULL;
+}
+
+/* The request_rec the calling thread is serving now, or NULL. Never a
+ * request of another connection, never one whose pool is destroyed. Owned by
+ * httpd; valid while the caller runs on behalf of that request. */
+static APR_INLINE request_rec *ctx_current_request(void)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->current_request() : NULL;
+}
+
+/* The context of `r` (NULL: current). Lives as long as r->pool. */
+static APR_INLINE ctx_t *ctx_of(request_rec *r)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->of(r) : NULL;
+}
+
+/* The request of a context (NULL for NULL). */
+static APR_INLINE request_rec *ctx_request(const ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->request(c) : NULL;
+}
+
+/* ---- application context ---------------------------------------------- */
+
+/* The app of the current request's virtual host; without a request, the app
+ * the calling thread entered last with ctx_app_push(); else NULL. */
+static APR_INLINE ctx_app_t *ctx_current_app(void)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->current_app() : NULL;
+}
+
+/* The app of a virtual host (s == NULL: none). Available after post_config,
+ * e.g. in child_init. */
+static APR_INLINE ctx_app_t *ctx_app_of(server_rec *s)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->app_of(s) : NULL;
+}
+
+/* CtxAppName, or the vhost's ServerName. Lives as long as the app. */
+static APR_INLINE const char *ctx_app_name(const ctx_app_t *app)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->app_name(app) : NULL;
+}
+
+/* A CtxConfig value at virtual-host level (NULL app: current), or NULL.
+ * Lives as long as the app. */
+static APR_INLINE const char *ctx_app_config(const ctx_app_t *app,
+                                             const char *key)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->app_config(app, key) : NULL;
+}
+
+/* A CtxConfig value as seen by request `r` (NULL: current): directory
+ * configuration first, then the virtual host's, then the main server's.
+ * Without any request: the current app's value. Lives until restart. */
+static APR_INLINE const char *ctx_config(request_rec *r, const char *key)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->config(r, key) : NULL;
+}
+
+/* Enter `app` on the calling thread (a thread of your own, e.g. started in
+ * child_init). Pair every push with a pop. APR_ENOSPC past 8 levels. */
+static APR_INLINE apr_status_t ctx_app_push(ctx_app_t *app)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->app_push(app) : APR_ENOTIMPL;
+}
+
+/* Leave `app` (must be the one entered last; NULL: whichever it is).
+ * APR_EINVAL if another app is on top, APR_EOF if none is. */
+static APR_INLINE apr_status_t ctx_app_pop(ctx_app_t *app)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->app_pop(app) : APR_ENOTIMPL;
+}
+
+/* Get a named per-process resource of `app` (e.g. a connection pool),
+ * creating it once per child process with `ctor` (under a lock; concurrent
+ * callers wait). `dtor` runs when the child exits. *res is owned by the app
+ * and valid until then. Errors: APR_EINVAL, APR_EINIT (called before the
+ * child started), or the constructor's own status. */
+static APR_INLINE apr_status_t ctx_app_resource(ctx_app_t *app,
+                                                const char *name,
+                                                ctx_resource_ctor *ctor,
+                                                ctx_resource_dtor *dtor,
+                                                void *baton, void **res)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->app_resource(app, name, ctor, dtor, baton, res)
+             : APR_ENOTIMPL;
+}
+
+/* ---- g: per-request data for module-to-module use ----------------------
+ * One table per client request: a subrequest and an internal redirect see
+ * and change the main request's `g`. Keys are case-sensitive. */
+
+/* Store a copy of `val` (lives until the request ends). */
+static APR_INLINE apr_status_t ctx_g_set(ctx_t *c, const char *key,
+                                         const char *val)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_set(c, key, val) : APR_ENOTIMPL;
+}
+
+/* The string under key, or NULL (absent, or a pointer entry). Owned by `g`. */
+static APR_INLINE const char *ctx_g_get(ctx_t *c, const char *key)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_get(c, key) : NULL;
+}
+
+/* Store a pointer; `g` owns it from now on and runs `dtor` (may be NULL)
+ * when it is replaced, removed, or when the request ends. */
+static APR_INLINE apr_status_t ctx_g_set_ptr(ctx_t *c, const char *key,
+                                             void *ptr, ctx_g_dtor_fn *dtor)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_set_ptr(c, key, ptr, dtor) : APR_ENOTIMPL;
+}
+
+/* The pointer under key, or NULL. Still owned by `g`. */
+static APR_INLINE void *ctx_g_get_ptr(ctx_t *c, const char *key)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_get_ptr(c, key) : NULL;
+}
+
+/* 1 if key is set (string or pointer), else 0. */
+static APR_INLINE int ctx_g_has(ctx_t *c, const char *key)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_has(c, key) : 0;
+}
+
+/* Remove key (running a pointer's destructor). APR_NOTFOUND if absent. */
+static APR_INLINE apr_status_t ctx_g_remove(ctx_t *c, const char *key)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_remove(c, key) : APR_ENOTIMPL;
+}
+
+/* Remove a string and return it in *val (lives until the request ends).
+ * APR_NOTFOUND if absent, APR_EINVAL if the entry is a pointer. */
+static APR_INLINE apr_status_t ctx_g_pop(ctx_t *c, const char *key,
+                                         const char **val)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_pop(c, key, val) : APR_ENOTIMPL;
+}
+
+/* Remove a pointer without destroying it: the caller owns *ptr now. */
+static APR_INLINE apr_status_t ctx_g_pop_ptr(ctx_t *c, const char *key,
+                                             void **ptr)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_pop_ptr(c, key, ptr) : APR_ENOTIMPL;
+}
+
+/* dict.setdefault: *val = existing string, or a stored copy of `dflt`. */
+static APR_INLINE apr_status_t ctx_g_setdefault(ctx_t *c, const char *key,
+                                                const char *dflt,
+                                                const char **val)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_setdefault(c, key, dflt, val) : APR_ENOTIMPL;
+}
+
+/* Visit every entry in insertion order; returns 0 if the visitor stopped,
+ * 1 otherwise, -1 without a context. The visitor must not change `g`. */
+static APR_INLINE int ctx_g_do(ctx_t *c, ctx_g_visit_fn *fn, void *baton)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_do(c, fn, baton) : -1;
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+/* Register a callback for the end of the client request (a subrequest's
+ * registration runs when its main request ends). APR_EINVAL without a
+ * context or callback, APR_EINCOMPLETE if teardown already ran. */
+static APR_INLINE apr_status_t ctx_on_teardown(ctx_t *c, ctx_teardown_fn *fn,
+                                               void *baton)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->on_teardown(c, fn, baton) : APR_ENOTIMPL;
+}
+
+/* ---- query arguments ---------------------------------------------------- */
+
+/* First decoded value of query argument `name` of `r` (NULL: current), or
+ * NULL. `%XX` and `+` are decoded; keys are case-sensitive. Lives in
+ * r->pool. */
+static APR_INLINE const char *ctx_arg(request_rec *r, const char *name)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->arg(r, name) : NULL;
+}
+
+/* Every value of `name` in order, as an array of const char * allocated in
+ * r->pool (empty if none), or NULL without a request. */
+static APR_INLINE apr_array_header_t *ctx_arg_all(request_rec *r,
+                                                  const char *name)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->arg_all(r, name) : NULL;
+}
+
+#endif /* MOD_CTX_NO_INLINE_HELPERS */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOD_CTX_H */

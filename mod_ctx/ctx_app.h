@@ -1,0 +1,67 @@
+/* ctx_app: the application context (Flask's current_app): a name, a
+ * configuration table, and per-process resources, plus a per-thread stack so
+ * that threads without a request can enter an app.
+ *
+ * In httpd there is one app per virtual host; the glue creates them at
+ * post_config from the merged server configuration. */
+#ifndef CTX_APP_H
+#define CTX_APP_H
+
+#include <apr_hash.h>
+#include <apr_pools.h>
+
+typedef struct ctx_app_t ctx_app_t;
+
+/* Constructor of a per-process resource: store it in *res. `p` lives until
+ * the process (httpd child) exits; allocate the resource there or register
+ * what it needs. A non-success return is handed to the caller and nothing is
+ * stored, so the next call tries again. */
+typedef apr_status_t ctx_resource_ctor(void **res, ctx_app_t *app,
+                                       apr_pool_t *p, void *baton);
+/* Destructor: runs once at process exit, in reverse order of creation. */
+typedef void ctx_resource_dtor(void *res, void *baton);
+
+/* Maximum depth of the per-thread app stack. */
+#define CTX_APP_STACK_MAX 8
+
+/* A new app in `p` with its own copy of `config` (key -> value strings; may
+ * be NULL). `name` is copied. */
+ctx_app_t *ctx_app_create(apr_pool_t *p, const char *name,
+                          apr_hash_t *config);
+
+/* The app's name; lives as long as the app. */
+const char *ctx_app_name(const ctx_app_t *app);
+
+/* A configuration value, or NULL. Lives as long as the app. */
+const char *ctx_app_config_get(const ctx_app_t *app, const char *key);
+
+/* The whole configuration (read only). */
+apr_hash_t *ctx_app_config(const ctx_app_t *app);
+
+/* Prepare per-process state: resources live in a sub-pool of `pchild` and
+ * are destroyed with it. Must be called once per process before
+ * ctx_app_resource(). */
+apr_status_t ctx_app_child_init(ctx_app_t *app, apr_pool_t *pchild);
+
+/* Get the resource `name`, creating it with ctor on first use. Creation
+ * happens once per process, under a lock; concurrent callers wait and get the
+ * same object. *res is owned by the app and valid until the process exits.
+ * APR_EINVAL on NULL arguments, APR_EINIT before ctx_app_child_init(), or
+ * the constructor's error. */
+apr_status_t ctx_app_resource(ctx_app_t *app, const char *name,
+                              ctx_resource_ctor *ctor, ctx_resource_dtor *dtor,
+                              void *baton, void **res);
+
+/* Enter `app` on the calling thread (it becomes ctx_app_top()). APR_EINVAL
+ * for NULL, APR_ENOSPC when CTX_APP_STACK_MAX apps are already pushed. */
+apr_status_t ctx_app_push(ctx_app_t *app);
+
+/* Leave the app entered last. APR_EINVAL if `expected` is not NULL and is
+ * not the app on top (nothing is popped then), APR_EOF if the stack is
+ * empty. */
+apr_status_t ctx_app_pop(ctx_app_t *expected);
+
+/* The app on top of the calling thread's stack, or NULL. */
+ctx_app_t *ctx_app_top(void);
+
+#endif

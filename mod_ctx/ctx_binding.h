@@ -1,0 +1,32 @@
+/* ctx_binding: which context object the calling thread is serving now.
+ *
+ * Each thread that ever binds gets a slot (a small struct that outlives the
+ * thread: slots are recycled, never freed). The thread reads its own slot
+ * through a thread-local pointer. Another thread may only *release* a binding
+ * it knows by (slot, object), with a compare-and-swap: this is how a pool
+ * cleanup that runs on a different worker thread (event MPM write completion)
+ * un-binds its request without touching the binding of the thread it happens
+ * to run on, and without clobbering a newer binding on the original thread. */
+#ifndef CTX_BINDING_H
+#define CTX_BINDING_H
+
+#include <apr.h>
+
+typedef struct ctx_slot_t ctx_slot_t;
+
+/* The object bound on the calling thread, or NULL. Never blocks. */
+void *ctx_binding_get(void);
+
+/* Bind `obj` (may be NULL) on the calling thread. Returns the calling thread's
+ * slot (lives for the process; remember it to release the binding later), or
+ * NULL when no slot could be allocated (out of memory: nothing is bound). */
+ctx_slot_t *ctx_binding_set(void *obj);
+
+/* If `slot` still holds `obj`, replace it by `replacement` and return 1;
+ * otherwise change nothing and return 0. Safe from any thread. */
+int ctx_binding_release(ctx_slot_t *slot, void *obj, void *replacement);
+
+/* Number of slots ever allocated in this process (for tests). */
+apr_size_t ctx_binding_slots_allocated(void);
+
+#endif

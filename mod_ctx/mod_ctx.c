@@ -1,0 +1,267 @@
+/* mod_ctx: module definition and request-lifecycle hooks.
+ *
+ * The thread binding of request contexts follows these rules (see README,
+ * "Lifecycle"):
+ * - create_request makes the context of every request_rec and binds it;
+ * - the first hook of every request phase re-binds the request it runs for,
+ *   so a handler always sees its own request even after code that ran
+ *   subrequests;
+ * - a subrequest is released (its outer context becomes current again) when
+ *   its lookup ends (fixups, last), when its output ends (EOS), and when its
+ *   pool is destroyed;
+ * - a main request is released on its thread when the EOR bucket passes the
+ *   connection's output filters, i.e. before write completion can move the
+ *   connection to another thread; its pool cleanup (which may run on another
+ *   thread) releases only the binding the context itself made. */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_connection.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_mpm.h"
+
+#include "mod_ctx_private.h"
+#include "mod_ctx_config.h"
+#include "ctx_log.h"
+
+APLOG_USE_MODULE(ctx);
+
+static server_rec *log_server;
+
+static const ctx_api_t *ctx_api_get(int version);
+
+/* ---- core logging -> error log ------------------------------------------ */
+
+static void log_to_httpd(void *baton, ctx_log_level_t level, const char *file,
+                         int line, const char *msg)
+{
+    (void)baton;
+    ap_log_error_(file, line, APLOG_MODULE_INDEX, (int)level, 0, log_server,
+                  "mod_ctx: %s", msg);
+}
+
+/* ---- what the core needs to know about a request_rec -------------------- */
+
+static int req_status(void *request)
+{
+    return ((request_rec *)request)->status;
+}
+
+static const char *req_describe(void *request)
+{
+    request_rec *r = request;
+
+    return r->the_request ? r->the_request : (r->uri ? r->uri : "-");
+}
+
+static const char *req_query(void *request)
+{
+    return ((request_rec *)request)->args;
+}
+
+static const ctx_request_ops_t request_ops = {
+    req_status, req_describe, req_query
+};
+
+ctx_t *ctx_glue_of(const request_rec *r)
+{
+    return r ? ap_get_module_config(r->request_config, &ctx_module) : NULL;
+}
+
+/* ---- contexts --------------------------------------------------------- */
+
+static int create_request(request_rec *r)
+{
+    ctx_t *c, *parent;
+
+    if (r->main && (parent = ctx_glue_of(r->main)) != NULL) {
+        ctx_t *cur = ctx_context_current();
+        ctx_t *outer = (cur && cur->shared == parent->shared) ? cur : parent;
+
+        c = ctx_context_create_sub(r->pool, r, parent, outer);
+    }
+    else if (r->prev && (parent = ctx_glue_of(r->prev)) != NULL) {
+        c = ctx_context_create_redirect(r->pool, r, parent);
+    }
+    else {
+        c = ctx_context_create_main(r->pool, r, &request_ops);
+    }
+    ap_set_module_config(r->request_config, &ctx_module, c);
+    ctx_context_enter(c);
+    return OK;
+}
+
+/* First hook of a phase: the request it runs for is current. */
+static void enter(request_rec *r)
+{
+    ctx_t *c = ctx_glue_of(r);
+
+    if (c && ctx_context_current() != c) {
+        ctx_context_enter(c);
+    }
+}
+
+static int enter_int(request_rec *r)
+{
+    enter(r);
+    return DECLINED;
+}
+
+static void enter_void(request_rec *r)
+{
+    enter(r);
+    if (r->main) {
+        ap_add_output_filter("CTX_SUBREQ_END", NULL, r, r->connection);
+    }
+}
+
+static int enter_quick(request_rec *r, int lookup)
+{
+    (void)lookup;
+    enter(r);
+    return DECLINED;
+}
+
+/* Last fixup of a subrequest: its lookup is over; the code that asked for
+ * it is running again. */
+static int sub_lookup_done(request_rec *r)
+{
+    if (r->main) {
+        ctx_context_leave(ctx_glue_of(r));
+    }
+    return DECLINED;
+}
+
+static int log_transaction(request_rec *r)
+{
+    /* May run on another thread (from the EOR cleanup): release only what
+     * this request's context bound. */
+    ctx_context_leave(ctx_glue_of(r));
+    return DECLINED;
+}
+
+static apr_status_t subreq_end_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    if (!APR_BRIGADE_EMPTY(bb) && APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
+        ctx_context_leave(ctx_glue_of(f->r));
+        ap_remove_output_filter(f);
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+static apr_status_t conn_end_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    apr_bucket *b;
+
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (AP_BUCKET_IS_EOR(b)) {
+            ctx_t *cur = ctx_context_current();
+
+            /* The request is over on this thread; what follows (write
+             * completion, the next connection) serves no request. */
+            if (cur && ((request_rec *)cur->request)->connection == f->c) {
+                ctx_context_unbind_thread();
+            }
+            break;
+        }
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+static int pre_connection(conn_rec *c, void *csd)
+{
+    (void)csd;
+    ap_add_output_filter("CTX_CONN_END", NULL, NULL, c);
+    return OK;
+}
+
+static int process_connection(conn_rec *c)
+{
+    (void)c;
+    /* A thread that starts on a connection serves no request yet. */
+    ctx_context_unbind_thread();
+    return DECLINED;
+}
+
+/* ---- startup ------------------------------------------------------------ */
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    apr_status_t rv;
+
+    (void)plog;
+    (void)ptemp;
+    log_server = s;
+    ctx_log_set(log_to_httpd, NULL);
+    if ((rv = ctx_config_build_apps(pconf, s)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "mod_ctx: cannot create "
+                     "the application contexts");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    for (; s; s = s->next) {
+        ctx_server_conf_t *conf = ctx_server_conf(s);
+        apr_status_t rv = ctx_app_child_init(conf->app, pchild);
+
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "mod_ctx: app %s: "
+                         "cannot prepare per-process resources",
+                         ctx_app_name(conf->app));
+        }
+    }
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    APR_REGISTER_OPTIONAL_FN(ctx_api_get);
+
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_pre_connection(pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_process_connection(process_connection, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
+
+    ap_hook_create_request(create_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_post_read_request(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_quick_handler(enter_quick, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_translate_name(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_header_parser(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(sub_lookup_done, NULL, NULL, APR_HOOK_REALLY_LAST);
+    ap_hook_insert_filter(enter_void, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_log_transaction(log_transaction, NULL, NULL,
+                            APR_HOOK_REALLY_LAST);
+
+    ap_register_output_filter("CTX_SUBREQ_END", subreq_end_filter, NULL,
+                              AP_FTYPE_CONTENT_SET - 1);
+    ap_register_output_filter("CTX_CONN_END", conn_end_filter, NULL,
+                              AP_FTYPE_CONNECTION);
+}
+
+/* The optional function is declared in mod_ctx.h; its body is here so that
+ * APR_REGISTER_OPTIONAL_FN sees it. */
+static const ctx_api_t *ctx_api_get(int version)
+{
+    return ctx_glue_api_get(version);
+}
+
+module AP_MODULE_DECLARE_DATA ctx_module = {
+    STANDARD20_MODULE_STUFF,
+    ctx_create_dir_conf,
+    ctx_merge_dir_conf,
+    ctx_create_server_conf,
+    ctx_merge_server_conf,
+    ctx_cmds,
+    register_hooks
+};
