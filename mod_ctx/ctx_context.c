@@ -124,11 +124,17 @@ ctx_teardown_t *ctx_context_teardown(const ctx_t *c)
 
 const ctx_args_t *ctx_context_args(ctx_t *c)
 {
+    const char *query;
+
     if (!c) {
         return NULL;
     }
-    if (!c->args) {
-        c->args = ctx_args_parse(c->pool, c->ops->query(c->request));
+    query = c->ops->query(c->request);
+    /* Re-parse if the query changed (ap_internal_fast_redirect copies a
+     * subrequest's args into the request). */
+    if (!c->args || query != c->args_query) {
+        c->args_query = query;
+        c->args = ctx_args_parse(c->pool, query);
         if (ctx_args_dropped(c->args)) {
             ctx_log(CTX_LOG_DEBUG, "%s: dropped %d query argument(s) that "
                     "decode to a NUL byte", c->ops->describe(c->request),

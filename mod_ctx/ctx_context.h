@@ -49,6 +49,7 @@ struct ctx_t {
     apr_pool_t *pool;           /* the request's pool */
     const ctx_request_ops_t *ops;
     ctx_args_t *args;           /* parsed on first use */
+    const char *args_query;     /* the query string `args` was parsed from */
     void *glue;                 /* free for the glue's own per-request data */
 };
 
@@ -88,7 +89,8 @@ void ctx_context_unbind_thread(void);
 ctx_gtable_t *ctx_context_g(const ctx_t *c);
 ctx_teardown_t *ctx_context_teardown(const ctx_t *c);
 
-/* The query arguments of c's request, parsed once and kept in c's pool. */
+/* The query arguments of c's request, parsed on first use (and again if
+ * the request's query string was replaced) and kept in c's pool. */
 const ctx_args_t *ctx_context_args(ctx_t *c);
 
 /* The main context of the chain `c` belongs to (itself for a main request). */

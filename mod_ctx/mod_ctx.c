@@ -21,6 +21,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_mpm.h"
+#include "mpm_common.h"
 
 #include "mod_ctx_private.h"
 #include "mod_ctx_config.h"
@@ -178,6 +179,27 @@ static int pre_connection(conn_rec *c, void *csd)
     return OK;
 }
 
+/* Event MPM: the connection leaves this thread (keep-alive wait, write
+ * completion, a suspended request). Runs on the thread that served it. */
+static void suspend_connection(conn_rec *c, request_rec *r)
+{
+    ctx_t *cur = ctx_context_current();
+
+    (void)r;
+    if (cur && ((request_rec *)cur->request)->connection == c) {
+        ctx_context_unbind_thread();
+    }
+}
+
+/* Event MPM: a suspended request resumes on this thread. */
+static void resume_connection(conn_rec *c, request_rec *r)
+{
+    (void)c;
+    if (r) {
+        enter(r);
+    }
+}
+
 static int process_connection(conn_rec *c)
 {
     (void)c;
@@ -229,6 +251,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_pre_connection(pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_process_connection(process_connection, NULL, NULL,
                                APR_HOOK_REALLY_FIRST);
+    ap_hook_suspend_connection(suspend_connection, NULL, NULL,
+                               APR_HOOK_MIDDLE);
+    ap_hook_resume_connection(resume_connection, NULL, NULL, APR_HOOK_MIDDLE);
 
     ap_hook_create_request(create_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_read_request(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
