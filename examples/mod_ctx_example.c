@@ -9,6 +9,13 @@
  *   GET /g             what a fixups hook put in `g` earlier in the request
  *   GET /config        the app's name, CtxConfig values, a per-process app
  *                      resource
+ *   GET /counter       increments the session's integer `count`: count=N
+ *   GET /session       the whole session as a JSON object
+ *   GET /session/set?k=v&...        sets string values, answers the session
+ *   GET /session/setjson?k=<json>   sets JSON values, answers the session
+ *   GET /session/clear              empties the session (deletes the cookie)
+ *   GET /session/permanent?on=1|0   makes the session permanent or not
+ * (the session needs CtxSession On and a CtxSecretKey)
  *
  * It builds against include/mod_ctx.h only (no link to mod_ctx) and still
  * loads when mod_ctx is absent: it logs one error at startup and answers 503.
@@ -156,6 +163,103 @@ static int answer_config(request_rec *r)
     return OK;
 }
 
+/* ---- sessions ------------------------------------------------------------- */
+
+/* Map a session status to an answer: the API never fails silently. */
+static int session_failed(request_rec *r, apr_status_t rv, const char *what)
+{
+    int status = HTTP_INTERNAL_SERVER_ERROR;
+
+    if (rv == CTX_EDISABLED) status = HTTP_NOT_FOUND;
+    else if (rv == APR_EINVAL) status = HTTP_BAD_REQUEST;
+    else if (rv == CTX_ETOOLARGE) status = HTTP_REQUEST_ENTITY_TOO_LARGE;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "ctx_example: %s failed (%d)", what, rv);
+    return status;
+}
+
+static int answer_session_json(request_rec *r)
+{
+    const char *json;
+    apr_status_t rv = ctx_session_to_json(NULL, &json);
+
+    if (rv != APR_SUCCESS) {
+        return session_failed(r, rv, "reading the session");
+    }
+    ap_set_content_type(r, "application/json");
+    ap_rprintf(r, "%s\n", json);
+    return OK;
+}
+
+static int answer_counter(request_rec *r)
+{
+    apr_int64_t count = 0;
+    apr_status_t rv = ctx_session_get_int(NULL, "count", &count);
+
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        /* a non-integer count (or no session): start again from 0 */
+        if (rv != APR_EINVAL) {
+            return session_failed(r, rv, "reading count");
+        }
+        count = 0;
+    }
+    if ((rv = ctx_session_set_int(NULL, "count", count + 1)) != APR_SUCCESS) {
+        return session_failed(r, rv, "setting count");
+    }
+    ap_rprintf(r, "count=%" APR_INT64_T_FMT "\n", count + 1);
+    return OK;
+}
+
+/* /session/set and /session/setjson: every argument is a key. */
+static int answer_session_set(request_rec *r, int as_json)
+{
+    apr_array_header_t *names = ctx_arg_names(NULL);
+
+    for (int i = 0; names && i < names->nelts; ++i) {
+        const char *k = APR_ARRAY_IDX(names, i, const char *);
+        const char *v = ctx_arg(NULL, k);
+        apr_status_t rv = as_json ? ctx_session_set_json(NULL, k, v)
+                                  : ctx_session_set_string(NULL, k, v);
+
+        if (rv != APR_SUCCESS) {
+            return session_failed(r, rv, apr_pstrcat(r->pool, "setting ", k,
+                                                     NULL));
+        }
+    }
+    return answer_session_json(r);
+}
+
+static int answer_session(request_rec *r)
+{
+    apr_status_t rv;
+
+    if (!strcmp(r->uri, "/session")) {
+        return answer_session_json(r);
+    }
+    if (!strcmp(r->uri, "/session/set")) {
+        return answer_session_set(r, 0);
+    }
+    if (!strcmp(r->uri, "/session/setjson")) {
+        return answer_session_set(r, 1);
+    }
+    if (!strcmp(r->uri, "/session/clear")) {
+        if ((rv = ctx_session_clear(NULL)) != APR_SUCCESS) {
+            return session_failed(r, rv, "clearing the session");
+        }
+        return answer_session_json(r);
+    }
+    if (!strcmp(r->uri, "/session/permanent")) {
+        const char *on = ctx_arg(NULL, "on");
+
+        rv = ctx_session_set_permanent(NULL, on && strcmp(on, "0"));
+        if (rv != APR_SUCCESS) {
+            return session_failed(r, rv, "setting permanent");
+        }
+        return answer_session_json(r);
+    }
+    return HTTP_NOT_FOUND;
+}
+
 static int example_handler(request_rec *r)
 {
     if (!r->handler || strcmp(r->handler, HANDLER)) {
@@ -177,6 +281,12 @@ static int example_handler(request_rec *r)
     }
     if (!strcmp(r->uri, "/config")) {
         return answer_config(r);
+    }
+    if (!strcmp(r->uri, "/counter")) {
+        return answer_counter(r);
+    }
+    if (!strncmp(r->uri, "/session", 8)) {
+        return answer_session(r);
     }
     return HTTP_NOT_FOUND;
 }

@@ -43,7 +43,19 @@ extern "C" {
 
 /* Version of the function table. Bumped when functions are appended; a
  * module built against version N works with any mod_ctx providing >= N. */
-#define MOD_CTX_API_VERSION 1
+#define MOD_CTX_API_VERSION 2
+
+/* mod_ctx's own status codes (besides APR's). */
+#define CTX_STATUS_BASE (APR_OS_START_USERERR + 4300)
+/* Sessions are off (CtxSession Off, or no key) where the call was made. */
+#define CTX_EDISABLED   (CTX_STATUS_BASE + 1)
+/* The response headers are gone: a session change can no longer be saved
+ * (refused and logged). */
+#define CTX_ETOOLATE    (CTX_STATUS_BASE + 2)
+/* The session would not fit in a cookie of CtxSessionMaxSize bytes (the
+ * change is refused; or, from ctx_session_save_status, the save failed and
+ * the client keeps its previous cookie). */
+#define CTX_ETOOLARGE   (CTX_STATUS_BASE + 3)
 
 /* A request context. Opaque. */
 typedef struct ctx_t ctx_t;
@@ -108,6 +120,32 @@ typedef struct ctx_api_t {
     apr_status_t (*on_teardown)(ctx_t *c, ctx_teardown_fn *fn, void *baton);
     const char *(*arg)(request_rec *r, const char *name);
     apr_array_header_t *(*arg_all)(request_rec *r, const char *name);
+    /* version 2: sessions */
+    apr_status_t (*session_get_string)(ctx_t *c, const char *key,
+                                       const char **val);
+    apr_status_t (*session_set_string)(ctx_t *c, const char *key,
+                                       const char *val);
+    apr_status_t (*session_get_int)(ctx_t *c, const char *key,
+                                    apr_int64_t *val);
+    apr_status_t (*session_set_int)(ctx_t *c, const char *key,
+                                    apr_int64_t val);
+    apr_status_t (*session_get_bool)(ctx_t *c, const char *key, int *val);
+    apr_status_t (*session_set_bool)(ctx_t *c, const char *key, int val);
+    apr_status_t (*session_get_json)(ctx_t *c, const char *key,
+                                     const char **json);
+    apr_status_t (*session_set_json)(ctx_t *c, const char *key,
+                                     const char *json);
+    int (*session_has)(ctx_t *c, const char *key);
+    apr_status_t (*session_remove)(ctx_t *c, const char *key);
+    apr_status_t (*session_clear)(ctx_t *c);
+    apr_status_t (*session_keys)(ctx_t *c, apr_array_header_t **keys);
+    apr_status_t (*session_set_permanent)(ctx_t *c, int on);
+    int (*session_is_permanent)(ctx_t *c);
+    apr_status_t (*session_regenerate)(ctx_t *c);
+    apr_status_t (*session_invalidate)(ctx_t *c);
+    apr_status_t (*session_to_json)(ctx_t *c, const char **json);
+    apr_status_t (*session_save_status)(ctx_t *c);
+    apr_array_header_t *(*arg_names)(request_rec *r);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -374,6 +412,100 @@ static APR_INLINE apr_array_header_t *ctx_arg_all(request_rec *r,
 {
     const ctx_api_t *a = ctx_api();
     return a ? a->arg_all(r, name) : NULL;
+}
+
+/* The distinct argument names of `r` (NULL: current) in order of first
+ * appearance, as a new array of const char * in r->pool, or NULL without a
+ * request. */
+static APR_INLINE apr_array_header_t *ctx_arg_names(request_rec *r)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->arg_names(r) : NULL;
+}
+
+/* ---- session -------------------------------------------------------------
+ * The cookie session of the client request (Flask's `session`), shared by
+ * its subrequests and internal redirects. Loaded from the Cookie header on
+ * first use; saved into Set-Cookie just before the response headers leave,
+ * only if changed (or permanent with CtxSessionRefresh On). Values are JSON
+ * values, so Flask and C see the same data. Strings returned live in the
+ * main request's pool. Common errors: APR_EINVAL (no request, NULL
+ * argument, bad JSON), CTX_EDISABLED, CTX_ETOOLATE (after the headers were
+ * sent: refused and logged), CTX_ETOOLARGE (refused, unchanged),
+ * APR_NOTFOUND (no such key), APR_ENOTIMPL (mod_ctx not loaded). A getter
+ * whose value has another JSON type returns APR_EINVAL. */
+
+#define CTX__SESSION_CALL(fn, ...) \
+    const ctx_api_t *a = ctx_api(); \
+    return a ? a->fn(__VA_ARGS__) : APR_ENOTIMPL
+
+static APR_INLINE apr_status_t ctx_session_get_string(ctx_t *c,
+                                                      const char *key,
+                                                      const char **val)
+{ CTX__SESSION_CALL(session_get_string, c, key, val); }
+static APR_INLINE apr_status_t ctx_session_set_string(ctx_t *c,
+                                                      const char *key,
+                                                      const char *val)
+{ CTX__SESSION_CALL(session_set_string, c, key, val); }
+static APR_INLINE apr_status_t ctx_session_get_int(ctx_t *c, const char *key,
+                                                   apr_int64_t *val)
+{ CTX__SESSION_CALL(session_get_int, c, key, val); }
+static APR_INLINE apr_status_t ctx_session_set_int(ctx_t *c, const char *key,
+                                                   apr_int64_t val)
+{ CTX__SESSION_CALL(session_set_int, c, key, val); }
+static APR_INLINE apr_status_t ctx_session_get_bool(ctx_t *c, const char *key,
+                                                    int *val)
+{ CTX__SESSION_CALL(session_get_bool, c, key, val); }
+static APR_INLINE apr_status_t ctx_session_set_bool(ctx_t *c, const char *key,
+                                                    int val)
+{ CTX__SESSION_CALL(session_set_bool, c, key, val); }
+/* *json: the value as compact JSON text (Flask's tagged values included). */
+static APR_INLINE apr_status_t ctx_session_get_json(ctx_t *c, const char *key,
+                                                    const char **json)
+{ CTX__SESSION_CALL(session_get_json, c, key, json); }
+/* `json` must be one valid JSON value (APR_EINVAL otherwise). */
+static APR_INLINE apr_status_t ctx_session_set_json(ctx_t *c, const char *key,
+                                                    const char *json)
+{ CTX__SESSION_CALL(session_set_json, c, key, json); }
+static APR_INLINE apr_status_t ctx_session_remove(ctx_t *c, const char *key)
+{ CTX__SESSION_CALL(session_remove, c, key); }
+/* Remove every key: the cookie is deleted when saved. */
+static APR_INLINE apr_status_t ctx_session_clear(ctx_t *c)
+{ CTX__SESSION_CALL(session_clear, c); }
+/* *keys: a new array of const char * in the request's pool. */
+static APR_INLINE apr_status_t ctx_session_keys(ctx_t *c,
+                                                apr_array_header_t **keys)
+{ CTX__SESSION_CALL(session_keys, c, keys); }
+/* Flask's session.permanent: an Expires/Max-Age cookie. */
+static APR_INLINE apr_status_t ctx_session_set_permanent(ctx_t *c, int on)
+{ CTX__SESSION_CALL(session_set_permanent, c, on); }
+/* Keep the data, issue a new cookie (new time and MAC/nonce); use it after
+ * a login. The old cookie value stays valid until it expires (there is no
+ * server-side state to revoke it). */
+static APR_INLINE apr_status_t ctx_session_regenerate(ctx_t *c)
+{ CTX__SESSION_CALL(session_regenerate, c); }
+/* Drop all data and delete the cookie (logout). */
+static APR_INLINE apr_status_t ctx_session_invalidate(ctx_t *c)
+{ CTX__SESSION_CALL(session_invalidate, c); }
+/* *json: the whole session as a JSON object text. */
+static APR_INLINE apr_status_t ctx_session_to_json(ctx_t *c,
+                                                   const char **json)
+{ CTX__SESSION_CALL(session_to_json, c, json); }
+/* The result of saving the session (APR_SUCCESS before the save, or
+ * CTX_ETOOLARGE / an encoding error after a failed one). */
+static APR_INLINE apr_status_t ctx_session_save_status(ctx_t *c)
+{ CTX__SESSION_CALL(session_save_status, c); }
+/* 1 if key is in the session, 0 if not or without a session. */
+static APR_INLINE int ctx_session_has(ctx_t *c, const char *key)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->session_has(c, key) : 0;
+}
+/* 1 if the session is permanent, 0 if not or without a session. */
+static APR_INLINE int ctx_session_is_permanent(ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->session_is_permanent(c) : 0;
 }
 
 #endif /* MOD_CTX_NO_INLINE_HELPERS */

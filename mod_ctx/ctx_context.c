@@ -7,6 +7,8 @@ struct ctx_shared_t {
     ctx_teardown_t *teardown;
     ctx_t *main;                /* the first context of the chain */
     ctx_t *latest;              /* the last internal redirect, or main */
+    void *session;              /* the glue's session state, or NULL */
+    int response_started;       /* the response headers are on their way */
 };
 
 /* Runs when a context's pool is destroyed, possibly on another thread than
@@ -147,4 +149,29 @@ const ctx_args_t *ctx_context_args(ctx_t *c)
 ctx_t *ctx_context_main(const ctx_t *c)
 {
     return c ? c->shared->main : NULL;
+}
+
+ctx_t *ctx_context_latest(const ctx_t *c)
+{
+    return c ? c->shared->latest : NULL;
+}
+
+void *ctx_context_session(const ctx_t *c)
+{
+    return c ? c->shared->session : NULL;
+}
+
+void ctx_context_set_session(ctx_t *c, void *session)
+{
+    c->shared->session = session;
+}
+
+int ctx_context_response_started(const ctx_t *c)
+{
+    return c ? c->shared->response_started : 0;
+}
+
+void ctx_context_set_response_started(ctx_t *c)
+{
+    c->shared->response_started = 1;
 }

@@ -96,4 +96,17 @@ const ctx_args_t *ctx_context_args(ctx_t *c);
 /* The main context of the chain `c` belongs to (itself for a main request). */
 ctx_t *ctx_context_main(const ctx_t *c);
 
+/* The last context of c's redirect chain (the one that answers). */
+ctx_t *ctx_context_latest(const ctx_t *c);
+
+/* The session state of c's client request, owned by the glue (NULL until
+ * set). Shared by the whole chain like `g`. */
+void *ctx_context_session(const ctx_t *c);
+void ctx_context_set_session(ctx_t *c, void *session);
+
+/* Whether the response of c's client request has started (its headers are
+ * being sent): state that must go into headers can no longer change. */
+int ctx_context_response_started(const ctx_t *c);
+void ctx_context_set_response_started(ctx_t *c);
+
 #endif

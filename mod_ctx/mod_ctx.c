@@ -25,6 +25,7 @@
 
 #include "mod_ctx_private.h"
 #include "mod_ctx_config.h"
+#include "mod_ctx_session.h"
 #include "ctx_log.h"
 
 APLOG_USE_MODULE(ctx);
@@ -108,6 +109,27 @@ static int enter_int(request_rec *r)
 {
     enter(r);
     return DECLINED;
+}
+
+static int post_read_request(request_rec *r)
+{
+    enter(r);
+    ctx_glue_session_insert_filter(r);
+    return DECLINED;
+}
+
+static void insert_error_filter(request_rec *r)
+{
+    /* An error response may have dropped the filters of the request. */
+    ctx_glue_session_insert_filter(r);
+}
+
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                        apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    return ctx_config_check(pconf, s);
 }
 
 static void enter_void(request_rec *r)
@@ -256,7 +278,11 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_resume_connection(resume_connection, NULL, NULL, APR_HOOK_MIDDLE);
 
     ap_hook_create_request(create_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_post_read_request(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(post_read_request, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    ap_hook_insert_error_filter(insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
     ap_hook_quick_handler(enter_quick, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_translate_name(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_map_to_storage(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
@@ -272,6 +298,7 @@ static void register_hooks(apr_pool_t *p)
                               AP_FTYPE_CONTENT_SET - 1);
     ap_register_output_filter("CTX_CONN_END", conn_end_filter, NULL,
                               AP_FTYPE_CONNECTION);
+    ctx_glue_session_register();
 }
 
 /* The optional function is declared in mod_ctx.h; its body is here so that

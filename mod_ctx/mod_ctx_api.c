@@ -1,10 +1,20 @@
 /* mod_ctx_api: the function table behind include/mod_ctx.h. Each entry
  * resolves "NULL means current", checks its arguments and calls the core. */
+#include <string.h>
+
 #include "httpd.h"
 #include "http_config.h"
 
 #include "mod_ctx_private.h"
 #include "mod_ctx_config.h"
+#include "mod_ctx_session.h"
+#include "ctx_json.h"
+
+/* The public header repeats the core's status numbers: keep them equal. */
+#if CTX_EDISABLED != CTX_STATUS_BASE + 1 || CTX_ETOOLATE != CTX_STATUS_BASE + 2 \
+    || CTX_ETOOLARGE != CTX_STATUS_BASE + 3
+#error "status codes of include/mod_ctx.h and mod_ctx/ctx_status.h differ"
+#endif
 
 static ctx_t *resolve(ctx_t *c)
 {
@@ -183,6 +193,240 @@ static apr_array_header_t *api_arg_all(request_rec *r, const char *name)
     return c ? ctx_args_get_all(ctx_context_args(c), c->pool, name) : NULL;
 }
 
+static apr_array_header_t *api_arg_names(request_rec *r)
+{
+    ctx_t *c = api_of(r);
+    const ctx_args_t *args;
+    apr_array_header_t *names;
+    const char *key;
+
+    if (!c) {
+        return NULL;
+    }
+    args = ctx_context_args(c);
+    names = apr_array_make(c->pool, 4, sizeof(const char *));
+    for (int i = 0; ctx_args_at(args, i, &key, NULL) == APR_SUCCESS; ++i) {
+        int seen = 0;
+
+        for (int j = 0; j < names->nelts && !seen; ++j) {
+            seen = !strcmp(APR_ARRAY_IDX(names, j, const char *), key);
+        }
+        if (!seen) {
+            APR_ARRAY_PUSH(names, const char *) = key;
+        }
+    }
+    return names;
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+#define SESSION_OR_RETURN(c, s)                                   \
+    apr_status_t rv_;                                            \
+    ctx_session_t *s = ctx_glue_session(resolve(c), &rv_);       \
+    if (!s) return rv_
+
+static apr_status_t typed_get(ctx_t *c, const char *key, json_type type,
+                              json_t **val)
+{
+    SESSION_OR_RETURN(c, s);
+    if (!key || !val) {
+        return APR_EINVAL;
+    }
+    if (!(*val = ctx_session_get(s, key))) {
+        return APR_NOTFOUND;
+    }
+    if (json_typeof(*val) != type
+        && !(type == JSON_TRUE && json_is_boolean(*val))) {
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t set_value(ctx_t *c, const char *key, json_t *val)
+{
+    apr_status_t rv_;
+    ctx_session_t *s = ctx_glue_session(resolve(c), &rv_);
+
+    if (!s) {
+        json_decref(val);
+        return rv_;
+    }
+    if (!val) {
+        return APR_EINVAL;
+    }
+    return ctx_session_set(s, key, val);
+}
+
+static apr_status_t api_session_get_string(ctx_t *c, const char *key,
+                                           const char **val)
+{
+    json_t *v = NULL;
+    apr_status_t rv = typed_get(c, key, JSON_STRING, &v);
+
+    if (rv == APR_SUCCESS) {
+        *val = json_string_value(v);
+    }
+    return rv;
+}
+
+static apr_status_t api_session_set_string(ctx_t *c, const char *key,
+                                           const char *val)
+{
+    /* json_string() refuses invalid UTF-8: APR_EINVAL. */
+    return set_value(c, key, val ? json_string(val) : NULL);
+}
+
+static apr_status_t api_session_get_int(ctx_t *c, const char *key,
+                                        apr_int64_t *val)
+{
+    json_t *v = NULL;
+    apr_status_t rv = typed_get(c, key, JSON_INTEGER, &v);
+
+    if (rv == APR_SUCCESS) {
+        *val = (apr_int64_t)json_integer_value(v);
+    }
+    return rv;
+}
+
+static apr_status_t api_session_set_int(ctx_t *c, const char *key,
+                                        apr_int64_t val)
+{
+    return set_value(c, key, json_integer((json_int_t)val));
+}
+
+static apr_status_t api_session_get_bool(ctx_t *c, const char *key, int *val)
+{
+    json_t *v = NULL;
+    apr_status_t rv = typed_get(c, key, JSON_TRUE, &v);
+
+    if (rv == APR_SUCCESS) {
+        *val = json_is_true(v);
+    }
+    return rv;
+}
+
+static apr_status_t api_session_set_bool(ctx_t *c, const char *key, int val)
+{
+    return set_value(c, key, json_boolean(val));
+}
+
+static apr_status_t api_session_get_json(ctx_t *c, const char *key,
+                                         const char **json)
+{
+    json_t *v;
+    SESSION_OR_RETURN(c, s);
+    if (!key || !json) {
+        return APR_EINVAL;
+    }
+    if (!(v = ctx_session_get(s, key))) {
+        return APR_NOTFOUND;
+    }
+    *json = ctx_json_dump(ctx_context_main(resolve(c))->pool, v, NULL);
+    return *json ? APR_SUCCESS : APR_EINVAL;
+}
+
+static apr_status_t api_session_set_json(ctx_t *c, const char *key,
+                                         const char *json)
+{
+    json_t *v = json ? ctx_json_parse(json, strlen(json)) : NULL;
+
+    if (json && !v) {
+        ctx_t *cc = resolve(c);
+
+        /* Still report a disabled session as such. */
+        apr_status_t rv;
+        if (cc && !ctx_glue_session(cc, &rv)) {
+            return rv;
+        }
+        return APR_EINVAL;
+    }
+    return set_value(c, key, v);
+}
+
+static int api_session_has(ctx_t *c, const char *key)
+{
+    apr_status_t rv;
+    ctx_session_t *s = ctx_glue_session(resolve(c), &rv);
+
+    return s && key && ctx_session_has(s, key);
+}
+
+static apr_status_t api_session_remove(ctx_t *c, const char *key)
+{
+    SESSION_OR_RETURN(c, s);
+    return ctx_session_remove(s, key);
+}
+
+static apr_status_t api_session_clear(ctx_t *c)
+{
+    SESSION_OR_RETURN(c, s);
+    return ctx_session_clear(s);
+}
+
+static int collect_key(void *baton, const char *key, const json_t *val)
+{
+    (void)val;
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = key;
+    return 1;
+}
+
+static apr_status_t api_session_keys(ctx_t *c, apr_array_header_t **keys)
+{
+    SESSION_OR_RETURN(c, s);
+    if (!keys) {
+        return APR_EINVAL;
+    }
+    *keys = apr_array_make(ctx_context_main(resolve(c))->pool, 8,
+                           sizeof(const char *));
+    ctx_session_do(s, collect_key, *keys);
+    return APR_SUCCESS;
+}
+
+static apr_status_t api_session_set_permanent(ctx_t *c, int on)
+{
+    SESSION_OR_RETURN(c, s);
+    return ctx_session_set_permanent(s, on);
+}
+
+static int api_session_is_permanent(ctx_t *c)
+{
+    apr_status_t rv;
+    ctx_session_t *s = ctx_glue_session(resolve(c), &rv);
+
+    return s && ctx_session_is_permanent(s);
+}
+
+static apr_status_t api_session_regenerate(ctx_t *c)
+{
+    SESSION_OR_RETURN(c, s);
+    return ctx_session_regenerate(s);
+}
+
+static apr_status_t api_session_invalidate(ctx_t *c)
+{
+    SESSION_OR_RETURN(c, s);
+    return ctx_session_invalidate(s);
+}
+
+static apr_status_t api_session_to_json(ctx_t *c, const char **json)
+{
+    SESSION_OR_RETURN(c, s);
+    if (!json) {
+        return APR_EINVAL;
+    }
+    ctx_session_get(s, "");     /* counts as an access (Vary: Cookie) */
+    *json = ctx_json_dump(ctx_context_main(resolve(c))->pool,
+                          ctx_session_data(s), NULL);
+    return *json ? APR_SUCCESS : APR_EINVAL;
+}
+
+static apr_status_t api_session_save_status(ctx_t *c)
+{
+    ctx_t *cc = resolve(c);
+
+    return cc ? ctx_glue_session_save_status(cc) : APR_EINVAL;
+}
+
 static const ctx_api_t api = {
     MOD_CTX_API_VERSION,
     api_current,
@@ -210,6 +454,25 @@ static const ctx_api_t api = {
     api_on_teardown,
     api_arg,
     api_arg_all,
+    api_session_get_string,
+    api_session_set_string,
+    api_session_get_int,
+    api_session_set_int,
+    api_session_get_bool,
+    api_session_set_bool,
+    api_session_get_json,
+    api_session_set_json,
+    api_session_has,
+    api_session_remove,
+    api_session_clear,
+    api_session_keys,
+    api_session_set_permanent,
+    api_session_is_permanent,
+    api_session_regenerate,
+    api_session_invalidate,
+    api_session_to_json,
+    api_session_save_status,
+    api_arg_names,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

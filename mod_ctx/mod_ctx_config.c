@@ -1,15 +1,23 @@
 /* mod_ctx_config: see mod_ctx_config.h.
  *
- * Merge rules (checked by tests/check-config-merge):
- *   app_name   default NULL (ServerName)  not inherited: one app per vhost
- *   config     default empty              server -> vhost -> directory,
- *                                         the inner scope's keys win */
+ * Defaults and merge rules of every field:
+ *   server  app_name    NULL (ServerName)   not inherited: one app per vhost
+ *           config      empty               server -> vhost, vhost keys win
+ *           secret      NULL                vhost's own, else inherited
+ *           fallbacks   empty               vhost's own list, else inherited
+ *           session_used 0                  either
+ *   dir     config      empty               outer -> inner, inner keys win
+ *           every session field  CTX_UNSET/NULL  inner if set, else outer;
+ *                       defaults applied by ctx_session_conf_get() */
 #include <string.h>
+
+#include <errno.h>
 
 #include "apr_strings.h"
 #include "apr_lib.h"
 
 #include "mod_ctx_config.h"
+#include "http_core.h"
 #include "http_log.h"
 
 extern module AP_MODULE_DECLARE_DATA ctx_module;
@@ -22,6 +30,7 @@ void *ctx_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->app_name = NULL;
     conf->config = apr_hash_make(p);
     conf->app = NULL;
+    conf->fallbacks = apr_array_make(p, 2, sizeof(ctx_secret_t));
     return conf;
 }
 
@@ -33,6 +42,10 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->app_name = add->app_name;
     conf->config = apr_hash_overlay(p, add->config, base->config);
     conf->app = NULL;
+    conf->secret = add->secret ? add->secret : base->secret;
+    conf->fallbacks = add->fallbacks->nelts ? add->fallbacks : base->fallbacks;
+    conf->session_used = add->session_used || base->session_used;
+    conf->keys = NULL;
     return conf;
 }
 
@@ -42,6 +55,11 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
 
     (void)dir;
     conf->config = apr_hash_make(p);
+    conf->session = conf->format = CTX_UNSET;
+    conf->cookie_secure = conf->cookie_httponly = CTX_UNSET;
+    conf->cookie_samesite = conf->cookie_partitioned = CTX_UNSET;
+    conf->max_age = CTX_UNSET;
+    conf->refresh = conf->max_size = CTX_UNSET;
     return conf;
 }
 
@@ -51,7 +69,47 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     ctx_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->config = apr_hash_overlay(p, add->config, base->config);
+#define MERGE_INT(f) conf->f = (add->f != CTX_UNSET) ? add->f : base->f
+#define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
+    MERGE_INT(session);
+    MERGE_INT(format);
+    MERGE_PTR(cookie_name);
+    MERGE_PTR(cookie_path);
+    MERGE_PTR(cookie_domain);
+    MERGE_INT(cookie_secure);
+    MERGE_INT(cookie_httponly);
+    MERGE_INT(cookie_samesite);
+    MERGE_INT(cookie_partitioned);
+    MERGE_INT(max_age);
+    MERGE_INT(refresh);
+    MERGE_INT(max_size);
+#undef MERGE_INT
+#undef MERGE_PTR
     return conf;
+}
+
+#define OR_DEFAULT(v, d) (((v) != CTX_UNSET) ? (v) : (d))
+
+void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
+{
+    int secure = OR_DEFAULT(d->cookie_secure, CTX_SECURE_AUTO);
+
+    out->enabled = OR_DEFAULT(d->session, 0);
+    out->format = (ctx_format_t)OR_DEFAULT(d->format, CTX_FORMAT_SIGNED);
+    out->attrs.name = d->cookie_name ? d->cookie_name : "session";
+    out->attrs.path = d->cookie_path ? d->cookie_path : "/";
+    out->attrs.domain = (d->cookie_domain && *d->cookie_domain)
+                            ? d->cookie_domain : NULL;
+    out->secure_auto = secure == CTX_SECURE_AUTO;
+    out->attrs.secure = secure == 1;
+    out->attrs.httponly = OR_DEFAULT(d->cookie_httponly, 1);
+    out->attrs.samesite = (ctx_samesite_t)OR_DEFAULT(d->cookie_samesite,
+                                                     CTX_SAMESITE_LAX);
+    out->attrs.partitioned = OR_DEFAULT(d->cookie_partitioned, 0);
+    out->max_age = d->max_age != CTX_UNSET ? d->max_age
+                                           : CTX_SESSION_DEFAULT_MAX_AGE;
+    out->refresh = OR_DEFAULT(d->refresh, 1);
+    out->max_size = OR_DEFAULT(d->max_size, CTX_SESSION_MAX_COOKIE);
 }
 
 ctx_server_conf_t *ctx_server_conf(const server_rec *s)
@@ -125,7 +183,258 @@ static const char *set_config(cmd_parms *cmd, void *dconf, const char *key,
     return NULL;
 }
 
+/* ---- sessions -------------------------------------------------------- */
+
+static ctx_dir_conf_t *dir_of(cmd_parms *cmd, void *dconf)
+{
+    (void)cmd;
+    return dconf;
+}
+
+static const char *set_secret(cmd_parms *cmd, void *dconf, const char *v)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
+    ctx_secret_t *sec;
+    const char *err;
+
+    (void)dconf;
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT)) != NULL) {
+        return err;
+    }
+    if (conf->secret) {
+        return apr_psprintf(cmd->pool, "%s: a secret key is already set for "
+                            "this server (by %s); use CtxSecretKeyFallback for "
+                            "older keys", cmd->cmd->name, conf->secret->origin);
+    }
+    sec = apr_pcalloc(cmd->pool, sizeof(*sec));
+    if (cmd->info) {            /* CtxSecretKeyFile */
+        const char *path = ap_server_root_relative(cmd->pool, v);
+        apr_status_t rv;
+
+        if (!path) {
+            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                                cmd->cmd->name, v);
+        }
+        rv = ctx_keyring_read_file(cmd->pool, path, &sec->bytes, &sec->len,
+                                   &err);
+        if (rv != APR_SUCCESS) {
+            char buf[120];
+
+            return apr_psprintf(cmd->pool, "%s: %s %s (%s)", cmd->cmd->name,
+                                path, err, apr_strerror(rv, buf, sizeof(buf)));
+        }
+        sec->origin = path;
+    }
+    else {
+        if (!*v) {
+            return apr_psprintf(cmd->pool, "%s: the key must not be empty",
+                                cmd->cmd->name);
+        }
+        sec->bytes = v;
+        sec->len = strlen(v);
+        sec->origin = cmd->cmd->name;
+    }
+    conf->secret = sec;
+    return NULL;
+}
+
+static const char *add_fallback(cmd_parms *cmd, void *dconf, const char *v)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
+    ctx_secret_t *sec;
+    const char *err;
+
+    (void)dconf;
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT)) != NULL) {
+        return err;
+    }
+    if (!*v) {
+        return apr_psprintf(cmd->pool, "%s: the key must not be empty",
+                            cmd->cmd->name);
+    }
+    sec = apr_array_push(conf->fallbacks);
+    sec->bytes = v;
+    sec->len = strlen(v);
+    sec->origin = cmd->cmd->name;
+    return NULL;
+}
+
+static const char *set_session(cmd_parms *cmd, void *dconf, int on)
+{
+    dir_of(cmd, dconf)->session = on;
+    if (on) {
+        ctx_server_conf(cmd->server)->session_used = 1;
+    }
+    return NULL;
+}
+
+static const char *set_format(cmd_parms *cmd, void *dconf, const char *v)
+{
+    static const char *const names[] = { "signed", "encrypted", "flask" };
+
+    for (int i = 0; i < 3; ++i) {
+        if (!strcasecmp(v, names[i])) {
+            dir_of(cmd, dconf)->format = i;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "%s: unknown format '%s' (use signed, "
+                        "encrypted or flask)", cmd->cmd->name, v);
+}
+
+static const char *set_cookie_str(cmd_parms *cmd, void *dconf, const char *v)
+{
+    ctx_dir_conf_t *d = dir_of(cmd, dconf);
+    const char *which = cmd->info;
+
+    if (!strcmp(which, "name")) {
+        if (!ctx_cookie_name_ok(v)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie "
+                                "name (a token: no spaces, quotes or "
+                                "separators)", cmd->cmd->name, v);
+        }
+        d->cookie_name = v;
+    }
+    else if (!strcmp(which, "path")) {
+        if (!ctx_cookie_attr_ok(v) || v[0] != '/') {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie "
+                                "path (must start with '/', no ';', ',' or "
+                                "spaces)", cmd->cmd->name, v);
+        }
+        d->cookie_path = v;
+    }
+    else {
+        if (strcasecmp(v, "none") && !ctx_cookie_attr_ok(v)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie "
+                                "domain", cmd->cmd->name, v);
+        }
+        d->cookie_domain = strcasecmp(v, "none") ? v : "";
+    }
+    return NULL;
+}
+
+static const char *set_cookie_flag(cmd_parms *cmd, void *dconf, int on)
+{
+    ctx_dir_conf_t *d = dir_of(cmd, dconf);
+
+    if (!strcmp(cmd->info, "httponly")) {
+        d->cookie_httponly = on;
+    }
+    else if (!strcmp(cmd->info, "partitioned")) {
+        d->cookie_partitioned = on;
+    }
+    else {
+        d->refresh = on;
+    }
+    return NULL;
+}
+
+static const char *set_cookie_secure(cmd_parms *cmd, void *dconf,
+                                     const char *v)
+{
+    ctx_dir_conf_t *d = dir_of(cmd, dconf);
+
+    if (!strcasecmp(v, "on")) d->cookie_secure = 1;
+    else if (!strcasecmp(v, "off")) d->cookie_secure = 0;
+    else if (!strcasecmp(v, "auto")) d->cookie_secure = CTX_SECURE_AUTO;
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be On, Off or Auto",
+                            cmd->cmd->name, v);
+    }
+    return NULL;
+}
+
+static const char *set_samesite(cmd_parms *cmd, void *dconf, const char *v)
+{
+    ctx_dir_conf_t *d = dir_of(cmd, dconf);
+
+    if (!strcasecmp(v, "lax")) d->cookie_samesite = CTX_SAMESITE_LAX;
+    else if (!strcasecmp(v, "strict")) d->cookie_samesite = CTX_SAMESITE_STRICT;
+    else if (!strcasecmp(v, "none")) d->cookie_samesite = CTX_SAMESITE_NONE;
+    else if (!strcasecmp(v, "off")) d->cookie_samesite = CTX_SAMESITE_UNSET;
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be Lax, Strict, None "
+                            "or Off (no attribute)", cmd->cmd->name, v);
+    }
+    return NULL;
+}
+
+static const char *parse_number(cmd_parms *cmd, const char *v,
+                                apr_int64_t min, apr_int64_t max,
+                                apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number "
+                            "from %" APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
+                            cmd->cmd->name, v, min, max);
+    }
+    *out = n;
+    return NULL;
+}
+
+static const char *set_max_age(cmd_parms *cmd, void *dconf, const char *v)
+{
+    apr_int64_t n;
+    const char *err = parse_number(cmd, v, 1, 10LL * 366 * 24 * 3600, &n);
+
+    if (!err) {
+        dir_of(cmd, dconf)->max_age = n;
+    }
+    return err;
+}
+
+static const char *set_max_size(cmd_parms *cmd, void *dconf, const char *v)
+{
+    apr_int64_t n;
+    const char *err = parse_number(cmd, v, 256, CTX_SESSION_MAX_COOKIE, &n);
+
+    if (!err) {
+        dir_of(cmd, dconf)->max_size = (int)n;
+    }
+    return err;
+}
+
+#define DIR_OR_SERVER (RSRC_CONF | ACCESS_CONF)
+
 const command_rec ctx_cmds[] = {
+    AP_INIT_TAKE1("CtxSecretKey", set_secret, NULL, RSRC_CONF,
+                  "The secret that signs and encrypts session cookies"),
+    AP_INIT_TAKE1("CtxSecretKeyFile", set_secret, "file", RSRC_CONF,
+                  "A file (mode 0600 or 0400) holding the secret key"),
+    AP_INIT_TAKE1("CtxSecretKeyFallback", add_fallback, NULL, RSRC_CONF,
+                  "An older secret still accepted for reading (repeatable)"),
+    AP_INIT_FLAG("CtxSession", set_session, NULL, DIR_OR_SERVER,
+                 "On: requests here have a cookie session"),
+    AP_INIT_TAKE1("CtxSessionFormat", set_format, NULL, DIR_OR_SERVER,
+                  "signed (default), encrypted or flask"),
+    AP_INIT_TAKE1("CtxSessionCookieName", set_cookie_str, "name",
+                  DIR_OR_SERVER, "Session cookie name (default: session)"),
+    AP_INIT_TAKE1("CtxSessionCookiePath", set_cookie_str, "path",
+                  DIR_OR_SERVER, "Path attribute (default: /)"),
+    AP_INIT_TAKE1("CtxSessionCookieDomain", set_cookie_str, "domain",
+                  DIR_OR_SERVER, "Domain attribute (default: none)"),
+    AP_INIT_TAKE1("CtxSessionCookieSecure", set_cookie_secure, NULL,
+                  DIR_OR_SERVER, "On, Off or Auto (default: on https)"),
+    AP_INIT_FLAG("CtxSessionCookieHttpOnly", set_cookie_flag, "httponly",
+                 DIR_OR_SERVER, "HttpOnly attribute (default: On)"),
+    AP_INIT_TAKE1("CtxSessionCookieSameSite", set_samesite, NULL,
+                  DIR_OR_SERVER, "Lax (default), Strict, None or Off"),
+    AP_INIT_FLAG("CtxSessionCookiePartitioned", set_cookie_flag,
+                 "partitioned", DIR_OR_SERVER,
+                 "Partitioned attribute (default: Off)"),
+    AP_INIT_TAKE1("CtxSessionMaxAge", set_max_age, NULL, DIR_OR_SERVER,
+                  "Session lifetime in seconds (default: 31 days)"),
+    AP_INIT_FLAG("CtxSessionRefresh", set_cookie_flag, "refresh",
+                 DIR_OR_SERVER, "Re-issue permanent sessions on every "
+                 "request (default: On)"),
+    AP_INIT_TAKE1("CtxSessionMaxSize", set_max_size, NULL, DIR_OR_SERVER,
+                  "Largest Set-Cookie value in bytes (256-4093, default "
+                  "4093)"),
     AP_INIT_TAKE1("CtxAppName", set_app_name, NULL, RSRC_CONF,
                   "Name of this virtual host's application (default: its "
                   "ServerName)"),
@@ -134,6 +443,70 @@ const command_rec ctx_cmds[] = {
                   "with ctx_config()"),
     { NULL }
 };
+
+static const char *server_label(server_rec *s)
+{
+    return s->defn_name ? apr_psprintf(s->process->pconf, "%s:%d (%s)",
+                                       s->defn_name, s->defn_line_number,
+                                       s->server_hostname ? s->server_hostname
+                                                          : "-")
+                        : "the main server";
+}
+
+static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
+                      server_rec *s)
+{
+    if (ctx_keyring_add(kr, sec->bytes, sec->len) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: cannot derive "
+                     "keys from %s for %s", sec->origin, server_label(s));
+        return 0;
+    }
+    if (sec->len < CTX_KEY_RECOMMENDED_LEN
+        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
+                     "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
+                     "at least %d random bytes", sec->origin, server_label(s),
+                     sec->len, CTX_KEY_RECOMMENDED_LEN);
+    }
+    return 1;
+}
+
+int ctx_config_check(apr_pool_t *pconf, server_rec *main_s)
+{
+    int used_anywhere = ctx_server_conf(main_s)->session_used;
+
+    for (server_rec *s = main_s; s; s = s->next) {
+        ctx_server_conf_t *conf = ctx_server_conf(s);
+
+        conf->keys = NULL;
+        if (conf->secret) {
+            conf->keys = ctx_keyring_create(pconf);
+            if (!add_secret(conf->keys, conf->secret, s)) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            for (int i = 0; i < conf->fallbacks->nelts; ++i) {
+                if (!add_secret(conf->keys, &APR_ARRAY_IDX(conf->fallbacks, i,
+                                                           ctx_secret_t), s)) {
+                    return HTTP_INTERNAL_SERVER_ERROR;
+                }
+            }
+        }
+        else if (conf->fallbacks->nelts) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: "
+                         "CtxSecretKeyFallback without CtxSecretKey or "
+                         "CtxSecretKeyFile in %s", server_label(s));
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if ((conf->session_used || used_anywhere) && !conf->keys) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: CtxSession "
+                         "On is used but %s has no secret key: set "
+                         "CtxSecretKey or CtxSecretKeyFile (there is no "
+                         "default key)", server_label(s));
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
 
 apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s)
 {

@@ -7,16 +7,62 @@
 #include "http_config.h"
 
 #include "ctx_app.h"
+#include "ctx_codec.h"
+#include "ctx_cookie.h"
+#include "ctx_keys.h"
+
+/* A secret as configured; the derived keys are built at check_config. */
+typedef struct {
+    const char *bytes;
+    apr_size_t len;
+    const char *origin;     /* "CtxSecretKey", or the key file's path */
+} ctx_secret_t;
 
 typedef struct {
     const char *app_name;   /* CtxAppName; NULL: the vhost's ServerName */
     apr_hash_t *config;     /* CtxConfig at server/vhost level */
     ctx_app_t *app;         /* built at post_config */
+    ctx_secret_t *secret;   /* CtxSecretKey / CtxSecretKeyFile; NULL unset */
+    apr_array_header_t *fallbacks;  /* ctx_secret_t, CtxSecretKeyFallback */
+    int session_used;       /* CtxSession On appears in this server */
+    ctx_keyring_t *keys;    /* built at check_config; NULL without secret */
 } ctx_server_conf_t;
+
+#define CTX_UNSET (-1)
+#define CTX_SECURE_AUTO 2   /* Secure when the request came over https */
 
 typedef struct {
     apr_hash_t *config;     /* CtxConfig in <Directory>/<Location>/... */
+    /* sessions; CTX_UNSET / NULL: inherit, then the default */
+    int session;            /* CtxSession: 0 Off (default), 1 On */
+    int format;             /* ctx_format_t; default signed */
+    const char *cookie_name;    /* default "session" */
+    const char *cookie_path;    /* default "/" */
+    const char *cookie_domain;  /* default none ("" = none, explicitly) */
+    int cookie_secure;      /* 0, 1, CTX_SECURE_AUTO (default) */
+    int cookie_httponly;    /* default 1 */
+    int cookie_samesite;    /* ctx_samesite_t; default Lax */
+    int cookie_partitioned; /* default 0 */
+    apr_int64_t max_age;    /* seconds; default 31 days */
+    int refresh;            /* default 1 */
+    int max_size;           /* bytes of Set-Cookie; default 4093 */
 } ctx_dir_conf_t;
+
+/* Effective session settings of a directory configuration. */
+typedef struct {
+    int enabled;
+    ctx_format_t format;
+    ctx_cookie_attrs_t attrs;   /* secure resolved per request */
+    int secure_auto;
+    apr_int64_t max_age;
+    int refresh;
+    int max_size;
+} ctx_session_conf_t;
+
+#define CTX_SESSION_DEFAULT_MAX_AGE (31 * 24 * 3600)
+#define CTX_SESSION_MAX_COOKIE 4093
+
+void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out);
 
 extern const command_rec ctx_cmds[];
 
@@ -28,6 +74,10 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 /* The configuration of a server / of a request's directory. */
 ctx_server_conf_t *ctx_server_conf(const server_rec *s);
 ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
+
+/* Build keyrings and check that every server using sessions has a key
+ * (check_config: a missing key fails the start and `apachectl -t`). */
+int ctx_config_check(apr_pool_t *pconf, server_rec *s);
 
 /* Build one app per virtual host (at post_config, in pconf). */
 apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s);

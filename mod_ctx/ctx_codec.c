@@ -1,0 +1,566 @@
+/* ctx_codec: see ctx_codec.h. */
+#include <pthread.h>
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/rand.h>
+#include <zlib.h>
+
+#include "ctx_b64.h"
+#include "ctx_codec.h"
+#include "ctx_json.h"
+
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define SIGNED_PREFIX "s1."
+#define ENCRYPTED_PREFIX "e1."
+#define SIGNED_DOMAIN "mod_ctx signed 1"
+#define ENCRYPTED_DOMAIN "mod_ctx encrypted 1"
+
+static apr_uint32_t reason_counts[CTX_REASON_COUNT];
+
+static const char *const reason_names[CTX_REASON_COUNT] = {
+    "ok", "malformed", "bad_encoding", "bad_signature", "expired", "future",
+    "oversized", "bad_compression", "bad_json"
+};
+
+const char *ctx_reason_name(ctx_reason_t reason)
+{
+    return (reason >= 0 && reason < CTX_REASON_COUNT) ? reason_names[reason]
+                                                      : "unknown";
+}
+
+apr_uint32_t ctx_codec_reason_count(ctx_reason_t reason)
+{
+    return (reason >= 0 && reason < CTX_REASON_COUNT)
+               ? apr_atomic_read32(&reason_counts[reason]) : 0;
+}
+
+static ctx_reason_t counted(ctx_reason_t reason)
+{
+    apr_atomic_inc32(&reason_counts[reason]);
+    return reason;
+}
+
+/* ---- pieces ------------------------------------------------------------ */
+
+/* b64url text of the issue time: big-endian, leading zero bytes dropped. */
+static apr_size_t encode_ts(char *out, apr_int64_t ts)
+{
+    unsigned char be[8];
+    int i, skip = 0;
+
+    for (i = 7; i >= 0; --i) {
+        be[i] = (unsigned char)(ts & 0xff);
+        ts >>= 8;
+    }
+    while (skip < 7 && be[skip] == 0) {
+        ++skip;
+    }
+    return ctx_b64url_encode(out, be + skip, (apr_size_t)(8 - skip));
+}
+
+static int decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
+{
+    unsigned char buf[12];
+    long n;
+    apr_uint64_t v = 0;
+
+    if (len == 0 || len > 11 || (n = ctx_b64url_decode(buf, s, len)) < 1
+        || n > 8) {
+        return 0;
+    }
+    for (long i = 0; i < n; ++i) {
+        v = (v << 8) | buf[i];
+    }
+    if (v > (apr_uint64_t)APR_INT64_MAX) {
+        return 0;
+    }
+    *ts = (apr_int64_t)v;
+    return 1;
+}
+
+/* Decode base64url text into a new buffer from `p`. */
+static unsigned char *b64_dup(apr_pool_t *p, const char *s, apr_size_t len,
+                              apr_size_t *n)
+{
+    unsigned char *buf = apr_palloc(p, len * 3 / 4 + 3);
+    long r = ctx_b64url_decode(buf, s, len);
+
+    if (r < 0) {
+        return NULL;
+    }
+    *n = (apr_size_t)r;
+    return buf;
+}
+
+static char *b64_enc(apr_pool_t *p, const unsigned char *in, apr_size_t n)
+{
+    char *out = apr_palloc(p, ctx_b64url_len(n) + 1);
+
+    ctx_b64url_encode(out, in, n);
+    return out;
+}
+
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* HMAC with `digest` ("SHA256", "SHA1") over [domain NUL name NUL] msg. */
+static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
+               const char *name, const char *msg, apr_size_t mlen,
+               unsigned char *out, unsigned int *outlen)
+{
+    EVP_MAC_CTX *h;
+    OSSL_PARAM params[2];
+    size_t olen = 0;
+    int ok;
+
+    pthread_once(&hmac_once, hmac_fetch);
+    if (!hmac_alg || !(h = EVP_MAC_CTX_new(hmac_alg))) {
+        return 0;
+    }
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)digest, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    ok = EVP_MAC_init(h, key, klen, params);
+    if (ok && name) {
+        /* Domain and cookie name, NUL-separated, bound into the MAC. */
+        ok = EVP_MAC_update(h, (const unsigned char *)SIGNED_DOMAIN,
+                            sizeof(SIGNED_DOMAIN))
+             && EVP_MAC_update(h, (const unsigned char *)name,
+                               strlen(name) + 1);
+    }
+    ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
+         && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
+    EVP_MAC_CTX_free(h);
+    *outlen = (unsigned int)olen;
+    return ok;
+}
+
+static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
+                                    apr_size_t n, char **out,
+                                    apr_size_t *olen)
+{
+    z_stream zs;
+    apr_size_t cap = 4096;
+    char *buf = apr_palloc(p, cap);
+    int zr;
+
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit(&zs) != Z_OK) {
+        return CTX_REASON_BAD_COMPRESSION;
+    }
+    zs.next_in = (unsigned char *)in;
+    zs.avail_in = (uInt)n;
+    for (;;) {
+        zs.next_out = (unsigned char *)buf + zs.total_out;
+        zs.avail_out = (uInt)(cap - zs.total_out);
+        zr = inflate(&zs, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END) {
+            break;
+        }
+        if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            inflateEnd(&zs);
+            return CTX_REASON_BAD_COMPRESSION;
+        }
+        if (zs.avail_out == 0) {
+            char *nb;
+
+            if (cap >= CTX_CODEC_MAX_JSON) {
+                inflateEnd(&zs);
+                return CTX_REASON_OVERSIZED;
+            }
+            nb = apr_palloc(p, cap * 2);
+            memcpy(nb, buf, zs.total_out);
+            buf = nb;
+            cap *= 2;
+        }
+        else if (zs.avail_in == 0) {
+            inflateEnd(&zs);          /* truncated stream */
+            return CTX_REASON_BAD_COMPRESSION;
+        }
+    }
+    if (zs.avail_in != 0) {
+        inflateEnd(&zs);              /* garbage after the stream */
+        return CTX_REASON_BAD_COMPRESSION;
+    }
+    *out = buf;
+    *olen = zs.total_out;
+    inflateEnd(&zs);
+    return CTX_REASON_OK;
+}
+
+/* PAYLOAD of signed/flask: plain or "."-prefixed zlib. */
+static ctx_reason_t decode_payload(apr_pool_t *p, const char *s,
+                                   apr_size_t len, char **json,
+                                   apr_size_t *jlen)
+{
+    int compressed = len > 0 && s[0] == '.';
+    unsigned char *raw;
+    apr_size_t n;
+
+    if (compressed) {
+        ++s;
+        --len;
+    }
+    if (!(raw = b64_dup(p, s, len, &n))) {
+        return CTX_REASON_BAD_ENCODING;
+    }
+    if (compressed) {
+        return inflate_payload(p, raw, n, json, jlen);
+    }
+    *json = (char *)raw;
+    *jlen = n;
+    return CTX_REASON_OK;
+}
+
+static const char *encode_payload(apr_pool_t *p, const char *json,
+                                  apr_size_t jlen)
+{
+    uLongf clen = compressBound((uLong)jlen);
+    unsigned char *c = apr_palloc(p, clen);
+
+    /* As Flask: compress, keep it if it saves more than one byte. */
+    if (compress2(c, &clen, (const Bytef *)json, (uLong)jlen,
+                  Z_DEFAULT_COMPRESSION) == Z_OK && clen < jlen - 1) {
+        return apr_pstrcat(p, ".", b64_enc(p, c, clen), NULL);
+    }
+    return b64_enc(p, (const unsigned char *)json, jlen);
+}
+
+static ctx_reason_t check_age(const ctx_codec_t *codec, apr_int64_t ts,
+                              apr_int64_t now)
+{
+    if (ts > now + codec->max_skew) {
+        return CTX_REASON_FUTURE;
+    }
+    if (now - ts > codec->max_age) {
+        return CTX_REASON_EXPIRED;
+    }
+    return CTX_REASON_OK;
+}
+
+static ctx_reason_t parse_json(const char *json, apr_size_t jlen,
+                               json_t **data)
+{
+    json_t *v = ctx_json_parse(json, jlen);
+
+    if (!v || !json_is_object(v)) {
+        json_decref(v);
+        return CTX_REASON_BAD_JSON;
+    }
+    *data = v;
+    return CTX_REASON_OK;
+}
+
+/* ---- signed and flask: PAYLOAD "." TS "." MAC, split from the right ----- */
+
+static ctx_reason_t decode_hmac_format(const ctx_codec_t *codec,
+                                       apr_pool_t *p, const char *value,
+                                       apr_size_t len, apr_int64_t now,
+                                       json_t **data, apr_int64_t *issued,
+                                       int *key_index)
+{
+    int flask = codec->format == CTX_FORMAT_FLASK;
+    const char *body = value, *dot_sig = NULL, *dot_ts = NULL;
+    apr_size_t blen = len, i, mlen;
+    unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+    unsigned int wlen = 0;
+    apr_size_t glen;
+    long gl;
+    int k, matched = -1;
+    apr_int64_t ts;
+    char *json;
+    apr_size_t jlen;
+    ctx_reason_t reason;
+
+    if (!flask) {
+        if (len < 3 || memcmp(value, SIGNED_PREFIX, 3)) {
+            return CTX_REASON_MALFORMED;
+        }
+    }
+    for (i = len; i > 0; --i) {
+        if (value[i - 1] == '.') {
+            if (!dot_sig) {
+                dot_sig = value + i - 1;
+            }
+            else {
+                dot_ts = value + i - 1;
+                break;
+            }
+        }
+    }
+    if (!dot_sig || !dot_ts) {
+        return CTX_REASON_MALFORMED;
+    }
+    mlen = (apr_size_t)(dot_sig - value);   /* signed text: up to TS */
+    glen = len - mlen - 1;
+    if (glen == 0 || glen > (EVP_MAX_MD_SIZE * 4 + 2) / 3) {
+        return CTX_REASON_MALFORMED;
+    }
+    if ((gl = ctx_b64url_decode(got, dot_sig + 1, glen)) < 0) {
+        return CTX_REASON_BAD_ENCODING;
+    }
+    for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
+        apr_size_t klen;
+        const unsigned char *key = ctx_keyring_key(
+            codec->keys, k, flask ? CTX_KEY_FLASK : CTX_KEY_SIGN, &klen);
+
+        if (!mac(flask ? "SHA1" : "SHA256", key, klen,
+                 flask ? NULL : codec->cookie_name, value, mlen, want,
+                 &wlen)) {
+            return CTX_REASON_BAD_SIGNATURE;
+        }
+        if ((apr_size_t)gl == wlen && CRYPTO_memcmp(want, got, wlen) == 0) {
+            matched = k;
+            break;
+        }
+    }
+    if (matched < 0) {
+        return CTX_REASON_BAD_SIGNATURE;
+    }
+    if (!decode_ts(dot_ts + 1, (apr_size_t)(dot_sig - dot_ts - 1), &ts)) {
+        return CTX_REASON_BAD_ENCODING;
+    }
+    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK) {
+        return reason;
+    }
+    if (!flask) {
+        body += 3;
+    }
+    blen = (apr_size_t)(dot_ts - body);
+    if ((reason = decode_payload(p, body, blen, &json, &jlen))
+        != CTX_REASON_OK) {
+        return reason;
+    }
+    if ((reason = parse_json(json, jlen, data)) != CTX_REASON_OK) {
+        return reason;
+    }
+    *issued = ts;
+    *key_index = matched;
+    return CTX_REASON_OK;
+}
+
+static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
+                                       apr_pool_t *p, const char *json,
+                                       apr_size_t jlen, apr_int64_t now,
+                                       const char **value, apr_size_t *vlen)
+{
+    int flask = codec->format == CTX_FORMAT_FLASK;
+    char ts[16];
+    const char *text;
+    unsigned char m[EVP_MAX_MD_SIZE];
+    unsigned int mlen = 0;
+    apr_size_t klen;
+    const unsigned char *key = ctx_keyring_key(
+        codec->keys, 0, flask ? CTX_KEY_FLASK : CTX_KEY_SIGN, &klen);
+
+    if (!key) {
+        return APR_EINVAL;
+    }
+    encode_ts(ts, now);
+    text = apr_pstrcat(p, flask ? "" : SIGNED_PREFIX,
+                       encode_payload(p, json, jlen), ".", ts, NULL);
+    if (!mac(flask ? "SHA1" : "SHA256", key, klen,
+             flask ? NULL : codec->cookie_name, text, strlen(text), m,
+             &mlen)) {
+        return APR_EGENERAL;
+    }
+    *value = apr_pstrcat(p, text, ".", b64_enc(p, m, mlen), NULL);
+    if (vlen) {
+        *vlen = strlen(*value);
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- encrypted: "e1." TS "." b64url(nonce ct tag) ----------------------- */
+
+static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
+                const char *name, const char *ts, apr_size_t tslen,
+                const unsigned char *in, apr_size_t n, unsigned char *out,
+                unsigned char *tag)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, ok;
+
+    ok = c && EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc)
+         && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL)
+         && EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc)
+         && EVP_CipherUpdate(c, NULL, &len,
+                             (const unsigned char *)ENCRYPTED_DOMAIN,
+                             sizeof(ENCRYPTED_DOMAIN))
+         && EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)name,
+                             (int)strlen(name) + 1)
+         && EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)ts,
+                             (int)tslen)
+         && (n == 0 || EVP_CipherUpdate(c, out, &len, in, (int)n));
+    if (ok && !enc) {
+        ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag);
+    }
+    ok = ok && EVP_CipherFinal_ex(c, out + (n ? len : 0), &len);
+    if (ok && enc) {
+        ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag);
+    }
+    EVP_CIPHER_CTX_free(c);
+    return ok;
+}
+
+static ctx_reason_t decode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
+                                     const char *value, apr_size_t len,
+                                     apr_int64_t now, json_t **data,
+                                     apr_int64_t *issued, int *key_index)
+{
+    const char *ts_s, *dot, *blob_s;
+    unsigned char *blob, *plain;
+    apr_size_t n, tslen;
+    apr_int64_t ts;
+    int k;
+    ctx_reason_t reason;
+
+    if (len < 3 || memcmp(value, ENCRYPTED_PREFIX, 3)) {
+        return CTX_REASON_MALFORMED;
+    }
+    ts_s = value + 3;
+    if (!(dot = memchr(ts_s, '.', len - 3))) {
+        return CTX_REASON_MALFORMED;
+    }
+    tslen = (apr_size_t)(dot - ts_s);
+    blob_s = dot + 1;
+    if (memchr(blob_s, '.', len - (apr_size_t)(blob_s - value))) {
+        return CTX_REASON_MALFORMED;
+    }
+    if (!(blob = b64_dup(p, blob_s, len - (apr_size_t)(blob_s - value), &n))) {
+        return CTX_REASON_BAD_ENCODING;
+    }
+    if (n < NONCE_LEN + TAG_LEN) {
+        return CTX_REASON_MALFORMED;
+    }
+    plain = apr_palloc(p, n + 1);
+    for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
+        const unsigned char *key = ctx_keyring_key(codec->keys, k,
+                                                   CTX_KEY_ENCRYPT, NULL);
+
+        if (aead(0, key, blob, codec->cookie_name, ts_s, tslen,
+                 blob + NONCE_LEN, n - NONCE_LEN - TAG_LEN, plain,
+                 blob + n - TAG_LEN)) {
+            break;
+        }
+    }
+    if (k == ctx_keyring_count(codec->keys)) {
+        return CTX_REASON_BAD_SIGNATURE;
+    }
+    if (!decode_ts(ts_s, tslen, &ts)) {
+        return CTX_REASON_BAD_ENCODING;
+    }
+    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK) {
+        return reason;
+    }
+    if ((reason = parse_json((char *)plain, n - NONCE_LEN - TAG_LEN, data))
+        != CTX_REASON_OK) {
+        return reason;
+    }
+    *issued = ts;
+    *key_index = k;
+    return CTX_REASON_OK;
+}
+
+static apr_status_t encode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
+                                     const char *json, apr_size_t jlen,
+                                     apr_int64_t now, const char **value,
+                                     apr_size_t *vlen)
+{
+    char ts[16];
+    apr_size_t tslen = encode_ts(ts, now);
+    apr_size_t n = NONCE_LEN + jlen + TAG_LEN;
+    unsigned char *blob = apr_palloc(p, n);
+    const unsigned char *key = ctx_keyring_key(codec->keys, 0,
+                                               CTX_KEY_ENCRYPT, NULL);
+
+    if (!key) {
+        return APR_EINVAL;
+    }
+    if (RAND_bytes(blob, NONCE_LEN) != 1
+        || !aead(1, key, blob, codec->cookie_name, ts, tslen,
+                 (const unsigned char *)json, jlen, blob + NONCE_LEN,
+                 blob + NONCE_LEN + jlen)) {
+        return APR_EGENERAL;
+    }
+    *value = apr_pstrcat(p, ENCRYPTED_PREFIX, ts, ".", b64_enc(p, blob, n),
+                         NULL);
+    if (vlen) {
+        *vlen = strlen(*value);
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- entry points --------------------------------------------------------- */
+
+ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
+                              const char *value, apr_size_t len,
+                              apr_int64_t now, json_t **data,
+                              apr_int64_t *issued, int *key_index)
+{
+    json_t *d = NULL;
+    apr_int64_t ts = 0;
+    int k = 0;
+    ctx_reason_t reason;
+
+    if (!codec || !value || !data || ctx_keyring_count(codec->keys) == 0) {
+        return counted(CTX_REASON_MALFORMED);
+    }
+    if (len > CTX_CODEC_MAX_VALUE) {
+        return counted(CTX_REASON_OVERSIZED);
+    }
+    if (codec->format == CTX_FORMAT_ENCRYPTED) {
+        reason = decode_encrypted(codec, p, value, len, now, &d, &ts, &k);
+    }
+    else {
+        reason = decode_hmac_format(codec, p, value, len, now, &d, &ts, &k);
+    }
+    if (reason == CTX_REASON_OK) {
+        *data = d;
+        if (issued) *issued = ts;
+        if (key_index) *key_index = k;
+    }
+    return counted(reason);
+}
+
+apr_status_t ctx_codec_encode_json(const ctx_codec_t *codec, apr_pool_t *p,
+                                   const char *json, apr_size_t jlen,
+                                   apr_int64_t now, const char **value,
+                                   apr_size_t *vlen)
+{
+    if (!codec || !json || !value || ctx_keyring_count(codec->keys) == 0
+        || !codec->cookie_name) {
+        return APR_EINVAL;
+    }
+    if (codec->format == CTX_FORMAT_ENCRYPTED) {
+        return encode_encrypted(codec, p, json, jlen, now, value, vlen);
+    }
+    return encode_hmac_format(codec, p, json, jlen, now, value, vlen);
+}
+
+apr_status_t ctx_codec_encode(const ctx_codec_t *codec, apr_pool_t *p,
+                              const json_t *data, apr_int64_t now,
+                              const char **value, apr_size_t *vlen)
+{
+    apr_size_t jlen;
+    char *json;
+
+    if (!data || !json_is_object(data)) {
+        return APR_EINVAL;
+    }
+    if (!(json = ctx_json_dump(p, data, &jlen))) {
+        return APR_EINVAL;
+    }
+    return ctx_codec_encode_json(codec, p, json, jlen, now, value, vlen);
+}

@@ -1,0 +1,97 @@
+/* ctx_cookie: see ctx_cookie.h. */
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "ctx_cookie.h"
+
+int ctx_cookie_find(const char *header, const char *name,
+                    ctx_cookie_value_fn *fn, void *baton)
+{
+    apr_size_t nlen = strlen(name);
+    const char *s = header;
+
+    while (s && *s) {
+        const char *end = strchr(s, ';');
+        const char *pend = end ? end : s + strlen(s);
+        const char *eq;
+
+        while (s < pend && (*s == ' ' || *s == '\t')) ++s;
+        eq = memchr(s, '=', (apr_size_t)(pend - s));
+        if (eq && (apr_size_t)(eq - s) == nlen && !memcmp(s, name, nlen)) {
+            const char *v = eq + 1, *vend = pend;
+
+            while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) --vend;
+            if (!fn(baton, v, (apr_size_t)(vend - v))) {
+                return 0;
+            }
+        }
+        s = end ? end + 1 : NULL;
+    }
+    return 1;
+}
+
+int ctx_cookie_name_ok(const char *name)
+{
+    static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
+
+    if (!name || !*name) {
+        return 0;
+    }
+    for (const char *c = name; *c; ++c) {
+        if (*c <= 0x20 || *c >= 0x7f || strchr(separators, *c)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int ctx_cookie_attr_ok(const char *v)
+{
+    if (!v || !*v) {
+        return 0;
+    }
+    for (const char *c = v; *c; ++c) {
+        if (*c < 0x21 || *c > 0x7e || *c == ';' || *c == ',') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
+                       const char *value, apr_int64_t expires,
+                       apr_int64_t max_age)
+{
+    static const char *const samesite[] = { NULL, "Lax", "Strict", "None" };
+    const char *parts[16];
+    int n = 0;
+    char date[APR_RFC822_DATE_LEN];
+    struct iovec vec[16];
+
+    parts[n++] = apr_pstrcat(p, a->name, "=", value ? value : "", NULL);
+    if (!value) {
+        parts[n++] = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0";
+    }
+    else if (expires > 0) {
+        apr_rfc822_date(date, apr_time_from_sec(expires));
+        parts[n++] = apr_psprintf(p, "; Expires=%s; Max-Age=%" APR_INT64_T_FMT,
+                                  date, max_age);
+    }
+    if (a->domain) parts[n++] = apr_pstrcat(p, "; Domain=", a->domain, NULL);
+    if (a->secure) parts[n++] = "; Secure";
+    if (a->httponly) parts[n++] = "; HttpOnly";
+    if (a->path) parts[n++] = apr_pstrcat(p, "; Path=", a->path, NULL);
+    if (a->samesite != CTX_SAMESITE_UNSET) {
+        parts[n++] = apr_pstrcat(p, "; SameSite=", samesite[a->samesite],
+                                 NULL);
+    }
+    if (a->partitioned) parts[n++] = "; Partitioned";
+    for (int i = 0; i < n; ++i) {
+        vec[i].iov_base = (void *)parts[i];
+        vec[i].iov_len = strlen(parts[i]);
+    }
+    return apr_pstrcatv(p, vec, (apr_size_t)n, NULL);
+}

@@ -1,0 +1,54 @@
+/* ctx_cookie: reading a cookie from Cookie headers and writing Set-Cookie.
+ *
+ * Reading follows RFC 6265 section 5.4 leniently: pairs separated by ";",
+ * optional whitespace, the name compared exactly; every pair with the name
+ * is reported in order (a browser sends the most specific path first, so the
+ * first one that verifies wins). Values are reported raw: session values are
+ * base64url text and never need unquoting. */
+#ifndef CTX_COOKIE_H
+#define CTX_COOKIE_H
+
+#include <apr_pools.h>
+
+/* Called for each value of the cookie, `len` bytes at `val` (inside the
+ * header: not NUL-terminated). Return 0 to stop. */
+typedef int ctx_cookie_value_fn(void *baton, const char *val, apr_size_t len);
+
+/* Report each value of cookie `name` in `header`. Returns 0 if fn stopped,
+ * 1 otherwise. */
+int ctx_cookie_find(const char *header, const char *name,
+                    ctx_cookie_value_fn *fn, void *baton);
+
+typedef enum {
+    CTX_SAMESITE_UNSET = 0,     /* no attribute */
+    CTX_SAMESITE_LAX,
+    CTX_SAMESITE_STRICT,
+    CTX_SAMESITE_NONE
+} ctx_samesite_t;
+
+typedef struct {
+    const char *name;
+    const char *path;           /* NULL: no Path attribute */
+    const char *domain;         /* NULL: host-only */
+    int secure, httponly, partitioned;
+    ctx_samesite_t samesite;
+} ctx_cookie_attrs_t;
+
+/* 1 if `name` is a valid cookie name (an RFC 7230 token). */
+int ctx_cookie_name_ok(const char *name);
+
+/* 1 if `v` may be a Path or Domain attribute value (printable ASCII without
+ * ";" and ","). */
+int ctx_cookie_attr_ok(const char *v);
+
+/* A Set-Cookie header value, allocated in `p`:
+ *   value != NULL, expires <= 0   name=value; attributes   (browser session)
+ *   value != NULL, expires > 0    ...; Expires=<date>; Max-Age=<max_age>
+ *   value == NULL                 deletion: name=; Expires=Thu, 01 Jan 1970
+ *                                 00:00:00 GMT; Max-Age=0; attributes
+ * `expires` is in seconds since the epoch. */
+char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
+                       const char *value, apr_int64_t expires,
+                       apr_int64_t max_age);
+
+#endif

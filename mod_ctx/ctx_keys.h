@@ -1,0 +1,55 @@
+/* ctx_keys: the secret keys of a site and the keys derived from them.
+ *
+ * A keyring holds the current secret (index 0, used to sign and encrypt)
+ * and fallbacks (indexes 1.., only accepted when verifying: key rotation).
+ * Each secret yields one key per purpose, derived once when it is added:
+ *   CTX_KEY_SIGN     HKDF-SHA256(secret, info "mod_ctx session signing v1")
+ *   CTX_KEY_ENCRYPT  HKDF-SHA256(secret, info "mod_ctx session encryption v1")
+ *   CTX_KEY_FLASK    HMAC-SHA1(secret, "cookie-session"), as itsdangerous
+ * so a signing key never doubles as an encryption key. */
+#ifndef CTX_KEYS_H
+#define CTX_KEYS_H
+
+#include <apr_pools.h>
+
+typedef enum {
+    CTX_KEY_SIGN = 0,
+    CTX_KEY_ENCRYPT,
+    CTX_KEY_FLASK,
+    CTX_KEY_PURPOSES
+} ctx_key_purpose_t;
+
+#define CTX_KEY_MAX_LEN 32
+/* Below this many bytes a secret is accepted, with a warning by the glue. */
+#define CTX_KEY_RECOMMENDED_LEN 32
+
+typedef struct ctx_keyring_t ctx_keyring_t;
+
+/* An empty keyring in `p`; derived key material is wiped when `p` is
+ * destroyed. */
+ctx_keyring_t *ctx_keyring_create(apr_pool_t *p);
+
+/* Add a secret of `len` bytes: the first one added is the current key, the
+ * following ones are fallbacks, tried in the order they were added. The
+ * secret itself is not kept. APR_EINVAL for an empty secret, APR_EGENERAL if
+ * OpenSSL fails. */
+apr_status_t ctx_keyring_add(ctx_keyring_t *kr, const void *secret,
+                             apr_size_t len);
+
+/* Number of secrets (current + fallbacks). */
+int ctx_keyring_count(const ctx_keyring_t *kr);
+
+/* The derived key for `purpose` of secret `idx` (0 = current), *len set to
+ * its length; NULL if idx is out of range. Owned by the keyring. */
+const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
+                                     ctx_key_purpose_t purpose,
+                                     apr_size_t *len);
+
+/* Read a secret from a file in `p`: the whole content, with one trailing
+ * newline (LF or CRLF) removed. APR_EACCES if the file is readable by group
+ * or others (*err explains), APR_EINVAL if empty, else the I/O error. */
+apr_status_t ctx_keyring_read_file(apr_pool_t *p, const char *path,
+                                   const char **secret, apr_size_t *len,
+                                   const char **err);
+
+#endif

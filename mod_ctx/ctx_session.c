@@ -1,0 +1,234 @@
+/* ctx_session: see ctx_session.h. */
+#include "ctx_log.h"
+#include "ctx_session.h"
+
+#define PERMANENT_KEY "_permanent"
+
+struct ctx_session_t {
+    json_t *data;
+    ctx_session_fits_fn *fits;
+    void *baton;
+    apr_int64_t issued;
+    int loaded, accessed, modified, reissue, sealed;
+};
+
+static apr_status_t release(void *arg)
+{
+    ctx_session_t *s = arg;
+
+    json_decref(s->data);
+    s->data = NULL;
+    return APR_SUCCESS;
+}
+
+ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
+                                  void *baton)
+{
+    ctx_session_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->fits = fits;
+    s->baton = baton;
+    apr_pool_cleanup_register(p, s, release, apr_pool_cleanup_null);
+    return s;
+}
+
+void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
+                      int key_index)
+{
+    json_decref(s->data);
+    s->data = (data && json_is_object(data)) ? data : json_object();
+    if (data && s->data != data) {
+        json_decref(data);
+    }
+    s->issued = data ? issued : 0;
+    s->reissue = key_index > 0;
+    s->loaded = 1;
+}
+
+int ctx_session_is_loaded(const ctx_session_t *s)
+{
+    return s->loaded;
+}
+
+static apr_status_t writable(ctx_session_t *s, const char *what,
+                             const char *key)
+{
+    if (s->sealed) {
+        ctx_log(CTX_LOG_ERR, "session %s%s%s%s after the response headers "
+                "were sent: the change cannot be saved and is refused", what,
+                key ? " '" : "", key ? key : "", key ? "'" : "");
+        return CTX_ETOOLATE;
+    }
+    return APR_SUCCESS;
+}
+
+json_t *ctx_session_get(ctx_session_t *s, const char *key)
+{
+    s->accessed = 1;
+    return key ? json_object_get(s->data, key) : NULL;
+}
+
+int ctx_session_has(ctx_session_t *s, const char *key)
+{
+    return ctx_session_get(s, key) != NULL;
+}
+
+apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
+{
+    json_t *old;
+    apr_status_t rv;
+
+    if (!key || !val) {
+        json_decref(val);
+        return APR_EINVAL;
+    }
+    s->accessed = 1;
+    if ((rv = writable(s, "set", key)) != APR_SUCCESS) {
+        json_decref(val);
+        return rv;
+    }
+    old = json_incref(json_object_get(s->data, key));
+    if (json_object_set_new(s->data, key, val) != 0) {
+        json_decref(old);
+        return APR_EINVAL;      /* key is not valid UTF-8 */
+    }
+    if (s->fits && !s->fits(s->baton, s->data)) {
+        if (old) {
+            json_object_set_new(s->data, key, old);
+        }
+        else {
+            json_object_del(s->data, key);
+        }
+        ctx_log(CTX_LOG_ERR, "session: setting '%s' refused: the session "
+                "would exceed the cookie size limit", key);
+        return CTX_ETOOLARGE;
+    }
+    json_decref(old);
+    s->modified = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
+{
+    apr_status_t rv;
+
+    if (!key) {
+        return APR_EINVAL;
+    }
+    s->accessed = 1;
+    if ((rv = writable(s, "remove", key)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (json_object_del(s->data, key) != 0) {
+        return APR_NOTFOUND;
+    }
+    s->modified = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_clear(ctx_session_t *s)
+{
+    apr_status_t rv;
+
+    s->accessed = 1;
+    if ((rv = writable(s, "clear", NULL)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (json_object_size(s->data)) {
+        json_object_clear(s->data);
+        s->modified = 1;
+    }
+    return APR_SUCCESS;
+}
+
+int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton)
+{
+    const char *key;
+    json_t *val;
+
+    s->accessed = 1;
+    json_object_foreach(s->data, key, val) {
+        if (!fn(baton, key, val)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on)
+{
+    if (on) {
+        return ctx_session_set(s, PERMANENT_KEY, json_true());
+    }
+    if (!json_object_get(s->data, PERMANENT_KEY)) {
+        s->accessed = 1;
+        return APR_SUCCESS;
+    }
+    return ctx_session_remove(s, PERMANENT_KEY);
+}
+
+int ctx_session_is_permanent(ctx_session_t *s)
+{
+    return json_is_true(ctx_session_get(s, PERMANENT_KEY));
+}
+
+apr_status_t ctx_session_regenerate(ctx_session_t *s)
+{
+    apr_status_t rv;
+
+    s->accessed = 1;
+    if ((rv = writable(s, "regenerate", NULL)) != APR_SUCCESS) {
+        return rv;
+    }
+    s->modified = 1;
+    s->reissue = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_invalidate(ctx_session_t *s)
+{
+    apr_status_t rv;
+
+    s->accessed = 1;
+    if ((rv = writable(s, "invalidate", NULL)) != APR_SUCCESS) {
+        return rv;
+    }
+    json_object_clear(s->data);
+    s->modified = 1;
+    return APR_SUCCESS;
+}
+
+const json_t *ctx_session_data(const ctx_session_t *s)
+{
+    return s->data;
+}
+
+int ctx_session_accessed(const ctx_session_t *s)
+{
+    return s->accessed;
+}
+
+int ctx_session_modified(const ctx_session_t *s)
+{
+    return s->modified;
+}
+
+int ctx_session_needs_reissue(const ctx_session_t *s)
+{
+    return s->reissue;
+}
+
+apr_int64_t ctx_session_issued(const ctx_session_t *s)
+{
+    return s->issued;
+}
+
+void ctx_session_seal(ctx_session_t *s)
+{
+    s->sealed = 1;
+}
+
+int ctx_session_sealed(const ctx_session_t *s)
+{
+    return s->sealed;
+}

@@ -1,0 +1,80 @@
+/* ctx_session: the session of one client request, a JSON object with a
+ * dict-like API and change tracking (Flask's SecureCookieSession).
+ *
+ * Values are JSON values, so a Flask app and a C module see the same data.
+ * Flask's permanent flag is the key "_permanent" (true when set). Every
+ * change first checks that the result still fits in a cookie (through the
+ * owner's `fits` callback) and is rolled back if it does not. Once the owner
+ * seals the session (the response headers are gone), every change fails with
+ * CTX_ETOOLATE and is logged. */
+#ifndef CTX_SESSION_H
+#define CTX_SESSION_H
+
+#include <apr_pools.h>
+#include <jansson.h>
+
+#include "ctx_status.h"
+
+typedef struct ctx_session_t ctx_session_t;
+
+/* 1 if `data` would still fit in the cookie. */
+typedef int ctx_session_fits_fn(void *baton, const json_t *data);
+
+/* Visitor: `key` and `val` are borrowed. Return 0 to stop. */
+typedef int ctx_session_visit_fn(void *baton, const char *key,
+                                 const json_t *val);
+
+/* A new, not yet loaded session in `p`; its data is released when `p` is
+ * destroyed. `fits` may be NULL (no size limit). */
+ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
+                                  void *baton);
+
+/* Give the session its data (`data` is stolen; NULL: a fresh empty one),
+ * issued at `issued` and verified by key `key_index` (> 0: a fallback key,
+ * so the next save re-issues it under the current key). */
+void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
+                      int key_index);
+int ctx_session_is_loaded(const ctx_session_t *s);
+
+/* The value under key, borrowed (valid until it is changed), or NULL. */
+json_t *ctx_session_get(ctx_session_t *s, const char *key);
+int ctx_session_has(ctx_session_t *s, const char *key);
+
+/* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments,
+ * CTX_ETOOLARGE if the session would no longer fit (unchanged then),
+ * CTX_ETOOLATE once sealed. */
+apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val);
+
+/* APR_NOTFOUND if absent; CTX_ETOOLATE once sealed. */
+apr_status_t ctx_session_remove(ctx_session_t *s, const char *key);
+
+/* Remove every key (the cookie is deleted when saved). */
+apr_status_t ctx_session_clear(ctx_session_t *s);
+
+/* Visit keys in insertion order; returns 0 if stopped. */
+int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton);
+
+/* Flask's session.permanent. */
+apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on);
+int ctx_session_is_permanent(ctx_session_t *s);
+
+/* Keep the data, issue a new cookie (new time, new nonce) when saved. */
+apr_status_t ctx_session_regenerate(ctx_session_t *s);
+/* Drop the data; the cookie is deleted when saved. */
+apr_status_t ctx_session_invalidate(ctx_session_t *s);
+
+/* The data (borrowed), for saving; marks nothing. */
+const json_t *ctx_session_data(const ctx_session_t *s);
+
+/* Flags for the owner. */
+int ctx_session_accessed(const ctx_session_t *s);
+int ctx_session_modified(const ctx_session_t *s);
+/* The saved cookie should be re-issued although unmodified. */
+int ctx_session_needs_reissue(const ctx_session_t *s);
+apr_int64_t ctx_session_issued(const ctx_session_t *s);
+
+/* No changes from now on. */
+void ctx_session_seal(ctx_session_t *s);
+int ctx_session_sealed(const ctx_session_t *s);
+
+#endif

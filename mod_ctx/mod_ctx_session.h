@@ -1,0 +1,27 @@
+/* mod_ctx_session: the cookie session of a client request: loading it from
+ * the Cookie header on first use, saving it into Set-Cookie from an output
+ * filter before the response headers leave. */
+#ifndef MOD_CTX_SESSION_H
+#define MOD_CTX_SESSION_H
+
+#include "httpd.h"
+#include "util_filter.h"
+
+#include "ctx_context.h"
+#include "ctx_session.h"
+
+/* The session of c's client request, loaded on first use. NULL with *rv
+ * set: CTX_EDISABLED when sessions are off for the request, APR_EINVAL
+ * without a context. */
+ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv);
+
+/* The status of the last save of c's session (APR_SUCCESS before one). */
+apr_status_t ctx_glue_session_save_status(ctx_t *c);
+
+/* post_read_request: put the save filter on a main request or redirect. */
+void ctx_glue_session_insert_filter(request_rec *r);
+
+/* Register the CTX_SESSION_SAVE output filter. */
+void ctx_glue_session_register(void);
+
+#endif
