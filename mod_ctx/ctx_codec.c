@@ -1,5 +1,6 @@
 /* ctx_codec: see ctx_codec.h. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_atomic.h>
@@ -146,17 +147,78 @@ static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
     return ok;
 }
 
+/* zlib streams are expensive to set up (deflate allocates ~256 KiB): each
+ * thread keeps one of each and resets it per use. */
+typedef struct {
+    z_stream def, inf;
+    int def_ok, inf_ok;
+} zstreams_t;
+
+static pthread_key_t zkey;
+static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
+static __thread zstreams_t *my_zs;
+
+static void zstreams_free(void *data)
+{
+    zstreams_t *z = data;
+
+    if (z->def_ok) deflateEnd(&z->def);
+    if (z->inf_ok) inflateEnd(&z->inf);
+    free(z);
+}
+
+static void zkey_create(void)
+{
+    pthread_key_create(&zkey, zstreams_free);
+}
+
+static zstreams_t *zstreams(void)
+{
+    if (!my_zs) {
+        pthread_once(&zkey_once, zkey_create);
+        if ((my_zs = calloc(1, sizeof(*my_zs))) != NULL) {
+            pthread_setspecific(zkey, my_zs);
+        }
+    }
+    return my_zs;
+}
+
+/* A deflate stream with Python's zlib.compress() parameters, reset. */
+static z_stream *deflater(void)
+{
+    zstreams_t *z = zstreams();
+
+    if (!z) return NULL;
+    if (!z->def_ok) {
+        z->def_ok = deflateInit(&z->def, Z_DEFAULT_COMPRESSION) == Z_OK;
+        return z->def_ok ? &z->def : NULL;
+    }
+    return deflateReset(&z->def) == Z_OK ? &z->def : NULL;
+}
+
+static z_stream *inflater(void)
+{
+    zstreams_t *z = zstreams();
+
+    if (!z) return NULL;
+    if (!z->inf_ok) {
+        z->inf_ok = inflateInit(&z->inf) == Z_OK;
+        return z->inf_ok ? &z->inf : NULL;
+    }
+    return inflateReset(&z->inf) == Z_OK ? &z->inf : NULL;
+}
+
 static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
                                     apr_size_t n, char **out,
                                     apr_size_t *olen)
 {
-    z_stream zs;
+    z_stream *zsp = inflater();
     apr_size_t cap = 4096;
     char *buf = apr_palloc(p, cap);
     int zr;
+#define zs (*zsp)
 
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit(&zs) != Z_OK) {
+    if (!zsp) {
         return CTX_REASON_BAD_COMPRESSION;
     }
     zs.next_in = (unsigned char *)in;
@@ -169,14 +231,12 @@ static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
             break;
         }
         if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            inflateEnd(&zs);
             return CTX_REASON_BAD_COMPRESSION;
         }
         if (zs.avail_out == 0) {
             char *nb;
 
             if (cap >= CTX_CODEC_MAX_JSON) {
-                inflateEnd(&zs);
                 return CTX_REASON_OVERSIZED;
             }
             nb = apr_palloc(p, cap * 2);
@@ -185,18 +245,16 @@ static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
             cap *= 2;
         }
         else if (zs.avail_in == 0) {
-            inflateEnd(&zs);          /* truncated stream */
-            return CTX_REASON_BAD_COMPRESSION;
+            return CTX_REASON_BAD_COMPRESSION;  /* truncated stream */
         }
     }
     if (zs.avail_in != 0) {
-        inflateEnd(&zs);              /* garbage after the stream */
-        return CTX_REASON_BAD_COMPRESSION;
+        return CTX_REASON_BAD_COMPRESSION;      /* garbage after the end */
     }
     *out = buf;
     *olen = zs.total_out;
-    inflateEnd(&zs);
     return CTX_REASON_OK;
+#undef zs
 }
 
 /* PAYLOAD of signed/flask: plain or "."-prefixed zlib. */
@@ -223,16 +281,35 @@ static ctx_reason_t decode_payload(apr_pool_t *p, const char *s,
     return CTX_REASON_OK;
 }
 
-static const char *encode_payload(apr_pool_t *p, const char *json,
-                                  apr_size_t jlen)
-{
-    uLongf clen = compressBound((uLong)jlen);
-    unsigned char *c = apr_palloc(p, clen);
+/* Below this size `signed` does not try to compress (it rarely pays).
+ * `flask` always tries, to write exactly what Flask writes. */
+#define SIGNED_COMPRESS_MIN 200
 
-    /* As Flask: compress, keep it if it saves more than one byte. */
-    if (compress2(c, &clen, (const Bytef *)json, (uLong)jlen,
-                  Z_DEFAULT_COMPRESSION) == Z_OK && clen < jlen - 1) {
-        return apr_pstrcat(p, ".", b64_enc(p, c, clen), NULL);
+static const char *encode_payload(apr_pool_t *p, const char *json,
+                                  apr_size_t jlen, int always_try)
+{
+    z_stream *zs;
+    apr_size_t cap;
+    unsigned char *c;
+
+    if (!always_try && jlen < SIGNED_COMPRESS_MIN) {
+        return b64_enc(p, (const unsigned char *)json, jlen);
+    }
+    if (!(zs = deflater())) {
+        return NULL;
+    }
+    cap = deflateBound(zs, (uLong)jlen);
+    c = apr_palloc(p, cap);
+    zs->next_in = (Bytef *)json;
+    zs->avail_in = (uInt)jlen;
+    zs->next_out = c;
+    zs->avail_out = (uInt)cap;
+    if (deflate(zs, Z_FINISH) != Z_STREAM_END) {
+        return NULL;
+    }
+    /* As Flask: keep the compressed form if it saves more than one byte. */
+    if (zs->total_out + 1 < jlen) {
+        return apr_pstrcat(p, ".", b64_enc(p, c, zs->total_out), NULL);
     }
     return b64_enc(p, (const unsigned char *)json, jlen);
 }
@@ -357,7 +434,7 @@ static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
 {
     int flask = codec->format == CTX_FORMAT_FLASK;
     char ts[16];
-    const char *text;
+    const char *text, *payload;
     unsigned char m[EVP_MAX_MD_SIZE];
     unsigned int mlen = 0;
     apr_size_t klen;
@@ -367,9 +444,11 @@ static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
     if (!key) {
         return APR_EINVAL;
     }
+    if (!(payload = encode_payload(p, json, jlen, flask))) {
+        return APR_EGENERAL;
+    }
     encode_ts(ts, now);
-    text = apr_pstrcat(p, flask ? "" : SIGNED_PREFIX,
-                       encode_payload(p, json, jlen), ".", ts, NULL);
+    text = apr_pstrcat(p, flask ? "" : SIGNED_PREFIX, payload, ".", ts, NULL);
     if (!mac(flask ? "SHA1" : "SHA256", key, klen,
              flask ? NULL : codec->cookie_name, text, strlen(text), m,
              &mlen)) {
