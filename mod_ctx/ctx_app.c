@@ -27,9 +27,21 @@ ctx_app_t *ctx_app_create(apr_pool_t *p, const char *name,
                           apr_hash_t *config)
 {
     ctx_app_t *app = apr_pcalloc(p, sizeof(*app));
+    apr_hash_index_t *hi;
 
     app->name = apr_pstrdup(p, name ? name : "");
-    app->config = config ? apr_hash_copy(p, config) : apr_hash_make(p);
+    app->config = apr_hash_make(p);
+    /* A deep copy: the app outlives the configuration pass that built
+     * `config`, and callers may reuse their strings. */
+    for (hi = config ? apr_hash_first(p, config) : NULL; hi;
+         hi = apr_hash_next(hi)) {
+        const char *k, *v;
+        apr_ssize_t klen;
+
+        apr_hash_this(hi, (const void **)&k, &klen, (void **)&v);
+        apr_hash_set(app->config, apr_pstrmemdup(p, k, klen), klen,
+                     v ? apr_pstrdup(p, v) : NULL);
+    }
     return app;
 }
 

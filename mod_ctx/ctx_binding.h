@@ -19,7 +19,9 @@ void *ctx_binding_get(void);
 
 /* Bind `obj` (may be NULL) on the calling thread. Returns the calling thread's
  * slot (lives for the process; remember it to release the binding later), or
- * NULL when no slot could be allocated (out of memory: nothing is bound). */
+ * NULL when no slot could be allocated (out of memory: nothing is bound).
+ * Binding NULL on a thread that never bound anything allocates no slot and
+ * returns NULL: there is nothing to unbind, and idle threads stay free. */
 ctx_slot_t *ctx_binding_set(void *obj);
 
 /* If `slot` still holds `obj`, replace it by `replacement` and return 1;
