@@ -23,6 +23,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "apr_strings.h"
@@ -65,13 +66,20 @@ static apr_status_t demo_pool_create(void **res, ctx_app_t *app,
     dp->dsn = apr_pstrdup(p, dsn ? dsn : "(no DATABASE_URL)");
     dp->pid = getpid();
     *res = dp;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                  "ctx_example: demo-pool of app %s created in pid %" APR_PID_T_FMT,
+                  ctx_app_name(app), dp->pid);
     return apr_thread_mutex_create(&dp->lock, APR_THREAD_MUTEX_DEFAULT, p);
 }
 
 static void demo_pool_destroy(void *res, void *baton)
 {
-    (void)res;
+    demo_pool_t *dp = res;
+
     (void)baton;    /* a real pool would close its connections here */
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                  "ctx_example: demo-pool destroyed in pid %" APR_PID_T_FMT
+                  " after %" APR_UINT64_T_FMT " uses", dp->pid, dp->uses);
 }
 
 /* ---- g, filled before the handler runs ----------------------------------- */

@@ -315,5 +315,8 @@ module AP_MODULE_DECLARE_DATA ctx_module = {
     ctx_create_server_conf,
     ctx_merge_server_conf,
     ctx_cmds,
-    register_hooks
+    register_hooks,
+    /* Every vhost gets its own merged server config, also one with no Ctx*
+     * directive: each vhost is its own app (named after its ServerName). */
+    AP_MODULE_FLAG_ALWAYS_MERGE
 };

@@ -1,0 +1,538 @@
+/* mod_ctx_test: checks mod_ctx's context invariants from inside httpd, for
+ * the integration tests (tests/integration). Never installed.
+ *
+ * Every check that fails logs an error line starting "CTX-INVARIANT"; the
+ * tests fail on any unexpected error line, so a broken invariant anywhere in
+ * a run fails the test that caused it. What is checked:
+ *   - ctx_current_request() is NULL or a live request (its pool not yet
+ *     destroyed: a registry of live requests, filled in create_request before
+ *     mod_ctx and emptied by a pool cleanup that runs after mod_ctx's);
+ *   - it belongs to the connection whose filter or hook is running (a
+ *     connection output filter on every connection, HTTP/2 secondary ones
+ *     included);
+ *   - in request hooks and the request filter it is the request (or one of
+ *     its subrequests, whose output passes through the main's filters);
+ *   - after a request's pool is destroyed it is not current on the thread
+ *     that destroyed it, and a NOTICE says when that thread was not the one
+ *     that created the request (asynchronous write completion);
+ *   - a thread started in child_init sees no request and no app until it
+ *     pushes one.
+ *
+ *   <Location /t> SetHandler ctx-test </Location>
+ *   GET /t/whoami       what the context says about this request
+ *   GET /t/big?size=N   N bytes of body (for write completion)
+ *   GET /t/teardown?tag=T&n=N&fail=I&code=C  N teardown callbacks that log
+ *                       their order and the final status; the I-th fails;
+ *                       the answer has status C
+ *   GET /t/slow?tag=T&chunks=N  N flushed chunks 100 ms apart (abort test)
+ *   GET /t/g?tag=T      exercises g; a pointer's destructor logs at the end
+ *   GET /t/thread       what a thread started by the handler sees
+ */
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_connection.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "http_main.h"
+#include "util_filter.h"
+#include "apr_hash.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
+
+#include "mod_ctx.h"
+
+module AP_MODULE_DECLARE_DATA ctx_test_module;
+APLOG_USE_MODULE(ctx_test);
+
+#define HANDLER "ctx-test"
+#define CONN_FILTER "CTX_TEST_CONN"
+#define REQ_FILTER "CTX_TEST_REQ"
+
+/* ---- the registry of live requests --------------------------------------- */
+
+typedef struct {
+    request_rec *r;
+    apr_os_thread_t creator;
+} live_t;
+
+static apr_thread_mutex_t *live_lock;
+static apr_hash_t *live;        /* request_rec* -> live_t* */
+
+static int is_live(request_rec *r)
+{
+    int found;
+
+    if (!live) {
+        return 1;               /* not initialised: nothing to say */
+    }
+    apr_thread_mutex_lock(live_lock);
+    found = apr_hash_get(live, &r, sizeof(r)) != NULL;
+    apr_thread_mutex_unlock(live_lock);
+    return found;
+}
+
+/* The current request is NULL or live, and belongs to connection `c` (when
+ * given). Returns the current request. */
+static request_rec *check_current(const char *where, conn_rec *c)
+{
+    request_rec *cur = ctx_current_request();
+
+    if (!cur) {
+        return NULL;
+    }
+    if (!is_live(cur)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                     "CTX-INVARIANT %s: current request %pp is not live",
+                     where, (void *)cur);
+        return NULL;
+    }
+    if (c && cur->connection != c) {
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c,
+                      "CTX-INVARIANT %s: current request %s belongs to "
+                      "another connection", where, cur->uri);
+    }
+    return cur;
+}
+
+/* `cur` is `r` or one of its subrequests. */
+static int is_r_or_sub(request_rec *cur, request_rec *r)
+{
+    for (; cur; cur = cur->main) {
+        if (cur == r) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void check_request_hook(const char *where, request_rec *r)
+{
+    request_rec *cur = check_current(where, r->connection);
+
+    if (cur != r) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "CTX-INVARIANT %s: current request is %s, not %s",
+                      where, cur ? cur->uri : "NULL", r->uri);
+    }
+}
+
+static apr_status_t live_remove(void *data)
+{
+    live_t *l = data;
+    request_rec *r = l->r;
+
+    apr_thread_mutex_lock(live_lock);
+    apr_hash_set(live, &l->r, sizeof(l->r), NULL);
+    apr_thread_mutex_unlock(live_lock);
+    /* mod_ctx's own cleanup ran before this one (registered later). */
+    if (ctx_current_request() == r) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf,
+                     "CTX-INVARIANT cleanup: destroyed request %pp is still "
+                     "current", (void *)r);
+    }
+    check_current("cleanup", NULL);
+    if (!apr_os_thread_equal(l->creator, apr_os_thread_current())) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                     "ctx_test: request pool destroyed on another thread");
+    }
+    return APR_SUCCESS;
+}
+
+/* Runs before mod_ctx's create_request (REALLY_FIRST): our cleanup is
+ * registered first, so it runs after mod_ctx's. */
+static int test_create_request(request_rec *r)
+{
+    live_t *l = apr_palloc(r->pool, sizeof(*l));
+
+    l->r = r;
+    l->creator = apr_os_thread_current();
+    apr_thread_mutex_lock(live_lock);
+    apr_hash_set(live, &l->r, sizeof(l->r), l);
+    apr_thread_mutex_unlock(live_lock);
+    apr_pool_cleanup_register(r->pool, l, live_remove, apr_pool_cleanup_null);
+    return DECLINED;
+}
+
+/* ---- hooks and filters that check ---------------------------------------- */
+
+static int test_post_read_request(request_rec *r)
+{
+    check_request_hook("post_read_request", r);
+    return DECLINED;
+}
+
+static int test_translate_name(request_rec *r)
+{
+    check_request_hook("translate_name", r);
+    return DECLINED;
+}
+
+static int test_fixups(request_rec *r)
+{
+    check_request_hook("fixups", r);
+    return DECLINED;
+}
+
+static int test_log_transaction(request_rec *r)
+{
+    check_current("log_transaction", r->connection);
+    return DECLINED;
+}
+
+static apr_status_t conn_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    check_current("connection filter", f->c);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static apr_status_t req_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *cur = check_current("request filter", f->c);
+
+    if (!is_r_or_sub(cur, f->r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, f->r,
+                      "CTX-INVARIANT request filter: current request is %s, "
+                      "not %s or its subrequest", cur ? cur->uri : "NULL",
+                      f->r->uri);
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+static int test_pre_connection(conn_rec *c, void *csd)
+{
+    check_current("pre_connection", c);
+    ap_add_output_filter(CONN_FILTER, NULL, NULL, c);
+    return OK;
+}
+
+static void test_insert_filter(request_rec *r)
+{
+    check_request_hook("insert_filter", r);
+    ap_add_output_filter(REQ_FILTER, NULL, r, r->connection);
+}
+
+/* ---- the handler ---------------------------------------------------------- */
+
+static const char *arg_or(request_rec *r, const char *name, const char *dflt)
+{
+    const char *v = ctx_arg(r, name);
+
+    return v ? v : dflt;
+}
+
+static int answer_whoami(request_rec *r)
+{
+    ctx_t *c = ctx_of(r);
+    ctx_app_t *app = ctx_current_app();
+
+    ap_rprintf(r, "uri=%s\n", r->uri);
+    ap_rprintf(r, "current_is_r=%d\n", ctx_current_request() == r);
+    ap_rprintf(r, "ctx_request_is_r=%d\n", c && ctx_request(c) == r);
+    ap_rprintf(r, "is_subrequest=%d\n", r->main != NULL);
+    ap_rprintf(r, "is_redirect=%d\n", r->prev != NULL);
+    ap_rprintf(r, "main_uri=%s\n", r->main ? r->main->uri : "-");
+    ap_rprintf(r, "prev_uri=%s\n", r->prev ? r->prev->uri : "-");
+    ap_rprintf(r, "arg_tag=%s\n", arg_or(NULL, "tag", "-"));
+    ap_rprintf(r, "g_mark=%s\n", c && ctx_g_get(c, "mark") ? ctx_g_get(c, "mark") : "-");
+    ap_rprintf(r, "app=%s\n", app ? ctx_app_name(app) : "-");
+    ap_rprintf(r, "config_TEST_KEY=%s\n",
+               ctx_config(r, "TEST_KEY") ? ctx_config(r, "TEST_KEY") : "-");
+    ap_rprintf(r, "protocol=%s\n", r->protocol);
+    /* Leave a mark for a later subrequest or redirect of this request. */
+    if (c && !ctx_g_has(c, "mark")) {
+        ctx_g_set(c, "mark", r->uri);
+    }
+    return OK;
+}
+
+static int answer_big(request_rec *r)
+{
+    apr_off_t size = apr_atoi64(arg_or(r, "size", "1048576"));
+    char *chunk = apr_palloc(r->pool, 65536);
+
+    memset(chunk, 'x', 65536);
+    ap_set_content_length(r, size);
+    while (size > 0) {
+        apr_size_t n = size > 65536 ? 65536 : (apr_size_t)size;
+
+        if (ap_rwrite(chunk, (int)n, r) < 0) {
+            break;
+        }
+        size -= n;
+    }
+    return OK;
+}
+
+typedef struct {
+    const char *tag;
+    int i;
+    int fail;
+} teardown_baton_t;
+
+static apr_status_t logging_teardown(ctx_t *c, int status, void *baton)
+{
+    teardown_baton_t *b = baton;
+    request_rec *r = ctx_request(c);
+
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test teardown tag=%s i=%d status=%d aborted=%d",
+                 b->tag, b->i, status,
+                 r && r->connection ? (int)r->connection->aborted : -1);
+    return b->i == b->fail ? APR_EGENERAL : APR_SUCCESS;
+}
+
+static void register_teardowns(request_rec *r, const char *tag, int n,
+                               int fail)
+{
+    int i;
+
+    for (i = 1; i <= n; i++) {
+        teardown_baton_t *b = apr_palloc(r->pool, sizeof(*b));
+
+        b->tag = tag;
+        b->i = i;
+        b->fail = fail;
+        if (ctx_on_teardown(ctx_of(r), logging_teardown, b) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "CTX-INVARIANT: ctx_on_teardown failed");
+        }
+    }
+}
+
+static int answer_teardown(request_rec *r)
+{
+    int code = atoi(arg_or(r, "code", "200"));
+
+    register_teardowns(r, arg_or(r, "tag", "-"), atoi(arg_or(r, "n", "1")),
+                       atoi(arg_or(r, "fail", "0")));
+    if (code != 200) {
+        return code;
+    }
+    ap_rputs("teardowns registered\n", r);
+    return OK;
+}
+
+static int answer_slow(request_rec *r)
+{
+    int chunks = atoi(arg_or(r, "chunks", "50"));
+    int i;
+
+    register_teardowns(r, arg_or(r, "tag", "-"), 1, 0);
+    for (i = 0; i < chunks && !r->connection->aborted; i++) {
+        ap_rprintf(r, "chunk %d\n", i);
+        if (ap_rflush(r) < 0) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(100));
+    }
+    return OK;
+}
+
+typedef struct {
+    const char *tag;
+} g_obj_t;
+
+static void g_obj_free(void *ptr)
+{
+    g_obj_t *o = ptr;
+
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test g dtor tag=%s current=%s", o->tag,
+                 ctx_current_request() ? "request" : "none");
+    free(o);
+}
+
+static int print_entry(void *baton, const char *key, const char *sval,
+                       void *ptr)
+{
+    request_rec *r = baton;
+
+    ap_rprintf(r, "entry %s=%s\n", key, sval ? sval : "<ptr>");
+    return 1;
+}
+
+static int answer_g(request_rec *r)
+{
+    ctx_t *c = ctx_of(r);
+    g_obj_t *o = malloc(sizeof(*o));
+    const char *v = NULL;
+
+    o->tag = apr_pstrdup(r->server->process->pool, arg_or(r, "tag", "-"));
+    ap_rprintf(r, "set=%d\n", ctx_g_set(c, "user", "alice") == APR_SUCCESS);
+    ap_rprintf(r, "set_ptr=%d\n", ctx_g_set_ptr(c, "obj", o, g_obj_free) == APR_SUCCESS);
+    ap_rprintf(r, "get=%s\n", ctx_g_get(c, "user"));
+    ap_rprintf(r, "get_ptr_same=%d\n", ctx_g_get_ptr(c, "obj") == o);
+    ap_rprintf(r, "has_user=%d has_nope=%d\n", ctx_g_has(c, "user"),
+               ctx_g_has(c, "nope"));
+    ctx_g_setdefault(c, "lang", "en", &v);
+    ap_rprintf(r, "setdefault_new=%s\n", v);
+    ctx_g_setdefault(c, "lang", "fr", &v);
+    ap_rprintf(r, "setdefault_old=%s\n", v);
+    ctx_g_set(c, "tmp", "1");
+    ap_rprintf(r, "pop=%d:%s\n", ctx_g_pop(c, "tmp", &v) == APR_SUCCESS, v);
+    ap_rprintf(r, "has_tmp=%d\n", ctx_g_has(c, "tmp"));
+    ap_rprintf(r, "remove_missing=%d\n", ctx_g_remove(c, "tmp") == APR_NOTFOUND);
+    ap_rprintf(r, "null_key=%d\n", ctx_g_set(c, NULL, "x") == APR_EINVAL);
+    ctx_g_do(c, print_entry, r);
+    return OK;
+}
+
+typedef struct {
+    int request_null;
+    int ctx_null;
+    int app_null;
+} thread_view_t;
+
+static void *APR_THREAD_FUNC look_around(apr_thread_t *t, void *data)
+{
+    thread_view_t *v = data;
+
+    v->request_null = ctx_current_request() == NULL;
+    v->ctx_null = ctx_current() == NULL;
+    v->app_null = ctx_current_app() == NULL;
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static apr_status_t run_thread(apr_pool_t *p, thread_view_t *v)
+{
+    apr_thread_t *t;
+    apr_status_t rv, trv;
+
+    rv = apr_thread_create(&t, NULL, look_around, v, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_join(&trv, t);
+    }
+    return rv;
+}
+
+static int answer_thread(request_rec *r)
+{
+    thread_view_t v = { 0, 0, 0 };
+
+    if (run_thread(r->pool, &v) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ap_rprintf(r, "thread_request_null=%d\nthread_ctx_null=%d\n"
+               "thread_app_null=%d\nhandler_current_is_r=%d\n",
+               v.request_null, v.ctx_null, v.app_null,
+               ctx_current_request() == r);
+    return OK;
+}
+
+static int test_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, HANDLER)) {
+        return DECLINED;
+    }
+    check_request_hook("handler", r);
+    ap_set_content_type(r, "text/plain");
+    if (!strcmp(r->uri, "/t/whoami")) {
+        return answer_whoami(r);
+    }
+    if (!strcmp(r->uri, "/t/big")) {
+        return answer_big(r);
+    }
+    if (!strcmp(r->uri, "/t/teardown")) {
+        return answer_teardown(r);
+    }
+    if (!strcmp(r->uri, "/t/slow")) {
+        return answer_slow(r);
+    }
+    if (!strcmp(r->uri, "/t/g")) {
+        return answer_g(r);
+    }
+    if (!strcmp(r->uri, "/t/thread")) {
+        return answer_thread(r);
+    }
+    return HTTP_NOT_FOUND;
+}
+
+/* ---- a module's own thread in a child ------------------------------------ */
+
+typedef struct {
+    server_rec *s;
+    const char *result;
+} child_thread_t;
+
+static void *APR_THREAD_FUNC child_thread(apr_thread_t *t, void *data)
+{
+    child_thread_t *ct = data;
+    ctx_app_t *app = ctx_app_of(ct->s);
+    const char *key;
+
+    if (ctx_current_request() || ctx_current() || ctx_current_app()) {
+        ct->result = "context before push";
+    }
+    else if (!app || ctx_app_push(app) != APR_SUCCESS) {
+        ct->result = "push failed";
+    }
+    else {
+        key = ctx_app_config(ctx_current_app(), "TEST_KEY");
+        ct->result = apr_psprintf(ct->s->process->pool,
+                                  "ok app=%s TEST_KEY=%s",
+                                  ctx_app_name(ctx_current_app()),
+                                  key ? key : "-");
+        if (ctx_app_pop(app) != APR_SUCCESS || ctx_current_app()) {
+            ct->result = "pop failed";
+        }
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static void test_child_init(apr_pool_t *p, server_rec *s)
+{
+    child_thread_t ct = { s, "not run" };
+    apr_thread_t *t;
+    apr_status_t rv, trv;
+
+    apr_thread_mutex_create(&live_lock, APR_THREAD_MUTEX_DEFAULT, p);
+    live = apr_hash_make(p);
+    if (!ctx_api()) {
+        return;
+    }
+    rv = apr_thread_create(&t, NULL, child_thread, &ct, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_join(&trv, t);
+    }
+    if (rv != APR_SUCCESS || strncmp(ct.result, "ok ", 3)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "CTX-INVARIANT child thread: %s", ct.result);
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "ctx_test child thread: %s", ct.result);
+    }
+}
+
+static void test_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    /* Before mod_ctx's REALLY_FIRST create_request: see test_create_request */
+    ap_hook_create_request(test_create_request, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST - 10);
+    ap_hook_child_init(test_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_connection(test_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(test_post_read_request, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_translate_name(test_translate_name, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(test_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(test_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(test_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(test_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(CONN_FILTER, conn_filter, NULL,
+                              AP_FTYPE_CONNECTION);
+    ap_register_output_filter(REQ_FILTER, req_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+}
+
+module AP_MODULE_DECLARE_DATA ctx_test_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL, NULL, NULL, NULL, NULL,
+    test_register_hooks
+};
