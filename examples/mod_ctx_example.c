@@ -16,6 +16,12 @@
  *   GET /session/clear              empties the session (deletes the cookie)
  *   GET /session/permanent?on=1|0   makes the session permanent or not
  * (the session needs CtxSession On and a CtxSecretKey)
+ *   GET /background?email=x   queues a task that, after BACKGROUND_DELAY_MS
+ *                      (CtxConfig, default 100), appends a line with the
+ *                      URI, a `g` value and the session's user to the file
+ *                      CtxConfig BACKGROUND_LOG names; answers 202 at once
+ *                      (503 when the queue is full). ?fail=1: the task fails
+ *   GET /background/status    this child's task counters
  *
  * It builds against include/mod_ctx.h only (no link to mod_ctx) and still
  * loads when mod_ctx is absent: it logs one error at startup and answers 503.
@@ -28,6 +34,10 @@
 #include "http_request.h"
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "mod_ctx.h"
 
@@ -237,6 +247,73 @@ static int answer_session_set(request_rec *r, int as_json)
     return answer_session_json(r);
 }
 
+/* ---- background tasks ------------------------------------------------------ */
+
+/* Runs later on a task thread, after the response has gone. It uses the
+ * same calls as request code: they see the task's copy of the request. */
+static apr_status_t background_work(ctx_t *c, void *baton)
+{
+    const char *path = ctx_config(NULL, "BACKGROUND_LOG");
+    const char *delay = ctx_config(NULL, "BACKGROUND_DELAY_MS");
+    const char *email = ctx_arg(NULL, "email");
+    const char *started = ctx_g_get(c, "request_started");
+    const char *user = NULL;
+    char line[1024];
+    int fd, n;
+
+    (void)baton;
+    apr_sleep(apr_time_from_msec(delay ? atoi(delay) : 100));
+    if (ctx_arg(NULL, "fail")) {
+        return APR_EGENERAL;    /* counted, and logged with method and URI */
+    }
+    if (!path) {
+        return APR_ENOENT;
+    }
+    ctx_session_get_string(c, "user", &user);
+    n = snprintf(line, sizeof(line), "uri=%s email=%s g.request_started=%s "
+                 "user=%s request=%s\n", ctx_info(c, CTX_INFO_UNPARSED_URI),
+                 email ? email : "-", started ? started : "-",
+                 user ? user : "-", ctx_current_request() ? "live" : "none");
+    if (n < 0 || (fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    /* One write of a short line with O_APPEND: lines never interleave. */
+    n = (int)write(fd, line, (size_t)n) == n ? 0 : errno;
+    close(fd);
+    return n ? APR_FROM_OS_ERROR(n) : APR_SUCCESS;
+}
+
+static int answer_background(request_rec *r)
+{
+    ctx_task_stats_t st;
+    apr_status_t rv;
+
+    if (!strcmp(r->uri, "/background/status")) {
+        ctx_task_stats(&st);
+        ap_rprintf(r, "queued=%" APR_UINT64_T_FMT "\nrunning=%" APR_UINT64_T_FMT
+                   "\ndone=%" APR_UINT64_T_FMT "\nfailed=%" APR_UINT64_T_FMT
+                   "\nrejected=%" APR_UINT64_T_FMT "\ndropped=%"
+                   APR_UINT64_T_FMT "\npid=%" APR_PID_T_FMT "\n", st.queued,
+                   st.running, st.done, st.failed, st.rejected, st.dropped,
+                   getpid());
+        return OK;
+    }
+    rv = ctx_task_submit(r, background_work, NULL, NULL);
+    if (rv == CTX_EQUEUEFULL || rv == CTX_ESHUTDOWN) {
+        /* The caller decides: here, ask the client to come back. */
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "ctx_example: cannot "
+                      "queue the background task");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->status = HTTP_ACCEPTED;
+    ap_rputs("queued\n", r);
+    return OK;
+}
+
 static int answer_session(request_rec *r)
 {
     apr_status_t rv;
@@ -295,6 +372,10 @@ static int example_handler(request_rec *r)
     }
     if (!strncmp(r->uri, "/session", 8)) {
         return answer_session(r);
+    }
+    if (!strcmp(r->uri, "/background")
+        || !strcmp(r->uri, "/background/status")) {
+        return answer_background(r);
     }
     return HTTP_NOT_FOUND;
 }

@@ -4,7 +4,8 @@
  * calling thread serves, reachable from anywhere (ctx_current_request()); an
  * application context with configuration from httpd.conf (ctx_current_app(),
  * ctx_config()); a per-request table `g` for module-to-module data; teardown
- * callbacks; decoded query arguments.
+ * callbacks; decoded query arguments; a signed or encrypted cookie session;
+ * background tasks that carry a copy of the request's context.
  *
  * Linking: none. mod_ctx exports one optional function, ctx_api_get, which
  * hands out a versioned table of functions; the static inline helpers below
@@ -43,7 +44,7 @@ extern "C" {
 
 /* Version of the function table. Bumped when functions are appended; a
  * module built against version N works with any mod_ctx providing >= N. */
-#define MOD_CTX_API_VERSION 2
+#define MOD_CTX_API_VERSION 3
 
 /* mod_ctx's own status codes (besides APR's). */
 #define CTX_STATUS_BASE (APR_OS_START_USERERR + 4300)
@@ -56,6 +57,11 @@ extern "C" {
  * change is refused; or, from ctx_session_save_status, the save failed and
  * the client keeps its previous cookie). */
 #define CTX_ETOOLARGE   (CTX_STATUS_BASE + 3)
+/* The background task queue is full (CtxTaskQueue): the task was not
+ * accepted; do the work inline, answer 503, or drop it. */
+#define CTX_EQUEUEFULL  (CTX_STATUS_BASE + 4)
+/* The child is shutting down (or restarting): no new background task. */
+#define CTX_ESHUTDOWN   (CTX_STATUS_BASE + 5)
 
 /* A request context. Opaque. */
 typedef struct ctx_t ctx_t;
@@ -77,6 +83,37 @@ typedef void ctx_g_dtor_fn(void *ptr);
  * Return 0 to stop. */
 typedef int ctx_g_visit_fn(void *baton, const char *key, const char *sval,
                            void *pval);
+
+/* How a background task gets its own copy of a pointer in `g` (see
+ * ctx_g_set_ptr_copyable): return a new object the task's `g` will own and
+ * pass to the same destructor (allocate it in `p`, the task's pool, or
+ * elsewhere), or NULL on failure. */
+typedef void *ctx_g_copy_fn(const void *ptr, apr_pool_t *p);
+
+/* A background task's work (see ctx_task_submit): `c` is the task's context,
+ * also current on the task's thread. Return APR_SUCCESS, or an error that is
+ * counted and logged with the request's method and URI. */
+typedef apr_status_t ctx_task_fn(ctx_t *c, void *baton);
+
+/* What ctx_info() tells about a request (or the request a task copied). */
+typedef enum {
+    CTX_INFO_METHOD = 0,        /* "GET" */
+    CTX_INFO_URI,               /* the decoded path, r->uri */
+    CTX_INFO_UNPARSED_URI,      /* as sent, with the query: r->unparsed_uri */
+    CTX_INFO_QUERY,             /* the raw query string, r->args */
+    CTX_INFO_REMOTE_ADDR,       /* the client's address, r->useragent_ip */
+    CTX_INFO_USER               /* the authenticated user, r->user */
+} ctx_info_t;
+
+/* Counters of this child's background task pool (ctx_task_stats). */
+typedef struct {
+    apr_uint64_t queued;        /* accepted, waiting for a thread (now) */
+    apr_uint64_t running;       /* running now */
+    apr_uint64_t done;          /* finished, failed ones included */
+    apr_uint64_t failed;        /* among done: the function returned an error */
+    apr_uint64_t rejected;      /* refused: queue full or shutting down */
+    apr_uint64_t dropped;       /* accepted, then dropped by a drain timeout */
+} ctx_task_stats_t;
 
 /* Per-process app resource constructor/destructor (see ctx_app_resource). */
 typedef apr_status_t ctx_resource_ctor(void **res, ctx_app_t *app,
@@ -146,6 +183,16 @@ typedef struct ctx_api_t {
     apr_status_t (*session_to_json)(ctx_t *c, const char **json);
     apr_status_t (*session_save_status)(ctx_t *c);
     apr_array_header_t *(*arg_names)(request_rec *r);
+    /* version 3: background tasks, and request data that tasks see too */
+    apr_status_t (*g_set_ptr_copyable)(ctx_t *c, const char *key, void *ptr,
+                                       ctx_g_dtor_fn *dtor,
+                                       ctx_g_copy_fn *copy);
+    const char *(*header)(ctx_t *c, const char *name);
+    const char *(*info)(ctx_t *c, ctx_info_t what);
+    int (*is_task)(const ctx_t *c);
+    apr_status_t (*task_submit)(request_rec *r, ctx_task_fn *fn, void *baton,
+                                const char *const *headers);
+    void (*task_stats)(ctx_task_stats_t *st);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -217,7 +264,8 @@ static APR_INLINE ctx_t *ctx_of(request_rec *r)
     return a ? a->of(r) : NULL;
 }
 
-/* The request of a context (NULL for NULL). */
+/* The request of a context (NULL for NULL, and for a background task's
+ * context: a task has no live request). */
 static APR_INLINE request_rec *ctx_request(const ctx_t *c)
 {
     const ctx_api_t *a = ctx_api();
@@ -506,6 +554,86 @@ static APR_INLINE int ctx_session_is_permanent(ctx_t *c)
 {
     const ctx_api_t *a = ctx_api();
     return a ? a->session_is_permanent(c) : 0;
+}
+
+/* ---- request data that background tasks see too ------------------------- */
+
+/* Like ctx_g_set_ptr(), and a background task started from this request
+ * gets its own object through `copy` (without one, a task's `g` has no
+ * such entry: tasks never share a pointer with the request). */
+static APR_INLINE apr_status_t ctx_g_set_ptr_copyable(ctx_t *c,
+                                                      const char *key,
+                                                      void *ptr,
+                                                      ctx_g_dtor_fn *dtor,
+                                                      ctx_g_copy_fn *copy)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->g_set_ptr_copyable(c, key, ptr, dtor, copy) : APR_ENOTIMPL;
+}
+
+/* A request header of c's request (NULL: current), or in a task, of the
+ * headers it copied. NULL if absent. Lives as long as c. */
+static APR_INLINE const char *ctx_header(ctx_t *c, const char *name)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->header(c, name) : NULL;
+}
+
+/* Method, URI, query, client address or user of c's request (NULL:
+ * current), or in a task, of the request it copied. NULL if unknown (no
+ * query, no user, a task submitted outside a request). Lives as long as c. */
+static APR_INLINE const char *ctx_info(ctx_t *c, ctx_info_t what)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->info(c, what) : NULL;
+}
+
+/* 1 if c (NULL: current) is a background task's context. */
+static APR_INLINE int ctx_is_task(const ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->is_task(c) : 0;
+}
+
+/* ---- background tasks (Flask's copy_current_request_context + a thread) --
+ * ctx_task_submit() copies r's context (NULL: the current request; with no
+ * request, the app the calling thread pushed) into a task with its own pool
+ * and queues it on this child's task pool (CtxTaskThreads, CtxTaskQueue). It
+ * returns at once. Later, on a pool thread, fn(c, baton) runs with c current:
+ * ctx_current(), ctx_current_app(), ctx_config(NULL,…), ctx_arg(NULL,…),
+ * ctx_header(), ctx_info(), `g` and session reads work there and see the
+ * copy. There is no live request in a task: ctx_current_request() and
+ * ctx_request(c) are NULL; session setters return CTX_ETOOLATE (the
+ * session is a read-only snapshot). What is copied: method, URIs, query
+ * arguments, the request headers named in `headers` (NULL-terminated list,
+ * or NULL for none), client address, user, the app and CtxConfig of the
+ * request's location, the string entries of `g` (pointers only through
+ * ctx_g_set_ptr_copyable), the session's data. `baton` is passed as is:
+ * keep it alive until fn runs (or put what fn needs in `g`).
+ * Teardown callbacks registered in the task run once on its thread after fn
+ * returns, with fn's return value as `status` (CTX_ESHUTDOWN if the task was
+ * dropped unrun by a drain). Returns APR_SUCCESS (accepted: it will run once,
+ * or be dropped and logged at shutdown after CtxTaskDrainTimeout),
+ * CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL (no fn, no request and no app),
+ * APR_ENOTIMPL (mod_ctx not loaded). Never blocks. */
+static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
+                                               void *baton,
+                                               const char *const *headers)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->task_submit(r, fn, baton, headers) : APR_ENOTIMPL;
+}
+
+/* This child's task counters (all zero before the first task). */
+static APR_INLINE void ctx_task_stats(ctx_task_stats_t *st)
+{
+    const ctx_api_t *a = ctx_api();
+    if (a) {
+        a->task_stats(st);
+    }
+    else if (st) {
+        memset(st, 0, sizeof(*st));
+    }
 }
 
 #endif /* MOD_CTX_NO_INLINE_HELPERS */

@@ -63,6 +63,15 @@ ctx_t *ctx_context_create_main(apr_pool_t *p, void *request,
     return c;
 }
 
+ctx_t *ctx_context_create_task(apr_pool_t *p, void *request,
+                               const ctx_request_ops_t *ops)
+{
+    ctx_t *c = ctx_context_create_main(p, request, ops);
+
+    c->kind = CTX_KIND_TASK;
+    return c;
+}
+
 ctx_t *ctx_context_create_sub(apr_pool_t *p, void *request, ctx_t *parent,
                               ctx_t *outer)
 {

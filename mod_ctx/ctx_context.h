@@ -28,7 +28,9 @@
 typedef enum {
     CTX_KIND_MAIN = 0,
     CTX_KIND_SUB,
-    CTX_KIND_REDIRECT
+    CTX_KIND_REDIRECT,
+    CTX_KIND_TASK               /* a background task: `request` is the glue's
+                                 * copy of the request, not a request */
 } ctx_kind_t;
 
 /* What the core needs to know of a request it does not understand. */
@@ -69,6 +71,12 @@ ctx_t *ctx_context_create_sub(apr_pool_t *p, void *request, ctx_t *parent,
 /* Create the context of an internal redirect from `prev` (same pool). */
 ctx_t *ctx_context_create_redirect(apr_pool_t *p, void *request,
                                    ctx_t *prev);
+
+/* Create the context of a background task in `p` (the task's own pool):
+ * like a main context (own `g`, teardown run when `p` is destroyed), with
+ * `request` pointing at the glue's copy of the request that started it. */
+ctx_t *ctx_context_create_task(apr_pool_t *p, void *request,
+                               const ctx_request_ops_t *ops);
 
 /* Make `c` the calling thread's current context. */
 void ctx_context_enter(ctx_t *c);

@@ -13,6 +13,7 @@ struct g_entry_t {
     const char *sval;           /* set for a string entry */
     void *pval;                 /* set for a pointer entry */
     ctx_g_dtor_fn *dtor;
+    ctx_g_copy_fn *copy;        /* how a background task gets its own */
 };
 
 struct ctx_gtable_t {
@@ -52,6 +53,7 @@ static void release_value(g_entry_t *e)
     e->sval = NULL;
     e->pval = NULL;
     e->dtor = NULL;
+    e->copy = NULL;
     if (ptr && dtor) {
         dtor(ptr);
     }
@@ -123,6 +125,13 @@ apr_status_t ctx_gtable_set(ctx_gtable_t *g, const char *key, const char *val)
 apr_status_t ctx_gtable_set_ptr(ctx_gtable_t *g, const char *key, void *ptr,
                            ctx_g_dtor_fn *dtor)
 {
+    return ctx_gtable_set_ptr_copyable(g, key, ptr, dtor, NULL);
+}
+
+apr_status_t ctx_gtable_set_ptr_copyable(ctx_gtable_t *g, const char *key,
+                                         void *ptr, ctx_g_dtor_fn *dtor,
+                                         ctx_g_copy_fn *copy)
+{
     g_entry_t *e;
 
     if (!g || !key || !ptr) {
@@ -131,11 +140,44 @@ apr_status_t ctx_gtable_set_ptr(ctx_gtable_t *g, const char *key, void *ptr,
     e = find_or_add(g, key);
     if (e->pval == ptr) {
         e->dtor = dtor;         /* same object set again: do not destroy it */
+        e->copy = copy;
         return APR_SUCCESS;
     }
     release_value(e);
     e->pval = ptr;
     e->dtor = dtor;
+    e->copy = copy;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_gtable_copy_into(ctx_gtable_t *dst, const ctx_gtable_t *src)
+{
+    const g_entry_t *e;
+    apr_status_t rv;
+
+    if (!dst || !src) {
+        return APR_EINVAL;
+    }
+    for (e = src->first; e; e = e->next) {
+        if (e->sval) {
+            rv = ctx_gtable_set(dst, e->key, e->sval);
+        }
+        else if (e->copy) {
+            void *copy = e->copy(e->pval, dst->pool);
+
+            if (!copy) {
+                return APR_ENOMEM;
+            }
+            rv = ctx_gtable_set_ptr_copyable(dst, e->key, copy, e->dtor,
+                                             e->copy);
+        }
+        else {
+            continue;           /* its owner did not say how to copy it */
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
     return APR_SUCCESS;
 }
 

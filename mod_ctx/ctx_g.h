@@ -15,6 +15,12 @@ typedef struct ctx_gtable_t ctx_gtable_t;
 /* Destructor of a pointer entry; runs once, with the pointer that was set. */
 typedef void ctx_g_dtor_fn(void *ptr);
 
+/* Copy of a pointer entry's object for a background task: returns a new
+ * object that the task's table will own (and give to the same destructor),
+ * allocated as the owner likes (`p` is the task's pool, destroyed after the
+ * destructor ran), or NULL on failure. */
+typedef void *ctx_g_copy_fn(const void *ptr, apr_pool_t *p);
+
 /* Visitor: `sval` is set for string entries, `pval` for pointer entries.
  * Return 0 to stop the iteration. */
 typedef int ctx_g_visit_fn(void *baton, const char *key, const char *sval,
@@ -32,6 +38,18 @@ apr_status_t ctx_gtable_set(ctx_gtable_t *g, const char *key, const char *val);
  * table owns `ptr` from now on. APR_EINVAL if key or ptr is NULL. */
 apr_status_t ctx_gtable_set_ptr(ctx_gtable_t *g, const char *key, void *ptr,
                            ctx_g_dtor_fn *dtor);
+
+/* Like ctx_gtable_set_ptr(), and `copy` (may be NULL) says how to give a
+ * background task its own copy (see ctx_gtable_copy_into()). */
+apr_status_t ctx_gtable_set_ptr_copyable(ctx_gtable_t *g, const char *key,
+                                         void *ptr, ctx_g_dtor_fn *dtor,
+                                         ctx_g_copy_fn *copy);
+
+/* Copy `src`'s entries into `dst` in order: strings are copied into dst's
+ * pool, pointer entries through their copy callback; pointer entries without
+ * one are left out. APR_ENOMEM if a copy callback failed (entries copied so
+ * far stay), APR_EINVAL on NULL arguments. */
+apr_status_t ctx_gtable_copy_into(ctx_gtable_t *dst, const ctx_gtable_t *src);
 
 /* The string under `key`, or NULL if absent or a pointer entry. The string is
  * owned by the table and lives until the entry is replaced or removed, or the

@@ -12,5 +12,9 @@
 #define CTX_ETOOLATE    (CTX_STATUS_BASE + 2)
 /* The session would not fit in a cookie of CtxSessionMaxSize bytes. */
 #define CTX_ETOOLARGE   (CTX_STATUS_BASE + 3)
+/* The task queue is full: the task was not accepted. */
+#define CTX_EQUEUEFULL  (CTX_STATUS_BASE + 4)
+/* The task pool is draining or drained: the task was not accepted. */
+#define CTX_ESHUTDOWN   (CTX_STATUS_BASE + 5)
 
 #endif

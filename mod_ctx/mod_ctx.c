@@ -26,6 +26,7 @@
 #include "mod_ctx_private.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_task.h"
 #include "ctx_log.h"
 
 APLOG_USE_MODULE(ctx);
@@ -251,6 +252,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    ctx_glue_task_child_init(pchild, s);
     for (; s; s = s->next) {
         ctx_server_conf_t *conf = ctx_server_conf(s);
         apr_status_t rv = ctx_app_child_init(conf->app, pchild);

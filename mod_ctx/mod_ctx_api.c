@@ -8,11 +8,13 @@
 #include "mod_ctx_private.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_task.h"
 #include "ctx_json.h"
 
 /* The public header repeats the core's status numbers: keep them equal. */
 #if CTX_EDISABLED != CTX_STATUS_BASE + 1 || CTX_ETOOLATE != CTX_STATUS_BASE + 2 \
-    || CTX_ETOOLARGE != CTX_STATUS_BASE + 3
+    || CTX_ETOOLARGE != CTX_STATUS_BASE + 3 \
+    || CTX_EQUEUEFULL != CTX_STATUS_BASE + 4 || CTX_ESHUTDOWN != CTX_STATUS_BASE + 5
 #error "status codes of include/mod_ctx.h and mod_ctx/ctx_status.h differ"
 #endif
 
@@ -29,7 +31,7 @@ static request_rec *resolve_request(request_rec *r)
         return r;
     }
     c = ctx_context_current();
-    return c ? c->request : NULL;
+    return ctx_glue_request(c);
 }
 
 static ctx_t *api_current(void)
@@ -39,9 +41,7 @@ static ctx_t *api_current(void)
 
 static request_rec *api_current_request(void)
 {
-    ctx_t *c = ctx_context_current();
-
-    return c ? c->request : NULL;
+    return ctx_glue_request(ctx_context_current());
 }
 
 static ctx_t *api_of(request_rec *r)
@@ -51,7 +51,7 @@ static ctx_t *api_of(request_rec *r)
 
 static request_rec *api_request(const ctx_t *c)
 {
-    return c ? c->request : NULL;
+    return ctx_glue_request(c);
 }
 
 static ctx_app_t *api_app_of(server_rec *s)
@@ -62,7 +62,11 @@ static ctx_app_t *api_app_of(server_rec *s)
 static ctx_app_t *api_current_app(void)
 {
     ctx_t *c = ctx_context_current();
+    const ctx_snapshot_t *snap;
 
+    if ((snap = ctx_glue_task_snapshot(c)) != NULL) {
+        return snap->app;
+    }
     if (c) {
         return api_app_of(((request_rec *)c->request)->server);
     }
@@ -83,8 +87,13 @@ static const char *api_config(request_rec *r, const char *key)
 {
     const char *v;
 
+    const ctx_snapshot_t *snap;
+
     if (!key) {
         return NULL;
+    }
+    if (!r && (snap = ctx_glue_task_snapshot(ctx_context_current()))) {
+        return apr_hash_get(snap->config, key, APR_HASH_KEY_STRING);
     }
     if (!(r = resolve_request(r))) {
         return ctx_app_config_get(ctx_app_top(), key);
@@ -171,6 +180,13 @@ static int api_g_do(ctx_t *c, ctx_g_visit_fn *fn, void *baton)
     ctx_gtable_t *g = G_OF(c);
 
     return g ? ctx_gtable_do(g, fn, baton) : -1;
+}
+
+static apr_status_t api_g_set_ptr_copyable(ctx_t *c, const char *key,
+                                           void *ptr, ctx_g_dtor_fn *dtor,
+                                           ctx_g_copy_fn *copy)
+{
+    return ctx_gtable_set_ptr_copyable(G_OF(c), key, ptr, dtor, copy);
 }
 
 static apr_status_t api_on_teardown(ctx_t *c, ctx_teardown_fn *fn,
@@ -427,6 +443,59 @@ static apr_status_t api_session_save_status(ctx_t *c)
     return cc ? ctx_glue_session_save_status(cc) : APR_EINVAL;
 }
 
+/* ---- request data, also in tasks --------------------------------------- */
+
+static const char *api_header(ctx_t *c, const char *name)
+{
+    const ctx_snapshot_t *snap;
+    request_rec *r;
+
+    c = resolve(c);
+    if (!name || !c) {
+        return NULL;
+    }
+    if ((snap = ctx_glue_task_snapshot(c)) != NULL) {
+        return apr_table_get(snap->headers, name);
+    }
+    r = ctx_glue_request(c);
+    return r ? apr_table_get(r->headers_in, name) : NULL;
+}
+
+static const char *api_info(ctx_t *c, ctx_info_t what)
+{
+    ctx_snapshot_t from_r;
+    const ctx_snapshot_t *snap;
+    request_rec *r;
+
+    c = resolve(c);
+    if (!(snap = ctx_glue_task_snapshot(c))) {
+        if (!(r = ctx_glue_request(c))) {
+            return NULL;
+        }
+        from_r.method = r->method;
+        from_r.uri = r->uri;
+        from_r.unparsed_uri = r->unparsed_uri;
+        from_r.query = r->args;
+        from_r.remote_addr = r->useragent_ip;
+        from_r.user = r->user;
+        snap = &from_r;
+    }
+    switch (what) {
+    case CTX_INFO_METHOD:       return snap->method;
+    case CTX_INFO_URI:          return snap->uri;
+    case CTX_INFO_UNPARSED_URI: return snap->unparsed_uri;
+    case CTX_INFO_QUERY:        return snap->query;
+    case CTX_INFO_REMOTE_ADDR:  return snap->remote_addr;
+    case CTX_INFO_USER:         return snap->user;
+    }
+    return NULL;
+}
+
+static int api_is_task(const ctx_t *c)
+{
+    return ctx_glue_task_snapshot(c ? c : ctx_context_current()) != NULL;
+}
+
 static const ctx_api_t api = {
     MOD_CTX_API_VERSION,
     api_current,
@@ -473,6 +542,12 @@ static const ctx_api_t api = {
     api_session_to_json,
     api_session_save_status,
     api_arg_names,
+    api_g_set_ptr_copyable,
+    api_header,
+    api_info,
+    api_is_task,
+    ctx_glue_task_submit,
+    ctx_glue_task_stats,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

@@ -6,6 +6,8 @@
  *           secret      NULL                vhost's own, else inherited
  *           fallbacks   empty               vhost's own list, else inherited
  *           session_used 0                  either
+ *           task_threads 4, task_queue 1024, task_drain 5 s: main server
+ *                       only (GLOBAL_ONLY), copied into every vhost
  *   dir     config      empty               outer -> inner, inner keys win
  *           every session field  CTX_UNSET/NULL  inner if set, else outer;
  *                       defaults applied by ctx_session_conf_get() */
@@ -31,6 +33,9 @@ void *ctx_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->config = apr_hash_make(p);
     conf->app = NULL;
     conf->fallbacks = apr_array_make(p, 2, sizeof(ctx_secret_t));
+    conf->task_threads = CTX_TASK_DEFAULT_THREADS;
+    conf->task_queue = CTX_TASK_DEFAULT_QUEUE;
+    conf->task_drain = apr_time_from_sec(CTX_TASK_DEFAULT_DRAIN);
     return conf;
 }
 
@@ -46,6 +51,10 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->fallbacks = add->fallbacks->nelts ? add->fallbacks : base->fallbacks;
     conf->session_used = add->session_used || base->session_used;
     conf->keys = NULL;
+    /* Only the main server's task settings count (GLOBAL_ONLY). */
+    conf->task_threads = base->task_threads;
+    conf->task_queue = base->task_queue;
+    conf->task_drain = base->task_drain;
     return conf;
 }
 
@@ -399,6 +408,34 @@ static const char *set_max_size(cmd_parms *cmd, void *dconf, const char *v)
     return err;
 }
 
+/* CtxTaskThreads / CtxTaskQueue / CtxTaskDrainTimeout: one task pool per
+ * child process, so these belong to the main server only. */
+static const char *set_task_number(cmd_parms *cmd, void *dconf, const char *v)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
+    const char *which = cmd->info;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t n;
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if (!strcmp(which, "threads")) {
+        err = parse_number(cmd, v, 1, CTX_TASK_MAX_THREADS, &n);
+        conf->task_threads = (int)n;
+    }
+    else if (!strcmp(which, "queue")) {
+        err = parse_number(cmd, v, 1, CTX_TASK_MAX_QUEUE, &n);
+        conf->task_queue = (int)n;
+    }
+    else {
+        err = parse_number(cmd, v, 0, 3600, &n);
+        conf->task_drain = apr_time_from_sec(n);
+    }
+    return err;
+}
+
 #define DIR_OR_SERVER (RSRC_CONF | ACCESS_CONF)
 
 const command_rec ctx_cmds[] = {
@@ -438,6 +475,14 @@ const command_rec ctx_cmds[] = {
     AP_INIT_TAKE1("CtxAppName", set_app_name, NULL, RSRC_CONF,
                   "Name of this virtual host's application (default: its "
                   "ServerName)"),
+    AP_INIT_TAKE1("CtxTaskThreads", set_task_number, "threads", RSRC_CONF,
+                  "Background task threads per child process (default 4)"),
+    AP_INIT_TAKE1("CtxTaskQueue", set_task_number, "queue", RSRC_CONF,
+                  "Background tasks waiting per child before submits are "
+                  "refused (default 1024)"),
+    AP_INIT_TAKE1("CtxTaskDrainTimeout", set_task_number, "drain", RSRC_CONF,
+                  "Seconds a stopping child lets queued tasks run (default "
+                  "5)"),
     AP_INIT_TAKE2("CtxConfig", set_config, NULL, RSRC_CONF | ACCESS_CONF,
                   "KEY VALUE: an application configuration value, readable "
                   "with ctx_config()"),

@@ -26,7 +26,16 @@ typedef struct {
     apr_array_header_t *fallbacks;  /* ctx_secret_t, CtxSecretKeyFallback */
     int session_used;       /* CtxSession On appears in this server */
     ctx_keyring_t *keys;    /* built at check_config; NULL without secret */
+    int task_threads;       /* CtxTaskThreads (main server only) */
+    int task_queue;         /* CtxTaskQueue */
+    apr_interval_time_t task_drain;  /* CtxTaskDrainTimeout */
 } ctx_server_conf_t;
+
+#define CTX_TASK_DEFAULT_THREADS 4
+#define CTX_TASK_DEFAULT_QUEUE 1024
+#define CTX_TASK_DEFAULT_DRAIN 5
+#define CTX_TASK_MAX_THREADS 256
+#define CTX_TASK_MAX_QUEUE 1000000
 
 #define CTX_UNSET (-1)
 #define CTX_SECURE_AUTO 2   /* Secure when the request came over https */

@@ -120,6 +120,10 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     if ((st = ctx_context_session(c)) != NULL) {
         return st->session;
     }
+    if (c->kind == CTX_KIND_TASK) {
+        *rv = CTX_EDISABLED;    /* its request had no session */
+        return NULL;
+    }
     main = ctx_context_main(c);
     r = ctx_context_latest(c)->request;
     st = apr_pcalloc(main->pool, sizeof(*st));
@@ -162,6 +166,30 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     }
     ctx_context_set_session(main, st);
     return st->session;
+}
+
+const json_t *ctx_glue_session_data(ctx_t *c)
+{
+    apr_status_t rv;
+    ctx_session_t *s = ctx_glue_session(c, &rv);
+
+    return s ? ctx_session_data(s) : NULL;
+}
+
+apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, json_t *data)
+{
+    session_state_t *st;
+
+    if (!task || task->kind != CTX_KIND_TASK || !data) {
+        return APR_EINVAL;
+    }
+    st = apr_pcalloc(task->pool, sizeof(*st));
+    st->session = ctx_session_create(task->pool, NULL, NULL);
+    ctx_session_load(st->session, json_incref(data), 0, 0);
+    /* The response has gone: a change could never reach the client. */
+    ctx_session_seal(st->session);
+    ctx_context_set_session(task, st);
+    return APR_SUCCESS;
 }
 
 apr_status_t ctx_glue_session_save_status(ctx_t *c)

@@ -15,6 +15,14 @@
  * without a context. */
 ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv);
 
+/* The data of c's session (loading it), or NULL when c has none. Owned by
+ * the session: take a reference or a copy to keep it. */
+const json_t *ctx_glue_session_data(ctx_t *c);
+
+/* Give a background task's context a read-only session holding `data` (the
+ * task takes a reference). Its setters return CTX_ETOOLATE. */
+apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, json_t *data);
+
 /* The status of the last save of c's session (APR_SUCCESS before one). */
 apr_status_t ctx_glue_session_save_status(ctx_t *c);
 

@@ -114,7 +114,7 @@ class Httpd:
 
     # ---- configuration --------------------------------------------------
     def config_text(self, body, ctx=True, example=True, test_module=True,
-                    modules=(), mpm=None, log_level=None):
+                    modules=(), mpm=None, log_level=None, mpm_conf=None):
         mpm = mpm or MPM
         if log_level is None:
             # Per-module levels only for modules that are loaded (else a syntax error).
@@ -144,7 +144,9 @@ class Httpd:
             lines.append(f"LoadModule ctx_example_module {LIBS}/mod_ctx_example.so")
         if test_module:
             lines.append(f"LoadModule ctx_test_module {LIBS}/mod_ctx_test.so")
-        if mpm == "event":
+        if mpm_conf is not None:
+            lines += list(mpm_conf)     # the test sizes the MPM itself
+        elif mpm == "event":
             lines += ["StartServers 1", "ServerLimit 2", "ThreadsPerChild 16",
                       "MaxRequestWorkers 32", "MinSpareThreads 1", "MaxSpareThreads 32"]
         elif mpm == "prefork":

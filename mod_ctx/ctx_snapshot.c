@@ -1,0 +1,62 @@
+/* ctx_snapshot: see ctx_snapshot.h. */
+#include <apr_strings.h>
+
+#include "ctx_snapshot.h"
+
+static apr_status_t json_release(void *data)
+{
+    json_decref(data);
+    return APR_SUCCESS;
+}
+
+static const char *dup_or_null(apr_pool_t *p, const char *s)
+{
+    return s ? apr_pstrdup(p, s) : NULL;
+}
+
+static int copy_header(void *baton, const char *key, const char *val)
+{
+    apr_table_add(baton, key, val);     /* apr_table_add copies both */
+    return 1;
+}
+
+ctx_snapshot_t *ctx_snapshot_copy(apr_pool_t *p, const ctx_snapshot_t *src)
+{
+    ctx_snapshot_t *s;
+    apr_hash_index_t *hi;
+
+    if (!p || !src) {
+        return NULL;
+    }
+    s = apr_pcalloc(p, sizeof(*s));
+    s->method = dup_or_null(p, src->method);
+    s->uri = dup_or_null(p, src->uri);
+    s->unparsed_uri = dup_or_null(p, src->unparsed_uri);
+    s->query = dup_or_null(p, src->query);
+    s->remote_addr = dup_or_null(p, src->remote_addr);
+    s->user = dup_or_null(p, src->user);
+    s->headers = apr_table_make(p, src->headers
+                                ? apr_table_elts(src->headers)->nelts : 1);
+    if (src->headers) {
+        apr_table_do(copy_header, s->headers, src->headers, NULL);
+    }
+    s->config = apr_hash_make(p);
+    for (hi = src->config ? apr_hash_first(p, src->config) : NULL; hi;
+         hi = apr_hash_next(hi)) {
+        const char *k, *v;
+        apr_ssize_t klen;
+
+        apr_hash_this(hi, (const void **)&k, &klen, (void **)&v);
+        apr_hash_set(s->config, apr_pstrmemdup(p, k, klen), klen,
+                     dup_or_null(p, v));
+    }
+    s->app = src->app;
+    if (src->session) {
+        s->session = json_deep_copy(src->session);
+        if (s->session) {
+            apr_pool_cleanup_register(p, s->session, json_release,
+                                      apr_pool_cleanup_null);
+        }
+    }
+    return s;
+}

@@ -1,0 +1,35 @@
+/* ctx_snapshot: what a background task keeps of the request that started it
+ * (Flask's copy_current_request_context): plain copies in the task's own
+ * pool, so nothing in it depends on the request's pool, which may be gone
+ * long before the task runs. */
+#ifndef CTX_SNAPSHOT_H
+#define CTX_SNAPSHOT_H
+
+#include <apr_hash.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <jansson.h>
+
+#include "ctx_app.h"
+
+typedef struct {
+    const char *method;         /* "GET" */
+    const char *uri;            /* path part, decoded as httpd has it */
+    const char *unparsed_uri;   /* as the client sent it, with the query */
+    const char *query;          /* raw query string, or NULL */
+    const char *remote_addr;    /* the client's address, or NULL */
+    const char *user;           /* the authenticated user, or NULL */
+    apr_table_t *headers;       /* the request headers chosen to travel */
+    apr_hash_t *config;         /* CtxConfig of the request's location:
+                                 * key -> value strings */
+    ctx_app_t *app;             /* lives for the process: not copied */
+    json_t *session;            /* read-only session data, or NULL */
+} ctx_snapshot_t;
+
+/* A deep copy of `src` in `p`: every string, the header table, the config
+ * table and the session data (a deep JSON copy whose reference the snapshot
+ * holds until `p` is destroyed). `src` may be destroyed right after. NULL
+ * fields stay NULL. Returns NULL if `p` or `src` is NULL. */
+ctx_snapshot_t *ctx_snapshot_copy(apr_pool_t *p, const ctx_snapshot_t *src);
+
+#endif

@@ -1,0 +1,498 @@
+/* ctx_task: see ctx_task.h.
+ *
+ * One mutex guards the queue (an intrusive singly linked FIFO through the
+ * tasks themselves: submitting allocates nothing), the state and the
+ * counters. Workers wait on `work`; a submit signals it only when a worker is
+ * idle, after unlocking. The drainer waits on `empty` (timed, monotonic
+ * clock) for the queue to empty, and concurrent drainers wait on `joined`
+ * for the first one to finish. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+
+#include "ctx_log.h"
+#include "ctx_task.h"
+
+typedef enum {
+    TP_OPEN = 0,        /* accepting */
+    TP_DRAINING,        /* refusing; queued tasks still start */
+    TP_STOPPING         /* workers exit when the queue is empty */
+} tp_state_t;
+
+struct ctx_task_t {
+    ctx_task_t *next;           /* queue link, under tp->lock */
+    apr_pool_t *pool;           /* our own; the task lives in it */
+    ctx_taskpool_t *tp;         /* the task pool it was created for */
+    ctx_task_work_fn *fn;
+    void *baton;
+    void *data;                 /* the glue's */
+    const char *desc;           /* in `pool`, or NULL */
+};
+
+struct ctx_taskpool_t {
+    pthread_mutex_t lock;
+    pthread_cond_t work;        /* queue not empty, or stopping */
+    pthread_cond_t empty;       /* queue became empty while draining */
+    pthread_cond_t joined_cond; /* the drainer has joined the threads */
+
+    ctx_task_t *head, *tail;    /* the queue */
+    apr_uint64_t queued, running, done, failed, rejected, dropped;
+    int queue_max;
+    int idle;                   /* workers waiting on `work` */
+    tp_state_t state;
+    int draining;               /* a drainer owns the shutdown */
+    int joined;                 /* every thread joined */
+
+    ctx_task_hooks_t hooks;
+    apr_interval_time_t cleanup_timeout;
+    int nthreads;               /* started */
+    pthread_t *threads;
+};
+
+/* The task pool whose worker the calling thread is (NULL elsewhere). */
+static __thread ctx_taskpool_t *worker_of;
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+apr_status_t ctx_task_create(ctx_task_t **t, ctx_taskpool_t *tp)
+{
+    apr_pool_t *pool = NULL;
+    ctx_task_t *task;
+    apr_status_t rv;
+
+    if (t) {
+        *t = NULL;
+    }
+    if (!t || !tp) {
+        return APR_EINVAL;
+    }
+    /* No parent, own allocator (destroyed with the pool): independent of
+     * every other pool, and no shared state is touched. */
+    rv = apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!pool) {
+        return APR_ENOMEM;
+    }
+    apr_pool_tag(pool, "ctx_task");
+    task = apr_pcalloc(pool, sizeof(*task));
+    if (!task) {
+        apr_pool_destroy(pool);
+        return APR_ENOMEM;
+    }
+    task->pool = pool;
+    task->tp = tp;
+    *t = task;
+    return APR_SUCCESS;
+}
+
+apr_pool_t *ctx_task_pool(const ctx_task_t *t)
+{
+    return t ? t->pool : NULL;
+}
+
+void *ctx_task_data(const ctx_task_t *t)
+{
+    return t ? t->data : NULL;
+}
+
+void ctx_task_set_data(ctx_task_t *t, void *data)
+{
+    if (t) {
+        t->data = data;
+    }
+}
+
+void ctx_task_set_description(ctx_task_t *t, const char *desc)
+{
+    if (t) {
+        t->desc = desc ? apr_pstrdup(t->pool, desc) : NULL;
+    }
+}
+
+const char *ctx_task_description(const ctx_task_t *t)
+{
+    return t ? t->desc : NULL;
+}
+
+void ctx_task_destroy(ctx_task_t *t)
+{
+    if (t) {
+        /* t lives in its pool: gone with it. */
+        apr_pool_destroy(t->pool);
+    }
+}
+
+/* ---- workers ---------------------------------------------------------------- */
+
+/* Run `t` on the calling worker, then destroy it. Returns fn's status. */
+static apr_status_t task_run(ctx_taskpool_t *tp, ctx_task_t *t)
+{
+    const ctx_task_hooks_t *h = &tp->hooks;
+    apr_status_t rv;
+
+    if (h->enter) {
+        h->enter(t, h->hook_baton);
+    }
+    rv = t->fn(t, t->baton);
+    if (h->leave) {
+        h->leave(t, rv, h->hook_baton);
+    }
+    if (rv != APR_SUCCESS) {
+        char err[120];
+
+        ctx_log(CTX_LOG_ERR, "background task %s failed: %s (status %d)",
+                t->desc ? t->desc : "(no description)",
+                apr_strerror(rv, err, sizeof(err)), rv);
+    }
+    apr_pool_destroy(t->pool);
+    return rv;
+}
+
+static void *worker_main(void *arg)
+{
+    ctx_taskpool_t *tp = arg;
+
+    worker_of = tp;
+    pthread_mutex_lock(&tp->lock);
+    for (;;) {
+        ctx_task_t *t;
+        apr_status_t rv;
+
+        while (!tp->head && tp->state != TP_STOPPING) {
+            ++tp->idle;
+            pthread_cond_wait(&tp->work, &tp->lock);
+            --tp->idle;
+        }
+        if ((t = tp->head) == NULL) {
+            break;              /* stopping, nothing left */
+        }
+        if ((tp->head = t->next) == NULL) {
+            tp->tail = NULL;
+            if (tp->state != TP_OPEN) {
+                pthread_cond_broadcast(&tp->empty);
+            }
+        }
+        t->next = NULL;
+        --tp->queued;
+        ++tp->running;
+        pthread_mutex_unlock(&tp->lock);
+
+        rv = task_run(tp, t);
+
+        pthread_mutex_lock(&tp->lock);
+        --tp->running;
+        ++tp->done;
+        if (rv != APR_SUCCESS) {
+            ++tp->failed;
+        }
+    }
+    pthread_mutex_unlock(&tp->lock);
+    worker_of = NULL;
+    return NULL;
+}
+
+/* Tell every worker to exit once the queue is empty and join them. Must be
+ * called by the one thread that owns the shutdown, without the lock. */
+static void stop_and_join(ctx_taskpool_t *tp)
+{
+    pthread_mutex_lock(&tp->lock);
+    tp->state = TP_STOPPING;
+    pthread_cond_broadcast(&tp->work);
+    pthread_mutex_unlock(&tp->lock);
+    for (int i = 0; i < tp->nthreads; ++i) {
+        pthread_join(tp->threads[i], NULL);
+    }
+}
+
+/* ---- the task pool ---------------------------------------------------------- */
+
+/* Absolute CLOCK_MONOTONIC time `timeout` from now in *ts. Returns 0 when
+ * the timeout is too large to be one (then: no limit). */
+static int deadline_after(struct timespec *ts, apr_interval_time_t timeout)
+{
+    /* Ten years: beyond that, no limit (and no overflow). */
+    if (timeout > apr_time_from_sec((apr_time_t)3600 * 24 * 365 * 10)) {
+        return 0;
+    }
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += (time_t)(timeout / APR_USEC_PER_SEC);
+    ts->tv_nsec += (long)(timeout % APR_USEC_PER_SEC) * 1000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec += 1;
+        ts->tv_nsec -= 1000000000L;
+    }
+    return 1;
+}
+
+apr_status_t ctx_taskpool_drain(ctx_taskpool_t *tp,
+                                apr_interval_time_t timeout,
+                                apr_size_t *dropped)
+{
+    ctx_task_t *drop = NULL, *t;
+    apr_size_t ndrop = 0;
+    apr_uint64_t running;
+
+    if (dropped) {
+        *dropped = 0;
+    }
+    if (!tp || worker_of == tp) {
+        return APR_EINVAL;
+    }
+    pthread_mutex_lock(&tp->lock);
+    if (tp->state == TP_OPEN) {
+        tp->state = TP_DRAINING;
+    }
+    if (tp->draining) {
+        /* Someone else owns the shutdown (or it is over): wait for it. */
+        while (!tp->joined) {
+            pthread_cond_wait(&tp->joined_cond, &tp->lock);
+        }
+        pthread_mutex_unlock(&tp->lock);
+        return APR_SUCCESS;
+    }
+    tp->draining = 1;
+
+    if (timeout >= 0) {
+        struct timespec deadline;
+
+        if (deadline_after(&deadline, timeout)) {
+            while (tp->head) {
+                if (pthread_cond_timedwait(&tp->empty, &tp->lock,
+                                           &deadline) == ETIMEDOUT) {
+                    break;
+                }
+            }
+            /* Whatever did not start in time is dropped. */
+            drop = tp->head;
+            tp->head = tp->tail = NULL;
+            ndrop = (apr_size_t)tp->queued;
+            tp->dropped += tp->queued;
+            tp->queued = 0;
+        }
+    }
+    /* else: the workers run the whole queue before they exit. */
+    running = tp->running;
+    pthread_mutex_unlock(&tp->lock);
+
+    if (ndrop) {
+        while ((t = drop) != NULL) {
+            drop = t->next;
+            ctx_log(CTX_LOG_INFO, "dropped background task %s: it had not "
+                    "started when its task pool shut down",
+                    t->desc ? t->desc : "(no description)");
+            apr_pool_destroy(t->pool);
+        }
+        ctx_log(CTX_LOG_WARNING, "background task pool shut down: dropped %"
+                APR_SIZE_T_FMT " queued task(s) that had not started within "
+                "the drain timeout of %" APR_TIME_T_FMT " ms; waiting for %"
+                APR_UINT64_T_FMT " running task(s)", ndrop,
+                (apr_time_t)apr_time_as_msec(timeout), running);
+    }
+
+    stop_and_join(tp);
+
+    pthread_mutex_lock(&tp->lock);
+    tp->joined = 1;
+    pthread_cond_broadcast(&tp->joined_cond);
+    ctx_log(CTX_LOG_DEBUG, "background task pool drained: %" APR_UINT64_T_FMT
+            " done (%" APR_UINT64_T_FMT " failed), %" APR_UINT64_T_FMT
+            " rejected, %" APR_UINT64_T_FMT " dropped", tp->done, tp->failed,
+            tp->rejected, tp->dropped);
+    pthread_mutex_unlock(&tp->lock);
+    if (dropped) {
+        *dropped = ndrop;
+    }
+    return ndrop ? APR_TIMEUP : APR_SUCCESS;
+}
+
+/* Pre-cleanup of the parent pool: drain while its subpools still exist. */
+static apr_status_t taskpool_drain_cleanup(void *data)
+{
+    ctx_taskpool_t *tp = data;
+
+    if (ctx_taskpool_drain(tp, tp->cleanup_timeout, NULL) == APR_EINVAL) {
+        ctx_log(CTX_LOG_ERR, "background task pool destroyed from one of its "
+                "own tasks: its threads cannot be joined");
+    }
+    return APR_SUCCESS;
+}
+
+/* Cleanup of the parent pool, after the drain. */
+static apr_status_t taskpool_free_cleanup(void *data)
+{
+    ctx_taskpool_t *tp = data;
+
+    pthread_cond_destroy(&tp->joined_cond);
+    pthread_cond_destroy(&tp->empty);
+    pthread_cond_destroy(&tp->work);
+    pthread_mutex_destroy(&tp->lock);
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_taskpool_create(ctx_taskpool_t **tpp, apr_pool_t *p,
+                                 int threads, int queue_max,
+                                 const ctx_task_hooks_t *hooks)
+{
+    ctx_taskpool_t *tp;
+    pthread_condattr_t cattr;
+    sigset_t all, saved;
+    int rc = 0, inited = 0;
+
+    if (tpp) {
+        *tpp = NULL;
+    }
+    if (!tpp || !p || threads < 1 || queue_max < 1) {
+        return APR_EINVAL;
+    }
+    tp = apr_pcalloc(p, sizeof(*tp));
+    tp->queue_max = queue_max;
+    tp->cleanup_timeout = CTX_TASK_DRAIN_DEFAULT;
+    if (hooks) {
+        tp->hooks = *hooks;
+    }
+    tp->threads = apr_pcalloc(p, sizeof(*tp->threads) * (apr_size_t)threads);
+
+    if ((rc = pthread_mutex_init(&tp->lock, NULL)) != 0) {
+        goto leave;
+    }
+    ++inited;
+    if ((rc = pthread_condattr_init(&cattr)) != 0) {
+        goto leave;
+    }
+    rc = pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    if (rc == 0 && (rc = pthread_cond_init(&tp->work, &cattr)) == 0) {
+        ++inited;
+        if ((rc = pthread_cond_init(&tp->empty, &cattr)) == 0) {
+            ++inited;
+            if ((rc = pthread_cond_init(&tp->joined_cond, &cattr)) == 0) {
+                ++inited;
+            }
+        }
+    }
+    pthread_condattr_destroy(&cattr);
+    if (rc != 0) {
+        goto leave;
+    }
+
+    /* The workers block every asynchronous signal (they inherit the mask):
+     * process-directed signals go to the server's own threads. */
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    for (int i = 0; i < threads; ++i) {
+        if ((rc = pthread_create(&tp->threads[i], NULL, worker_main, tp))
+            != 0) {
+            break;
+        }
+        ++tp->nthreads;
+    }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (rc != 0) {
+        ctx_log(CTX_LOG_ERR, "background task pool: could only start %d of "
+                "%d threads", tp->nthreads, threads);
+        stop_and_join(tp);
+        goto leave;
+    }
+
+    apr_pool_pre_cleanup_register(p, tp, taskpool_drain_cleanup);
+    apr_pool_cleanup_register(p, tp, taskpool_free_cleanup,
+                              apr_pool_cleanup_null);
+    *tpp = tp;
+    return APR_SUCCESS;
+
+leave:
+    /* inited: 1 lock, 2 +work, 3 +empty, 4 +joined_cond */
+    if (inited >= 4) {
+        pthread_cond_destroy(&tp->joined_cond);
+    }
+    if (inited >= 3) {
+        pthread_cond_destroy(&tp->empty);
+    }
+    if (inited >= 2) {
+        pthread_cond_destroy(&tp->work);
+    }
+    if (inited >= 1) {
+        pthread_mutex_destroy(&tp->lock);
+    }
+    return APR_FROM_OS_ERROR(rc);
+}
+
+void ctx_taskpool_set_cleanup_timeout(ctx_taskpool_t *tp,
+                                      apr_interval_time_t timeout)
+{
+    if (tp) {
+        pthread_mutex_lock(&tp->lock);
+        tp->cleanup_timeout = timeout;
+        pthread_mutex_unlock(&tp->lock);
+    }
+}
+
+apr_status_t ctx_taskpool_submit(ctx_taskpool_t *tp, ctx_task_t *t,
+                                 ctx_task_work_fn *fn, void *baton)
+{
+    int wake;
+
+    if (!tp || !t || !fn || t->tp != tp) {
+        return APR_EINVAL;
+    }
+    /* Still the caller's: harmless if refused. */
+    t->fn = fn;
+    t->baton = baton;
+    t->next = NULL;
+
+    pthread_mutex_lock(&tp->lock);
+    if (tp->state != TP_OPEN) {
+        ++tp->rejected;
+        pthread_mutex_unlock(&tp->lock);
+        return CTX_ESHUTDOWN;
+    }
+    if (tp->queued >= (apr_uint64_t)tp->queue_max) {
+        ++tp->rejected;
+        pthread_mutex_unlock(&tp->lock);
+        return CTX_EQUEUEFULL;
+    }
+    if (tp->tail) {
+        tp->tail->next = t;
+    }
+    else {
+        tp->head = t;
+    }
+    tp->tail = t;
+    ++tp->queued;
+    wake = tp->idle > 0;
+    pthread_mutex_unlock(&tp->lock);
+    /* A worker that goes idle after our unlock finds the task in the queue
+     * before it waits: no wake-up is lost. */
+    if (wake) {
+        pthread_cond_signal(&tp->work);
+    }
+    return APR_SUCCESS;
+}
+
+void ctx_taskpool_stats(ctx_taskpool_t *tp, ctx_taskpool_stats_t *st)
+{
+    if (!st) {
+        return;
+    }
+    if (!tp) {
+        memset(st, 0, sizeof(*st));
+        return;
+    }
+    pthread_mutex_lock(&tp->lock);
+    st->queued = tp->queued;
+    st->running = tp->running;
+    st->done = tp->done;
+    st->failed = tp->failed;
+    st->rejected = tp->rejected;
+    st->dropped = tp->dropped;
+    pthread_mutex_unlock(&tp->lock);
+}

@@ -1,0 +1,271 @@
+/* mod_ctx_task: background tasks for content modules (see ctx_task_submit in
+ * include/mod_ctx.h). The core runs the tasks (ctx_task.c) and copies the
+ * request (ctx_snapshot.c); this file knows request_rec: it fills the
+ * snapshot, gives each task a context of its own and binds it on the pool
+ * thread while the task runs. One task pool per child, created on the first
+ * submit, drained when the child's pool goes (exit, graceful restart). */
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+
+#include "ctx_snapshot.h"
+#include "ctx_task.h"
+#include "mod_ctx_config.h"
+#include "mod_ctx_private.h"
+#include "mod_ctx_session.h"
+#include "mod_ctx_task.h"
+
+APLOG_USE_MODULE(ctx);
+
+/* What a task carries besides the core's snapshot. */
+typedef struct {
+    ctx_snapshot_t *snap;
+    ctx_t *ctx;
+    ctx_task_fn *fn;            /* the module's function */
+    void *baton;
+    apr_status_t result;        /* fn's return, teardown's status */
+    const char *describe;       /* "GET /uri" */
+} task_glue_t;
+
+static apr_pool_t *child_pool;
+static apr_thread_mutex_t *pool_lock;
+static ctx_taskpool_t *taskpool;        /* created on the first submit */
+static int task_threads = CTX_TASK_DEFAULT_THREADS;
+static int task_queue = CTX_TASK_DEFAULT_QUEUE;
+static apr_interval_time_t task_drain;
+
+/* ---- the task's view of its request (ctx_request_ops_t) ----------------- */
+
+static int task_status(void *request)
+{
+    return (int)((task_glue_t *)request)->result;
+}
+
+static const char *task_describe(void *request)
+{
+    return ((task_glue_t *)request)->describe;
+}
+
+static const char *task_query(void *request)
+{
+    return ((task_glue_t *)request)->snap->query;
+}
+
+static const ctx_request_ops_t task_ops = {
+    task_status, task_describe, task_query
+};
+
+/* ---- running (on a pool thread) ----------------------------------------- */
+
+static void task_enter(ctx_task_t *t, void *baton)
+{
+    task_glue_t *tg = ctx_task_data(t);
+
+    (void)baton;
+    ctx_context_enter(tg->ctx);
+}
+
+static void task_leave(ctx_task_t *t, apr_status_t rv, void *baton)
+{
+    task_glue_t *tg = ctx_task_data(t);
+
+    (void)baton;
+    tg->result = rv;
+    /* The teardown callbacks run when the task's pool is destroyed, right
+     * after this, on this thread; the context is no longer current then. */
+    ctx_context_unbind_thread();
+}
+
+static apr_status_t task_run(ctx_task_t *t, void *baton)
+{
+    task_glue_t *tg = baton;
+
+    return tg->fn(tg->ctx, tg->baton);
+}
+
+static const ctx_task_hooks_t task_hooks = { task_enter, task_leave, NULL };
+
+/* ---- the per-child pool ------------------------------------------------- */
+
+void ctx_glue_task_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(s);
+
+    child_pool = pchild;
+    taskpool = NULL;
+    task_threads = conf->task_threads;
+    task_queue = conf->task_queue;
+    task_drain = conf->task_drain;
+    if (apr_thread_mutex_create(&pool_lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS) {
+        pool_lock = NULL;
+    }
+}
+
+/* This child's task pool, created on first use; NULL with *rv on failure. */
+static ctx_taskpool_t *get_taskpool(apr_status_t *rv)
+{
+    ctx_taskpool_t *tp = __atomic_load_n(&taskpool, __ATOMIC_ACQUIRE);
+
+    *rv = APR_SUCCESS;
+    if (tp) {
+        return tp;
+    }
+    if (!pool_lock) {
+        *rv = CTX_ESHUTDOWN;    /* not in a child process */
+        return NULL;
+    }
+    apr_thread_mutex_lock(pool_lock);
+    if (!(tp = taskpool)) {
+        *rv = ctx_taskpool_create(&tp, child_pool, task_threads, task_queue,
+                                  &task_hooks);
+        if (*rv == APR_SUCCESS) {
+            ctx_taskpool_set_cleanup_timeout(tp, task_drain);
+            __atomic_store_n(&taskpool, tp, __ATOMIC_RELEASE);
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_ERR, *rv, ap_server_conf,
+                         "mod_ctx: cannot start %d background task threads",
+                         task_threads);
+            tp = NULL;
+        }
+    }
+    apr_thread_mutex_unlock(pool_lock);
+    return tp;
+}
+
+void ctx_glue_task_stats(ctx_task_stats_t *st)
+{
+    ctx_taskpool_stats_t s;
+
+    if (!st) {
+        return;
+    }
+    ctx_taskpool_stats(__atomic_load_n(&taskpool, __ATOMIC_ACQUIRE), &s);
+    st->queued = s.queued;
+    st->running = s.running;
+    st->done = s.done;
+    st->failed = s.failed;
+    st->rejected = s.rejected;
+    st->dropped = s.dropped;
+}
+
+/* ---- submitting (on the request's thread) ------------------------------- */
+
+/* The merged CtxConfig of r's location: directory keys over server keys. */
+static apr_hash_t *request_config(request_rec *r)
+{
+    return apr_hash_overlay(r->pool, ctx_dir_conf(r)->config,
+                            ctx_server_conf(r->server)->config);
+}
+
+static void fill_from_request(ctx_snapshot_t *src, request_rec *r,
+                              const char *const *headers)
+{
+    src->method = r->method;
+    src->uri = r->uri;
+    src->unparsed_uri = r->unparsed_uri;
+    src->query = r->args;
+    src->remote_addr = r->useragent_ip;
+    src->user = r->user;
+    src->headers = apr_table_make(r->pool, 4);
+    for (; headers && *headers; ++headers) {
+        const char *v = apr_table_get(r->headers_in, *headers);
+
+        if (v) {
+            apr_table_setn(src->headers, *headers, v);
+        }
+    }
+    src->config = request_config(r);
+    src->app = ctx_server_conf(r->server)->app;
+}
+
+apr_status_t ctx_glue_task_submit(request_rec *r, ctx_task_fn *fn,
+                                  void *baton, const char *const *headers)
+{
+    ctx_snapshot_t src;
+    ctx_taskpool_t *tp;
+    ctx_task_t *t = NULL;
+    task_glue_t *tg;
+    ctx_t *from = NULL;
+    apr_pool_t *p;
+    apr_status_t rv;
+
+    if (!fn) {
+        return APR_EINVAL;
+    }
+    if (!r) {
+        from = ctx_context_current();
+        r = ctx_glue_request(from);
+        if (from && !r) {       /* a task submitting a task: from its copy */
+            return APR_ENOTIMPL;
+        }
+    }
+    else {
+        from = ctx_glue_of(r);
+    }
+    memset(&src, 0, sizeof(src));
+    if (r) {
+        fill_from_request(&src, r, headers);
+        src.session = (json_t *)ctx_glue_session_data(from);
+    }
+    else if (!(src.app = ctx_app_top())) {
+        return APR_EINVAL;      /* no request and no app pushed */
+    }
+    else {
+        src.config = ctx_app_config(src.app);
+    }
+    if (!(tp = get_taskpool(&rv))) {
+        return rv;
+    }
+    if ((rv = ctx_task_create(&t, tp)) != APR_SUCCESS) {
+        return rv;
+    }
+    p = ctx_task_pool(t);
+    tg = apr_pcalloc(p, sizeof(*tg));
+    tg->fn = fn;
+    tg->baton = baton;
+    tg->result = CTX_ESHUTDOWN;         /* until it runs: dropped */
+    tg->snap = ctx_snapshot_copy(p, &src);
+    tg->describe = r ? apr_pstrcat(p, r->method, " ", r->unparsed_uri, NULL)
+                     : apr_pstrcat(p, "task of app ",
+                                   ctx_app_name(src.app), NULL);
+    tg->ctx = ctx_context_create_task(p, tg, &task_ops);
+    if (from && (rv = ctx_gtable_copy_into(ctx_context_g(tg->ctx),
+                                           ctx_context_g(from)))
+                != APR_SUCCESS) {
+        goto leave;
+    }
+    if (tg->snap->session
+        && (rv = ctx_glue_session_attach_snapshot(tg->ctx, tg->snap->session))
+           != APR_SUCCESS) {
+        goto leave;
+    }
+    ctx_task_set_data(t, tg);
+    ctx_task_set_description(t, tg->describe);
+    rv = ctx_taskpool_submit(tp, t, task_run, tg);
+leave:
+    if (rv != APR_SUCCESS) {
+        tg->result = rv;
+        ctx_task_destroy(t);    /* runs the task's teardown: status = rv */
+    }
+    return rv;
+}
+
+/* ---- what tasks see through the API ------------------------------------- */
+
+request_rec *ctx_glue_request(const ctx_t *c)
+{
+    return (c && c->kind != CTX_KIND_TASK) ? c->request : NULL;
+}
+
+const ctx_snapshot_t *ctx_glue_task_snapshot(const ctx_t *c)
+{
+    return (c && c->kind == CTX_KIND_TASK)
+           ? ((task_glue_t *)c->request)->snap : NULL;
+}

@@ -1,0 +1,191 @@
+"""Background tasks through the example module's /background: a task sees
+its request's data after the response is complete, every accepted task runs
+exactly once (also under load and across a graceful restart), a full queue
+is refused at once, and a drain timeout drops and counts what is left."""
+import os
+import re
+import threading
+import time
+import urllib.parse
+
+from conftest import MPM
+
+KEY = "k" * 48
+EXAMPLE = """
+<LocationMatch "^/(home|g|config|counter|session|background)">
+    SetHandler ctx-example
+    CtxSession On
+</LocationMatch>
+CtxSecretKey {key}
+CtxConfig BACKGROUND_LOG {log}
+CtxConfig BACKGROUND_DELAY_MS {delay}
+{extra}
+"""
+
+# One child process, so that /background/status counts everything.
+ONE_CHILD = {
+    "event": ["StartServers 1", "ServerLimit 1", "ThreadsPerChild 16",
+              "MaxRequestWorkers 16", "MinSpareThreads 1", "MaxSpareThreads 16"],
+    "prefork": ["StartServers 1", "MinSpareServers 1", "MaxSpareServers 1",
+                "ServerLimit 1", "MaxRequestWorkers 1"],
+}
+
+
+def start(make_server, workdir, delay=100, extra="", one_child=False, **kw):
+    logdir = workdir / "bg"
+    logdir.mkdir(exist_ok=True)
+    logdir.chmod(0o777)                     # the children (www-data) write here
+    log = logdir / "tasks.log"
+    body = EXAMPLE.format(key=KEY, log=log, delay=delay, extra=extra)
+    if one_child:
+        kw["mpm_conf"] = ONE_CHILD[MPM]
+    srv = make_server(body, **kw)
+    return srv, log
+
+
+def task_lines(log):
+    try:
+        return log.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def wait_lines(log, count, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = task_lines(log)
+        if len(lines) >= count:
+            return lines
+        time.sleep(0.05)
+    return task_lines(log)
+
+
+def fields(line):
+    return dict(part.split("=", 1) for part in line.split(" "))
+
+
+def status(srv):
+    return {k: int(v) for k, v in srv.get("/background/status").fields().items()}
+
+
+def test_task_sees_its_requests_data_after_the_response_is_complete(make_server, workdir):
+    srv, log = start(make_server, workdir, delay=400)
+    login = srv.get("/session/set?user=alice")
+    cookie = login.header("set-cookie").split(";")[0]
+    res = srv.get("/background?email=a%40b.test", headers={"Cookie": cookie})
+    assert res.status == 202 and res.text == "queued\n"
+    # The answer came before the task wrote anything: it did not wait.
+    assert task_lines(log) == []
+    lines = wait_lines(log, 1)
+    assert len(lines) == 1
+    f = fields(lines[0])
+    assert f["uri"] == "/background?email=a%40b.test"     # as the client sent it
+    assert f["email"] == "a@b.test"                       # ctx_arg, decoded, in the task
+    assert re.fullmatch(r"\d{16}", f["g.request_started"])  # a g string set by a fixups hook
+    assert f["user"] == "alice"                           # the session's snapshot
+    assert f["request"] == "none"                         # no live request_rec in a task
+
+
+def test_task_without_session_cookie_sees_no_user(make_server, workdir):
+    srv, log = start(make_server, workdir, delay=0)
+    assert srv.get("/background?email=x").status == 202
+    lines = wait_lines(log, 1)
+    assert fields(lines[0])["user"] == "-"
+    assert fields(lines[0])["email"] == "x"
+
+
+def test_failing_task_is_counted_and_logged_with_method_and_uri(make_server, workdir):
+    srv, log = start(make_server, workdir, delay=0, one_child=True)
+    srv.expect_log(r"GET /background\?fail=1")
+    assert srv.get("/background?fail=1").status == 202
+    lines = srv.wait_log(r"GET /background\?fail=1")
+    assert lines, srv.read_log()
+    assert ":error]" in lines[0]
+    deadline = time.monotonic() + 10
+    while status(srv)["failed"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    st = status(srv)
+    assert st["failed"] == 1 and st["done"] == 1
+    assert task_lines(log) == []
+
+
+def test_full_queue_is_refused_at_once_with_503(make_server, workdir):
+    srv, log = start(make_server, workdir, delay=1500, one_child=True,
+                     extra="CtxTaskThreads 1\nCtxTaskQueue 2")
+    results = []
+    for i in range(8):
+        t0 = time.monotonic()
+        res = srv.get(f"/background?email=q{i}")
+        results.append((res.status, time.monotonic() - t0, res.header("retry-after")))
+    accepted = [r for r in results if r[0] == 202]
+    refused = [r for r in results if r[0] == 503]
+    assert len(accepted) + len(refused) == 8
+    # One running plus two queued at most; the rest refused.
+    assert 2 <= len(accepted) <= 3 and len(refused) >= 5
+    assert all(r[2] == "1" for r in refused)
+    # Refused without waiting for the 1.5 s tasks.
+    assert max(r[1] for r in refused) < 1.0
+    assert status(srv)["rejected"] == len(refused)
+    assert len(wait_lines(log, len(accepted), timeout=15)) == len(accepted)
+
+
+def hammer(srv, ids, results, lock):
+    for i in ids:
+        res = srv.get(f"/background?email=id{i}", headers={"Connection": "close"})
+        with lock:
+            results[i] = res.status
+
+
+def test_every_accepted_task_runs_exactly_once_under_load(make_server, workdir):
+    srv, log = start(make_server, workdir, delay=2, one_child=True,
+                     extra="CtxTaskThreads 2\nCtxTaskQueue 64")
+    total, nthreads = 800, 8
+    results, lock = {}, threading.Lock()
+    threads = [threading.Thread(target=hammer, args=(srv, range(k, total, nthreads), results, lock))
+               for k in range(nthreads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(results) == total
+    accepted = {i for i, s in results.items() if s == 202}
+    refused = {i for i, s in results.items() if s == 503}
+    assert accepted | refused == set(range(total)), set(results.values())
+    lines = wait_lines(log, len(accepted), timeout=60)
+    time.sleep(0.3)                                  # nothing more may come
+    lines = task_lines(log)
+    ran = [int(fields(l)["email"][2:]) for l in lines]
+    assert len(ran) == len(set(ran)), "a task ran twice"
+    assert set(ran) == accepted, "an accepted task was lost or a refused one ran"
+    st = status(srv)
+    assert st["rejected"] == len(refused)
+    assert st["done"] == len(accepted) and st["queued"] == 0 and st["running"] == 0
+
+
+def test_graceful_restart_loses_no_queued_task(make_server, workdir):
+    srv, log = start(make_server, workdir, delay=100, extra="CtxTaskThreads 1")
+    accepted = []
+    for i in range(20):
+        res = srv.get(f"/background?email=g{i}")
+        assert res.status == 202
+        accepted.append(f"g{i}")
+    srv.graceful()             # the old child drains its queue (2 s of work < 5 s)
+    # The new generation serves at once.
+    assert srv.get("/home?page=3").text == "home page=3\n"
+    lines = wait_lines(log, 20, timeout=20)
+    assert sorted(fields(l)["email"] for l in lines) == sorted(accepted)
+
+
+def test_drain_timeout_drops_what_is_left_and_logs_the_count(make_server, workdir):
+    srv, log = start(make_server, workdir, delay=300, one_child=True,
+                     extra="CtxTaskThreads 1\nCtxTaskDrainTimeout 1")
+    srv.expect_log(r"dropp")
+    for i in range(20):                                   # 6 s of work
+        assert srv.get(f"/background?email=d{i}").status == 202
+    srv.stop()
+    ran = len(task_lines(log))
+    dropped_lines = srv.log_lines(r"dropp")
+    assert dropped_lines, srv.read_log()
+    dropped = int(re.search(r"(\d+) (?:queued )?tasks?", dropped_lines[-1]).group(1))
+    assert dropped >= 1
+    assert ran + dropped == 20
