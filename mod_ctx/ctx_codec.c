@@ -376,7 +376,9 @@ static ctx_reason_t decode_hmac_format(const ctx_codec_t *codec,
             }
         }
     }
-    if (!dot_sig || !dot_ts) {
+    /* signed: the timestamp's dot comes after "s1." (in a payload-less
+     * "s1.TS.MAC" it would be the prefix's dot). */
+    if (!dot_sig || !dot_ts || (!flask && dot_ts < value + 3)) {
         return CTX_REASON_MALFORMED;
     }
     mlen = (apr_size_t)(dot_sig - value);   /* signed text: up to TS */
@@ -593,8 +595,9 @@ ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
     int k = 0;
     ctx_reason_t reason;
 
-    if (!codec || !value || !data || ctx_keyring_count(codec->keys) == 0) {
-        return counted(CTX_REASON_MALFORMED);
+    if (!codec || !value || !data || ctx_keyring_count(codec->keys) == 0
+        || (!codec->cookie_name && codec->format != CTX_FORMAT_FLASK)) {
+        return counted(CTX_REASON_MALFORMED);   /* the name is in the MAC */
     }
     if (len > CTX_CODEC_MAX_VALUE) {
         return counted(CTX_REASON_OVERSIZED);

@@ -2,8 +2,8 @@
  *
  * Formats (CtxSessionFormat):
  *   signed     "s1." PAYLOAD "." TS "." MAC
- *              PAYLOAD = b64url(json), or "." b64url(zlib(json)) when that is
- *              shorter; TS = b64url(issue time, big-endian, no leading zero
+ *              PAYLOAD = b64url(json), or "." b64url(zlib(json)) for JSON of
+ *              200 bytes or more when that saves more than one byte; TS = b64url(issue time, big-endian, no leading zero
  *              bytes); MAC = b64url(HMAC-SHA256(signing key,
  *              "mod_ctx signed 1" NUL cookie-name NUL "s1." PAYLOAD "." TS)).
  *   encrypted  "e1." TS "." b64url(nonce[12] ciphertext tag[16])

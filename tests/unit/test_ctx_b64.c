@@ -1,0 +1,334 @@
+/* Unit tests of ctx_b64: strict URL-safe base64 without padding. */
+#include "unit.h"
+
+#include "ctx_b64.h"
+
+static const char url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Decode a NUL-terminated text; -1 when refused. */
+static long decode_str(unsigned char *out, const char *in)
+{
+    return ctx_b64url_decode(out, in, strlen(in));
+}
+
+static void assert_decodes_to(const char *text, const void *bytes, long n)
+{
+    unsigned char out[256];
+
+    memset(out, 0xAA, sizeof(out));
+    assert_int_equal(decode_str(out, text), n);
+    if (n > 0) {
+        assert_memory_equal(out, bytes, (size_t)n);
+    }
+}
+
+static void assert_refused(const char *text)
+{
+    unsigned char out[256];
+
+    if (decode_str(out, text) != -1) {
+        fail_msg("\"%s\" was accepted", text);
+    }
+}
+
+static void assert_encodes_to(const void *bytes, apr_size_t n,
+                              const char *text)
+{
+    char out[256];
+
+    memset(out, 'X', sizeof(out));
+    assert_int_equal(ctx_b64url_encode(out, bytes, n), strlen(text));
+    assert_string_equal(out, text);
+    assert_int_equal(ctx_b64url_len(n), strlen(text));
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+static void test_b64_len_has_no_padding(void **state)
+{
+    (void)state;
+    assert_int_equal(ctx_b64url_len(0), 0);
+    assert_int_equal(ctx_b64url_len(1), 2);
+    assert_int_equal(ctx_b64url_len(2), 3);
+    assert_int_equal(ctx_b64url_len(3), 4);
+    assert_int_equal(ctx_b64url_len(4), 6);
+    assert_int_equal(ctx_b64url_len(5), 7);
+    assert_int_equal(ctx_b64url_len(6), 8);
+    assert_int_equal(ctx_b64url_len(20), 27);   /* HMAC-SHA1 */
+    assert_int_equal(ctx_b64url_len(32), 43);   /* HMAC-SHA256 */
+}
+
+/* RFC 4648 section 10, with the padding stripped. */
+static void test_b64_encodes_rfc4648_vectors_without_padding(void **state)
+{
+    (void)state;
+    assert_encodes_to("", 0, "");
+    assert_encodes_to("f", 1, "Zg");
+    assert_encodes_to("fo", 2, "Zm8");
+    assert_encodes_to("foo", 3, "Zm9v");
+    assert_encodes_to("foob", 4, "Zm9vYg");
+    assert_encodes_to("fooba", 5, "Zm9vYmE");
+    assert_encodes_to("foobar", 6, "Zm9vYmFy");
+}
+
+static void test_b64_encodes_with_url_safe_characters(void **state)
+{
+    static const unsigned char minus[] = { 0xfb, 0xef, 0xbe };  /* 62 x4 */
+    static const unsigned char under[] = { 0xff, 0xff, 0xff };  /* 63 x4 */
+    static const unsigned char mixed[] = { 0xfb, 0xff };        /* "+/8=" */
+
+    (void)state;
+    assert_encodes_to(minus, 3, "----");
+    assert_encodes_to(under, 3, "____");
+    assert_encodes_to(mixed, 2, "-_8");
+}
+
+static void test_b64_encodes_the_flask_timestamp(void **state)
+{
+    /* The worked example of the Flask format: 1700000000 = 0x6553F100. */
+    static const unsigned char ts[] = { 0x65, 0x53, 0xf1, 0x00 };
+
+    (void)state;
+    assert_encodes_to(ts, 4, "ZVPxAA");
+    assert_encodes_to("{\"a\":1}", 7, "eyJhIjoxfQ");
+}
+
+/* ---- decoding: accepted -------------------------------------------------- */
+
+static void test_b64_decodes_rfc4648_vectors(void **state)
+{
+    (void)state;
+    assert_decodes_to("", "", 0);
+    assert_decodes_to("Zg", "f", 1);
+    assert_decodes_to("Zm8", "fo", 2);
+    assert_decodes_to("Zm9v", "foo", 3);
+    assert_decodes_to("Zm9vYg", "foob", 4);
+    assert_decodes_to("Zm9vYmE", "fooba", 5);
+    assert_decodes_to("Zm9vYmFy", "foobar", 6);
+    assert_decodes_to("-_8", "\xfb\xff", 2);
+    assert_decodes_to("____", "\xff\xff\xff", 3);
+}
+
+static void test_b64_round_trips_every_length_up_to_300(void **state)
+{
+    unsigned char in[300], out[300];
+    char text[402];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(in); ++i) {
+        in[i] = (unsigned char)(i * 167 + 13);
+    }
+    for (apr_size_t n = 0; n <= sizeof(in); ++n) {
+        apr_size_t tl = ctx_b64url_encode(text, in, n);
+
+        assert_int_equal(tl, ctx_b64url_len(n));
+        assert_int_equal(strlen(text), tl);
+        assert_int_equal(strspn(text, url_alphabet), tl);
+        memset(out, 0, sizeof(out));
+        assert_int_equal(ctx_b64url_decode(out, text, tl), (long)n);
+        if (n) {
+            assert_memory_equal(out, in, n);
+        }
+    }
+}
+
+static void test_b64_round_trips_every_one_and_two_byte_string(void **state)
+{
+    unsigned char in[2], out[4];
+    char text[8];
+
+    (void)state;
+    for (unsigned a = 0; a < 256; ++a) {
+        in[0] = (unsigned char)a;
+        assert_int_equal(ctx_b64url_encode(text, in, 1), 2);
+        assert_int_equal(ctx_b64url_decode(out, text, 2), 1);
+        assert_int_equal(out[0], a);
+        for (unsigned b = 0; b < 256; ++b) {
+            in[1] = (unsigned char)b;
+            assert_int_equal(ctx_b64url_encode(text, in, 2), 3);
+            assert_int_equal(ctx_b64url_decode(out, text, 3), 2);
+            assert_int_equal(out[0], a);
+            assert_int_equal(out[1], b);
+        }
+    }
+}
+
+static void test_b64_decode_reads_only_len_characters(void **state)
+{
+    unsigned char out[16];
+
+    (void)state;
+    memset(out, 0, sizeof(out));
+    /* The text goes on (even with a refused '='), only 4 are read. */
+    assert_int_equal(ctx_b64url_decode(out, "Zm9vYmFy", 4), 3);
+    assert_memory_equal(out, "foo", 3);
+    assert_int_equal(ctx_b64url_decode(out, "Zm8=", 3), 2);
+    assert_memory_equal(out, "fo", 2);
+    assert_int_equal(ctx_b64url_decode(out, "Zg.ZZZ", 2), 1);
+    assert_int_equal(out[0], 'f');
+    assert_int_equal(ctx_b64url_decode(out, "!!", 0), 0);
+}
+
+/* ---- decoding: refused ----------------------------------------------------- */
+
+/* Canonical means: the only text that encodes those bytes. Over every
+ * 2- and 3-character text, exactly those that re-encode identically are
+ * accepted (the last character's unused low bits must be zero). */
+static void test_b64_accepts_exactly_the_canonical_short_texts(void **state)
+{
+    char text[4], again[8];
+    unsigned char out[4];
+    long accepted2 = 0, accepted3 = 0;
+
+    (void)state;
+    for (int i = 0; i < 64; ++i) {
+        text[0] = url_alphabet[i];
+        for (int j = 0; j < 64; ++j) {
+            long n;
+
+            text[1] = url_alphabet[j];
+            n = ctx_b64url_decode(out, text, 2);
+            /* the second character carries 2 bits of data, 4 unused */
+            if ((j & 0x0f) == 0) {
+                assert_int_equal(n, 1);
+                ctx_b64url_encode(again, out, 1);
+                assert_memory_equal(again, text, 2);
+                ++accepted2;
+            }
+            else {
+                assert_int_equal(n, -1);
+            }
+            for (int k = 0; k < 64; ++k) {
+                text[2] = url_alphabet[k];
+                n = ctx_b64url_decode(out, text, 3);
+                if ((k & 0x03) == 0) {
+                    assert_int_equal(n, 2);
+                    ctx_b64url_encode(again, out, 2);
+                    assert_memory_equal(again, text, 3);
+                    ++accepted3;
+                }
+                else {
+                    assert_int_equal(n, -1);
+                }
+            }
+        }
+    }
+    assert_int_equal(accepted2, 256);
+    assert_int_equal(accepted3, 65536);
+}
+
+static void test_b64_refuses_stray_bits_in_last_character(void **state)
+{
+    (void)state;
+    assert_refused("Zh");           /* "f" is Zg */
+    assert_refused("Zm9");          /* "fo" is Zm8 */
+    assert_refused("Zm9vYh");
+    assert_refused("Zm9vYmF");      /* "fooba" is Zm9vYmE */
+    assert_refused("ZVPxAB");       /* the timestamp ZVPxAA, one bit more */
+    assert_refused("-_9");
+}
+
+static void test_b64_refuses_padding(void **state)
+{
+    (void)state;
+    assert_refused("Zg==");
+    assert_refused("Zm8=");
+    assert_refused("Zg=");
+    assert_refused("=");
+    assert_refused("====");
+    assert_refused("Zm9v====");
+    assert_refused("Zm=v");
+}
+
+static void test_b64_refuses_standard_alphabet_characters(void **state)
+{
+    (void)state;
+    assert_refused("++++");
+    assert_refused("////");
+    assert_refused("+_8");
+    assert_refused("-/8");
+    assert_refused("Zm9+");
+    assert_refused("Zm9/");
+}
+
+static void test_b64_refuses_whitespace_anywhere(void **state)
+{
+    (void)state;
+    assert_refused(" Zm9v");
+    assert_refused("Zm9v ");
+    assert_refused("Zm 9v");
+    assert_refused("Zm9v\n");
+    assert_refused("Zm\r\n9v");
+    assert_refused("\tZm9v");
+    assert_refused("Zm9vYmFy\n");
+}
+
+static void test_b64_refuses_impossible_lengths(void **state)
+{
+    (void)state;
+    assert_refused("A");
+    assert_refused("Z");
+    assert_refused("Zm9vY");        /* 5 = 1 mod 4 */
+    assert_refused("Zm9vYmFyZ");    /* 9 = 1 mod 4 */
+}
+
+/* Every byte value at every position of a 4-character group is accepted
+ * exactly when it is in the URL-safe alphabet. */
+static void test_b64_refuses_every_byte_outside_the_alphabet(void **state)
+{
+    unsigned char out[8];
+    int accepted = 0;
+
+    (void)state;
+    for (int pos = 0; pos < 4; ++pos) {
+        for (int c = 0; c < 256; ++c) {
+            char text[4] = { 'Z', 'm', '9', 'v' };
+            long n;
+
+            text[pos] = (char)c;
+            n = ctx_b64url_decode(out, text, 4);
+            if (c != 0 && strchr(url_alphabet, c)) {
+                assert_int_equal(n, 3);
+                ++accepted;
+            }
+            else if (n != -1) {
+                fail_msg("byte 0x%02x at %d accepted", c, pos);
+            }
+        }
+    }
+    assert_int_equal(accepted, 4 * 64);
+}
+
+static void test_b64_refuses_nul_inside_length(void **state)
+{
+    unsigned char out[8];
+
+    (void)state;
+    assert_int_equal(ctx_b64url_decode(out, "Zm\0v", 4), -1);
+    assert_int_equal(ctx_b64url_decode(out, "Z\0", 2), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_b64_len_has_no_padding),
+        UNIT_TEST(test_b64_encodes_rfc4648_vectors_without_padding),
+        UNIT_TEST(test_b64_encodes_with_url_safe_characters),
+        UNIT_TEST(test_b64_encodes_the_flask_timestamp),
+        UNIT_TEST(test_b64_decodes_rfc4648_vectors),
+        UNIT_TEST(test_b64_round_trips_every_length_up_to_300),
+        UNIT_TEST(test_b64_round_trips_every_one_and_two_byte_string),
+        UNIT_TEST(test_b64_decode_reads_only_len_characters),
+        UNIT_TEST(test_b64_accepts_exactly_the_canonical_short_texts),
+        UNIT_TEST(test_b64_refuses_stray_bits_in_last_character),
+        UNIT_TEST(test_b64_refuses_padding),
+        UNIT_TEST(test_b64_refuses_standard_alphabet_characters),
+        UNIT_TEST(test_b64_refuses_whitespace_anywhere),
+        UNIT_TEST(test_b64_refuses_impossible_lengths),
+        UNIT_TEST(test_b64_refuses_every_byte_outside_the_alphabet),
+        UNIT_TEST(test_b64_refuses_nul_inside_length),
+    };
+
+    return UNIT_RUN(tests);
+}

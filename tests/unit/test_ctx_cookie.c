@@ -1,0 +1,433 @@
+/* Unit tests of ctx_cookie: finding a cookie in Cookie headers and building
+ * Set-Cookie values. Expected dates come from Python's
+ * email.utils.formatdate(t, usegmt=True). */
+#include "unit.h"
+
+#include "ctx_cookie.h"
+
+/* ---- finding --------------------------------------------------------------- */
+
+typedef struct {
+    int n;
+    int stop_after;             /* 0: never stop */
+    char vals[8][256];
+    apr_size_t lens[8];
+} found_t;
+
+static int collect(void *baton, const char *val, apr_size_t len)
+{
+    found_t *f = baton;
+
+    if (f->n < 8) {
+        snprintf(f->vals[f->n], sizeof(f->vals[0]), "%.*s", (int)len, val);
+        f->lens[f->n] = len;
+    }
+    ++f->n;
+    return !(f->stop_after && f->n >= f->stop_after);
+}
+
+/* find `name` in `header`: exactly the n values given, in order. */
+static void assert_found(const char *header, const char *name, int n, ...)
+{
+    found_t f = {0};
+    va_list ap;
+
+    assert_int_equal(ctx_cookie_find(header, name, collect, &f), 1);
+    if (f.n != n) {
+        fail_msg("%s in \"%s\": %d values, want %d", name, header, f.n, n);
+    }
+    va_start(ap, n);
+    for (int i = 0; i < n; ++i) {
+        const char *want = va_arg(ap, const char *);
+
+        assert_string_equal(f.vals[i], want);
+        assert_int_equal(f.lens[i], strlen(want));
+    }
+    va_end(ap);
+}
+
+static void test_cookie_finds_single_cookie(void **state)
+{
+    (void)state;
+    assert_found("session=abc", "session", 1, "abc");
+    assert_found("a=1; session=abc; b=2", "session", 1, "abc");
+    assert_found("a=1;session=abc;b=2", "session", 1, "abc");
+    assert_found("session=abc; a=1", "session", 1, "abc");
+    assert_found("a=1; session=abc", "session", 1, "abc");
+}
+
+static void test_cookie_reports_every_same_named_cookie_in_order(void **state)
+{
+    (void)state;
+    assert_found("session=one; other=x; session=two; session=three", "session",
+                 3, "one", "two", "three");
+    assert_found("session=same; session=same", "session", 2, "same", "same");
+}
+
+typedef struct {
+    const char *p;
+    apr_size_t len;
+} seen_t;
+
+static int grab(void *baton, const char *val, apr_size_t len)
+{
+    seen_t *seen = baton;
+
+    seen->p = val;
+    seen->len = len;
+    return 0;
+}
+
+static void test_cookie_value_points_into_the_header(void **state)
+{
+    static const char header[] = "x=1; session=value; y=2";
+    seen_t seen = { NULL, 0 };
+
+    (void)state;
+    assert_int_equal(ctx_cookie_find(header, "session", grab, &seen), 0);
+    assert_ptr_equal(seen.p, header + 13);
+    assert_int_equal(seen.len, 5);
+}
+
+static void test_cookie_stops_when_callback_returns_zero(void **state)
+{
+    found_t f = {0};
+
+    (void)state;
+    f.stop_after = 1;
+    assert_int_equal(ctx_cookie_find("session=1; session=2; session=3",
+                                     "session", collect, &f), 0);
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.vals[0], "1");
+
+    memset(&f, 0, sizeof(f));
+    f.stop_after = 2;
+    assert_int_equal(ctx_cookie_find("session=1; session=2; session=3",
+                                     "session", collect, &f), 0);
+    assert_int_equal(f.n, 2);
+    assert_string_equal(f.vals[1], "2");
+}
+
+static void test_cookie_strips_surrounding_whitespace(void **state)
+{
+    (void)state;
+    assert_found("  session=abc  ", "session", 1, "abc");
+    assert_found("\tsession=abc\t;\t session=def \t", "session", 2, "abc",
+                 "def");
+    assert_found("a=1 ;  session=abc ; b=2", "session", 1, "abc");
+}
+
+static void test_cookie_name_is_compared_exactly(void **state)
+{
+    (void)state;
+    assert_found("Session=a; SESSION=b; session=c", "session", 1, "c");
+    assert_found("sessionx=a; xsession=b; session_=c; sess=d", "session", 0);
+    assert_found("session; sessio=n", "session", 0);
+    assert_found("a=session=x", "session", 0);
+    assert_found("__Host-session=h; session=s", "__Host-session", 1, "h");
+}
+
+static void test_cookie_quoted_value_is_reported_raw(void **state)
+{
+    (void)state;
+    assert_found("session=\"abc\"", "session", 1, "\"abc\"");
+    assert_found("a=1; session=\"a b\"; c=2", "session", 1, "\"a b\"");
+}
+
+static void test_cookie_empty_and_odd_values(void **state)
+{
+    (void)state;
+    assert_found("session=", "session", 1, "");
+    assert_found("session=; b=1", "session", 1, "");
+    assert_found("session=a=b==", "session", 1, "a=b==");
+    assert_found("session=eyJhIjoxfQ.ZVPxAA.D3QXMI0ZQYNZDxORB__kVZyT7hk",
+                 "session", 1, "eyJhIjoxfQ.ZVPxAA.D3QXMI0ZQYNZDxORB__kVZyT7hk");
+}
+
+static void test_cookie_odd_separators(void **state)
+{
+    (void)state;
+    assert_found(";;session=x;;", "session", 1, "x");
+    assert_found("; session=x", "session", 1, "x");
+    assert_found("novalue; session=x; =y; ;", "session", 1, "x");
+    assert_found("", "session", 0);
+    assert_found(";", "session", 0);
+    assert_found("   ", "session", 0);
+}
+
+/* ---- names and attribute values ---------------------------------------------- */
+
+static void test_cookie_name_ok_accepts_tokens_only(void **state)
+{
+    static const char *const good[] = {
+        "session", "__Host-session", "a", "A.b_c-d!#$%&'*+^`|~", "0",
+    };
+    static const char *const bad[] = {
+        "", "a b", "a;b", "a=b", "a,b", "a\"b", "a(b", "a)b", "a<b", "a>b",
+        "a@b", "a:b", "a\\b", "a/b", "a[b", "a]b", "a?b", "a{b", "a}b",
+        "a\tb", "a\nb", "a\x7f", "\xc3\xa9", "a\x01",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); ++i) {
+        if (!ctx_cookie_name_ok(good[i])) {
+            fail_msg("refused name \"%s\"", good[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        if (ctx_cookie_name_ok(bad[i])) {
+            fail_msg("accepted name \"%s\"", bad[i]);
+        }
+    }
+    assert_false(ctx_cookie_name_ok(NULL));
+}
+
+static void test_cookie_attr_ok_accepts_printable_without_separators(void **state)
+{
+    static const char *const good[] = {
+        "/", "/app/x", "example.com", ".example.com", "/a=b", "/~u?q",
+    };
+    static const char *const bad[] = {
+        "", "/a b", "a;b", "a,b", "/\t", "/\n", "/\r", "/\x7f", "/\xc3\xa9",
+        "x\x01",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); ++i) {
+        if (!ctx_cookie_attr_ok(good[i])) {
+            fail_msg("refused \"%s\"", good[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        if (ctx_cookie_attr_ok(bad[i])) {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+    }
+    assert_false(ctx_cookie_attr_ok(NULL));
+}
+
+/* ---- building ------------------------------------------------------------------ */
+
+/* The attributes after "name=value" as a set: each of the NULL-terminated
+ * expected attributes appears exactly once, and nothing else. */
+static void assert_set_cookie(const char *got, const char *first, ...)
+{
+    const char *rest;
+    apr_size_t flen = strlen(first);
+    int n_want = 0, n_got = 0;
+    va_list ap;
+
+    if (strncmp(got, first, flen) != 0) {
+        fail_msg("\"%s\" does not start with \"%s\"", got, first);
+    }
+    rest = got + flen;
+    if (*rest != '\0' && strncmp(rest, "; ", 2) != 0) {
+        fail_msg("\"%s\": \"%s\" is followed by \"%s\"", got, first, rest);
+    }
+    /* count the attributes present */
+    for (const char *s = rest; (s = strstr(s, "; ")) != NULL; s += 2) {
+        ++n_got;
+    }
+    /* Expires' date has a ", " but never "; " */
+    va_start(ap, first);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL; ++n_want) {
+        char *needle = malloc(strlen(a) + 4);
+        const char *at;
+        apr_size_t alen = strlen(a);
+        int ok;
+
+        sprintf(needle, "; %s", a);
+        at = strstr(rest, needle);
+        ok = at && (at[alen + 2] == '\0' || at[alen + 2] == ';')
+             && strstr(at + 1, needle) == NULL;
+        free(needle);
+        if (!ok) {
+            va_end(ap);
+            fail_msg("\"%s\": attribute \"%s\" missing or repeated", got, a);
+        }
+    }
+    va_end(ap);
+    if (n_got != n_want) {
+        fail_msg("\"%s\": %d attributes, want %d", got, n_got, n_want);
+    }
+}
+
+static ctx_cookie_attrs_t plain_attrs(void)
+{
+    ctx_cookie_attrs_t a;
+
+    memset(&a, 0, sizeof(a));
+    a.name = "session";
+    return a;
+}
+
+static void test_cookie_build_without_attributes(void **state)
+{
+    ctx_cookie_attrs_t a = plain_attrs();
+
+    assert_string_equal(ctx_cookie_build(UNIT_POOL(state), &a, "v", 0, 0),
+                        "session=v");
+}
+
+static void test_cookie_build_each_attribute(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_cookie_attrs_t a;
+
+    a = plain_attrs();
+    a.path = "/";
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0), "session=v; Path=/");
+    a = plain_attrs();
+    a.domain = "example.com";
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0),
+                        "session=v; Domain=example.com");
+    a = plain_attrs();
+    a.secure = 1;
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0), "session=v; Secure");
+    a = plain_attrs();
+    a.httponly = 1;
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0),
+                        "session=v; HttpOnly");
+    a = plain_attrs();
+    a.partitioned = 1;
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0),
+                        "session=v; Partitioned");
+    a = plain_attrs();
+    a.samesite = CTX_SAMESITE_LAX;
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0),
+                        "session=v; SameSite=Lax");
+    a.samesite = CTX_SAMESITE_STRICT;
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0),
+                        "session=v; SameSite=Strict");
+    a.samesite = CTX_SAMESITE_NONE;
+    assert_string_equal(ctx_cookie_build(p, &a, "v", 0, 0),
+                        "session=v; SameSite=None");
+}
+
+static void test_cookie_build_all_attributes(void **state)
+{
+    ctx_cookie_attrs_t a = plain_attrs();
+    const char *h;
+
+    a.name = "__Host-s";
+    a.path = "/app";
+    a.domain = ".example.org";
+    a.secure = a.httponly = a.partitioned = 1;
+    a.samesite = CTX_SAMESITE_STRICT;
+    h = ctx_cookie_build(UNIT_POOL(state), &a, "val.ue", 0, 0);
+    assert_set_cookie(h, "__Host-s=val.ue", "Path=/app",
+                      "Domain=.example.org", "Secure", "HttpOnly",
+                      "SameSite=Strict", "Partitioned", NULL);
+}
+
+static void test_cookie_build_browser_session_has_no_expiry(void **state)
+{
+    ctx_cookie_attrs_t a = plain_attrs();
+    const char *h;
+
+    a.path = "/";
+    a.httponly = 1;
+    h = ctx_cookie_build(UNIT_POOL(state), &a, "v", 0, 2678400);
+    assert_null(strstr(h, "Expires"));
+    assert_null(strstr(h, "Max-Age"));
+    h = ctx_cookie_build(UNIT_POOL(state), &a, "v", -5, 2678400);
+    assert_null(strstr(h, "Expires"));
+    assert_null(strstr(h, "Max-Age"));
+}
+
+static void test_cookie_build_permanent_has_expires_and_max_age(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_cookie_attrs_t a = plain_attrs();
+
+    a.path = "/";
+    a.httponly = 1;
+    a.samesite = CTX_SAMESITE_LAX;
+    assert_set_cookie(ctx_cookie_build(p, &a, "v", 1700000000, 2678400),
+                      "session=v", "Expires=Tue, 14 Nov 2023 22:13:20 GMT",
+                      "Max-Age=2678400", "Path=/", "HttpOnly", "SameSite=Lax",
+                      NULL);
+    assert_set_cookie(ctx_cookie_build(p, &a, "v", 2000000000, 1),
+                      "session=v", "Expires=Wed, 18 May 2033 03:33:20 GMT",
+                      "Max-Age=1", "Path=/", "HttpOnly", "SameSite=Lax", NULL);
+    assert_set_cookie(ctx_cookie_build(p, &a, "v", 31536000, 60),
+                      "session=v", "Expires=Fri, 01 Jan 1971 00:00:00 GMT",
+                      "Max-Age=60", "Path=/", "HttpOnly", "SameSite=Lax", NULL);
+}
+
+static void test_cookie_build_deletion_cookie(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_cookie_attrs_t a = plain_attrs();
+
+    assert_string_equal(ctx_cookie_build(p, &a, NULL, 0, 0),
+                        "session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+                        "Max-Age=0");
+    /* Flask's: session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0;
+     * HttpOnly; Path=/ -- the attributes (which must match the cookie's to
+     * delete it) follow; expires and max_age are ignored. */
+    a.path = "/";
+    a.httponly = 1;
+    a.domain = "example.com";
+    a.secure = 1;
+    a.samesite = CTX_SAMESITE_NONE;
+    assert_set_cookie(ctx_cookie_build(p, &a, NULL, 1700000000, 3600),
+                      "session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+                      "Max-Age=0",
+                      "Path=/", "HttpOnly", "Domain=example.com", "Secure",
+                      "SameSite=None", NULL);
+}
+
+static void test_cookie_build_empty_value_is_not_deletion(void **state)
+{
+    ctx_cookie_attrs_t a = plain_attrs();
+
+    assert_string_equal(ctx_cookie_build(UNIT_POOL(state), &a, "", 0, 0),
+                        "session=");
+}
+
+static void test_cookie_build_then_find_round_trips(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_cookie_attrs_t a = plain_attrs();
+    const char *v = ".eJyrVkpUsoqOrlaqAFIlRaWpOmmJOcWpOnmlOTmxOkqVSlaGtbFARpWSVTVIabVSMpCo1VFKAaqPBdJJIBW1AC1uFe8.aE7hgA.J3_IR2z5aDz3IlMSbK5PMeAJKfw";
+    const char *h, *semi;
+    char *header;
+
+    a.path = "/";
+    a.httponly = 1;
+    h = ctx_cookie_build(p, &a, v, 0, 0);
+    /* The browser sends back the name=value pair only. */
+    semi = strchr(h, ';');
+    assert_non_null(semi);
+    header = apr_pstrcat(p, "other=1; ", apr_pstrndup(p, h, (apr_size_t)(semi - h)),
+                         NULL);
+    assert_found(header, "session", 1, v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_cookie_finds_single_cookie),
+        UNIT_TEST(test_cookie_reports_every_same_named_cookie_in_order),
+        UNIT_TEST(test_cookie_value_points_into_the_header),
+        UNIT_TEST(test_cookie_stops_when_callback_returns_zero),
+        UNIT_TEST(test_cookie_strips_surrounding_whitespace),
+        UNIT_TEST(test_cookie_name_is_compared_exactly),
+        UNIT_TEST(test_cookie_quoted_value_is_reported_raw),
+        UNIT_TEST(test_cookie_empty_and_odd_values),
+        UNIT_TEST(test_cookie_odd_separators),
+        UNIT_TEST(test_cookie_name_ok_accepts_tokens_only),
+        UNIT_TEST(test_cookie_attr_ok_accepts_printable_without_separators),
+        UNIT_TEST(test_cookie_build_without_attributes),
+        UNIT_TEST(test_cookie_build_each_attribute),
+        UNIT_TEST(test_cookie_build_all_attributes),
+        UNIT_TEST(test_cookie_build_browser_session_has_no_expiry),
+        UNIT_TEST(test_cookie_build_permanent_has_expires_and_max_age),
+        UNIT_TEST(test_cookie_build_deletion_cookie),
+        UNIT_TEST(test_cookie_build_empty_value_is_not_deletion),
+        UNIT_TEST(test_cookie_build_then_find_round_trips),
+    };
+
+    return UNIT_RUN(tests);
+}

@@ -1,0 +1,622 @@
+/* Unit tests of ctx_session: the dict-like session of one request. */
+#include "unit.h"
+
+#include "ctx_json.h"
+#include "ctx_session.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* A fits callback: the session fits while its JSON (as ctx_json_dump writes
+ * it) has at most `limit` bytes; counts its calls and checks it sees the
+ * data of the session it belongs to. */
+typedef struct {
+    apr_size_t limit;
+    int calls;
+    const json_t *last;
+    char seen[256];             /* the JSON it was last asked about */
+} limit_t;
+
+static int fits_limit(void *baton, const json_t *data)
+{
+    limit_t *l = baton;
+    char *s = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    apr_size_t n = s ? strlen(s) : (apr_size_t)-1;
+
+    ++l->calls;
+    l->last = data;
+    snprintf(l->seen, sizeof(l->seen), "%s", s ? s : "");
+    free(s);
+    return n <= l->limit;
+}
+
+static ctx_session_t *loaded(apr_pool_t *p, const char *json)
+{
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+
+    assert_non_null(s);
+    ctx_session_load(s, json ? json_loads(json, 0, NULL) : NULL, 1700000000, 0);
+    return s;
+}
+
+/* The session's data compared with a JSON text. */
+static void assert_data(ctx_session_t *s, const char *json)
+{
+    json_t *want = json_loads(json, 0, NULL);
+    const json_t *got = ctx_session_data(s);
+
+    assert_non_null(want);
+    assert_non_null(got);
+    if (!json_equal((json_t *)got, want)) {
+        char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+
+        json_decref(want);
+        fail_msg("data %s, want %s", g ? g : "?", json);
+    }
+    json_decref(want);
+}
+
+typedef struct {
+    int n;
+    int stop_after;
+    char keys[16][32];
+} keys_t;
+
+static int visit_keys(void *baton, const char *key, const json_t *val)
+{
+    keys_t *k = baton;
+
+    assert_non_null(val);
+    if (k->n < 16) {
+        snprintf(k->keys[k->n], sizeof(k->keys[0]), "%s", key);
+    }
+    ++k->n;
+    return !(k->stop_after && k->n >= k->stop_after);
+}
+
+static void assert_keys(ctx_session_t *s, int n, ...)
+{
+    keys_t k = {0};
+    va_list ap;
+
+    assert_int_equal(ctx_session_do(s, visit_keys, &k), 1);
+    assert_int_equal(k.n, n);
+    va_start(ap, n);
+    for (int i = 0; i < n; ++i) {
+        assert_string_equal(k.keys[i], va_arg(ap, const char *));
+    }
+    va_end(ap);
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+static void test_session_new_is_not_loaded(void **state)
+{
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), NULL, NULL);
+
+    assert_false(ctx_session_is_loaded(s));
+    assert_false(ctx_session_accessed(s));
+    assert_false(ctx_session_modified(s));
+    assert_false(ctx_session_sealed(s));
+}
+
+static void test_session_load_null_gives_fresh_empty_session(void **state)
+{
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), NULL, NULL);
+
+    ctx_session_load(s, NULL, 1700000000, 0);
+    assert_true(ctx_session_is_loaded(s));
+    assert_data(s, "{}");
+    assert_int_equal(ctx_session_issued(s), 0);
+    assert_false(ctx_session_needs_reissue(s));
+    assert_false(ctx_session_modified(s));
+    assert_false(ctx_session_accessed(s));
+}
+
+static void test_session_load_keeps_data_and_issue_time(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"user\":\"alice\",\"n\":3}");
+
+    assert_true(ctx_session_is_loaded(s));
+    assert_data(s, "{\"n\":3,\"user\":\"alice\"}");
+    assert_int_equal(ctx_session_issued(s), 1700000000);
+    assert_false(ctx_session_modified(s));
+    assert_false(ctx_session_needs_reissue(s));
+}
+
+static void test_session_load_non_object_gives_empty_session(void **state)
+{
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), NULL, NULL);
+
+    ctx_session_load(s, json_pack("[i,i]", 1, 2), 5, 0);
+    assert_data(s, "{}");
+    ctx_session_load(s, json_string("x"), 5, 0);
+    assert_data(s, "{}");
+}
+
+static void test_session_loaded_by_fallback_key_needs_reissue(void **state)
+{
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), NULL, NULL);
+
+    ctx_session_load(s, json_pack("{s:i}", "a", 1), 1700000000, 1);
+    assert_true(ctx_session_needs_reissue(s));
+    assert_false(ctx_session_modified(s));
+}
+
+static void test_session_load_again_replaces_data(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"old\":1}");
+
+    ctx_session_load(s, json_pack("{s:i}", "new", 2), 42, 0);
+    assert_data(s, "{\"new\":2}");
+    assert_int_equal(ctx_session_issued(s), 42);
+}
+
+/* ---- get / has / set ------------------------------------------------------- */
+
+static void test_session_get_marks_accessed_not_modified(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"user\":\"alice\"}");
+    json_t *v;
+
+    assert_false(ctx_session_accessed(s));
+    v = ctx_session_get(s, "user");
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v), "alice");
+    assert_true(ctx_session_accessed(s));
+    assert_false(ctx_session_modified(s));
+}
+
+static void test_session_get_missing_is_null_and_accessed(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_null(ctx_session_get(s, "b"));
+    assert_null(ctx_session_get(s, NULL));
+    assert_true(ctx_session_accessed(s));
+    assert_false(ctx_session_modified(s));
+}
+
+static void test_session_has_reports_presence(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":null,\"b\":false}");
+
+    assert_true(ctx_session_has(s, "a"));      /* a null value is present */
+    assert_true(ctx_session_has(s, "b"));
+    assert_false(ctx_session_has(s, "c"));
+    assert_false(ctx_session_has(s, "A"));
+    assert_true(ctx_session_accessed(s));
+    assert_false(ctx_session_modified(s));
+}
+
+static void test_session_set_each_value_type(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    assert_int_equal(ctx_session_set(s, "str", json_string("alice")),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "int", json_integer(-42)), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "big", json_integer(INT64_MAX)),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "yes", json_true()), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "no", json_false()), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "nil", json_null()), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "real", json_real(2.5)), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "obj", json_pack("{s:[i,s]}", "l", 1,
+                                                         "x")),
+                     APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+
+    assert_string_equal(json_string_value(ctx_session_get(s, "str")), "alice");
+    assert_int_equal(json_integer_value(ctx_session_get(s, "int")), -42);
+    assert_true(json_integer_value(ctx_session_get(s, "big")) == INT64_MAX);
+    assert_true(json_is_true(ctx_session_get(s, "yes")));
+    assert_true(json_is_false(ctx_session_get(s, "no")));
+    assert_true(json_is_null(ctx_session_get(s, "nil")));
+    assert_true(json_real_value(ctx_session_get(s, "real")) == 2.5);
+    assert_data(s, "{\"str\":\"alice\",\"int\":-42,\"big\":9223372036854775807,"
+                   "\"yes\":true,\"no\":false,\"nil\":null,\"real\":2.5,"
+                   "\"obj\":{\"l\":[1,\"x\"]}}");
+    {
+        apr_size_t len;
+        char *text = ctx_json_dump(UNIT_POOL(state), ctx_session_data(s), &len);
+
+        assert_non_null(text);
+        assert_string_equal(text, "{\"big\":9223372036854775807,\"int\":-42,"
+                                  "\"nil\":null,\"no\":false,\"obj\":{\"l\":"
+                                  "[1,\"x\"]},\"real\":2.5,\"str\":\"alice\","
+                                  "\"yes\":true}");
+    }
+}
+
+static void test_session_set_replaces_value_in_place(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    assert_int_equal(ctx_session_set(s, "a", json_integer(1)), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(2)), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "a", json_string("one")), APR_SUCCESS);
+    assert_string_equal(json_string_value(ctx_session_get(s, "a")), "one");
+    assert_keys(s, 2, "a", "b");
+}
+
+static void test_session_set_same_value_object_again(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":[1,2]}");
+    json_t *v = ctx_session_get(s, "a");
+
+    assert_int_equal(ctx_session_set(s, "a", json_incref(v)), APR_SUCCESS);
+    assert_data(s, "{\"a\":[1,2]}");
+}
+
+static void test_session_set_null_arguments_is_einval(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    /* the value is stolen even then: the leak checker sees it released */
+    assert_int_equal(ctx_session_set(s, NULL, json_string("leak?")),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_set(s, "k", NULL), APR_EINVAL);
+    assert_false(ctx_session_modified(s));
+    assert_data(s, "{\"a\":1}");
+}
+
+static void test_session_set_invalid_utf8_key_is_einval(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_int_equal(ctx_session_set(s, "\xff", json_integer(1)), APR_EINVAL);
+    assert_false(ctx_session_modified(s));
+    assert_data(s, "{\"a\":1}");
+}
+
+static void test_session_keys_follow_insertion_order(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+    static const char *const keys[] = { "zeta", "alpha", "mu", "beta", "omega",
+                                        "gamma", "kappa", "delta" };
+
+    for (size_t i = 0; i < 8; ++i) {
+        assert_int_equal(ctx_session_set(s, keys[i], json_integer((int)i)),
+                         APR_SUCCESS);
+    }
+    assert_keys(s, 8, "zeta", "alpha", "mu", "beta", "omega", "gamma",
+                "kappa", "delta");
+}
+
+static void test_session_visitor_can_stop(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+    keys_t k = {0};
+
+    assert_int_equal(ctx_session_set(s, "a", json_integer(1)), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(2)), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "c", json_integer(3)), APR_SUCCESS);
+    k.stop_after = 2;
+    assert_int_equal(ctx_session_do(s, visit_keys, &k), 0);
+    assert_int_equal(k.n, 2);
+    assert_string_equal(k.keys[1], "b");
+}
+
+static void test_session_visiting_marks_accessed(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_keys(s, 1, "a");
+    assert_true(ctx_session_accessed(s));
+    assert_false(ctx_session_modified(s));
+}
+
+/* ---- remove / clear ------------------------------------------------------- */
+
+static void test_session_remove_present_key(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1,\"b\":2}");
+
+    assert_int_equal(ctx_session_remove(s, "a"), APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+    assert_false(ctx_session_has(s, "a"));
+    assert_data(s, "{\"b\":2}");
+}
+
+static void test_session_remove_absent_key_is_notfound_unmodified(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_int_equal(ctx_session_remove(s, "b"), APR_NOTFOUND);
+    assert_int_equal(ctx_session_remove(s, NULL), APR_EINVAL);
+    assert_false(ctx_session_modified(s));
+    assert_true(ctx_session_accessed(s));
+    assert_data(s, "{\"a\":1}");
+}
+
+static void test_session_clear_non_empty_is_modified(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1,\"b\":[2]}");
+
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+    assert_data(s, "{}");
+    assert_keys(s, 0);
+}
+
+static void test_session_clear_empty_is_not_modified(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_false(ctx_session_modified(s));
+    assert_true(ctx_session_accessed(s));
+}
+
+static void test_session_usable_after_clear(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(2)), APR_SUCCESS);
+    assert_data(s, "{\"b\":2}");
+}
+
+/* ---- permanent ----------------------------------------------------------- */
+
+static void test_session_permanent_is_the_flask_key(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_false(ctx_session_is_permanent(s));
+    assert_int_equal(ctx_session_set_permanent(s, 1), APR_SUCCESS);
+    assert_true(ctx_session_is_permanent(s));
+    assert_true(ctx_session_modified(s));
+    assert_data(s, "{\"a\":1,\"_permanent\":true}");
+}
+
+static void test_session_loaded_permanent_flag_is_read(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+
+    assert_true(ctx_session_is_permanent(loaded(p, "{\"_permanent\":true}")));
+    assert_false(ctx_session_is_permanent(loaded(p, "{\"_permanent\":false}")));
+    assert_false(ctx_session_is_permanent(loaded(p, "{\"_permanent\":1}")));
+    assert_false(ctx_session_is_permanent(loaded(p, "{}")));
+}
+
+static void test_session_unset_permanent_removes_the_key(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"_permanent\":true,\"a\":1}");
+
+    assert_int_equal(ctx_session_set_permanent(s, 0), APR_SUCCESS);
+    assert_false(ctx_session_is_permanent(s));
+    assert_true(ctx_session_modified(s));
+    assert_data(s, "{\"a\":1}");
+}
+
+static void test_session_unset_permanent_when_not_is_not_modified(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_int_equal(ctx_session_set_permanent(s, 0), APR_SUCCESS);
+    assert_false(ctx_session_modified(s));
+    assert_data(s, "{\"a\":1}");
+}
+
+/* ---- modified flag, regenerate, invalidate -------------------------------- */
+
+static void test_session_reads_alone_never_modify(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1,\"_permanent\":true}");
+
+    (void)ctx_session_get(s, "a");
+    (void)ctx_session_has(s, "b");
+    (void)ctx_session_is_permanent(s);
+    assert_keys(s, 2, "a", "_permanent");
+    (void)ctx_session_data(s);
+    assert_false(ctx_session_modified(s));
+    assert_false(ctx_session_needs_reissue(s));
+}
+
+static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_int_equal(ctx_session_regenerate(s), APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+    assert_true(ctx_session_needs_reissue(s));
+    assert_data(s, "{\"a\":1}");
+}
+
+static void test_session_invalidate_drops_data(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1,\"_permanent\":true}");
+
+    assert_int_equal(ctx_session_invalidate(s), APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+    assert_data(s, "{}");
+    assert_false(ctx_session_is_permanent(s));
+}
+
+/* ---- size limit ------------------------------------------------------------- */
+
+static void test_session_fits_callback_sees_the_new_data(void **state)
+{
+    limit_t l = { 1000, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, NULL, 0, 0);
+    assert_int_equal(ctx_session_set(s, "k", json_string("v")), APR_SUCCESS);
+    assert_int_equal(l.calls, 1);
+    assert_ptr_equal(l.last, ctx_session_data(s));
+    assert_string_equal(l.seen, "{\"k\":\"v\"}");
+}
+
+static void test_session_set_too_large_new_key_is_rolled_back(void **state)
+{
+    /* {"a":"12345"} is 13 bytes */
+    limit_t l = { 13, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, json_pack("{s:s}", "a", "12345"), 0, 0);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(1)), CTX_ETOOLARGE);
+    assert_int_equal(l.calls, 1);
+    assert_false(ctx_session_has(s, "b"));
+    assert_false(ctx_session_modified(s));
+    assert_data(s, "{\"a\":\"12345\"}");
+    assert_int_equal(unit_log_count_matching(CTX_LOG_ERR, "'b'", "size limit",
+                                             NULL), 1);
+}
+
+static void test_session_set_too_large_replacement_restores_old(void **state)
+{
+    limit_t l = { 40, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+    char big[64];
+
+    ctx_session_load(s, json_pack("{s:s, s:i, s:i}", "first", "v", "mid", 2,
+                                  "last", 3), 0, 0);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(ctx_session_set(s, "mid", json_string(big)),
+                     CTX_ETOOLARGE);
+    assert_int_equal(json_integer_value(ctx_session_get(s, "mid")), 2);
+    assert_false(ctx_session_modified(s));
+    assert_keys(s, 3, "first", "mid", "last");     /* same place */
+    /* a value that fits is still accepted */
+    assert_int_equal(ctx_session_set(s, "mid", json_string("ok")), APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+    assert_string_equal(json_string_value(ctx_session_get(s, "mid")), "ok");
+}
+
+static void test_session_set_exactly_at_limit_fits(void **state)
+{
+    /* {"a":1,"b":2} is 13 bytes */
+    limit_t l = { 13, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, json_pack("{s:i}", "a", 1), 0, 0);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(2)), APR_SUCCESS);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(22)), CTX_ETOOLARGE);
+    assert_int_equal(json_integer_value(ctx_session_get(s, "b")), 2);
+}
+
+static void test_session_permanent_too_large_is_refused(void **state)
+{
+    limit_t l = { 10, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, json_pack("{s:i}", "a", 1), 0, 0);
+    assert_int_equal(ctx_session_set_permanent(s, 1), CTX_ETOOLARGE);
+    assert_false(ctx_session_is_permanent(s));
+    assert_false(ctx_session_modified(s));
+}
+
+/* ---- sealed --------------------------------------------------------------- */
+
+static void test_session_sealed_refuses_every_change(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    ctx_session_seal(s);
+    assert_true(ctx_session_sealed(s));
+    unit_log_reset();
+    assert_int_equal(ctx_session_set(s, "b", json_string("late")),
+                     CTX_ETOOLATE);
+    assert_int_equal(ctx_session_set(s, "a", json_integer(2)), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_remove(s, "a"), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_clear(s), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_set_permanent(s, 1), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_regenerate(s), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_invalidate(s), CTX_ETOOLATE);
+    assert_false(ctx_session_modified(s));
+    assert_false(ctx_session_needs_reissue(s));
+    assert_data(s, "{\"a\":1}");
+    /* each refusal is logged as an error */
+    assert_int_equal(unit_log_count_at(CTX_LOG_ERR), 7);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_ERR, "set", "'b'",
+                                             "response headers", NULL), 1);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_ERR, "remove", "'a'",
+                                             NULL), 1);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_ERR, "clear", NULL), 1);
+}
+
+static void test_session_sealed_still_reads(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1,\"_permanent\":true}");
+
+    ctx_session_seal(s);
+    assert_int_equal(json_integer_value(ctx_session_get(s, "a")), 1);
+    assert_true(ctx_session_has(s, "a"));
+    assert_true(ctx_session_is_permanent(s));
+    assert_keys(s, 2, "a", "_permanent");
+}
+
+static void test_session_sealed_modified_flag_survives(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    assert_int_equal(ctx_session_set(s, "a", json_integer(1)), APR_SUCCESS);
+    ctx_session_seal(s);
+    assert_true(ctx_session_modified(s));
+    assert_int_equal(ctx_session_remove(s, "a"), CTX_ETOOLATE);
+    assert_data(s, "{\"a\":1}");
+}
+
+/* ---- lifetime ------------------------------------------------------------- */
+
+static void test_session_data_released_with_pool(void **state)
+{
+    apr_pool_t *p = unit_subpool(UNIT_POOL(state));
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+    json_t *kept = json_string("kept by the test");
+
+    ctx_session_load(s, json_pack("{s:O}", "k", kept), 0, 0);
+    /* the session holds one reference besides ours */
+    assert_int_equal(kept->refcount, 2);
+    apr_pool_destroy(p);
+    assert_int_equal(kept->refcount, 1);
+    json_decref(kept);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_session_new_is_not_loaded),
+        UNIT_TEST(test_session_load_null_gives_fresh_empty_session),
+        UNIT_TEST(test_session_load_keeps_data_and_issue_time),
+        UNIT_TEST(test_session_load_non_object_gives_empty_session),
+        UNIT_TEST(test_session_loaded_by_fallback_key_needs_reissue),
+        UNIT_TEST(test_session_load_again_replaces_data),
+        UNIT_TEST(test_session_get_marks_accessed_not_modified),
+        UNIT_TEST(test_session_get_missing_is_null_and_accessed),
+        UNIT_TEST(test_session_has_reports_presence),
+        UNIT_TEST(test_session_set_each_value_type),
+        UNIT_TEST(test_session_set_replaces_value_in_place),
+        UNIT_TEST(test_session_set_same_value_object_again),
+        UNIT_TEST(test_session_set_null_arguments_is_einval),
+        UNIT_TEST(test_session_set_invalid_utf8_key_is_einval),
+        UNIT_TEST(test_session_keys_follow_insertion_order),
+        UNIT_TEST(test_session_visitor_can_stop),
+        UNIT_TEST(test_session_visiting_marks_accessed),
+        UNIT_TEST(test_session_remove_present_key),
+        UNIT_TEST(test_session_remove_absent_key_is_notfound_unmodified),
+        UNIT_TEST(test_session_clear_non_empty_is_modified),
+        UNIT_TEST(test_session_clear_empty_is_not_modified),
+        UNIT_TEST(test_session_usable_after_clear),
+        UNIT_TEST(test_session_permanent_is_the_flask_key),
+        UNIT_TEST(test_session_loaded_permanent_flag_is_read),
+        UNIT_TEST(test_session_unset_permanent_removes_the_key),
+        UNIT_TEST(test_session_unset_permanent_when_not_is_not_modified),
+        UNIT_TEST(test_session_reads_alone_never_modify),
+        UNIT_TEST(test_session_regenerate_keeps_data_and_asks_reissue),
+        UNIT_TEST(test_session_invalidate_drops_data),
+        UNIT_TEST(test_session_fits_callback_sees_the_new_data),
+        UNIT_TEST(test_session_set_too_large_new_key_is_rolled_back),
+        UNIT_TEST(test_session_set_too_large_replacement_restores_old),
+        UNIT_TEST(test_session_set_exactly_at_limit_fits),
+        UNIT_TEST(test_session_permanent_too_large_is_refused),
+        UNIT_TEST(test_session_sealed_refuses_every_change),
+        UNIT_TEST(test_session_sealed_still_reads),
+        UNIT_TEST(test_session_sealed_modified_flag_survives),
+        UNIT_TEST(test_session_data_released_with_pool),
+    };
+
+    return UNIT_RUN(tests);
+}
