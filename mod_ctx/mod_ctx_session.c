@@ -94,8 +94,13 @@ static int session_fits(void *baton, const json_t *data)
         else if (ctx_codec_encode_json(&st->codec, p, json, jlen,
                                        apr_time_sec(apr_time_now()), &value,
                                        NULL) == APR_SUCCESS) {
+            /* Expires/Max-Age only go out for a permanent session (as in
+             * save()): do not count them for the others. */
+            int permanent = json_is_true(json_object_get(data, "_permanent"));
+
             header = ctx_cookie_build(p, &st->conf.attrs, value,
-                                      apr_time_sec(apr_time_now()) + 1,
+                                      permanent ? apr_time_sec(apr_time_now()) + 1
+                                                : 0,
                                       st->conf.max_age);
             fits = strlen(header) <= (apr_size_t)st->conf.max_size;
         }
@@ -267,6 +272,11 @@ static apr_status_t session_save_filter(ap_filter_t *f,
 
                 if (s && ctx_session_is_permanent(s)) {
                     st = ctx_context_session(c);
+                }
+                else if (s) {
+                    /* Loaded here, after the last chance to save it: a
+                     * later change must be refused, not silently lost. */
+                    ctx_session_seal(s);
                 }
             }
         }

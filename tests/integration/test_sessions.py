@@ -1,0 +1,842 @@
+"""Cookie sessions end to end: the example module's /counter and /session*
+served by a real httpd, in each CtxSessionFormat (signed, encrypted, flask).
+
+Most tests share one httpd per module (starting and stopping one costs about
+two seconds): one name-based virtual host per configuration, chosen with the
+Host header. The `site` fixture keeps the harness's rule per test: any error
+log line at warn level or above written while the test ran fails it unless
+the test declared it with `site.expect_log(regex)`; the whole log is checked
+again when the server stops.
+
+Expectations come from README.md (Sessions) and the codec's documented layout
+(mod_ctx/ctx_codec.h, /work/shared/reference/flask-session-format.md): the
+flask format's signature is recomputed here with hashlib/hmac, the readable
+formats' payloads are decoded here.
+"""
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import ssl
+import subprocess
+import tempfile
+import time
+import zlib
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import ALWAYS_OK, BAD_LEVEL, BAD_TEXT, Httpd, free_port
+
+FORMATS = ["signed", "encrypted", "flask"]
+KEY_A = "session-test-key-A-0123456789abcdefghij"
+KEY_B = "session-test-key-B-0123456789abcdefghij"
+KEY_OTHER = "an-unrelated-key-0123456789abcdefghijkl"
+DEFAULT_MAX_AGE = 31 * 24 * 3600
+CTX_ETOOLATE = 120000 + 4300 + 2        # APR_OS_START_USERERR + 4300 + 2
+MOUNT = """    <LocationMatch "^/(home|g|config|counter|session)">
+        SetHandler ctx-example
+    </LocationMatch>"""
+DELETED = "Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+# ---- the shared server --------------------------------------------------------
+
+class Site:
+    """One running httpd shared by a module's tests (see the module doc)."""
+
+    def __init__(self, httpd, https_port=None):
+        self.httpd = httpd
+        self.https_port = https_port
+        self.mark = 0
+        self.expected = []
+
+    def begin(self):
+        self.mark = self.httpd.log_size()
+        self.expected = []
+
+    def expect_log(self, pattern):
+        self.expected.append(pattern)
+        self.httpd.expect_log(pattern)       # also for the check at stop
+
+    def log_lines(self, pattern):
+        return self.httpd.log_lines(pattern, since=self.mark)
+
+    def unexpected_lines(self):
+        time.sleep(0.05)     # lines logged while a request's pool goes away
+        bad = []
+        for line in self.httpd.read_log()[self.mark:].splitlines():
+            if (BAD_LEVEL.search(line) or BAD_TEXT.search(line)) and \
+                    not any(re.search(p, line) for p in ALWAYS_OK + self.expected):
+                bad.append(line)
+        return bad
+
+    def get(self, path, host, cookie=None, cookie_header=None, headers=None):
+        """GET on the virtual host `host`; `cookie` is a value for `session`."""
+        hdrs = dict(headers or {})
+        if cookie is not None:
+            hdrs["Cookie"] = f"session={cookie}"
+        if cookie_header is not None:
+            hdrs["Cookie"] = cookie_header
+        return self.httpd.get(path, headers=hdrs, host=host)
+
+    def get_https(self, path, cookie=None):
+        ctx = ssl._create_unverified_context()
+        conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=30,
+                                           context=ctx)
+        try:
+            conn.request("GET", path, headers={"Host": "localhost",
+                                               **({"Cookie": f"session={cookie}"}
+                                                  if cookie else {})})
+            resp = conn.getresponse()
+            return resp.status, [(k.lower(), v) for k, v in resp.getheaders()], resp.read()
+        finally:
+            conn.close()
+
+
+def start_shared(tmp, body, **kw):
+    srv = Httpd(tmp, "shared")
+    srv.write_config(body(srv), **kw)
+    srv.start()
+    return srv
+
+
+def stop_shared(srv):
+    srv.stop()
+    bad = srv.unexpected_log_lines()
+    assert not bad, "unexpected error-log lines of the shared httpd:\n" + "\n".join(bad)
+
+
+def vhost(name, *directives, port="*", extra=""):
+    lines = "\n".join("    " + d for d in directives)
+    return f"""
+<VirtualHost 127.0.0.1:{port}>
+    ServerName {name}
+{lines}
+{MOUNT}
+{extra}
+</VirtualHost>
+"""
+
+
+def self_signed_cert(directory):
+    key, crt = Path(directory) / "tls.key", Path(directory) / "tls.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-addext", "basicConstraints=critical,CA:FALSE",
+                    "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True, timeout=60)
+    return key, crt
+
+
+def site_config(tmp, https_port):
+    key, crt = self_signed_cert(tmp)
+
+    def body(srv):
+        p = srv.port
+        out = [f'CtxSecretKey "{KEY_A}"',
+               # The first virtual host answers unknown names: no sessions there.
+               vhost("default.test", port=p)]
+        for f in FORMATS:
+            fmt = f"CtxSessionFormat {f}"
+            out += [
+                vhost(f"{f}.test", "CtxSession On", fmt, port=p),
+                vhost(f"{f}-otherkey.test", f'CtxSecretKey "{KEY_OTHER}"', "CtxSession On",
+                      fmt, port=p),
+                vhost(f"{f}-sid.test", "CtxSession On", fmt, "CtxSessionCookieName sid",
+                      port=p),
+                vhost(f"{f}-short.test", "CtxSession On", fmt, "CtxSessionMaxAge 2", port=p),
+                vhost(f"{f}-age.test", "CtxSession On", fmt, "CtxSessionMaxAge 1000", port=p),
+                vhost(f"{f}-norefresh.test", "CtxSession On", fmt, "CtxSessionMaxAge 1000",
+                      "CtxSessionRefresh Off", port=p),
+                vhost(f"{f}-small.test", "CtxSession On", fmt, "CtxSessionMaxSize 256",
+                      port=p),
+                vhost(f"{f}-errdoc.test", "CtxSession On", fmt, "ErrorDocument 404 /counter",
+                      "ErrorDocument 400 /counter", port=p),
+            ]
+        out += [
+            vhost("attrs.test", "CtxSession On", "CtxSessionCookieName sid",
+                  "CtxSessionCookiePath /app", "CtxSessionCookieDomain example.test",
+                  "CtxSessionCookieSecure On", "CtxSessionCookieHttpOnly Off",
+                  "CtxSessionCookieSameSite Strict", "CtxSessionCookiePartitioned On",
+                  port=p),
+            vhost("samesite-none.test", "CtxSession On", "CtxSessionCookieSameSite None",
+                  port=p),
+            vhost("samesite-off.test", "CtxSession On", "CtxSessionCookieSameSite Off",
+                  port=p),
+            vhost("secure-auto.test", "CtxSession On", "CtxSessionCookieSecure Auto",
+                  port=p),
+            f"Listen 127.0.0.1:{https_port} https",
+            "SSLSessionCache none",
+            vhost("localhost", "SSLEngine on", f"SSLCertificateFile {crt}",
+                  f"SSLCertificateKeyFile {key}", "CtxSession On",
+                  "CtxSessionCookieSecure Auto", port=https_port),
+        ]
+        return "\n".join(out)
+    return body
+
+
+@pytest.fixture(scope="module")
+def shared_site():
+    tmp = Path(tempfile.mkdtemp(prefix="ctx-itest-sessions-"))
+    tmp.chmod(0o755)
+    https_port = free_port()
+    srv = start_shared(tmp, site_config(tmp, https_port), modules=("ssl",))
+    srv.expect_log(r"AH01873")     # mod_ssl: no session cache (we turned it off)
+    srv.expect_log(r"AH01882")     # mod_ssl: built against a newer OpenSSL (the image's)
+    yield Site(srv, https_port)
+    stop_shared(srv)
+
+
+@pytest.fixture
+def site(shared_site):
+    shared_site.begin()
+    yield shared_site
+    bad = shared_site.unexpected_lines()
+    assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
+
+
+# ---- cookies --------------------------------------------------------------------
+
+def parse_set_cookie(header):
+    """(name, value, attributes): attributes maps lower-case names to their
+    value (True for flags), in order."""
+    parts = [p.strip() for p in header.split(";")]
+    name, _, value = parts[0].partition("=")
+    attrs = {}
+    for p in parts[1:]:
+        k, eq, v = p.partition("=")
+        attrs[k.lower()] = v if eq else True
+    return name, value, attrs
+
+
+def set_cookies(resp, name="session"):
+    return [parse_set_cookie(h) for h in resp.header_all("set-cookie")
+            if h.split("=", 1)[0] == name]
+
+
+def new_cookie(resp, name="session"):
+    """The one Set-Cookie of `name` in a response: (value, attributes)."""
+    found = set_cookies(resp, name)
+    assert len(found) == 1, f"expected one Set-Cookie {name}: {resp.header_all('set-cookie')}"
+    return found[0][1], found[0][2]
+
+
+def vary_has_cookie(resp):
+    return any("cookie" in [t.strip().lower() for t in v.split(",")]
+               for v in resp.header_all("vary"))
+
+
+def b64url_decode(s):
+    assert re.fullmatch(r"[A-Za-z0-9_-]*", s), f"not base64url: {s!r}"
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def cookie_ts(fmt, value):
+    """The issue time inside a cookie value (readable in every format)."""
+    ts = value.split(".")[1] if fmt == "encrypted" else value.rsplit(".", 2)[1]
+    return int.from_bytes(b64url_decode(ts), "big")
+
+
+def readable_payload(fmt, value):
+    """The session JSON of a signed or flask cookie, decoded here."""
+    body = value[len("s1."):] if fmt == "signed" else value
+    payload = body.rsplit(".", 2)[0]
+    if payload.startswith("."):
+        return json.loads(zlib.decompress(b64url_decode(payload[1:])))
+    return json.loads(b64url_decode(payload))
+
+
+def flask_sign(secret, payload, ts):
+    """A flask-format cookie made from the reference: K = HMAC-SHA1(secret,
+    "cookie-session"), SIG = HMAC-SHA1(K, payload "." ts)."""
+    k = hmac.new(secret.encode(), b"cookie-session", hashlib.sha1).digest()
+    signed = f"{payload}.{b64url(ts.to_bytes((ts.bit_length() + 7) // 8, 'big'))}"
+    return signed + "." + b64url(hmac.new(k, signed.encode(), hashlib.sha1).digest())
+
+
+def count_of(resp):
+    assert resp.status == 200, (resp.status, resp.text)
+    m = re.fullmatch(r"count=(\d+)\n", resp.text)
+    assert m, resp.text
+    return int(m.group(1))
+
+
+def session_of(resp):
+    assert resp.status == 200, (resp.status, resp.text)
+    return json.loads(resp.text)
+
+
+# ---- round trip and layout --------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_counter_counts_up_when_the_cookie_is_replayed(site, fmt):
+    host = f"{fmt}.test"
+    r1 = site.get("/counter", host)
+    assert count_of(r1) == 1
+    c1, _ = new_cookie(r1)
+    r2 = site.get("/counter", host, c1)
+    assert count_of(r2) == 2
+    c2, _ = new_cookie(r2)
+    r3 = site.get("/counter", host, c2)
+    assert count_of(r3) == 3
+    c3, _ = new_cookie(r3)
+    # The state is in the cookie: an older cookie gives the older count.
+    assert count_of(site.get("/counter", host, c1)) == 2
+    assert session_of(site.get("/session", host, c3)) == {"count": 3}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cookie_value_has_the_documented_layout(site, fmt):
+    before = int(time.time())
+    value, _ = new_cookie(site.get("/counter", f"{fmt}.test"))
+    after = int(time.time())
+    assert before - 1 <= cookie_ts(fmt, value) <= after + 1
+    if fmt == "signed":
+        # "s1." PAYLOAD "." TS "." MAC, MAC = HMAC-SHA256: 32 bytes.
+        assert value.startswith("s1.")
+        payload, ts, mac = value[3:].split(".")
+        assert b64url_decode(payload) == b'{"count":1}'
+        assert len(b64url_decode(mac)) == 32
+    elif fmt == "encrypted":
+        # "e1." TS "." b64url(nonce[12] ciphertext tag[16]), ciphertext as long
+        # as the JSON {"count":1}.
+        assert value.startswith("e1.")
+        _, ts, blob = value.split(".")
+        assert len(b64url_decode(blob)) == 12 + len(b'{"count":1}') + 16
+    else:
+        # Flask's own value: b64url(JSON) "." TS "." HMAC-SHA1, no prefix.
+        payload, ts, sig = value.split(".")
+        assert payload == b64url(b'{"count":1}') == "eyJjb3VudCI6MX0"
+        assert len(sig) == 27
+        assert value == flask_sign(KEY_A, payload, cookie_ts(fmt, value))
+
+
+@pytest.mark.parametrize("fmt", ["signed", "flask"])
+def test_readable_formats_compress_large_sessions(site, fmt):
+    # Both use a "." prefix and zlib when that is shorter; signed only tries
+    # from 200 bytes of JSON on, Flask (and so the flask format) always.
+    big = "abc" * 200
+    value, _ = new_cookie(site.get("/session/set?v=" + big, f"{fmt}.test"))
+    payload = (value[3:] if fmt == "signed" else value).rsplit(".", 2)[0]
+    assert payload.startswith(".") and len(payload) < len(big) // 2
+    assert readable_payload(fmt, value) == {"v": big}
+    small = "a" * 150                                  # 160 bytes of JSON
+    value, _ = new_cookie(site.get("/session/set?v=" + small, f"{fmt}.test"))
+    payload = (value[3:] if fmt == "signed" else value).rsplit(".", 2)[0]
+    assert payload.startswith(".") == (fmt == "flask")
+    assert readable_payload(fmt, value) == {"v": small}
+    assert session_of(site.get("/session", f"{fmt}.test", value)) == {"v": small}
+
+
+def test_encrypted_cookie_reveals_nothing_of_the_session(site):
+    marker = "hunter2-marker"
+    path = f"/session/set?password={marker}"
+    r1, r2 = site.get(path, "encrypted.test"), site.get(path, "encrypted.test")
+    assert session_of(r1) == session_of(r2) == {"password": marker}
+    v1, v2 = new_cookie(r1)[0], new_cookie(r2)[0]
+    for v in (v1, v2):
+        assert marker not in v and "password" not in v
+        _, ts, blob = v.split(".")
+        raw = b64url_decode(blob)
+        assert b"hunter2" not in raw and b"password" not in raw
+        # Not compressed either: the ciphertext is exactly as long as the JSON.
+        assert len(raw) == 12 + len(json.dumps({"password": marker},
+                                               separators=(",", ":"))) + 16
+    # A random nonce: the same session never encrypts the same way twice.
+    assert v1.split(".")[2][:16] != v2.split(".")[2][:16]
+    # A large, very compressible value is not compressed (no length oracle).
+    r = site.get("/session/set?v=" + "a" * 500, "encrypted.test")
+    raw = b64url_decode(new_cookie(r)[0].split(".")[2])
+    assert len(raw) == 12 + len('{"v":""}') + 500 + 16
+
+
+# ---- when Set-Cookie and Vary are sent ----------------------------------------------
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_vary_cookie_only_when_the_session_was_used(site, fmt):
+    host = f"{fmt}.test"
+    r = site.get("/counter", host)
+    assert vary_has_cookie(r)
+    cookie, _ = new_cookie(r)
+    assert vary_has_cookie(site.get("/session", host))                 # read, no cookie
+    assert vary_has_cookie(site.get("/session", host, cookie))         # read
+    assert vary_has_cookie(site.get("/session/clear", host, cookie))
+    for resp in (site.get("/home", host), site.get("/home", host, cookie),
+                 site.get("/g", host, cookie)):
+        assert resp.status == 200
+        assert not vary_has_cookie(resp), resp.headers
+        assert not resp.header_all("set-cookie")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unchanged_session_sends_no_set_cookie(site, fmt):
+    host = f"{fmt}.test"
+    cookie, _ = new_cookie(site.get("/counter", host))
+    read = site.get("/session", host, cookie)
+    assert session_of(read) == {"count": 1}
+    assert not read.header_all("set-cookie")
+    # Nothing to save without a cookie either.
+    for path in ("/session", "/session/clear", "/session/permanent?on=0"):
+        r = site.get(path, host)
+        assert session_of(r) == {}
+        assert not r.header_all("set-cookie"), (path, r.headers)
+    # Making a non-permanent session non-permanent changes nothing.
+    r = site.get("/session/permanent?on=0", host, cookie)
+    assert session_of(r) == {"count": 1}
+    assert not r.header_all("set-cookie")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_clear_sends_an_expired_cookie_and_the_session_is_then_empty(site, fmt):
+    host = f"{fmt}.test"
+    cookie, _ = new_cookie(site.get("/session/set?user=alice", host))
+    r = site.get("/session/clear", host, cookie)
+    assert session_of(r) == {}
+    assert r.header_all("set-cookie") == [
+        f"session=; {DELETED}; Max-Age=0; HttpOnly; Path=/; SameSite=Lax"]
+    # What a browser sends next: no cookie, or an empty one.
+    assert session_of(site.get("/session", host)) == {}
+    r = site.get("/session", host, "")
+    assert session_of(r) == {}
+    assert not r.header_all("set-cookie")
+    assert count_of(site.get("/counter", host, "")) == 1
+
+
+# ---- keys ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rotating_server():
+    """A server whose key changes by graceful restarts: (server,
+    reconfigure(key, fallbacks)); reconfigure waits until the answers come
+    from the new generation."""
+    tmp = Path(tempfile.mkdtemp(prefix="ctx-itest-rotation-"))
+    tmp.chmod(0o755)
+    state = {"gen": 0}
+
+    def body(key, fallbacks):
+        def make(srv):
+            out = [f'CtxSecretKey "{key}"', f"CtxConfig GEN {state['gen']}"]
+            out += [f'CtxSecretKeyFallback "{k}"' for k in fallbacks]
+            out += [vhost(f"{f}.test", "CtxSession On", f"CtxSessionFormat {f}",
+                          port=srv.port) for f in FORMATS]
+            return "\n".join(out)
+        return make
+
+    srv = start_shared(tmp, body(KEY_A, ()))
+
+    def reconfigure(key, fallbacks=()):
+        state["gen"] += 1
+        srv.write_config(body(key, fallbacks)(srv))
+        srv.graceful()
+        deadline, in_a_row = time.monotonic() + 20, 0
+        while in_a_row < 8:
+            assert time.monotonic() < deadline, "the new generation never answered"
+            gen = srv.get("/config?key=GEN", host="signed.test").fields()["config.GEN"]
+            in_a_row = in_a_row + 1 if gen == str(state["gen"]) else 0
+        return srv
+
+    yield srv, reconfigure
+    stop_shared(srv)
+
+
+@pytest.fixture
+def rotating(rotating_server):
+    srv, reconfigure = rotating_server
+    watch = Site(srv)
+    watch.begin()
+    yield reconfigure
+    bad = watch.unexpected_lines()
+    assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_key_rotation_keeps_old_cookies_and_reissues_them_under_the_new_key(rotating, fmt):
+    host = f"{fmt}.test"
+    srv = rotating(KEY_A)
+    under_a, _ = new_cookie(srv.get("/counter", host=host))
+
+    # Restarted with the new key B, A as a fallback: A's cookie still counts...
+    srv = rotating(KEY_B, [KEY_A])
+    r = srv.get("/counter", host=host, headers={"Cookie": f"session={under_a}"})
+    assert r.text == "count=2\n"
+    under_b, _ = new_cookie(r)
+    # ...and even a request that only reads it gets it back under B.
+    r = srv.get("/session", host=host, headers={"Cookie": f"session={under_a}"})
+    assert json.loads(r.text) == {"count": 1}
+    reissued, _ = new_cookie(r)
+    # A cookie under the current key is not re-issued on a read.
+    r = srv.get("/session", host=host, headers={"Cookie": f"session={under_b}"})
+    assert json.loads(r.text) == {"count": 2}
+    assert not r.header_all("set-cookie")
+
+    # The re-issued cookies are B's: a server with only A refuses them...
+    srv = rotating(KEY_A)
+    for c in (under_b, reissued):
+        assert srv.get("/counter", host=host,
+                       headers={"Cookie": f"session={c}"}).text == "count=1\n"
+    # ...a server with only B accepts them, and no longer A's.
+    srv = rotating(KEY_B)
+    assert srv.get("/counter", host=host,
+                   headers={"Cookie": f"session={under_b}"}).text == "count=3\n"
+    assert srv.get("/counter", host=host,
+                   headers={"Cookie": f"session={reissued}"}).text == "count=2\n"
+    assert srv.get("/counter", host=host,
+                   headers={"Cookie": f"session={under_a}"}).text == "count=1\n"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cookie_under_an_unrelated_key_starts_a_fresh_session(site, fmt):
+    other, _ = new_cookie(site.get("/counter", f"{fmt}-otherkey.test"))
+    r = site.get("/counter", f"{fmt}-otherkey.test", other)
+    assert count_of(r) == 2                            # valid where it was made
+    other, _ = new_cookie(r)
+    r = site.get("/counter", f"{fmt}.test", other)
+    assert count_of(r) == 1
+    fresh, _ = new_cookie(r)
+    assert count_of(site.get("/counter", f"{fmt}.test", fresh)) == 2
+    assert session_of(site.get("/session", f"{fmt}.test", other)) == {}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cookie_name_is_bound_except_in_flask_format(site, fmt):
+    # Same key and format, cookie named sid: signed and encrypted cover the
+    # name with the MAC/tag; Flask does not bind it, nor does the flask format.
+    value, _ = new_cookie(site.get("/counter", f"{fmt}.test"))
+    r = site.get("/counter", f"{fmt}-sid.test", cookie_header=f"sid={value}")
+    assert count_of(r) == (2 if fmt == "flask" else 1)
+    sid, _ = new_cookie(r, "sid")
+    assert count_of(site.get("/counter", f"{fmt}-sid.test",
+                             cookie_header=f"sid={sid}")) == count_of(r) + 1
+    # The vhost named sid ignores a cookie named session.
+    assert count_of(site.get("/counter", f"{fmt}-sid.test", sid)) == 1
+
+
+# ---- age -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def short_lived(shared_site):
+    """Cookies from the CtxSessionMaxAge 2 hosts, replayed at once."""
+    out = {}
+    for f in FORMATS:
+        value, _ = new_cookie(shared_site.get("/counter", f"{f}-short.test"))
+        out[f] = (value, count_of(shared_site.get("/counter", f"{f}-short.test", value)))
+    return out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cookie_older_than_max_age_starts_a_fresh_session(site, short_lived, fmt):
+    value, replayed = short_lived[fmt]
+    assert replayed == 2                      # accepted while young
+    # Refused once now - issued > 2 s, i.e. from issued + 3 s on (whole seconds).
+    wait = cookie_ts(fmt, value) + 3.05 - time.time()
+    if wait > 0:
+        time.sleep(wait)
+    r = site.get("/counter", f"{fmt}-short.test", value)
+    assert count_of(r) == 1
+    assert session_of(site.get("/session", f"{fmt}-short.test", value)) == {}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_permanent_session_cookie_carries_max_age_and_expires(site, fmt):
+    host = f"{fmt}-age.test"
+    plain, attrs = new_cookie(site.get("/counter", host))
+    assert "max-age" not in attrs and "expires" not in attrs
+    now = time.time()
+    r = site.get("/session/permanent?on=1", host, plain)
+    assert session_of(r) == {"_permanent": True, "count": 1}
+    permanent, attrs = new_cookie(r)
+    assert attrs["max-age"] == "1000"
+    expires = parsedate_to_datetime(attrs["expires"]).timestamp()
+    assert now + 1000 - 5 <= expires <= time.time() + 1000 + 5
+    # Still permanent after another change.
+    r = site.get("/counter", host, permanent)
+    assert count_of(r) == 2 and new_cookie(r)[1]["max-age"] == "1000"
+    # Back to a browser-session cookie.
+    r = site.get("/session/permanent?on=0", host, permanent)
+    assert session_of(r) == {"count": 1}
+    _, attrs = new_cookie(r)
+    assert "max-age" not in attrs and "expires" not in attrs
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_refresh_resends_a_permanent_cookie_on_every_request(site, fmt):
+    host = f"{fmt}-age.test"                    # CtxSessionRefresh is On by default
+    permanent, _ = new_cookie(site.get("/session/permanent?on=1", host))
+    for path in ("/session", "/home", "/session/permanent?on=1"):
+        r = site.get(path, host, permanent)
+        assert r.status == 200
+        value, attrs = new_cookie(r)
+        assert attrs["max-age"] == "1000", path
+        assert session_of(site.get("/session", host, value)) == {"_permanent": True}
+    # Not a permanent session: nothing to refresh.
+    plain, _ = new_cookie(site.get("/counter", host))
+    assert not site.get("/session", host, plain).header_all("set-cookie")
+
+    host = f"{fmt}-norefresh.test"              # CtxSessionRefresh Off
+    permanent, _ = new_cookie(site.get("/session/permanent?on=1", host))
+    for path in ("/session", "/home"):
+        r = site.get(path, host, permanent)
+        assert r.status == 200
+        assert not r.header_all("set-cookie"), path
+    r = site.get("/counter", host, permanent)     # a change is still saved
+    assert count_of(r) == 1
+    assert new_cookie(r)[1]["max-age"] == "1000"
+
+
+# ---- cookie attributes -------------------------------------------------------------
+
+def test_default_cookie_attributes_are_httponly_path_root_samesite_lax(site):
+    r = site.get("/counter", "signed.test")
+    value, _ = new_cookie(r)
+    assert r.header_all("set-cookie") == [f"session={value}; HttpOnly; Path=/; SameSite=Lax"]
+
+
+def test_configured_cookie_attributes_are_all_sent(site):
+    r = site.get("/counter", "attrs.test")
+    assert not set_cookies(r, "session")
+    value, _ = new_cookie(r, "sid")
+    assert r.header_all("set-cookie") == [
+        f"sid={value}; Domain=example.test; Secure; Path=/app; SameSite=Strict; Partitioned"]
+    # HttpOnly Off: no HttpOnly. The renamed cookie is the one read back.
+    assert count_of(site.get("/counter", "attrs.test", cookie_header=f"sid={value}")) == 2
+    assert count_of(site.get("/counter", "attrs.test", value)) == 1
+    # The deleting cookie has the same Domain and Path, or it would delete nothing.
+    r = site.get("/session/clear", "attrs.test", cookie_header=f"sid={value}")
+    assert r.header_all("set-cookie") == [
+        f"sid=; {DELETED}; Max-Age=0; Domain=example.test; Secure; Path=/app; "
+        "SameSite=Strict; Partitioned"]
+
+
+@pytest.mark.parametrize("host, samesite", [("samesite-none.test", "None"),
+                                            ("samesite-off.test", None)])
+def test_samesite_none_and_off(site, host, samesite):
+    _, attrs = new_cookie(site.get("/counter", host))
+    assert attrs.get("samesite") == samesite
+    assert attrs.get("httponly") is True
+
+
+def test_secure_auto_marks_the_cookie_secure_over_https_only(site):
+    _, attrs = new_cookie(site.get("/counter", "secure-auto.test"))
+    assert "secure" not in attrs
+    status, headers, body = site.get_https("/counter")
+    assert (status, body) == (200, b"count=1\n")
+    cookies = [parse_set_cookie(v) for k, v in headers if k == "set-cookie"]
+    assert len(cookies) == 1 and cookies[0][2].get("secure") is True
+    status, _, body = site.get_https("/counter", cookies[0][1])
+    assert (status, body) == (200, b"count=2\n")
+
+
+# ---- size ----------------------------------------------------------------------
+
+def incompressible(n):
+    return base64.urlsafe_b64encode(os.urandom(n)).decode()[:n]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_oversized_change_is_refused_with_413_and_the_old_cookie_stays(site, fmt):
+    host = f"{fmt}-small.test"                  # CtxSessionMaxSize 256
+    site.expect_log(r"session: setting 'blob' refused: the session would exceed "
+                    r"the cookie size limit")
+    old, _ = new_cookie(site.get("/session/set?user=alice", host))
+    r = site.get(f'/session/setjson?blob="{incompressible(400)}"', host, old)
+    assert r.status == 413
+    assert not r.header_all("set-cookie")
+    assert len(site.log_lines(r"setting 'blob' refused")) == 1
+    # The client's cookie still holds the session as it was.
+    assert session_of(site.get("/session", host, old)) == {"user": "alice"}
+    r = site.get("/counter", host, old)
+    assert count_of(r) == 1
+    assert session_of(site.get("/session", host, new_cookie(r)[0])) == \
+        {"count": 1, "user": "alice"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_set_cookie_never_exceeds_max_size_and_uses_all_of_it(site, fmt):
+    host = f"{fmt}-small.test"                  # CtxSessionMaxSize 256
+    site.expect_log(r"session: setting 'v' refused")
+    accepted, refused = [], []
+    for n in range(0, 200):
+        r = site.get("/session/set?v=" + incompressible(n), host)
+        if r.status == 200:
+            headers = r.header_all("set-cookie")
+            assert len(headers) == 1
+            accepted.append((n, len(headers[0])))
+        else:
+            assert r.status == 413 and not r.header_all("set-cookie")
+            refused.append(n)
+    assert accepted and refused
+    assert max(length for _, length in accepted) <= 256
+    # Refused means too large: nothing shorter than an accepted value is refused...
+    assert min(refused) > max(n for n, _ in accepted)
+    # ...and a value is only refused when its cookie would not fit (a few bytes
+    # of base64 granularity aside): the limit is the Set-Cookie that would be
+    # sent, not one with attributes this session does not have.
+    assert max(length for _, length in accepted) >= 256 - 6, accepted[-3:]
+
+
+# ---- bad input -------------------------------------------------------------------
+
+def tampered(value, index):
+    chars = list(value)
+    chars[index] = "B" if chars[index] != "B" else "C"
+    return "".join(chars)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_bad_cookies_give_a_fresh_session_never_an_error(site, fmt):
+    host = f"{fmt}.test"
+    good, _ = new_cookie(site.get("/counter", host))
+    assert count_of(site.get("/counter", host, good)) == 2
+    dots = [i for i, ch in enumerate(good) if ch == "."]
+    bad_values = [
+        "garbage", "", ".", "..", "...", "s1.", "e1.", "s1....", "e1..", "=", "%00",
+        "s1.e30.AA.AA", "e1.AAAA.AAAA", "eyJjb3VudCI6OX0.AAAA.AAAA",
+        "caf\xe9", "x" * 4000,
+        good[:-1], good[:-4], good[: len(good) // 2], good[: dots[-1]], good[: dots[-1] + 1],
+        good + "A", good + ".", "." + good, good.replace(".", "", 1),
+        tampered(good, dots[0] + 2), tampered(good, dots[-2] + 2),     # payload / TS
+        tampered(good, dots[-1] + 2), tampered(good, len(good) - 1),   # MAC / blob
+        good[:-1] + ("B" if good[-1] == "A" else "A"),                 # last char
+        good + "==",
+    ]
+    # Another format's prefix on this cookie.
+    bad_values += ["s1." + good if fmt == "flask" else good[3:],
+                   ("e1." if fmt == "signed" else "s1.") + good.split(".", 1)[-1]]
+    for bad in bad_values:
+        r = site.get("/counter", host, bad)
+        assert r.status == 200 and r.text == "count=1\n", (bad, r.status, r.text)
+        assert session_of(site.get("/session", host, bad)) == {}, bad
+    # A valid value under another name is not the session.
+    for header in (f"sessionx={good}", f"Session={good}", f"xsession={good}",
+                   f"session_={good}", f"sid={good}", f"{good}", f"=session={good}"):
+        r = site.get("/counter", host, cookie_header=header)
+        assert (r.status, r.text) == (200, "count=1\n"), header
+    # Among other cookies, it is found.
+    r = site.get("/counter", host, cookie_header=f"a=1; session={good}; b=2")
+    assert count_of(r) == 2
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_first_session_cookie_that_verifies_is_used(site, fmt):
+    host = f"{fmt}.test"
+    one, _ = new_cookie(site.get("/counter", host))
+    two, _ = new_cookie(site.get("/counter", host, one))
+    junk = ["garbage", one[:-3], tampered(one, 5), "", "s1.x.y.z"]
+    only_last = "; ".join(f"session={j}" for j in junk * 6) + f"; session={two}"
+    assert count_of(site.get("/counter", host, cookie_header=only_last)) == 3
+    assert count_of(site.get("/counter", host,
+                             cookie_header=f"session={one}; session={two}")) == 2
+    assert count_of(site.get("/counter", host,
+                             cookie_header=f"session={two}; session={one}")) == 3
+    assert count_of(site.get("/counter", host,
+                             cookie_header=f"session=bad; x=1; session={one}; "
+                                           f"session={two}")) == 2
+
+
+def test_flask_format_refuses_future_and_expired_timestamps(site):
+    payload = b64url(b'{"count":10}')
+    now = int(time.time())
+    cases = [(now, 11), (now + 30, 11),                 # within the 60 s skew
+             (now + 3600, 1),                           # from the future
+             (now - DEFAULT_MAX_AGE + 60, 11),          # 31 days, nearly
+             (now - DEFAULT_MAX_AGE - 60, 1)]           # older than 31 days
+    for ts, count in cases:
+        cookie = flask_sign(KEY_A, payload, ts)
+        assert count_of(site.get("/counter", "flask.test", cookie)) == count, ts - now
+
+
+def test_flask_format_correctly_signed_bad_payloads_are_a_fresh_session(site):
+    now = int(time.time())
+    good = b64url(b'{"count":10}')
+    payloads = [
+        b64url(b'{"count":10'),                          # truncated JSON
+        b64url(b'[1,2,3]'), b64url(b'"count"'), b64url(b'7'), b64url(b'null'),
+        b64url(b'{"count":10}xyz'),                      # trailing garbage
+        b64url(b'\xff\xfe{}'),                           # not UTF-8
+        b64url(b'{"a":"\xc3"}'),                         # invalid UTF-8 in a string
+        "." + b64url(b"not a zlib stream"),              # bad compression
+        "." + b64url(zlib.compress(b'{"count":10}')[:-3]),   # truncated zlib stream
+        "." + b64url(zlib.compress(b"[1]")),             # compressed, not an object
+        good + "=",                                      # padding
+        good[:-1] + chr(ord(good[-1]) + 1),              # stray bits in the last char
+        "!" + good,
+    ]
+    for payload in payloads:
+        r = site.get("/counter", "flask.test", flask_sign(KEY_A, payload, now))
+        assert (r.status, r.text) == (200, "count=1\n"), payload
+    # The control: the same construction with a good payload is accepted, also
+    # compressed.
+    assert count_of(site.get("/counter", "flask.test", flask_sign(KEY_A, good, now))) == 11
+    compressed = "." + b64url(zlib.compress(b'{"count":10}'))
+    assert count_of(site.get("/counter", "flask.test",
+                             flask_sign(KEY_A, compressed, now))) == 11
+
+
+# ---- inside the request: error documents, after the headers ---------------------------
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_error_document_redirect_shares_the_session_and_saves_it_once(site, fmt):
+    host = f"{fmt}-errdoc.test"
+    r = site.get("/counterx", host)              # the example's 404 -> /counter
+    assert (r.status, r.text) == (404, "count=1\n")
+    assert vary_has_cookie(r)
+    cookie, _ = new_cookie(r)
+    r = site.get("/session/nope", host, cookie)
+    assert (r.status, r.text) == (404, "count=2\n")
+    cookie, _ = new_cookie(r)
+    r = site.get("/no/handler/here", host, cookie)   # core's 404
+    assert (r.status, r.text) == (404, "count=3\n")
+    cookie, _ = new_cookie(r)
+    # A change made before the error, then the error document's own change:
+    # one Set-Cookie with both.
+    r = site.get("/session/setjson?a=1&b=%7Bbroken", host, cookie)
+    assert (r.status, r.text) == (400, "count=4\n")
+    cookie, _ = new_cookie(r)
+    assert session_of(site.get("/session", host, cookie)) == {"a": 1, "count": 4}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_error_response_still_carries_the_change_made_before_the_error(site, fmt):
+    # As Flask saves the session of an aborted request: Set-Cookie goes into
+    # err_headers_out.
+    host = f"{fmt}.test"
+    r = site.get("/session/setjson?a=%5B1%2C2%5D&b=%7Bbroken", host)
+    assert r.status == 400
+    assert vary_has_cookie(r)
+    cookie, _ = new_cookie(r)
+    assert session_of(site.get("/session", host, cookie)) == {"a": [1, 2]}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_change_after_the_headers_were_sent_is_refused_and_logged(site, fmt):
+    """Needs GET /t/session-late in tests/modules/mod_ctx_test.c (see the
+    report): set "early", flush, set "late", answer key=value lines."""
+    host = f"{fmt}.test"
+    site.expect_log(r"session set 'late' after the response headers were sent")
+    r = site.get("/t/session-late?early=1", host)
+    assert r.status == 200, (r.status, r.text)
+    f = r.fields()
+    assert f["early"] == "0"
+    assert f["late"] == f["etoolate"] == str(CTX_ETOOLATE)
+    assert len(site.log_lines(r"\[ctx:error\].*session set 'late' after the response "
+                              r"headers were sent")) == 1
+    cookie, _ = new_cookie(r)
+    assert session_of(site.get("/session", host, cookie)) == {"early": "yes"}
+    # First touched after the flush: refused too and nothing is sent, whether
+    # the request has no cookie, the session cookie or only another cookie.
+    for n, cookie_header in enumerate([None, f"session={cookie}", "other=1"], start=2):
+        r = site.get("/t/session-late", host, cookie_header=cookie_header)
+        assert r.status == 200
+        assert r.fields()["late"] == str(CTX_ETOOLATE), cookie_header
+        assert not r.header_all("set-cookie")
+        assert len(site.log_lines(r"session set 'late' after")) == n, cookie_header
