@@ -5,7 +5,16 @@
  * counters. Workers wait on `work`; a submit signals it only when a worker is
  * idle, after unlocking. The drainer waits on `empty` (timed, monotonic
  * clock) for the queue to empty, and concurrent drainers wait on `joined`
- * for the first one to finish. */
+ * for the first one to finish.
+ *
+ * Each task's pool is an unmanaged pool on an allocator of its own. Creating
+ * an allocator and its first block costs a malloc and (APR is usually built
+ * with APR_ALLOCATOR_USES_MMAP) an mmap/munmap pair per task, several
+ * microseconds with threads around; so the task pool keeps a small stack of
+ * idle allocators (under its own mutex) that tasks take and give back. An
+ * allocator is only ever used by the one task that holds it, so it needs no
+ * mutex; its free list is capped (ALLOC_MAX_FREE) so that a task that
+ * allocated a lot does not pin that memory. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +26,12 @@
 #include "ctx_log.h"
 #include "ctx_task.h"
 
+/* Free memory an idle allocator keeps (bytes; its first block is 8 KB). */
+#define ALLOC_MAX_FREE  (32 * 1024)
+/* At most this many idle allocators are kept per task pool (fewer if
+ * threads + queue_max is smaller). */
+#define ALLOC_CACHE_MAX 128
+
 typedef enum {
     TP_OPEN = 0,        /* accepting */
     TP_DRAINING,        /* refusing; queued tasks still start */
@@ -26,6 +41,7 @@ typedef enum {
 struct ctx_task_t {
     ctx_task_t *next;           /* queue link, under tp->lock */
     apr_pool_t *pool;           /* our own; the task lives in it */
+    apr_allocator_t *allocator; /* pool's; back to tp's cache after it */
     ctx_taskpool_t *tp;         /* the task pool it was created for */
     ctx_task_work_fn *fn;
     void *baton;
@@ -51,6 +67,10 @@ struct ctx_taskpool_t {
     apr_interval_time_t cleanup_timeout;
     int nthreads;               /* started */
     pthread_t *threads;
+
+    pthread_mutex_t cache_lock; /* guards the idle allocators */
+    apr_allocator_t **cache;
+    int ncache, cache_max;
 };
 
 /* The task pool whose worker the calling thread is (NULL elsewhere). */
@@ -58,8 +78,51 @@ static __thread ctx_taskpool_t *worker_of;
 
 /* ---- tasks ---------------------------------------------------------------- */
 
+/* An idle allocator of tp's, or a new one (NULL: out of memory). */
+static apr_allocator_t *allocator_get(ctx_taskpool_t *tp)
+{
+    apr_allocator_t *a = NULL;
+
+    pthread_mutex_lock(&tp->cache_lock);
+    if (tp->ncache > 0) {
+        a = tp->cache[--tp->ncache];
+    }
+    pthread_mutex_unlock(&tp->cache_lock);
+    if (!a && apr_allocator_create(&a) == APR_SUCCESS) {
+        apr_allocator_max_free_set(a, ALLOC_MAX_FREE);
+    }
+    return a;
+}
+
+/* Give back an allocator no pool uses any more (destroyed if the cache is
+ * full). */
+static void allocator_put(ctx_taskpool_t *tp, apr_allocator_t *a)
+{
+    pthread_mutex_lock(&tp->cache_lock);
+    if (tp->ncache < tp->cache_max) {
+        tp->cache[tp->ncache++] = a;
+        a = NULL;
+    }
+    pthread_mutex_unlock(&tp->cache_lock);
+    if (a) {
+        apr_allocator_destroy(a);
+    }
+}
+
+/* Destroy t's pool (running its cleanups, on the calling thread) and
+ * recycle its allocator. */
+static void task_free(ctx_task_t *t)
+{
+    ctx_taskpool_t *tp = t->tp;
+    apr_allocator_t *a = t->allocator;
+
+    apr_pool_destroy(t->pool);      /* t is gone */
+    allocator_put(tp, a);
+}
+
 apr_status_t ctx_task_create(ctx_task_t **t, ctx_taskpool_t *tp)
 {
+    apr_allocator_t *a;
     apr_pool_t *pool = NULL;
     ctx_task_t *task;
     apr_status_t rv;
@@ -70,22 +133,23 @@ apr_status_t ctx_task_create(ctx_task_t **t, ctx_taskpool_t *tp)
     if (!t || !tp) {
         return APR_EINVAL;
     }
-    /* No parent, own allocator (destroyed with the pool): independent of
-     * every other pool, and no shared state is touched. */
-    rv = apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!pool) {
+    if ((a = allocator_get(tp)) == NULL) {
         return APR_ENOMEM;
+    }
+    /* No parent: independent of every other pool (destroying it touches no
+     * other pool either), and no shared pool state is touched. */
+    rv = apr_pool_create_unmanaged_ex(&pool, NULL, a);
+    if (rv == APR_SUCCESS && !pool) {
+        rv = APR_ENOMEM;
+    }
+    if (rv != APR_SUCCESS) {
+        allocator_put(tp, a);
+        return rv;
     }
     apr_pool_tag(pool, "ctx_task");
     task = apr_pcalloc(pool, sizeof(*task));
-    if (!task) {
-        apr_pool_destroy(pool);
-        return APR_ENOMEM;
-    }
     task->pool = pool;
+    task->allocator = a;
     task->tp = tp;
     *t = task;
     return APR_SUCCESS;
@@ -123,8 +187,7 @@ const char *ctx_task_description(const ctx_task_t *t)
 void ctx_task_destroy(ctx_task_t *t)
 {
     if (t) {
-        /* t lives in its pool: gone with it. */
-        apr_pool_destroy(t->pool);
+        task_free(t);
     }
 }
 
@@ -150,7 +213,7 @@ static apr_status_t task_run(ctx_taskpool_t *tp, ctx_task_t *t)
                 t->desc ? t->desc : "(no description)",
                 apr_strerror(rv, err, sizeof(err)), rv);
     }
-    apr_pool_destroy(t->pool);
+    task_free(t);
     return rv;
 }
 
@@ -286,7 +349,7 @@ apr_status_t ctx_taskpool_drain(ctx_taskpool_t *tp,
             ctx_log(CTX_LOG_INFO, "dropped background task %s: it had not "
                     "started when its task pool shut down",
                     t->desc ? t->desc : "(no description)");
-            apr_pool_destroy(t->pool);
+            task_free(t);
         }
         ctx_log(CTX_LOG_WARNING, "background task pool shut down: dropped %"
                 APR_SIZE_T_FMT " queued task(s) that had not started within "
@@ -332,6 +395,10 @@ static apr_status_t taskpool_free_cleanup(void *data)
     pthread_cond_destroy(&tp->empty);
     pthread_cond_destroy(&tp->work);
     pthread_mutex_destroy(&tp->lock);
+    while (tp->ncache > 0) {
+        apr_allocator_destroy(tp->cache[--tp->ncache]);
+    }
+    pthread_mutex_destroy(&tp->cache_lock);
     return APR_SUCCESS;
 }
 
@@ -357,7 +424,13 @@ apr_status_t ctx_taskpool_create(ctx_taskpool_t **tpp, apr_pool_t *p,
         tp->hooks = *hooks;
     }
     tp->threads = apr_pcalloc(p, sizeof(*tp->threads) * (apr_size_t)threads);
+    tp->cache_max = queue_max < ALLOC_CACHE_MAX - threads
+                    ? queue_max + threads : ALLOC_CACHE_MAX;
+    tp->cache = apr_pcalloc(p, sizeof(*tp->cache) * (apr_size_t)tp->cache_max);
 
+    if ((rc = pthread_mutex_init(&tp->cache_lock, NULL)) != 0) {
+        return APR_FROM_OS_ERROR(rc);
+    }
     if ((rc = pthread_mutex_init(&tp->lock, NULL)) != 0) {
         goto leave;
     }
@@ -423,6 +496,7 @@ leave:
     if (inited >= 1) {
         pthread_mutex_destroy(&tp->lock);
     }
+    pthread_mutex_destroy(&tp->cache_lock);
     return APR_FROM_OS_ERROR(rc);
 }
 

@@ -129,10 +129,12 @@ apr_status_t ctx_taskpool_drain(ctx_taskpool_t *tp,
  * NULL). Thread-safe. */
 void ctx_taskpool_stats(ctx_taskpool_t *tp, ctx_taskpool_stats_t *st);
 
-/* A new task for `tp`, with its own pool (an unmanaged pool with its own
- * allocator: no parent, so it does not depend on any request pool, and
- * creating it touches no shared pool; thread-safe). The caller owns *t until
- * a successful ctx_taskpool_submit; to give up, ctx_task_destroy it.
+/* A new task for `tp`, with its own pool: an unmanaged pool (no parent: it
+ * does not depend on any request pool) on an allocator of its own, which tp
+ * recycles from task to task (a small cache, so that creating a task costs
+ * no malloc/mmap in the steady state). Thread-safe. The caller owns *t
+ * until a successful ctx_taskpool_submit; to give up, ctx_task_destroy it,
+ * before tp's parent pool goes (the allocator goes back to tp).
  * APR_EINVAL if t or tp is NULL; APR_ENOMEM if the pool cannot be created.
  * Creating a task does not check whether tp still accepts (submit does). */
 apr_status_t ctx_task_create(ctx_task_t **t, ctx_taskpool_t *tp);

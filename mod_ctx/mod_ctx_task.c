@@ -32,7 +32,7 @@ typedef struct {
     const char *describe;       /* "GET /uri" */
 } task_glue_t;
 
-static apr_pool_t *child_pool;
+static apr_pool_t *child_pool;         /* the task pool's parent */
 static apr_thread_mutex_t *pool_lock;
 static ctx_taskpool_t *taskpool;        /* created on the first submit */
 static int task_threads = CTX_TASK_DEFAULT_THREADS;
@@ -92,19 +92,49 @@ static const ctx_task_hooks_t task_hooks = { task_enter, task_leave, NULL };
 
 /* ---- the per-child pool ------------------------------------------------- */
 
+/* Drain before anything of the child goes: pre-cleanups of pchild run
+ * before its subpools (app resources, other modules' pools) are destroyed,
+ * and by then the MPM has joined its workers: nobody submits any more. */
+static apr_status_t drain_at_child_exit(void *data)
+{
+    ctx_taskpool_t *tp = __atomic_load_n(&taskpool, __ATOMIC_ACQUIRE);
+    apr_size_t dropped = 0;
+
+    (void)data;
+    if (tp) {
+        ctx_taskpool_drain(tp, task_drain, &dropped);
+    }
+    return APR_SUCCESS;
+}
+
 void ctx_glue_task_child_init(apr_pool_t *pchild, server_rec *s)
 {
     ctx_server_conf_t *conf = ctx_server_conf(s);
+    apr_allocator_t *allocator;
 
-    child_pool = pchild;
     taskpool = NULL;
+    pool_lock = NULL;
     task_threads = conf->task_threads;
     task_queue = conf->task_queue;
     task_drain = conf->task_drain;
+    /* The task pool is created lazily on a request thread: give it a pool
+     * (and allocator) of its own, so that creating it touches nothing that
+     * other threads of the child use. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
+        return;
+    }
+    if (apr_pool_create_ex(&child_pool, pchild, NULL, allocator)
+        != APR_SUCCESS) {
+        apr_allocator_destroy(allocator);
+        return;
+    }
+    apr_allocator_owner_set(allocator, child_pool);
     if (apr_thread_mutex_create(&pool_lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS) {
         pool_lock = NULL;
+        return;
     }
+    apr_pool_pre_cleanup_register(pchild, NULL, drain_at_child_exit);
 }
 
 /* This child's task pool, created on first use; NULL with *rv on failure. */
