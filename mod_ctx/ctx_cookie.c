@@ -14,7 +14,9 @@ int ctx_cookie_find(const char *header, const char *name,
     const char *s = header;
 
     while (s && *s) {
-        const char *end = strchr(s, ';');
+        /* ',' too: httpd joins repeated Cookie header lines with ", ",
+         * and no cookie-octet (RFC 6265) is a comma. */
+        const char *end = strpbrk(s, ";,");
         const char *pend = end ? end : s + strlen(s);
         const char *eq;
 

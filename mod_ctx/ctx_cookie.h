@@ -14,8 +14,9 @@
  * header: not NUL-terminated). Return 0 to stop. */
 typedef int ctx_cookie_value_fn(void *baton, const char *val, apr_size_t len);
 
-/* Report each value of cookie `name` in `header`. Returns 0 if fn stopped,
- * 1 otherwise. */
+/* Report each value of cookie `name` in `header` (pairs separated by ';',
+ * or by ',' where httpd joined several Cookie lines). Returns 0 if fn
+ * stopped, 1 otherwise. */
 int ctx_cookie_find(const char *header, const char *name,
                     ctx_cookie_value_fn *fn, void *baton);
 

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import ssl
+import socket
 import subprocess
 import tempfile
 import time
@@ -840,3 +841,19 @@ def test_change_after_the_headers_were_sent_is_refused_and_logged(site, fmt):
         assert r.fields()["late"] == str(CTX_ETOOLATE), cookie_header
         assert not r.header_all("set-cookie")
         assert len(site.log_lines(r"session set 'late' after")) == n, cookie_header
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_session_cookie_in_a_second_cookie_header_line_is_found(site, fmt):
+    # httpd joins repeated Cookie lines with ", "; the session must survive it.
+    host = f"{fmt}.test"
+    cookie, _ = new_cookie(site.get("/counter", host))
+    srv = site.httpd
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall((f"GET /counter HTTP/1.1\r\nHost: {host}\r\nCookie: theme=dark\r\n"
+                   f"Cookie: session={cookie}\r\nConnection: close\r\n\r\n").encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200"), data[:200]
+    assert data.split(b"\r\n\r\n", 1)[1] == b"count=2\n"

@@ -56,6 +56,15 @@ static void test_cookie_finds_single_cookie(void **state)
     assert_found("a=1; session=abc", "session", 1, "abc");
 }
 
+/* httpd joins two Cookie header lines into one with ", ". */
+static void test_cookie_finds_cookies_in_joined_header_lines(void **state)
+{
+    (void)state;
+    assert_found("a=1; session=abc, x=1", "session", 1, "abc");
+    assert_found("x=1, session=abc", "session", 1, "abc");
+    assert_found("session=one, session=two; b=2", "session", 2, "one", "two");
+}
+
 static void test_cookie_reports_every_same_named_cookie_in_order(void **state)
 {
     (void)state;
@@ -410,6 +419,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_cookie_finds_single_cookie),
         UNIT_TEST(test_cookie_reports_every_same_named_cookie_in_order),
+        UNIT_TEST(test_cookie_finds_cookies_in_joined_header_lines),
         UNIT_TEST(test_cookie_value_points_into_the_header),
         UNIT_TEST(test_cookie_stops_when_callback_returns_zero),
         UNIT_TEST(test_cookie_strips_surrounding_whitespace),
