@@ -139,6 +139,19 @@ static void enter_void(request_rec *r)
     if (r->main) {
         ap_add_output_filter("CTX_SUBREQ_END", NULL, r, r->connection);
     }
+    else {
+        ap_add_output_filter("CTX_REQ_ENTER", NULL, r, r->connection);
+    }
+}
+
+/* A main request's output on a thread that has no current request (its
+ * connection switched protocol meanwhile): the request is current again. */
+static apr_status_t req_enter_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    if (!ctx_context_current()) {
+        enter(f->r);
+    }
+    return ap_pass_brigade(f->next, bb);
 }
 
 static int enter_quick(request_rec *r, int lookup)
@@ -169,8 +182,25 @@ static int log_transaction(request_rec *r)
 static apr_status_t subreq_end_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     if (!APR_BRIGADE_EMPTY(bb) && APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
-        ctx_context_leave(ctx_glue_of(f->r));
+        request_rec *r = f->r;
+        ctx_t *cur = ctx_context_current();
+        apr_status_t rv;
+
+        if (cur && cur != ctx_glue_of(r)) {
+            request_rec *cr = cur->request;
+
+            for (cr = cr->main; cr && cr != r; cr = cr->main)
+                ;
+            if (cr == r) {
+                /* The EOS of a nested subrequest whose output passes
+                 * through our filters: not ours. */
+                return ap_pass_brigade(f->next, bb);
+            }
+        }
         ap_remove_output_filter(f);
+        rv = ap_pass_brigade(f->next, bb);
+        ctx_context_leave(ctx_glue_of(r));
+        return rv;
     }
     return ap_pass_brigade(f->next, bb);
 }
@@ -231,6 +261,23 @@ static int process_connection(conn_rec *c)
     return DECLINED;
 }
 
+/* A request switches its connection to another protocol (h2c Upgrade):
+ * mod_http2 then runs the whole HTTP/2 session from inside this call, on
+ * this thread; the request is not what this thread serves from now on. */
+static int protocol_switch(conn_rec *c, request_rec *r, server_rec *s,
+                           const char *protocol)
+{
+    ctx_t *cur = ctx_context_current();
+
+    (void)r;
+    (void)s;
+    (void)protocol;
+    if (cur && ((request_rec *)cur->request)->connection == c) {
+        ctx_context_unbind_thread();
+    }
+    return DECLINED;
+}
+
 /* ---- startup ------------------------------------------------------------ */
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -242,6 +289,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     (void)ptemp;
     log_server = s;
     ctx_log_set(log_to_httpd, NULL);
+    ctx_config_warn_keys(s);
     if ((rv = ctx_config_build_apps(pconf, s)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "mod_ctx: cannot create "
                      "the application contexts");
@@ -278,6 +326,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_suspend_connection(suspend_connection, NULL, NULL,
                                APR_HOOK_MIDDLE);
     ap_hook_resume_connection(resume_connection, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_protocol_switch(protocol_switch, NULL, NULL, APR_HOOK_REALLY_FIRST);
 
     ap_hook_create_request(create_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -298,6 +347,8 @@ static void register_hooks(apr_pool_t *p)
 
     ap_register_output_filter("CTX_SUBREQ_END", subreq_end_filter, NULL,
                               AP_FTYPE_CONTENT_SET - 1);
+    ap_register_output_filter("CTX_REQ_ENTER", req_enter_filter, NULL,
+                              AP_FTYPE_RESOURCE - 9);
     ap_register_output_filter("CTX_CONN_END", conn_end_filter, NULL,
                               AP_FTYPE_CONNECTION);
     ctx_glue_session_register();

@@ -23,6 +23,7 @@
 #include "http_log.h"
 
 extern module AP_MODULE_DECLARE_DATA ctx_module;
+APLOG_USE_MODULE(ctx);
 
 void *ctx_create_server_conf(apr_pool_t *p, server_rec *s)
 {
@@ -506,8 +507,10 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
                      "keys from %s for %s", sec->origin, server_label(s));
         return 0;
     }
+    /* apache2 -t: now (its only pass). A start or restart: from
+     * post_config, when the error log is open (ctx_config_warn_keys). */
     if (sec->len < CTX_KEY_RECOMMENDED_LEN
-        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        && ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
                      "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
                      "at least %d random bytes", sec->origin, server_label(s),
@@ -568,4 +571,23 @@ apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s)
         }
     }
     return APR_SUCCESS;
+}
+
+void ctx_config_warn_keys(server_rec *main_s)
+{
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return;
+    }
+    for (server_rec *s = main_s; s; s = s->next) {
+        ctx_server_conf_t *conf = ctx_server_conf(s);
+        const ctx_secret_t *sec = conf->secret;
+
+        if (sec && sec->len < CTX_KEY_RECOMMENDED_LEN
+            && (s == main_s || sec != ctx_server_conf(main_s)->secret)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
+                         "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
+                         "at least %d random bytes", sec->origin,
+                         server_label(s), sec->len, CTX_KEY_RECOMMENDED_LEN);
+        }
+    }
 }

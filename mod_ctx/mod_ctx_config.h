@@ -88,6 +88,10 @@ ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
  * (check_config: a missing key fails the start and `apachectl -t`). */
 int ctx_config_check(apr_pool_t *pconf, server_rec *s);
 
+/* Warn about short secrets (post_config of a real start or restart, when
+ * the error log is open; apachectl -t warns from ctx_config_check). */
+void ctx_config_warn_keys(server_rec *main_s);
+
 /* Build one app per virtual host (at post_config, in pconf). */
 apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s);
 

@@ -189,3 +189,11 @@ def test_drain_timeout_drops_what_is_left_and_logs_the_count(make_server, workdi
     dropped = int(re.search(r"(\d+) (?:queued )?tasks?", dropped_lines[-1]).group(1))
     assert dropped >= 1
     assert ran + dropped == 20
+
+
+def test_modules_own_thread_submits_a_task_from_an_app_context(make_server, workdir):
+    # mod_ctx_test's child_init thread pushes the app and submits a task.
+    srv = make_server("CtxAppName bg-app\nCtxConfig TEST_KEY from-app\nCtxConfig TEST_APP_TASK on\n")
+    lines = srv.wait_log(r"ctx_test app task:")
+    assert lines, srv.read_log()
+    assert "app=bg-app TEST_KEY=from-app request=none is_task=1 current_is_c=1" in lines[0]

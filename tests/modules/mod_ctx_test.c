@@ -16,7 +16,8 @@
  *     that destroyed it, and a NOTICE says when that thread was not the one
  *     that created the request (asynchronous write completion);
  *   - a thread started in child_init sees no request and no app until it
- *     pushes one.
+ *     pushes one; with CtxConfig TEST_APP_TASK it then submits a background
+ *     task from that app context, which logs what it sees.
  *
  *   <Location /t> SetHandler ctx-test </Location>
  *   GET /t/whoami       what the context says about this request
@@ -27,6 +28,15 @@
  *   GET /t/slow?tag=T&chunks=N  N flushed chunks 100 ms apart (abort test)
  *   GET /t/g?tag=T      exercises g; a pointer's destructor logs at the end
  *   GET /t/thread       what a thread started by the handler sees
+ *   GET /t/session-late?early=1  a session change after the headers left
+ *   GET /t/sub?uri=U    runs a subrequest for U (its output first), then
+ *                       says which request was current after its lookup,
+ *                       run and destroy
+ * The handler dispatches on the last path segment, so the endpoints also
+ * answer under other paths handled by ctx-test (e.g. a DirectoryIndex file).
+ * With `CtxConfig TEST_G_TRAIL on`, every request's fixups hook appends its
+ * uri to g "trail" (shown by whoami): what a subrequest or an internal
+ * redirect sees of its main request's g.
  */
 #include <unistd.h>
 
@@ -173,7 +183,19 @@ static int test_translate_name(request_rec *r)
 
 static int test_fixups(request_rec *r)
 {
+    ctx_t *c = ctx_of(r);
+    const char *trail;
+
     check_request_hook("fixups", r);
+    if (c && ctx_config(r, "TEST_G_TRAIL")) {
+        trail = ctx_g_get(c, "trail");
+        ctx_g_set(c, "trail", trail ? apr_pstrcat(r->pool, trail, ">", r->uri,
+                                                  NULL)
+                                    : r->uri);
+    }
+    /* Parse the arguments now: a later ap_internal_fast_redirect (mod_dir)
+     * changes r->args, and ctx_arg must follow. */
+    (void)ctx_arg(r, "tag");
     return DECLINED;
 }
 
@@ -189,6 +211,10 @@ static apr_status_t conn_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
+/* A request's filter runs for that request: the current request is it or,
+ * when a subrequest's output passes through its parent's filters, that
+ * subrequest. This holds for every brigade, a subrequest's last one (the
+ * one with its EOS) included. */
 static apr_status_t req_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *cur = check_current("request filter", f->c);
@@ -241,7 +267,18 @@ static int answer_whoami(request_rec *r)
     ap_rprintf(r, "app=%s\n", app ? ctx_app_name(app) : "-");
     ap_rprintf(r, "config_TEST_KEY=%s\n",
                ctx_config(r, "TEST_KEY") ? ctx_config(r, "TEST_KEY") : "-");
+    ap_rprintf(r, "g_trail=%s\n",
+               c && ctx_g_get(c, "trail") ? ctx_g_get(c, "trail") : "-");
     ap_rprintf(r, "protocol=%s\n", r->protocol);
+    /* HTTP/2: the connection of the stream and the client's connection. */
+    ap_rprintf(r, "conn=%pp\n", (void *)r->connection);
+    ap_rprintf(r, "master_conn=%pp\n", r->connection->master
+                                       ? (void *)r->connection->master
+                                       : (void *)r->connection);
+    ap_rprintf(r, "pid=%ld\n", (long)getpid());
+    if (c) {
+        ctx_g_set(c, "whoami_tag", arg_or(r, "tag", "-"));
+    }
     /* Leave a mark for a later subrequest or redirect of this request. */
     if (c && !ctx_g_has(c, "mark")) {
         ctx_g_set(c, "mark", r->uri);
@@ -279,9 +316,10 @@ static apr_status_t logging_teardown(ctx_t *c, int status, void *baton)
     request_rec *r = ctx_request(c);
 
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
-                 "ctx_test teardown tag=%s i=%d status=%d aborted=%d",
+                 "ctx_test teardown tag=%s i=%d status=%d aborted=%d uri=%s",
                  b->tag, b->i, status,
-                 r && r->connection ? (int)r->connection->aborted : -1);
+                 r && r->connection ? (int)r->connection->aborted : -1,
+                 r ? r->uri : "-");
     return b->i == b->fail ? APR_EGENERAL : APR_SUCCESS;
 }
 
@@ -306,7 +344,11 @@ static void register_teardowns(request_rec *r, const char *tag, int n,
 static int answer_teardown(request_rec *r)
 {
     int code = atoi(arg_or(r, "code", "200"));
+    const char *mark = ctx_arg(r, "mark");
 
+    if (mark) {
+        ctx_g_set(ctx_of(r), "mark", mark);
+    }
     register_teardowns(r, arg_or(r, "tag", "-"), atoi(arg_or(r, "n", "1")),
                        atoi(arg_or(r, "fail", "0")));
     if (code != 200) {
@@ -360,6 +402,7 @@ static int answer_g(request_rec *r)
     ctx_t *c = ctx_of(r);
     g_obj_t *o = malloc(sizeof(*o));
     const char *v = NULL;
+    int popped;
 
     o->tag = apr_pstrdup(r->server->process->pool, arg_or(r, "tag", "-"));
     ap_rprintf(r, "set=%d\n", ctx_g_set(c, "user", "alice") == APR_SUCCESS);
@@ -373,7 +416,11 @@ static int answer_g(request_rec *r)
     ctx_g_setdefault(c, "lang", "fr", &v);
     ap_rprintf(r, "setdefault_old=%s\n", v);
     ctx_g_set(c, "tmp", "1");
-    ap_rprintf(r, "pop=%d:%s\n", ctx_g_pop(c, "tmp", &v) == APR_SUCCESS, v);
+    v = NULL;
+    /* Not in the ap_rprintf arguments: their order of evaluation is
+     * unspecified, and v would be read before the pop. */
+    popped = ctx_g_pop(c, "tmp", &v) == APR_SUCCESS;
+    ap_rprintf(r, "pop=%d:%s\n", popped, v ? v : "(null)");
     ap_rprintf(r, "has_tmp=%d\n", ctx_g_has(c, "tmp"));
     ap_rprintf(r, "remove_missing=%d\n", ctx_g_remove(c, "tmp") == APR_NOTFOUND);
     ap_rprintf(r, "null_key=%d\n", ctx_g_set(c, NULL, "x") == APR_EINVAL);
@@ -424,30 +471,110 @@ static int answer_thread(request_rec *r)
     return OK;
 }
 
+static const char *current_name(request_rec *r, request_rec *rr)
+{
+    request_rec *cur = ctx_current_request();
+
+    return cur == r ? "caller" : cur == NULL ? "none"
+                  : cur == rr ? "sub" : "other";
+}
+
+/* The subrequest's output goes through this request's filters, as with
+ * mod_include. Not for nesting /t/sub in /t/sub: a nested subrequest reuses
+ * its parent's SUBREQ_CORE filter, passing its EOS to a filter of the parent
+ * sets the parent's eos_sent (ap_pass_brigade), and the parent's own
+ * buffered ap_rprintf output is then never flushed (plain httpd). */
+static int answer_sub(request_rec *r)
+{
+    const char *uri = ctx_arg(r, "uri");
+    int before_is_r = ctx_current_request() == r;
+    const char *after_lookup, *after_run = "-", *after_destroy;
+    const char *whoami_tag;
+    request_rec *rr;
+    int lookup_status, status, ran = 0;
+
+    if (!uri) {
+        return HTTP_BAD_REQUEST;
+    }
+    /* What the main request leaves in g for the subrequest. */
+    ctx_g_set(ctx_of(r), "mark", "set-by-main");
+    rr = ap_sub_req_lookup_uri(uri, r, r->output_filters);
+    after_lookup = current_name(r, rr);
+    status = lookup_status = rr->status;
+    if (status == HTTP_OK) {
+        ran = 1;
+        status = ap_run_sub_req(rr);
+        after_run = current_name(r, rr);
+    }
+    ap_destroy_sub_req(rr);
+    after_destroy = current_name(r, NULL);
+    whoami_tag = ctx_g_get(ctx_of(r), "whoami_tag");
+    ap_rprintf(r, "caller_before_is_r=%d\n", before_is_r);
+    ap_rprintf(r, "caller_lookup_status=%d\n", lookup_status);
+    ap_rprintf(r, "caller_ran=%d\n", ran);
+    ap_rprintf(r, "caller_run_status=%d\n", status);
+    ap_rprintf(r, "caller_after_lookup=%s\n", after_lookup);
+    ap_rprintf(r, "caller_after_run=%s\n", after_run);
+    ap_rprintf(r, "caller_after_destroy=%s\n", after_destroy);
+    ap_rprintf(r, "caller_arg_uri=%s\n", arg_or(NULL, "uri", "-"));
+    ap_rprintf(r, "caller_g_whoami_tag=%s\n", whoami_tag ? whoami_tag : "-");
+    return OK;
+}
+
+/* GET /t/session-late?early=1: a session change after the response headers
+ * were sent (CTX_ETOOLATE). */
+static int answer_session_late(request_rec *r)
+{
+    apr_status_t rv;
+
+    if (ctx_arg(r, "early")) {
+        rv = ctx_session_set_string(NULL, "early", "yes");
+        ap_rprintf(r, "early=%d\n", rv);
+    }
+    ap_rputs("flushed=1\n", r);
+    if (ap_rflush(r) < 0) {
+        return OK;
+    }
+    rv = ctx_session_set_string(NULL, "late", "yes");
+    ap_rprintf(r, "late=%d\netoolate=%d\nsave_status=%d\n", rv,
+               CTX_ETOOLATE, ctx_session_save_status(NULL));
+    return OK;
+}
+
 static int test_handler(request_rec *r)
 {
+    const char *name;
+
     if (!r->handler || strcmp(r->handler, HANDLER)) {
         return DECLINED;
     }
     check_request_hook("handler", r);
     ap_set_content_type(r, "text/plain");
-    if (!strcmp(r->uri, "/t/whoami")) {
+    name = strrchr(r->uri, '/');
+    name = name ? name + 1 : r->uri;
+    if (!strcmp(name, "whoami")) {
         return answer_whoami(r);
     }
-    if (!strcmp(r->uri, "/t/big")) {
+    if (!strcmp(name, "big")) {
         return answer_big(r);
     }
-    if (!strcmp(r->uri, "/t/teardown")) {
+    if (!strcmp(name, "teardown")) {
         return answer_teardown(r);
     }
-    if (!strcmp(r->uri, "/t/slow")) {
+    if (!strcmp(name, "slow")) {
         return answer_slow(r);
     }
-    if (!strcmp(r->uri, "/t/g")) {
+    if (!strcmp(name, "g")) {
         return answer_g(r);
     }
-    if (!strcmp(r->uri, "/t/thread")) {
+    if (!strcmp(name, "thread")) {
         return answer_thread(r);
+    }
+    if (!strcmp(name, "sub")) {
+        return answer_sub(r);
+    }
+    if (!strcmp(name, "session-late")) {
+        return answer_session_late(r);
     }
     return HTTP_NOT_FOUND;
 }
@@ -458,6 +585,21 @@ typedef struct {
     server_rec *s;
     const char *result;
 } child_thread_t;
+
+/* A task submitted by a module's own thread from an app context. */
+static apr_status_t app_task(ctx_t *c, void *baton)
+{
+    ctx_app_t *app = ctx_current_app();
+    const char *key = ctx_config(NULL, "TEST_KEY");
+
+    (void)baton;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test app task: app=%s TEST_KEY=%s request=%s is_task=%d "
+                 "current_is_c=%d", app ? ctx_app_name(app) : "-",
+                 key ? key : "-", ctx_current_request() ? "live" : "none",
+                 ctx_is_task(NULL), ctx_current() == c);
+    return APR_SUCCESS;
+}
 
 static void *APR_THREAD_FUNC child_thread(apr_thread_t *t, void *data)
 {
@@ -477,6 +619,10 @@ static void *APR_THREAD_FUNC child_thread(apr_thread_t *t, void *data)
                                   "ok app=%s TEST_KEY=%s",
                                   ctx_app_name(ctx_current_app()),
                                   key ? key : "-");
+        if (ctx_app_config(app, "TEST_APP_TASK")
+            && ctx_task_submit(NULL, app_task, NULL, NULL) != APR_SUCCESS) {
+            ct->result = "task submit failed";
+        }
         if (ctx_app_pop(app) != APR_SUCCESS || ctx_current_app()) {
             ct->result = "pop failed";
         }
