@@ -499,6 +499,16 @@ static const char *server_label(server_rec *s)
                         : "the main server";
 }
 
+static void warn_if_short(const ctx_secret_t *sec, server_rec *s)
+{
+    if (sec->len < CTX_KEY_RECOMMENDED_LEN) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
+                     "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
+                     "at least %d random bytes", sec->origin, server_label(s),
+                     sec->len, CTX_KEY_RECOMMENDED_LEN);
+    }
+}
+
 static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
                       server_rec *s)
 {
@@ -509,12 +519,8 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
     }
     /* apache2 -t: now (its only pass). A start or restart: from
      * post_config, when the error log is open (ctx_config_warn_keys). */
-    if (sec->len < CTX_KEY_RECOMMENDED_LEN
-        && ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
-                     "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
-                     "at least %d random bytes", sec->origin, server_label(s),
-                     sec->len, CTX_KEY_RECOMMENDED_LEN);
+    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
+        warn_if_short(sec, s);
     }
     return 1;
 }
@@ -582,12 +588,9 @@ void ctx_config_warn_keys(server_rec *main_s)
         ctx_server_conf_t *conf = ctx_server_conf(s);
         const ctx_secret_t *sec = conf->secret;
 
-        if (sec && sec->len < CTX_KEY_RECOMMENDED_LEN
-            && (s == main_s || sec != ctx_server_conf(main_s)->secret)) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
-                         "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
-                         "at least %d random bytes", sec->origin,
-                         server_label(s), sec->len, CTX_KEY_RECOMMENDED_LEN);
+        /* A vhost inheriting the main server's secret: warned once. */
+        if (sec && (s == main_s || sec != ctx_server_conf(main_s)->secret)) {
+            warn_if_short(sec, s);
         }
     }
 }

@@ -4,6 +4,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from conftest import sanitizer_env
+
 BUILD = Path(os.environ.get("CTX_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
 
 
@@ -48,6 +50,7 @@ def test_a2enmod_ctx_enables_a_config_that_apache2_accepts(tmp_path):
         f"IncludeOptional {confdir}/mods-enabled/*.load\n"
         f"IncludeOptional {confdir}/mods-enabled/*.conf\n"
         "CtxConfig CHECK yes\n")
-    res = run("/usr/sbin/apache2", "-t", "-f", str(main))
+    res = run("/usr/sbin/apache2", "-t", "-f", str(main),
+              env={**os.environ, **sanitizer_env()})
     assert res.returncode == 0, res.stderr
     assert "Syntax OK" in res.stderr
