@@ -139,13 +139,11 @@ static void enter_void(request_rec *r)
     if (r->main) {
         ap_add_output_filter("CTX_SUBREQ_END", NULL, r, r->connection);
     }
-    else {
-        ap_add_output_filter("CTX_REQ_ENTER", NULL, r, r->connection);
-    }
 }
 
-/* A main request's output on a thread that has no current request (its
- * connection switched protocol meanwhile): the request is current again. */
+/* Output of a request whose connection switched protocol (see
+ * protocol_switch) on a thread that has no current request: the request is
+ * current again while its filters run. */
 static apr_status_t req_enter_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     if (!ctx_context_current()) {
@@ -269,11 +267,14 @@ static int protocol_switch(conn_rec *c, request_rec *r, server_rec *s,
 {
     ctx_t *cur = ctx_context_current();
 
-    (void)r;
     (void)s;
     (void)protocol;
     if (cur && ((request_rec *)cur->request)->connection == c) {
         ctx_context_unbind_thread();
+    }
+    /* Only such a request pays for this filter, not every request. */
+    if (r) {
+        ap_add_output_filter("CTX_REQ_ENTER", NULL, r, c);
     }
     return DECLINED;
 }
