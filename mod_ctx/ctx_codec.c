@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_atomic.h>
 #include <apr_strings.h>
@@ -17,6 +18,7 @@
 
 #define NONCE_LEN 12
 #define TAG_LEN 16
+#define KEY_LEN 32             /* AES-256 */
 #define SIGNED_PREFIX "s1."
 #define ENCRYPTED_PREFIX "e1."
 #define SIGNED_DOMAIN "mod_ctx signed 1"
@@ -107,56 +109,45 @@ static char *b64_enc(apr_pool_t *p, const unsigned char *in, apr_size_t n)
     return out;
 }
 
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+/* Per-thread state. Setting up zlib streams (deflate allocates ~256 KiB)
+ * and OpenSSL 3 contexts (an algorithm lookup under a global lock, then the
+ * key schedule) costs more than the work itself: each thread keeps its zlib
+ * streams, keyed MAC and cipher contexts (looked up by the key's bytes, so a
+ * new configuration with a new key never meets an old context) and a batch
+ * of random nonce bytes. Freed when the thread exits. */
+#define KEYED_SLOTS 8
+#define NONCE_BATCH 32
 
-static void hmac_fetch(void)
-{
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
+typedef struct {
+    int used;
+    int kind;                   /* 0: HMAC-SHA256, 1: HMAC-SHA1,
+                                 * 2: AES-256-GCM encrypt, 3: decrypt */
+    unsigned char key[64];
+    apr_size_t klen;
+    EVP_MAC_CTX *mac;
+    EVP_CIPHER_CTX *cipher;
+} keyed_t;
 
-/* HMAC with `digest` ("SHA256", "SHA1") over [domain NUL name NUL] msg. */
-static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
-               const char *name, const char *msg, apr_size_t mlen,
-               unsigned char *out, unsigned int *outlen)
-{
-    EVP_MAC_CTX *h;
-    OSSL_PARAM params[2];
-    size_t olen = 0;
-    int ok;
-
-    pthread_once(&hmac_once, hmac_fetch);
-    if (!hmac_alg || !(h = EVP_MAC_CTX_new(hmac_alg))) {
-        return 0;
-    }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)digest, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    ok = EVP_MAC_init(h, key, klen, params);
-    if (ok && name) {
-        /* Domain and cookie name, NUL-separated, bound into the MAC. */
-        ok = EVP_MAC_update(h, (const unsigned char *)SIGNED_DOMAIN,
-                            sizeof(SIGNED_DOMAIN))
-             && EVP_MAC_update(h, (const unsigned char *)name,
-                               strlen(name) + 1);
-    }
-    ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
-         && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
-    EVP_MAC_CTX_free(h);
-    *outlen = (unsigned int)olen;
-    return ok;
-}
-
-/* zlib streams are expensive to set up (deflate allocates ~256 KiB): each
- * thread keeps one of each and resets it per use. */
 typedef struct {
     z_stream def, inf;
     int def_ok, inf_ok;
+    keyed_t keyed[KEYED_SLOTS];
+    unsigned int next_evict;
+    unsigned char nonces[NONCE_LEN * NONCE_BATCH];
+    unsigned int nonces_left;
+    pid_t nonces_pid;           /* a forked child draws its own */
 } zstreams_t;
 
 static pthread_key_t zkey;
 static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
 static __thread zstreams_t *my_zs;
+
+static void keyed_release(keyed_t *k)
+{
+    EVP_MAC_CTX_free(k->mac);
+    EVP_CIPHER_CTX_free(k->cipher);
+    OPENSSL_cleanse(k, sizeof(*k));
+}
 
 static void zstreams_free(void *data)
 {
@@ -164,6 +155,10 @@ static void zstreams_free(void *data)
 
     if (z->def_ok) deflateEnd(&z->def);
     if (z->inf_ok) inflateEnd(&z->inf);
+    for (int i = 0; i < KEYED_SLOTS; ++i) {
+        keyed_release(&z->keyed[i]);
+    }
+    OPENSSL_cleanse(z->nonces, sizeof(z->nonces));
     free(z);
 }
 
@@ -181,6 +176,126 @@ static zstreams_t *zstreams(void)
         }
     }
     return my_zs;
+}
+
+/* This thread's context of `kind` for `key`, or a free slot (k->used == 0)
+ * for the caller to fill; NULL without memory. */
+static keyed_t *keyed_find(int kind, const unsigned char *key,
+                           apr_size_t klen)
+{
+    zstreams_t *z = zstreams();
+    keyed_t *k;
+
+    if (!z || klen > sizeof(z->keyed[0].key)) {
+        return NULL;
+    }
+    for (int i = 0; i < KEYED_SLOTS; ++i) {
+        k = &z->keyed[i];
+        if (k->used && k->kind == kind && k->klen == klen
+            && CRYPTO_memcmp(k->key, key, klen) == 0) {
+            return k;
+        }
+    }
+    for (int i = 0; i < KEYED_SLOTS; ++i) {
+        if (!z->keyed[i].used) {
+            return &z->keyed[i];
+        }
+    }
+    k = &z->keyed[z->next_evict++ % KEYED_SLOTS];
+    keyed_release(k);
+    return k;
+}
+
+static void keyed_fill(keyed_t *k, int kind, const unsigned char *key,
+                       apr_size_t klen)
+{
+    k->used = 1;
+    k->kind = kind;
+    memcpy(k->key, key, klen);
+    k->klen = klen;
+}
+
+/* NONCE_LEN fresh random bytes, from a per-thread batch. */
+static int nonce(unsigned char *out)
+{
+    zstreams_t *z = zstreams();
+    pid_t pid = getpid();
+
+    if (!z) {
+        return RAND_bytes(out, NONCE_LEN) == 1;
+    }
+    if (!z->nonces_left || z->nonces_pid != pid) {
+        if (RAND_bytes(z->nonces, sizeof(z->nonces)) != 1) {
+            return 0;
+        }
+        z->nonces_left = NONCE_BATCH;
+        z->nonces_pid = pid;
+    }
+    --z->nonces_left;
+    memcpy(out, z->nonces + z->nonces_left * NONCE_LEN, NONCE_LEN);
+    /* Never hand out the same bytes twice. */
+    OPENSSL_cleanse(z->nonces + z->nonces_left * NONCE_LEN, NONCE_LEN);
+    return 1;
+}
+
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* A keyed HMAC context for this thread, ready for updates. */
+static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
+                            apr_size_t klen)
+{
+    int kind = strcmp(digest, "SHA1") == 0;
+    keyed_t *k = keyed_find(kind, key, klen);
+    OSSL_PARAM params[2];
+
+    if (!k) {
+        return NULL;
+    }
+    if (k->used) {
+        /* Same key: a NULL key keeps it and restarts the computation. */
+        return EVP_MAC_init(k->mac, NULL, 0, NULL) ? k->mac : NULL;
+    }
+    pthread_once(&hmac_once, hmac_fetch);
+    if (!hmac_alg || !(k->mac = EVP_MAC_CTX_new(hmac_alg))) {
+        return NULL;
+    }
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)digest, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (!EVP_MAC_init(k->mac, key, klen, params)) {
+        keyed_release(k);
+        return NULL;
+    }
+    keyed_fill(k, kind, key, klen);
+    return k->mac;
+}
+
+/* HMAC with `digest` ("SHA256", "SHA1") over [domain NUL name NUL] msg. */
+static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
+               const char *name, const char *msg, apr_size_t mlen,
+               unsigned char *out, unsigned int *outlen)
+{
+    EVP_MAC_CTX *h = mac_ctx(digest, key, klen);
+    size_t olen = 0;
+    int ok = h != NULL;
+
+    if (ok && name) {
+        /* Domain and cookie name, NUL-separated, bound into the MAC. */
+        ok = EVP_MAC_update(h, (const unsigned char *)SIGNED_DOMAIN,
+                            sizeof(SIGNED_DOMAIN))
+             && EVP_MAC_update(h, (const unsigned char *)name,
+                               strlen(name) + 1);
+    }
+    ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
+         && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
+    *outlen = (unsigned int)olen;
+    return ok;
 }
 
 /* A deflate stream with Python's zlib.compress() parameters, reset. */
@@ -470,12 +585,29 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
                 const unsigned char *in, apr_size_t n, unsigned char *out,
                 unsigned char *tag)
 {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int kind = enc ? 2 : 3;
+    keyed_t *k = keyed_find(kind, key, KEY_LEN);
+    EVP_CIPHER_CTX *c;
     int len = 0, ok;
 
-    ok = c && EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc)
-         && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL)
-         && EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc)
+    if (!k) {
+        return 0;
+    }
+    if (!k->used) {
+        /* The cipher lookup and key schedule, once per thread and key. */
+        if (!(k->cipher = EVP_CIPHER_CTX_new())
+            || !EVP_CipherInit_ex(k->cipher, EVP_aes_256_gcm(), NULL, NULL,
+                                  NULL, enc)
+            || !EVP_CIPHER_CTX_ctrl(k->cipher, EVP_CTRL_GCM_SET_IVLEN,
+                                    NONCE_LEN, NULL)
+            || !EVP_CipherInit_ex(k->cipher, NULL, NULL, key, NULL, enc)) {
+            keyed_release(k);
+            return 0;
+        }
+        keyed_fill(k, kind, key, KEY_LEN);
+    }
+    c = k->cipher;
+    ok = EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc)
          && EVP_CipherUpdate(c, NULL, &len,
                              (const unsigned char *)ENCRYPTED_DOMAIN,
                              sizeof(ENCRYPTED_DOMAIN))
@@ -491,7 +623,9 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
     if (ok && enc) {
         ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag);
     }
-    EVP_CIPHER_CTX_free(c);
+    if (!ok) {
+        keyed_release(k);       /* start from a clean context next time */
+    }
     return ok;
 }
 
@@ -569,7 +703,7 @@ static apr_status_t encode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
     if (!key) {
         return APR_EINVAL;
     }
-    if (RAND_bytes(blob, NONCE_LEN) != 1
+    if (!nonce(blob)
         || !aead(1, key, blob, codec->cookie_name, ts, tslen,
                  (const unsigned char *)json, jlen, blob + NONCE_LEN,
                  blob + NONCE_LEN + jlen)) {

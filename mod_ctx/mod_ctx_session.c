@@ -26,6 +26,7 @@ typedef struct {
     ctx_session_conf_t conf;
     ctx_codec_t codec;
     request_rec *r;             /* the request whose settings apply */
+    apr_pool_t *scratch;        /* for size checks, cleared after each */
     int had_cookie;             /* a cookie of our name came in */
     apr_status_t save_status;
 } session_state_t;
@@ -79,9 +80,14 @@ static int session_fits(void *baton, const json_t *data)
     const char *value, *header;
     int fits = 0;
 
-    if (apr_pool_create(&p, st->r->pool) != APR_SUCCESS) {
+    /* One scratch pool per session, cleared per check: creating and
+     * destroying a pool on every set showed in profiles. */
+    if (!st->scratch
+        && apr_pool_create(&st->scratch, st->r->pool) != APR_SUCCESS) {
+        st->scratch = NULL;
         return 0;
     }
+    p = st->scratch;
     json = ctx_json_dump(p, data, &jlen);
     if (json) {
         /* name, prefix, timestamp, MAC or nonce+tag, and every attribute */
@@ -105,7 +111,7 @@ static int session_fits(void *baton, const json_t *data)
             fits = strlen(header) <= (apr_size_t)st->conf.max_size;
         }
     }
-    apr_pool_destroy(p);
+    apr_pool_clear(p);
     return fits;
 }
 
