@@ -1,0 +1,358 @@
+"""bench/report.py DATA_DIR RESULTS_MD CHART_DAT: the report of bench/run.
+
+Reads the raw figures bench/run left in DATA_DIR (meta.txt, endpoints.tsv,
+skipped.tsv, runs.tsv, busy.tsv, mem.tsv, codec.txt, task.txt, errorlog.txt),
+writes the Markdown
+report and the data file of the chart, and prints a summary on stdout.
+Standard library only (Debian's /usr/bin/python3).
+"""
+import os
+import statistics
+import sys
+
+TARGETS_RATIO = [("ctx-home", 0.98), ("ctx-signed", 0.95), ("ctx-encrypted", 0.93)]
+CTX_FORMATS = ["ctx-signed", "ctx-encrypted", "ctx-flask"]
+TIMES_CRYPTO = 50
+TIMES_FLASK = 10
+# RSS is "flat" when it grew by at most this much over the whole run ...
+RSS_FLAT_KIB = 2048
+# ... or by at most this fraction of where it started, if that is more.
+RSS_FLAT_FRACTION = 0.02
+
+
+def read_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [line.rstrip("\n") for line in f if line.strip()]
+
+
+def fmt_rps(x):
+    return "%.0f" % x
+
+
+def main():
+    data, out_md, out_dat = sys.argv[1:4]
+    meta = {}
+    for line in read_lines(os.path.join(data, "meta.txt")):
+        k, _, v = line.partition("=")
+        meta[k] = v
+    order, desc, cookie_len = [], {}, {}
+    for line in read_lines(os.path.join(data, "endpoints.tsv")):
+        name, d, clen, _ = (line.split("\t") + ["", "", ""])[:4]
+        order.append(name)
+        desc[name] = d
+        cookie_len[name] = clen
+    skipped = [line.split("\t") for line in read_lines(os.path.join(data, "skipped.tsv"))]
+
+    runs = {}      # name -> [(round, rps, reqs, errs, cpu, other)]
+    for line in read_lines(os.path.join(data, "runs.tsv")):
+        f = line.split("\t") + ["0"]
+        rnd, name, rps, reqs, errs, cpu, other = f[:7]
+        runs.setdefault(name, []).append((int(rnd), float(rps), int(reqs or 0),
+                                          int(errs or 0), float(cpu),
+                                          float(other or 0)))
+
+    # The reference of a round: the mean of the bare runs of that round (bare
+    # is measured first and last in every round).
+    ref_rps, ref_cpu = {}, {}
+    for rnd in {v[0] for v in runs.get("bare", [])}:
+        b = [v for v in runs["bare"] if v[0] == rnd]
+        ref_rps[rnd] = statistics.mean(v[1] for v in b)
+        ref_cpu[rnd] = statistics.mean(v[4] for v in b)
+    rows = {}
+    for name in order:
+        r = runs.get(name)
+        if not r:
+            continue
+        rps = [v[1] for v in r]
+        cpu = [v[4] for v in r if v[4] > 0]
+        if name == "bare":
+            ratios = [1.0] * len(ref_rps)
+            cpu_ratios = [1.0] * len(ref_cpu)
+        else:
+            ratios = [v[1] / ref_rps[v[0]] for v in r if ref_rps.get(v[0], 0) > 0]
+            cpu_ratios = [v[4] / ref_cpu[v[0]] for v in r
+                          if ref_cpu.get(v[0], 0) > 0 and v[4] > 0]
+        rows[name] = {
+            "median": statistics.median(rps),
+            "min": min(rps),
+            "max": max(rps),
+            "ratio": statistics.median(ratios) if ratios else None,
+            "ratio_min": min(ratios) if ratios else None,
+            "ratio_max": max(ratios) if ratios else None,
+            "cpu": statistics.median(cpu) if cpu else None,
+            "cpu_ratio": statistics.median(cpu_ratios) if cpu_ratios else None,
+            "errors": sum(v[3] for v in r),
+            "other_max": max(v[5] for v in r),
+            "requests": sum(v[2] for v in r),
+            "rounds": len(r),
+        }
+
+    # ---- targets
+    checks = []   # (label, ok or None, detail)
+    for name, want in TARGETS_RATIO:
+        row = rows.get(name)
+        if not row or row["ratio"] is None:
+            checks.append(("%s >= %.2f x bare" % (name, want), None, "not measured"))
+            continue
+        checks.append(("%s >= %.2f x bare" % (name, want), row["ratio"] >= want,
+                       "%.3f (rounds %.3f..%.3f)" % (row["ratio"], row["ratio_min"],
+                                                     row["ratio_max"])))
+    for other, times in (("modsession-crypto", TIMES_CRYPTO), ("flask", TIMES_FLASK)):
+        for name in CTX_FORMATS:
+            label = "%s >= %dx %s" % (name, times, other)
+            a, b = rows.get(name), rows.get(other)
+            if not a or not b or b["median"] <= 0:
+                checks.append((label, None, "not measured"))
+                continue
+            x = a["median"] / b["median"]
+            checks.append((label, x >= times, "%.1fx" % x))
+    mem = [tuple(int(x) for x in line.split("\t")) for line in
+           read_lines(os.path.join(data, "mem.tsv"))]
+    mem_ok = None
+    if len(mem) >= 2:
+        before, after = mem[0][1], mem[-1][1]
+        delta = after - before
+        limit = max(RSS_FLAT_KIB, RSS_FLAT_FRACTION * before)
+        same = meta.get("mem_pids_before") == meta.get("mem_pids_after")
+        mem_ok = delta <= limit and same
+        detail = "%+d KiB over %d requests (limit %+d KiB)%s" % (
+            delta, mem[-1][0], limit, "" if same else "; the worker processes changed")
+        checks.append(("RSS flat (/counter signed)", mem_ok, detail))
+    else:
+        checks.append(("RSS flat (/counter signed)", None, "not measured"))
+
+    # ---- codec
+    codec_rows = []
+    lines = read_lines(os.path.join(data, "codec.txt"))
+    codec_head = lines[0].split() if lines else []
+    for line in lines[1:]:
+        codec_rows.append(line.split())
+
+    errorlog = read_lines(os.path.join(data, "errorlog.txt"))
+
+    # ---- Markdown
+    md = []
+    quick = meta.get("mode") == "quick"
+    md.append("# mod_ctx benchmark results")
+    md.append("")
+    md.append("Generated by `bench/run%s` — see `bench/README.md` for what each endpoint is "
+              "and how to read the figures.%s" % (
+                  " --quick" if quick else "",
+                  " **Quick mode: indicative figures only.**" if quick else ""))
+    md.append("")
+    md.append("| | |")
+    md.append("|---|---|")
+    for label, key in (("date", "date"), ("machine", "cpu"), ("cores", "cores"),
+                       ("kernel", "kernel"), ("OS", "os"), ("httpd", "httpd"),
+                       ("OpenSSL", "openssl"), ("Python (mod_wsgi)", "python"),
+                       ("Flask", "flask"), ("mod_wsgi", "mod_wsgi"), ("wrk", "wrk"),
+                       ("mod_ctx", "mod_ctx"),
+                       ("load average at start / end (counts the benchmark's own threads)",
+                        None)):
+        if key is None:
+            v = "%s / %s" % (meta.get("loadavg_start", "?"), meta.get("loadavg_end", "?"))
+        else:
+            v = meta.get(key, "?")
+        md.append("| %s | %s |" % (label, v))
+    md.append("| method | %s rounds x %s s per endpoint, round robin, `wrk -t%s -c%s` "
+              "with keep-alive, client and server on the same cores |" % (
+                  meta.get("repeats"), meta.get("duration"), meta.get("threads"),
+                  meta.get("conns")))
+    busy = [line.split("\t")[1] for line in read_lines(os.path.join(data, "busy.tsv"))]
+    md.append("| CPU busy with other work, servers idle | %s%% before the run, %s before each round%s |" % (
+        meta.get("busy_start", "?"), ", ".join(b + "%" for b in busy) or "?",
+        " — **the machine was not idle: figures are noisy**"
+        if any(int(b or 0) > 10 for b in busy + [meta.get("busy_start", "0")]) else ""))
+    md.append("")
+    md.append("## Throughput")
+    md.append("")
+    md.append("| endpoint | what | median req/s | spread (min..max) | ratio to bare "
+              "| server CPU µs/req | CPU ratio to bare | errors | other load |")
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in order:
+        row = rows.get(name)
+        if not row:
+            continue
+        md.append("| %s | %s | %s | %s..%s | %s | %s | %s | %d | %.0f%% |" % (
+            name, desc.get(name, ""), fmt_rps(row["median"]), fmt_rps(row["min"]),
+            fmt_rps(row["max"]),
+            "%.3f" % row["ratio"] if row["ratio"] is not None else "-",
+            "%.1f" % row["cpu"] if row["cpu"] is not None else "-",
+            "%.2f" % row["cpu_ratio"] if row["cpu_ratio"] is not None else "-",
+            row["errors"], row["other_max"]))
+    for name, why in skipped:
+        md.append("| %s | skipped: %s | - | - | - | - | - | - | - |" % (name, why))
+    md.append("")
+    md.append("Ratio to bare: in each round, the endpoint's requests/s divided by the bare "
+              "handler's in the same round (bare runs first and last in every round: the mean "
+              "of the two); the median of those ratios. The bare row's figures cover both of "
+              "its runs per round. Server CPU: user + "
+              "system time of the whole httpd (parent, event children and, for Flask, the "
+              "mod_wsgi daemons) divided by the requests served — the cost per request "
+              "without the load generator's share of the two cores. Other load: the largest share "
+              "of the CPUs that neither this httpd nor wrk used during one of the endpoint's "
+              "runs (other processes, kernel threads); more than a few percent means a "
+              "disturbed figure.")
+    md.append("")
+    # Where the server's CPU goes: per-round differences of CPU µs/request.
+    def cpu_of(name):
+        out = {}
+        for v in runs.get(name, []):
+            out.setdefault(v[0], []).append(v[4])
+        return {k: statistics.mean(x) for k, x in out.items() if all(y > 0 for y in x)}
+
+    def cpu_diff(a, b):
+        ca, cb = cpu_of(a), cpu_of(b)
+        d = [ca[k] - cb[k] for k in ca if k in cb]
+        return (statistics.median(d), min(d), max(d)) if d else None
+
+    breakdown = [
+        ("mod_ctx loaded, not used", "bare", "bare-no-ctx"),
+        ("mod_ctx calls of /home (context, ctx_arg, g, teardown)", "ctx-home", "bare"),
+        ("a session-sized cookie in and Set-Cookie out, no session work", "bare-cookie", "bare"),
+        ("session work, mod_ctx signed", "ctx-signed", "bare-cookie"),
+        ("session work, mod_ctx encrypted", "ctx-encrypted", "bare-cookie"),
+        ("session work, mod_ctx flask", "ctx-flask", "bare-cookie"),
+        ("session work, mod_session_cookie", "modsession-cookie", "bare-cookie"),
+        ("session work, mod_session_crypto", "modsession-crypto", "bare-cookie"),
+        ("the Flask app under mod_wsgi", "flask", "bare-cookie"),
+    ]
+    lines = [(label, a, b, cpu_diff(a, b)) for label, a, b in breakdown]
+    if any(x[3] for x in lines):
+        md.append("## Where the server's time goes")
+        md.append("")
+        md.append("Differences of server CPU µs per request between two endpoints, per round "
+                  "(median, and min..max over the rounds).")
+        md.append("")
+        md.append("| what | endpoints | µs/request | min..max |")
+        md.append("|---|---|---:|---:|")
+        for label, a, b, d in lines:
+            if d:
+                md.append("| %s | %s − %s | %+.1f | %+.1f..%+.1f |" % (label, a, b, d[0],
+                                                                    d[1], d[2]))
+        md.append("")
+    md.append("## Targets")
+    md.append("")
+    md.append("| target | result | figure |")
+    md.append("|---|---|---|")
+    for label, ok, detail in checks:
+        md.append("| %s | %s | %s |" % (label, {True: "met", False: "**MISSED**",
+                                               None: "n/a"}[ok], detail))
+    md.append("")
+    md.append("## Memory")
+    md.append("")
+    if len(mem) >= 2:
+        md.append("Sum of VmRSS of the event MPM's worker children (not the mod_wsgi "
+                  "daemons), after the throughput rounds and then after every quarter of "
+                  "%d requests of `/counter` (signed) with `ab -k -c%s` replaying one cookie "
+                  "(%s failed requests)." % (mem[-1][0], meta.get("conns"),
+                                             meta.get("mem_failed", "?")))
+        md.append("")
+        md.append("| requests | RSS KiB | change KiB |")
+        md.append("|---:|---:|---:|")
+        for reqs, kib in mem:
+            md.append("| %d | %d | %+d |" % (reqs, kib, kib - mem[0][1]))
+        md.append("")
+        md.append("Before %d KiB, after %d KiB, delta %+d KiB (%.2f bytes per request)." % (
+            mem[0][1], mem[-1][1], mem[-1][1] - mem[0][1],
+            (mem[-1][1] - mem[0][1]) * 1024.0 / max(mem[-1][0], 1)))
+    else:
+        md.append("Not measured.")
+    md.append("")
+    md.append("## Codec microbenchmark")
+    md.append("")
+    md.append("`build/bench/bench_codec %s`: nanoseconds per session encode+sign and "
+              "verify+decode, next to one HMAC-SHA256 of the same JSON: with OpenSSL's "
+              "one-shot `HMAC()` (a digest lookup and a new keyed context per call) and "
+              "with a keyed `EVP_MAC_CTX` reset per message." % meta.get("codec_iters", ""))
+    md.append("")
+    if codec_rows:
+        cols = ["format", "JSON bytes", "cookie bytes", "encode ns", "decode ns",
+                "HMAC() ns", "decode/HMAC()"]
+        if len(codec_rows[0]) == 8:
+            cols.insert(6, "keyed HMAC ns")
+        md.append("| " + " | ".join(cols) + " |")
+        md.append("|---|" + "---:|" * (len(cols) - 1))
+        for row in codec_rows:
+            md.append("| " + " | ".join(row) + " |")
+    else:
+        md.append("Not measured.")
+    md.append("")
+    task = read_lines(os.path.join(data, "task.txt"))
+    if task:
+        md.append("## Task microbenchmark")
+        md.append("")
+        md.append("`build/bench/bench_task %s` (see its header):" % meta.get("codec_iters", ""))
+        md.append("")
+        md.append("```")
+        md.extend(task)
+        md.append("```")
+        md.append("")
+    md.append("## Session cookies replayed")
+    md.append("")
+    md.append("| endpoint | cookie length (name=value) |")
+    md.append("|---|---:|")
+    for name in order:
+        if cookie_len.get(name) not in (None, "", "-"):
+            md.append("| %s | %s |" % (name, cookie_len[name]))
+    md.append("")
+    md.append("## Error log")
+    md.append("")
+    if errorlog:
+        md.append("%d line(s) at warn or above:" % len(errorlog))
+        md.append("")
+        md.append("```")
+        md.extend(errorlog[:20])
+        md.append("```")
+    else:
+        md.append("No line at warn or above.")
+    md.append("")
+    with open(out_md, "w", encoding="utf-8") as f:
+        f.write("\n".join(md))
+
+    with open(out_dat, "w", encoding="utf-8") as f:
+        for name in order:
+            row = rows.get(name)
+            if row:
+                f.write("%s\t%.1f\t%.1f\t%.1f\n" % (name, row["median"], row["min"],
+                                                    row["max"]))
+
+    # ---- summary on stdout
+    print()
+    print("%-18s %12s %22s %8s %10s %7s %6s" % ("endpoint", "median r/s", "spread", "ratio",
+                                                "CPU us/req", "errors", "other"))
+    for name in order:
+        row = rows.get(name)
+        if not row:
+            continue
+        print("%-18s %12s %22s %8s %10s %7d %5.0f%%" % (
+            name, fmt_rps(row["median"]), "%s..%s" % (fmt_rps(row["min"]),
+                                                      fmt_rps(row["max"])),
+            "%.3f" % row["ratio"] if row["ratio"] is not None else "-",
+            "%.1f" % row["cpu"] if row["cpu"] is not None else "-", row["errors"],
+            row["other_max"]))
+    for name, why in skipped:
+        print("%-18s skipped: %s" % (name, why))
+    print()
+    if len(mem) >= 2:
+        print("RSS of the workers: before %d KiB, after %d requests %d KiB, delta %+d KiB" % (
+            mem[0][1], mem[-1][0], mem[-1][1], mem[-1][1] - mem[0][1]))
+    for label, ok, detail in checks:
+        print("  [%s] %s: %s" % ({True: "met", False: "MISSED", None: "n/a"}[ok], label,
+                                 detail))
+    if errorlog:
+        print("error_log: %d line(s) at warn or above, first: %s" % (len(errorlog),
+                                                                    errorlog[0]))
+    print()
+    if codec_rows:
+        print(" ".join(codec_head))
+        for row in codec_rows:
+            print(" ".join(row))
+    for line in task:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
