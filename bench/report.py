@@ -99,6 +99,13 @@ def main():
         checks.append(("%s >= %.2f x bare" % (name, want), row["ratio"] >= want,
                        "%.3f (rounds %.3f..%.3f)" % (row["ratio"], row["ratio_min"],
                                                      row["ratio_max"])))
+    # Background tasks: /background against /home (same work plus a task).
+    a, b = rows.get("ctx-background"), rows.get("ctx-home")
+    if a and b and b["median"] > 0:
+        x = a["median"] / b["median"]
+        checks.append(("ctx-background >= 0.90 x ctx-home", x >= 0.90, "%.3f" % x))
+    else:
+        checks.append(("ctx-background >= 0.90 x ctx-home", None, "not measured"))
     for other, times in (("modsession-crypto", TIMES_CRYPTO), ("flask", TIMES_FLASK)):
         for name in CTX_FORMATS:
             label = "%s >= %dx %s" % (name, times, other)
