@@ -423,15 +423,16 @@ static const char *set_task_number(cmd_parms *cmd, void *dconf, const char *v)
         return err;
     }
     if (!strcmp(which, "threads")) {
-        err = parse_number(cmd, v, 1, CTX_TASK_MAX_THREADS, &n);
-        conf->task_threads = (int)n;
+        if (!(err = parse_number(cmd, v, 1, CTX_TASK_MAX_THREADS, &n))) {
+            conf->task_threads = (int)n;
+        }
     }
     else if (!strcmp(which, "queue")) {
-        err = parse_number(cmd, v, 1, CTX_TASK_MAX_QUEUE, &n);
-        conf->task_queue = (int)n;
+        if (!(err = parse_number(cmd, v, 1, CTX_TASK_MAX_QUEUE, &n))) {
+            conf->task_queue = (int)n;
+        }
     }
-    else {
-        err = parse_number(cmd, v, 0, 3600, &n);
+    else if (!(err = parse_number(cmd, v, 0, 3600, &n))) {
         conf->task_drain = apr_time_from_sec(n);
     }
     return err;
