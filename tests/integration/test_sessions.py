@@ -857,3 +857,15 @@ def test_session_cookie_in_a_second_cookie_header_line_is_found(site, fmt):
             data += chunk
     assert data.startswith(b"HTTP/1.1 200"), data[:200]
     assert data.split(b"\r\n\r\n", 1)[1] == b"count=2\n"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_session_is_only_ever_read_from_the_cookie_header(site, fmt):
+    # mod_session's CVE-2018-1283 class: a request header must not feed the session.
+    host = f"{fmt}.test"
+    cookie, _ = new_cookie(site.get("/counter", host))
+    for header in ("Session", "X-Replace-Session", "Cookie2", "Set-Cookie"):
+        res = site.get("/session", host, headers={header: f"session={cookie}"})
+        assert res.status == 200
+        assert session_of(res) == {}, header
+    assert session_of(site.get("/session", host, cookie)) == {"count": 1}
