@@ -615,7 +615,8 @@ static APR_INLINE int ctx_is_task(const ctx_t *c)
  * dropped unrun by a drain). Returns APR_SUCCESS (accepted: it will run once,
  * or be dropped and logged at shutdown after CtxTaskDrainTimeout),
  * CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL (no fn, no request and no app),
- * APR_ENOTIMPL (mod_ctx not loaded). Never blocks. */
+ * APR_ENOTIMPL (mod_ctx not loaded, or called from inside a task with
+ * r == NULL: a task has no request to copy). Never blocks. */
 static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
                                                void *baton,
                                                const char *const *headers)

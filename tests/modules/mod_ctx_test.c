@@ -610,6 +610,10 @@ static void *APR_THREAD_FUNC child_thread(apr_thread_t *t, void *data)
     if (ctx_current_request() || ctx_current() || ctx_current_app()) {
         ct->result = "context before push";
     }
+    /* ctx_task_submit with nothing to copy (no request, no app pushed). */
+    else if (ctx_task_submit(NULL, app_task, NULL, NULL) != APR_EINVAL) {
+        ct->result = "task submit without a context not refused";
+    }
     else if (!app || ctx_app_push(app) != APR_SUCCESS) {
         ct->result = "push failed";
     }
@@ -619,7 +623,10 @@ static void *APR_THREAD_FUNC child_thread(apr_thread_t *t, void *data)
                                   "ok app=%s TEST_KEY=%s",
                                   ctx_app_name(ctx_current_app()),
                                   key ? key : "-");
-        if (ctx_app_config(app, "TEST_APP_TASK")
+        if (ctx_task_submit(NULL, NULL, NULL, NULL) != APR_EINVAL) {
+            ct->result = "task submit without a function not refused";
+        }
+        else if (ctx_app_config(app, "TEST_APP_TASK")
             && ctx_task_submit(NULL, app_task, NULL, NULL) != APR_SUCCESS) {
             ct->result = "task submit failed";
         }
