@@ -616,7 +616,11 @@ static APR_INLINE int ctx_is_task(const ctx_t *c)
  * or be dropped and logged at shutdown after CtxTaskDrainTimeout),
  * CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL (no fn, no request and no app),
  * APR_ENOTIMPL (mod_ctx not loaded, or called from inside a task with
- * r == NULL: a task has no request to copy). Never blocks. */
+ * r == NULL: a task has no request to copy). Never blocks.
+ * Start latency: under a steady stream of tasks the pool's threads poll
+ * every 2 ms instead of being woken per task, so a task may wait up to 2 ms
+ * (plus scheduling) for a free thread; at a lower rate, or when no thread
+ * polls, it is woken at once. */
 static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
                                                void *baton,
                                                const char *const *headers)

@@ -13,6 +13,24 @@
  * lets queued tasks run until a timeout, drops (destroys without running)
  * those still not started, waits for the running ones and joins the threads.
  *
+ * Wake-ups (what a submit costs the request thread): a worker that finds
+ * the queue empty right after a task, while tasks arrive more often than
+ * once per poll interval, does not go to sleep: it polls, waiting at most
+ * one poll interval (CTX_TASK_POLL_DEFAULT, 2 ms) and then taking whatever
+ * was queued meanwhile. While a worker polls, a submit wakes nobody: no
+ * futex call and no context switch per task, one wake-up per interval for a
+ * whole batch. At most two workers poll; a poll that finds nothing sends its
+ * worker back to an untimed sleep (an idle pool does not tick), and at lower
+ * rates no worker polls at all. When no worker polls, a submit wakes one
+ * sleeping worker at once, and a worker that takes a task while more are
+ * queued and none polls wakes another one: a long task never holds back the
+ * tasks queued behind it.
+ * Latency bound: while a worker is free, an accepted task waits at most one
+ * poll interval plus scheduling delay before a worker takes it or the tasks
+ * queued ahead of it (no added wait when no worker polls: it is woken at
+ * once); running the tasks ahead of it, and waiting while every worker is
+ * busy, come on top as before.
+ *
  * Anything a task holds that must be released whether it runs or is dropped
  * belongs in a cleanup on the task's pool: that pool is destroyed in both
  * cases (enter/leave are only called for tasks that run).
@@ -37,6 +55,9 @@
 #ifndef CTX_ESHUTDOWN
 #define CTX_ESHUTDOWN   (CTX_STATUS_BASE + 5)
 #endif
+
+/* How long a worker polls for more work before sleeping (see above). */
+#define CTX_TASK_POLL_DEFAULT apr_time_from_msec(2)
 
 /* ctx_taskpool_drain(): no time limit, every queued task runs. */
 #define CTX_TASK_WAIT_FOREVER ((apr_interval_time_t)-1)
@@ -74,6 +95,18 @@ typedef struct {
     apr_uint64_t rejected;  /* submits refused: CTX_EQUEUEFULL or
                              * CTX_ESHUTDOWN */
     apr_uint64_t dropped;   /* queued but destroyed unrun by a drain */
+
+    /* How the workers were woken (for tests and benchmarks). */
+    apr_uint64_t signals;   /* wake-ups sent to a sleeping worker */
+    apr_uint64_t handoffs;  /* among signals: sent by a worker that left
+                             * tasks queued behind the one it took */
+    apr_uint64_t polls;     /* timed waits (polls) begun */
+    apr_uint64_t poll_hits; /* polls that ended with work queued */
+    apr_uint64_t sleeps;    /* untimed waits begun */
+    apr_uint64_t polling;   /* workers polling (now) */
+    apr_uint64_t sleeping;  /* workers in an untimed wait (now) */
+    apr_uint64_t waking;    /* 1: a wake-up is on its way to a sleeper that
+                             * is not back yet (now) */
 } ctx_taskpool_stats_t;
 
 /* Create a task pool in `p` and start its `threads` worker threads now.
@@ -93,8 +126,15 @@ apr_status_t ctx_taskpool_create(ctx_taskpool_t **tp, apr_pool_t *p,
 void ctx_taskpool_set_cleanup_timeout(ctx_taskpool_t *tp,
                                       apr_interval_time_t timeout);
 
+/* How long a worker polls for more work before it sleeps (default
+ * CTX_TASK_POLL_DEFAULT); 0: never poll, every submit to a pool with a
+ * sleeping worker wakes one. Takes effect at the workers' next wait. */
+void ctx_taskpool_set_poll_interval(ctx_taskpool_t *tp,
+                                    apr_interval_time_t interval);
+
 /* Hand `t` to the task pool, to run fn(t, baton) once on a worker thread.
- * Never blocks beyond a short mutex; allocates nothing.
+ * Never blocks beyond a short mutex; allocates nothing; wakes a worker
+ * only when none polls (see the top of this file).
  * - APR_SUCCESS: the task pool owns t now; the caller must not touch t (or
  *   its pool) again: it may already be running or gone. After fn and the
  *   leave hook, t's pool is destroyed on the worker thread.

@@ -1108,6 +1108,289 @@ static void test_task_clearing_an_idle_parent_pool_joins_its_threads(void **stat
     apr_pool_destroy(sp);
 }
 
+/* ---- wake-ups: polling, handing on, sleeping --------------------------------
+ * These tests follow the workers through the task pool's own wake-up
+ * counters (ctx_taskpool_stats), never through how long something took. */
+
+static ctx_taskpool_stats_t stats_of(ctx_taskpool_t *tp)
+{
+    ctx_taskpool_stats_t st;
+
+    ctx_taskpool_stats(tp, &st);
+    return st;
+}
+
+typedef int stats_pred_fn(const ctx_taskpool_stats_t *st, apr_uint64_t arg);
+
+/* 1 once pred(stats, arg) holds; 0 if it did not within WAIT_LIMIT. */
+static int stats_wait(ctx_taskpool_t *tp, stats_pred_fn *pred,
+                      apr_uint64_t arg)
+{
+    apr_time_t limit = apr_time_now() + apr_time_from_sec(WAIT_LIMIT);
+
+    for (;;) {
+        ctx_taskpool_stats_t st = stats_of(tp);
+
+        if (pred(&st, arg)) {
+            return 1;
+        }
+        if (apr_time_now() > limit) {
+            return 0;
+        }
+        apr_sleep(200);
+    }
+}
+
+static int done_at_least(const ctx_taskpool_stats_t *st, apr_uint64_t n)
+{
+    return st->done >= n;
+}
+
+/* Every one of the `threads` workers waits, at least one of them polling,
+ * and no wake-up is under way: the next task can only be taken by a poll
+ * or by a sleeper that the submit wakes. */
+static int someone_polls(const ctx_taskpool_stats_t *st, apr_uint64_t threads)
+{
+    return st->polling >= 1 && st->polling + st->sleeping == threads
+           && st->waking == 0;
+}
+
+static int all_asleep(const ctx_taskpool_stats_t *st, apr_uint64_t threads)
+{
+    return st->polling == 0 && st->sleeping == threads;
+}
+
+#define WAIT_STATS(tp, pred, arg) assert_true(stats_wait((tp), (pred), (arg)))
+
+static int quick_runs;
+
+static void submit_count(ctx_taskpool_t *tp, int *counter)
+{
+    ctx_task_t *t = NULL;
+
+    assert_int_equal(ctx_task_create(&t, tp), APR_SUCCESS);
+    assert_int_equal(ctx_taskpool_submit(tp, t, count_fn, counter),
+                     APR_SUCCESS);
+}
+
+/* Run two trivial tasks back to back (faster than one per poll interval),
+ * so that a worker polls afterwards; returns once one does and the other
+ * workers of the `threads` wait too (0 if that did not happen: the poll
+ * ended first). */
+static int make_poller(ctx_taskpool_t *tp, int threads)
+{
+    apr_uint64_t done = stats_of(tp).done;
+
+    submit_count(tp, &quick_runs);
+    submit_count(tp, &quick_runs);
+    WAIT_STATS(tp, done_at_least, done + 2);
+    return stats_wait(tp, someone_polls, (apr_uint64_t)threads);
+}
+
+/* Tries at submitting before a poll ends. The interval the tests set is long
+ * enough that the first try all but always does; a miss just tries again. */
+#define POLL_TRIES 20
+
+static void test_task_submit_while_a_worker_polls_wakes_nobody_and_the_poll_runs_it(void **state)
+{
+    /* Three workers: at most two poll, so at least one sleeps and could be
+     * woken. */
+    ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 3, 64, NULL);
+    int hit = 0, tries = 0, submitted = 0, ran = 0;
+
+    ctx_taskpool_set_poll_interval(tp, apr_time_from_msec(200));
+    while (!hit && tries < POLL_TRIES) {
+        ctx_taskpool_stats_t before, after;
+
+        ++tries;
+        if (!make_poller(tp, 3)) {
+            continue;
+        }
+        before = stats_of(tp);
+        submit_count(tp, &ran);
+        ++submitted;
+        after = stats_of(tp);
+        WAIT_STATS(tp, done_at_least, before.done + 1);
+        if (after.signals != before.signals) {
+            continue;   /* the poll had just ended: a sleeper was woken */
+        }
+        after = stats_of(tp);
+        /* Nobody was woken for it: the poll took it when it ended (within
+         * its interval). */
+        assert_int_equal(after.signals, before.signals);
+        assert_true(after.poll_hits > before.poll_hits);
+        hit = 1;
+    }
+    assert_true(hit);
+    assert_int_equal(__atomic_load_n(&ran, __ATOMIC_RELAXED), submitted);
+}
+
+static void test_task_submit_with_nobody_polling_wakes_a_sleeper_at_once(void **state)
+{
+    ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 2, 64, NULL);
+    /* Static: a failed test leaves them to the teardown's drain. */
+    static rec_t a, b;
+    ctx_taskpool_stats_t st;
+
+    a.blocks = 1;
+
+    /* a holds one worker; the other sleeps, nobody polls (no task ran
+     * before: no rate to poll for). */
+    rec_submit(tp, &a, "a");
+    WAIT(&fx.started, 1);
+    WAIT_STATS(tp, all_asleep, 1);
+    rec_submit(tp, &b, "b");
+    st = stats_of(tp);
+    assert_true(st.signals >= 1);
+    /* b ran to its end while a still blocks: the long task held back
+     * nothing. */
+    WAIT(&fx.cleaned, 1);
+    assert_int_equal(b.runs, 1);
+    assert_true(b.at_cleanup > 0);
+    assert_int_equal(a.at_cleanup, 0);
+    unit_event_signal(&fx.gate);
+    WAIT(&fx.cleaned, 2);
+}
+
+static void test_task_long_task_taken_by_a_poll_does_not_hold_the_next_one(void **state)
+{
+    ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 2, 64, NULL);
+    static rec_t a[POLL_TRIES], b[POLL_TRIES];
+    int hit = 0, tries = 0, n = 0;
+
+    ctx_taskpool_set_poll_interval(tp, apr_time_from_msec(200));
+    while (!hit && tries < POLL_TRIES) {
+        ctx_taskpool_stats_t before, after;
+        int i = n;
+
+        ++tries;
+        if (!make_poller(tp, 2)) {
+            continue;
+        }
+        ++n;
+        before = stats_of(tp);
+        a[i].blocks = 1;
+        rec_submit(tp, &a[i], "long");
+        rec_submit(tp, &b[i], "short");
+        after = stats_of(tp);
+        /* Both left to the one poll (the other worker sleeps): the poll
+         * takes the long one and must hand the short one on. */
+        hit = after.signals == before.signals && before.polling == 1;
+        /* Either way, the short one runs to its end while the long one
+         * still blocks: queued behind it, it got the other worker. */
+        WAIT(&fx.cleaned, 2 * i + 1);
+        assert_int_equal(b[i].runs, 1);
+        assert_true(b[i].at_cleanup > 0);
+        assert_int_equal(a[i].at_cleanup, 0);
+        unit_event_signal(&fx.gate);
+        WAIT(&fx.cleaned, 2 * i + 2);
+        pthread_mutex_lock(&fx.gate.lock);
+        fx.gate.set = 0;
+        pthread_mutex_unlock(&fx.gate.lock);
+    }
+    assert_true(hit);
+}
+
+static void test_task_idle_pool_goes_back_to_untimed_sleep(void **state)
+{
+    ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 2, 64, NULL);
+    ctx_taskpool_stats_t before, after;
+
+    ctx_taskpool_set_poll_interval(tp, apr_time_from_msec(10));
+    submit_count(tp, &quick_runs);      /* two tasks back to back: poll */
+    submit_count(tp, &quick_runs);
+    WAIT_STATS(tp, done_at_least, 2);
+    /* One poll that finds nothing, then sleep. */
+    WAIT_STATS(tp, all_asleep, 2);
+    before = stats_of(tp);
+    assert_true(before.polls >= 1);
+    /* Ten intervals later nobody has polled or woken again: no tick. */
+    apr_sleep(apr_time_from_msec(100));
+    after = stats_of(tp);
+    assert_int_equal(after.polls, before.polls);
+    assert_int_equal(after.sleeps, before.sleeps);
+    assert_int_equal(after.sleeping, 2);
+}
+
+static void test_task_tasks_slower_than_the_poll_interval_never_poll(void **state)
+{
+    ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 1, 64, NULL);
+    ctx_taskpool_stats_t st;
+    int ran = 0;
+
+    ctx_taskpool_set_poll_interval(tp, apr_time_from_msec(1));
+    for (int i = 0; i < 5; ++i) {
+        WAIT_STATS(tp, all_asleep, 1);
+        submit_count(tp, &ran);
+        WAIT_STATS(tp, done_at_least, (apr_uint64_t)i + 1);
+        apr_sleep(apr_time_from_msec(5));   /* at least 5 intervals apart */
+    }
+    st = stats_of(tp);
+    /* Each task woke the sleeping worker, as without polling; nothing
+     * polled in between. */
+    assert_int_equal(st.polls, 0);
+    assert_int_equal(st.signals, 5);
+    assert_int_equal(ran, 5);
+}
+
+static void test_task_poll_interval_zero_never_polls(void **state)
+{
+    ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 2, MANY, NULL);
+
+    ctx_taskpool_set_poll_interval(NULL, 0);            /* harmless */
+    ctx_taskpool_set_poll_interval(tp, -5);             /* means 0 */
+    memset(counts, 0, sizeof(counts));
+    for (int i = 0; i < 1000; ++i) {
+        submit_count(tp, &counts[i]);
+    }
+    assert_int_equal(ctx_taskpool_drain(tp, CTX_TASK_WAIT_FOREVER, NULL),
+                     APR_SUCCESS);
+    for (int i = 0; i < 1000; ++i) {
+        assert_int_equal(counts[i], 1);
+    }
+    assert_int_equal(stats_of(tp).polls, 0);
+}
+
+static void test_task_drain_does_not_wait_for_a_poll_to_end(void **state)
+{
+    int hit = 0, tries = 0;
+
+    while (!hit && tries < POLL_TRIES) {
+        apr_pool_t *sp = unit_subpool(UNIT_POOL(state));
+        ctx_taskpool_t *tp = make_pool(sp, 2, 64, NULL);
+        ctx_taskpool_stats_t before;
+        apr_size_t dropped = 99;
+        int ran = 0;
+
+        ++tries;
+        /* A poll that would last a minute. */
+        ctx_taskpool_set_poll_interval(tp, apr_time_from_sec(60));
+        assert_true(make_poller(tp, 2));
+        before = stats_of(tp);
+        submit_count(tp, &ran);
+        hit = stats_of(tp).signals == before.signals;
+        /* The drain wakes the poller: the task runs, nothing is dropped,
+         * long before the drain timeout (or the poll) would end. */
+        assert_int_equal(ctx_taskpool_drain(tp, apr_time_from_sec(WAIT_LIMIT),
+                                            &dropped), APR_SUCCESS);
+        assert_int_equal(dropped, 0);
+        assert_int_equal(ran, 1);
+        apr_pool_destroy(sp);
+    }
+    assert_true(hit);
+}
+
+static void test_task_destroying_a_polling_pool_wakes_and_joins_its_threads(void **state)
+{
+    apr_pool_t *sp = unit_subpool(UNIT_POOL(state));
+    ctx_taskpool_t *tp = make_pool(sp, 4, 64, NULL);
+
+    ctx_taskpool_set_poll_interval(tp, apr_time_from_sec(60));
+    assert_true(make_poller(tp, 4));
+    /* alarm() ends the program if the join waits for the minute-long poll. */
+    apr_pool_destroy(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1135,6 +1418,14 @@ int main(void)
         TASK_TEST(test_task_destroying_the_parent_pool_drains_and_runs_queued_tasks),
         TASK_TEST(test_task_parent_pool_cleanup_drains_with_the_cleanup_timeout),
         TASK_TEST(test_task_clearing_an_idle_parent_pool_joins_its_threads),
+        TASK_TEST(test_task_submit_while_a_worker_polls_wakes_nobody_and_the_poll_runs_it),
+        TASK_TEST(test_task_submit_with_nobody_polling_wakes_a_sleeper_at_once),
+        TASK_TEST(test_task_long_task_taken_by_a_poll_does_not_hold_the_next_one),
+        TASK_TEST(test_task_idle_pool_goes_back_to_untimed_sleep),
+        TASK_TEST(test_task_tasks_slower_than_the_poll_interval_never_poll),
+        TASK_TEST(test_task_poll_interval_zero_never_polls),
+        TASK_TEST(test_task_drain_does_not_wait_for_a_poll_to_end),
+        TASK_TEST(test_task_destroying_a_polling_pool_wakes_and_joins_its_threads),
     };
 
     /* Last resort against a bug that blocks where no wait can give up. */
