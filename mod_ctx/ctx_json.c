@@ -11,34 +11,86 @@
 
 #define MAX_DEPTH 64
 
+/* The writer starts in a buffer on the caller's stack and only moves to
+ * the heap for a large session: a small one costs no malloc at all. */
+#define OUT_INLINE 1024
+
 typedef struct {
     char *buf;
     apr_size_t len, cap;
     int failed;
+    char inline_buf[OUT_INLINE];
 } out_t;
+
+static void out_init(out_t *o)
+{
+    o->buf = o->inline_buf;
+    o->len = 0;
+    o->cap = OUT_INLINE;
+    o->failed = 0;
+}
+
+static void out_free(out_t *o)
+{
+    if (o->buf != o->inline_buf) {
+        free(o->buf);
+    }
+}
+
+static int grow(out_t *o, apr_size_t n)
+{
+    apr_size_t cap = o->cap;
+    char *nb;
+
+    while (o->len + n + 1 > cap) {
+        cap *= 2;
+    }
+    if (o->buf == o->inline_buf) {
+        if ((nb = malloc(cap)) != NULL) {
+            memcpy(nb, o->buf, o->len);
+        }
+    }
+    else {
+        nb = realloc(o->buf, cap);
+    }
+    if (!nb) {
+        o->failed = 1;
+        return 0;
+    }
+    o->buf = nb;
+    o->cap = cap;
+    return 1;
+}
 
 static void put(out_t *o, const char *s, apr_size_t n)
 {
-    if (o->failed) {
+    if (o->failed || (o->len + n + 1 > o->cap && !grow(o, n))) {
         return;
-    }
-    if (o->len + n + 1 > o->cap) {
-        apr_size_t cap = o->cap ? o->cap : 256;
-        char *nb;
-
-        while (o->len + n + 1 > cap) {
-            cap *= 2;
-        }
-        if (!(nb = realloc(o->buf, cap))) {
-            o->failed = 1;
-            return;
-        }
-        o->buf = nb;
-        o->cap = cap;
     }
     memcpy(o->buf + o->len, s, n);
     o->len += n;
-    o->buf[o->len] = '\0';
+}
+
+/* Decimal text of an integer, as Python's int repr (no snprintf: the
+ * counter of every request goes through here). */
+static apr_size_t format_int(char *buf, json_int_t v)
+{
+    char tmp[24];
+    apr_size_t n = 0, i = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                                 : (unsigned long long)v;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        buf[i++] = '-';
+    }
+    while (n) {
+        buf[i++] = tmp[--n];
+    }
+    return i;
 }
 
 #define PUTS(o, lit) put((o), (lit), sizeof(lit) - 1)
@@ -183,9 +235,14 @@ apr_size_t ctx_json_format_double(char *buf, double d)
     }
 }
 
-static int cmp_keys(const void *a, const void *b)
+typedef struct {
+    const char *key;
+    const json_t *val;
+} member_t;
+
+static int cmp_members(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const member_t *)a)->key, ((const member_t *)b)->key);
 }
 
 static void put_value(out_t *o, const json_t *v, int depth)
@@ -201,9 +258,7 @@ static void put_value(out_t *o, const json_t *v, int depth)
     case JSON_TRUE:  PUTS(o, "true"); break;
     case JSON_FALSE: PUTS(o, "false"); break;
     case JSON_INTEGER:
-        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(v));
-        put(o, num, strlen(num));
+        put(o, num, format_int(num, json_integer_value(v)));
         break;
     case JSON_REAL: {
         apr_size_t n = ctx_json_format_double(num, json_real_value(v));
@@ -230,29 +285,33 @@ static void put_value(out_t *o, const json_t *v, int depth)
     }
     case JSON_OBJECT: {
         size_t i = 0, n = json_object_size(v);
-        const char **keys = n ? malloc(n * sizeof(*keys)) : NULL;
+        member_t small[16];
+        member_t *m = n <= 16 ? small : malloc(n * sizeof(*m));
         const char *key;
         json_t *val;
 
-        if (n && !keys) {
+        if (!m) {
             o->failed = 1;
             return;
         }
         json_object_foreach((json_t *)v, key, val) {
-            keys[i++] = key;
+            m[i].key = key;
+            m[i++].val = val;
         }
         if (n > 1) {
-            qsort(keys, n, sizeof(*keys), cmp_keys);
+            qsort(m, n, sizeof(*m), cmp_members);
         }
         PUTS(o, "{");
         for (i = 0; i < n; ++i) {
             if (i) PUTS(o, ",");
-            put_string(o, keys[i], strlen(keys[i]));
+            put_string(o, m[i].key, strlen(m[i].key));
             PUTS(o, ":");
-            put_value(o, json_object_get(v, keys[i]), depth + 1);
+            put_value(o, m[i].val, depth + 1);
         }
         PUTS(o, "}");
-        free(keys);
+        if (m != small) {
+            free(m);
+        }
         break;
     }
     }
@@ -260,20 +319,21 @@ static void put_value(out_t *o, const json_t *v, int depth)
 
 char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
 {
-    out_t o = { NULL, 0, 0, 0 };
+    out_t o;
     char *res = NULL;
 
     if (!v) {
         return NULL;
     }
+    out_init(&o);
     put_value(&o, v, 0);
-    if (!o.failed && o.buf) {
+    if (!o.failed) {
         res = apr_pstrmemdup(p, o.buf, o.len);
         if (len) {
             *len = o.len;
         }
     }
-    free(o.buf);
+    out_free(&o);
     return res;
 }
 
@@ -358,10 +418,13 @@ static char *put_utf8(char *o, unsigned long cp)
     return o;
 }
 
-/* A string at rd->p (after the opening quote). Returns a new malloc'ed
- * buffer (NUL-terminated, *len bytes) or NULL. NUL characters (\u0000) and
- * lone surrogates are refused, as jansson does without JSON_ALLOW_NUL. */
-static char *read_string(reader_t *rd, apr_size_t *len)
+/* A string at rd->p (after the opening quote), NUL-terminated, *len bytes:
+ * in `small` (`cap` bytes) when it fits, else in a new malloc'ed buffer
+ * (free it when it is not `small`); NULL if invalid. NUL characters
+ * (\u0000) and lone surrogates are refused, as jansson does without
+ * JSON_ALLOW_NUL. */
+static char *read_string(reader_t *rd, apr_size_t *len, char *small,
+                         apr_size_t cap)
 {
     const char *s = rd->p, *run;
     char *buf, *o;
@@ -372,7 +435,12 @@ static char *read_string(reader_t *rd, apr_size_t *len)
         run += (*run == '\\' && run + 1 < rd->end) ? 2 : 1;
     }
     if (run >= rd->end) return NULL;
-    if (!(buf = malloc((apr_size_t)(run - s) + 1))) return NULL;
+    if ((apr_size_t)(run - s) < cap) {
+        buf = small;
+    }
+    else if (!(buf = malloc((apr_size_t)(run - s) + 1))) {
+        return NULL;
+    }
     o = buf;
     while (s < rd->end) {
         unsigned char c = (unsigned char)*s;
@@ -437,8 +505,17 @@ static char *read_string(reader_t *rd, apr_size_t *len)
         }
     }
 fail:
-    free(buf);
+    if (buf != small) {
+        free(buf);
+    }
     return NULL;
+}
+
+static void release_string(char *str, const char *small)
+{
+    if (str != small) {
+        free(str);
+    }
 }
 
 static json_t *read_value(reader_t *rd);
@@ -475,6 +552,17 @@ static json_t *read_number(reader_t *rd)
         while (s < rd->end && *s >= '0' && *s <= '9') ++s;
     }
     n = (apr_size_t)(s - start);
+    if (!is_real && n <= 18) {
+        /* At most 18 digits cannot overflow: no copy, no strtoll. */
+        const char *d = start + (*start == '-');
+        json_int_t v = 0;
+
+        while (d < s) {
+            v = v * 10 + (*d++ - '0');
+        }
+        rd->p = s;
+        return json_integer(*start == '-' ? -v : v);
+    }
     if (n >= sizeof(tmp)) return NULL;      /* absurd precision: refused */
     memcpy(tmp, start, n);
     tmp[n] = '\0';
@@ -513,23 +601,25 @@ static json_t *read_container(reader_t *rd, int object)
         skip_ws(rd);
         if (object) {
             apr_size_t klen;
-            char *key;
+            char small[128], *key;
 
             if (rd->p >= rd->end || *rd->p != '"') goto fail;
             ++rd->p;
-            if (!(key = read_string(rd, &klen))) goto fail;
+            if (!(key = read_string(rd, &klen, small, sizeof(small)))) {
+                goto fail;
+            }
             skip_ws(rd);
             if (rd->p >= rd->end || *rd->p != ':' || json_object_get(c, key)) {
-                free(key);      /* duplicate keys are refused */
+                release_string(key, small);     /* duplicates are refused */
                 goto fail;
             }
             ++rd->p;
             if (!(v = read_value(rd))
                 || json_object_set_new_nocheck(c, key, v) != 0) {
-                free(key);
+                release_string(key, small);
                 goto fail;
             }
-            free(key);
+            release_string(key, small);
         }
         else if (!(v = read_value(rd)) || json_array_append_new(c, v) != 0) {
             goto fail;
@@ -570,13 +660,15 @@ static json_t *read_value(reader_t *rd)
     case '[': return read_container(rd, 0);
     case '"': {
         apr_size_t len;
-        char *str;
+        char small[128], *str;
         json_t *v;
 
         ++rd->p;
-        if (!(str = read_string(rd, &len))) return NULL;
+        if (!(str = read_string(rd, &len, small, sizeof(small)))) {
+            return NULL;
+        }
         v = json_stringn_nocheck(str, len);
-        free(str);
+        release_string(str, small);
         return v;
     }
     case 't': return literal(rd, "true", 4) ? json_true() : NULL;

@@ -243,6 +243,34 @@ static void test_json_dump_escapes_keys_too(void **state)
     assert_dumps(UNIT_POOL(state), v, "{\"k\\\"\\\\\\n\\u00e9\":1}");
 }
 
+/* More keys than the writer sorts on its stack, and text that outgrows its
+ * stack buffer in the middle of a value: the same bytes as jansson's own
+ * sorted compact dump (the keys are ASCII, so the two orders agree). */
+static void test_json_dump_many_keys_past_the_inline_buffer(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    json_t *o = json_object();
+    char key[16], val[64];
+    char *got, *want;
+    apr_size_t len = 0;
+
+    for (int i = 99; i >= 0; --i) {          /* inserted in reverse order */
+        snprintf(key, sizeof(key), "k%02d", i);
+        snprintf(val, sizeof(val), "value number %d of a long session", i);
+        json_object_set_new(o, key, i % 3 ? json_string(val)
+                                          : json_integer(-1000000007LL * i));
+    }
+    got = ctx_json_dump(p, o, &len);
+    want = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(got);
+    assert_non_null(want);
+    assert_true(strlen(want) > 2048);
+    assert_int_equal(len, strlen(want));
+    assert_string_equal(got, want);
+    free(want);
+    json_decref(o);
+}
+
 static void test_json_dump_long_string_unchanged(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -789,6 +817,7 @@ int main(void)
         UNIT_TEST(test_json_dump_utf8_boundaries_as_lowercase_escapes),
         UNIT_TEST(test_json_dump_escapes_keys_too),
         UNIT_TEST(test_json_dump_long_string_unchanged),
+        UNIT_TEST(test_json_dump_many_keys_past_the_inline_buffer),
         UNIT_TEST(test_json_format_double_like_python_repr),
         UNIT_TEST(test_json_dump_floats_in_a_value),
         UNIT_TEST(test_json_format_double_refuses_nan_and_infinity),
