@@ -1,4 +1,5 @@
 /* ctx_session: see ctx_session.h. */
+#include "ctx_json.h"
 #include "ctx_log.h"
 #include "ctx_session.h"
 
@@ -8,6 +9,10 @@ struct ctx_session_t {
     json_t *data;
     ctx_session_fits_fn *fits;
     void *baton;
+    apr_pool_t *pool;
+    apr_pool_t *scratch;        /* holds `json`; cleared for each new text */
+    const char *json;           /* data serialized, NULL when stale */
+    apr_size_t jlen;
     apr_int64_t issued;
     int loaded, accessed, modified, reissue, sealed;
 };
@@ -28,6 +33,7 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
 
     s->fits = fits;
     s->baton = baton;
+    s->pool = p;
     apr_pool_cleanup_register(p, s, release, apr_pool_cleanup_null);
     return s;
 }
@@ -40,9 +46,38 @@ void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
     if (data && s->data != data) {
         json_decref(data);
     }
+    s->json = NULL;
     s->issued = data ? issued : 0;
     s->reissue = key_index > 0;
     s->loaded = 1;
+}
+
+/* Serialize the data into the scratch pool: once per change, shared by the
+ * size check and the save (each used to serialize on its own). */
+static const char *serialize(ctx_session_t *s)
+{
+    if (!s->scratch) {
+        if (apr_pool_create(&s->scratch, s->pool) != APR_SUCCESS) {
+            s->scratch = NULL;
+            return NULL;
+        }
+    }
+    else {
+        apr_pool_clear(s->scratch);
+    }
+    s->json = ctx_json_dump(s->scratch, s->data, &s->jlen);
+    return s->json;
+}
+
+const char *ctx_session_json(ctx_session_t *s, apr_size_t *len)
+{
+    if (!s->json && !serialize(s)) {
+        return NULL;
+    }
+    if (len) {
+        *len = s->jlen;
+    }
+    return s->json;
 }
 
 int ctx_session_is_loaded(const ctx_session_t *s)
@@ -92,16 +127,28 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
         json_decref(old);
         return APR_EINVAL;      /* key is not valid UTF-8 */
     }
-    if (s->fits && !s->fits(s->baton, s->data)) {
+    s->json = NULL;
+    if (s->fits) {
+        if (!serialize(s)) {
+            rv = APR_ENOMEM;
+        }
+        else if (!s->fits(s->baton, s, s->json, s->jlen)) {
+            rv = CTX_ETOOLARGE;
+        }
+    }
+    if (rv != APR_SUCCESS) {
         if (old) {
             json_object_set_new(s->data, key, old);
         }
         else {
             json_object_del(s->data, key);
         }
-        ctx_log(CTX_LOG_ERR, "session: setting '%s' refused: the session "
-                "would exceed the cookie size limit", key);
-        return CTX_ETOOLARGE;
+        s->json = NULL;         /* the text of the refused data */
+        if (rv == CTX_ETOOLARGE) {
+            ctx_log(CTX_LOG_ERR, "session: setting '%s' refused: the session "
+                    "would exceed the cookie size limit", key);
+        }
+        return rv;
     }
     json_decref(old);
     s->modified = 1;
@@ -122,6 +169,7 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
     if (json_object_del(s->data, key) != 0) {
         return APR_NOTFOUND;
     }
+    s->json = NULL;
     s->modified = 1;
     return APR_SUCCESS;
 }
@@ -136,6 +184,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
     }
     if (json_object_size(s->data)) {
         json_object_clear(s->data);
+        s->json = NULL;
         s->modified = 1;
     }
     return APR_SUCCESS;
@@ -194,6 +243,7 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
         return rv;
     }
     json_object_clear(s->data);
+    s->json = NULL;
     s->modified = 1;
     return APR_SUCCESS;
 }

@@ -17,8 +17,10 @@
 
 typedef struct ctx_session_t ctx_session_t;
 
-/* 1 if `data` would still fit in the cookie. */
-typedef int ctx_session_fits_fn(void *baton, const json_t *data);
+/* 1 if the session `s` would still fit in the cookie; `json` (`jlen`
+ * bytes) is its data serialized by ctx_json_dump, borrowed for the call. */
+typedef int ctx_session_fits_fn(void *baton, const ctx_session_t *s,
+                                const char *json, apr_size_t jlen);
 
 /* Visitor: `key` and `val` are borrowed. Return 0 to stop. */
 typedef int ctx_session_visit_fn(void *baton, const char *key,
@@ -42,7 +44,7 @@ int ctx_session_has(ctx_session_t *s, const char *key);
 
 /* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments,
  * CTX_ETOOLARGE if the session would no longer fit (unchanged then),
- * CTX_ETOOLATE once sealed. */
+ * CTX_ETOOLATE once sealed, APR_ENOMEM if it cannot be serialized. */
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val);
 
 /* APR_NOTFOUND if absent; CTX_ETOOLATE once sealed. */
@@ -65,6 +67,12 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s);
 
 /* The data (borrowed), for saving; marks nothing. */
 const json_t *ctx_session_data(const ctx_session_t *s);
+
+/* The data serialized by ctx_json_dump (*len set when not NULL): owned by
+ * the session, valid until its next change or until its pool is destroyed;
+ * made once per change (a size check has usually made it already). NULL
+ * without memory. Marks nothing. */
+const char *ctx_session_json(ctx_session_t *s, apr_size_t *len);
 
 /* Flags for the owner. */
 int ctx_session_accessed(const ctx_session_t *s);

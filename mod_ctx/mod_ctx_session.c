@@ -11,7 +11,6 @@
 #include "ctx_b64.h"
 #include "ctx_codec.h"
 #include "ctx_cookie.h"
-#include "ctx_json.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
 #include "mod_ctx_session.h"
@@ -69,17 +68,24 @@ static int each_cookie_header(void *baton, const char *key, const char *val)
            && lb->data == NULL;
 }
 
-/* Would `data` still fit in a Set-Cookie of conf.max_size bytes? Cheap
- * when far below the limit; encodes exactly when close to it. */
-static int session_fits(void *baton, const json_t *data)
+/* Would the session, serialized as `json`, still fit in a Set-Cookie of
+ * conf.max_size bytes? Cheap when far below the limit; encodes exactly
+ * (in a scratch pool) when close to it. */
+static int session_fits(void *baton, const ctx_session_t *s, const char *json,
+                        apr_size_t jlen)
 {
     session_state_t *st = baton;
-    apr_size_t jlen, overhead;
-    apr_pool_t *p;
-    char *json;
+    apr_size_t overhead;
     const char *value, *header;
     int fits = 0;
 
+    /* name, prefix, timestamp, MAC or nonce+tag, and every attribute */
+    overhead = strlen(st->conf.attrs.name) + 200
+               + (st->conf.attrs.domain ? strlen(st->conf.attrs.domain) : 0)
+               + strlen(st->conf.attrs.path);
+    if (ctx_b64url_len(jlen + 28) + overhead <= (apr_size_t)st->conf.max_size) {
+        return 1;
+    }
     /* One scratch pool per session, cleared per check: creating and
      * destroying a pool on every set showed in profiles. */
     if (!st->scratch
@@ -87,31 +93,21 @@ static int session_fits(void *baton, const json_t *data)
         st->scratch = NULL;
         return 0;
     }
-    p = st->scratch;
-    json = ctx_json_dump(p, data, &jlen);
-    if (json) {
-        /* name, prefix, timestamp, MAC or nonce+tag, and every attribute */
-        overhead = strlen(st->conf.attrs.name) + 200
-                   + (st->conf.attrs.domain ? strlen(st->conf.attrs.domain) : 0)
-                   + strlen(st->conf.attrs.path);
-        if (ctx_b64url_len(jlen + 28) + overhead <= (apr_size_t)st->conf.max_size) {
-            fits = 1;
-        }
-        else if (ctx_codec_encode_json(&st->codec, p, json, jlen,
-                                       apr_time_sec(apr_time_now()), &value,
-                                       NULL) == APR_SUCCESS) {
-            /* Expires/Max-Age only go out for a permanent session (as in
-             * save()): do not count them for the others. */
-            int permanent = json_is_true(json_object_get(data, "_permanent"));
+    if (ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
+                              apr_time_sec(apr_time_now()), &value,
+                              NULL) == APR_SUCCESS) {
+        /* Expires/Max-Age only go out for a permanent session (as in
+         * save()): do not count them for the others. */
+        int permanent = json_is_true(json_object_get(ctx_session_data(s),
+                                                     "_permanent"));
 
-            header = ctx_cookie_build(p, &st->conf.attrs, value,
-                                      permanent ? apr_time_sec(apr_time_now()) + 1
-                                                : 0,
-                                      st->conf.max_age);
-            fits = strlen(header) <= (apr_size_t)st->conf.max_size;
-        }
+        header = ctx_cookie_build(st->scratch, &st->conf.attrs, value,
+                                  permanent ? apr_time_sec(apr_time_now()) + 1
+                                            : 0,
+                                  st->conf.max_age);
+        fits = strlen(header) <= (apr_size_t)st->conf.max_size;
     }
-    apr_pool_clear(p);
+    apr_pool_clear(st->scratch);
     return fits;
 }
 
@@ -219,7 +215,8 @@ static void save(session_state_t *st, request_rec *r)
     int empty = json_object_size(data) == 0;
     int permanent = json_is_true(json_object_get(data, "_permanent"));
     apr_int64_t now = apr_time_sec(apr_time_now());
-    const char *value, *header;
+    const char *json, *value, *header;
+    apr_size_t jlen;
     apr_status_t rv;
 
     if (ctx_session_accessed(s)) {
@@ -237,7 +234,10 @@ static void save(session_state_t *st, request_rec *r)
         }
         return;
     }
-    rv = ctx_codec_encode(&st->codec, r->pool, data, now, &value, NULL);
+    json = ctx_session_json(s, &jlen);
+    rv = json ? ctx_codec_encode_json(&st->codec, r->pool, json, jlen, now,
+                                      &value, NULL)
+              : APR_ENOMEM;
     if (rv != APR_SUCCESS) {
         st->save_status = rv;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "mod_ctx: cannot encode "

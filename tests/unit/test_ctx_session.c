@@ -16,17 +16,21 @@ typedef struct {
     char seen[256];             /* the JSON it was last asked about */
 } limit_t;
 
-static int fits_limit(void *baton, const json_t *data)
+static int fits_limit(void *baton, const ctx_session_t *s, const char *json,
+                      apr_size_t jlen)
 {
     limit_t *l = baton;
-    char *s = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-    apr_size_t n = s ? strlen(s) : (apr_size_t)-1;
+    /* what it is handed must be the new data, serialized as Flask would */
+    char *want = json_dumps(ctx_session_data(s), JSON_COMPACT | JSON_SORT_KEYS);
 
+    assert_non_null(want);
+    assert_int_equal(jlen, strlen(want));
+    assert_memory_equal(json, want, jlen);
+    free(want);
     ++l->calls;
-    l->last = data;
-    snprintf(l->seen, sizeof(l->seen), "%s", s ? s : "");
-    free(s);
-    return n <= l->limit;
+    l->last = ctx_session_data(s);
+    snprintf(l->seen, sizeof(l->seen), "%.*s", (int)jlen, json);
+    return jlen <= l->limit;
 }
 
 static ctx_session_t *loaded(apr_pool_t *p, const char *json)
@@ -508,6 +512,52 @@ static void test_session_permanent_too_large_is_refused(void **state)
     assert_false(ctx_session_modified(s));
 }
 
+/* ---- serialized text ---------------------------------------------------------- */
+
+static void assert_json_text(ctx_session_t *s, const char *want)
+{
+    apr_size_t len = 0;
+    const char *text = ctx_session_json(s, &len);
+
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    assert_int_equal(len, strlen(want));
+}
+
+static void test_session_json_follows_every_change(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"b\":1,\"a\":\"x\"}");
+
+    assert_json_text(s, "{\"a\":\"x\",\"b\":1}");      /* sorted, like Flask */
+    assert_int_equal(ctx_session_set(s, "c", json_true()), APR_SUCCESS);
+    assert_json_text(s, "{\"a\":\"x\",\"b\":1,\"c\":true}");
+    assert_int_equal(ctx_session_remove(s, "a"), APR_SUCCESS);
+    assert_json_text(s, "{\"b\":1,\"c\":true}");
+    assert_int_equal(ctx_session_set_permanent(s, 1), APR_SUCCESS);
+    assert_json_text(s, "{\"_permanent\":true,\"b\":1,\"c\":true}");
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_json_text(s, "{}");
+    ctx_session_load(s, json_pack("{s:i}", "n", -7), 0, 0);
+    assert_json_text(s, "{\"n\":-7}");
+    assert_int_equal(ctx_session_invalidate(s), APR_SUCCESS);
+    assert_json_text(s, "{}");
+}
+
+static void test_session_json_of_a_refused_set_is_the_old_data(void **state)
+{
+    /* {"a":"12345"} is 13 bytes */
+    limit_t l = { 13, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, json_pack("{s:s}", "a", "12345"), 0, 0);
+    assert_int_equal(ctx_session_set(s, "a", json_string("123456")),
+                     CTX_ETOOLARGE);
+    assert_json_text(s, "{\"a\":\"12345\"}");
+    assert_int_equal(ctx_session_set(s, "a", json_string("1")), APR_SUCCESS);
+    assert_json_text(s, "{\"a\":\"1\"}");
+    assert_string_equal(l.seen, "{\"a\":\"1\"}");
+}
+
 /* ---- sealed --------------------------------------------------------------- */
 
 static void test_session_sealed_refuses_every_change(void **state)
@@ -611,6 +661,8 @@ int main(void)
         UNIT_TEST(test_session_set_too_large_new_key_is_rolled_back),
         UNIT_TEST(test_session_set_too_large_replacement_restores_old),
         UNIT_TEST(test_session_set_exactly_at_limit_fits),
+        UNIT_TEST(test_session_json_follows_every_change),
+        UNIT_TEST(test_session_json_of_a_refused_set_is_the_old_data),
         UNIT_TEST(test_session_permanent_too_large_is_refused),
         UNIT_TEST(test_session_sealed_refuses_every_change),
         UNIT_TEST(test_session_sealed_still_reads),
