@@ -37,44 +37,63 @@ apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n)
     return (apr_size_t)(o - out);
 }
 
-static int value_of(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/* 6-bit value of each base64url character, 0xff for any other byte. */
+static const unsigned char values[256] = {
+#define X 0xff
+#define X16 X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
+    X16, X16,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, 62, X, X,               /* '-' */
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,      /* 0-9 */
+    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,           /* A-O */
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, 63,    /* P-Z _ */
+    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, /* a-o */
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,     /* p-z */
+    X16, X16, X16, X16, X16, X16, X16, X16
+#undef X16
+#undef X
+};
 
 long ctx_b64url_decode(unsigned char *out, const char *in, apr_size_t len)
 {
+    const unsigned char *s = (const unsigned char *)in;
     unsigned char *o = out;
-    apr_size_t i = 0;
-    int v[4];
+    apr_size_t i = 0, full = len & ~(apr_size_t)3;
+    unsigned a, b, c, d;
 
     if (len % 4 == 1) {
         return -1;
     }
-    for (; i < len; i += 4) {
-        apr_size_t k, chunk = (len - i < 4) ? len - i : 4;
-
-        for (k = 0; k < chunk; ++k) {
-            if ((v[k] = value_of((unsigned char)in[i + k])) < 0) {
-                return -1;
-            }
+    /* Whole quads: one check of the four values together (any 0xff sets a
+     * bit no valid 6-bit value has). */
+    for (; i < full; i += 4) {
+        a = values[s[i]];
+        b = values[s[i + 1]];
+        c = values[s[i + 2]];
+        d = values[s[i + 3]];
+        if ((a | b | c | d) & 0xc0) {
+            return -1;
         }
-        *o++ = (unsigned char)((v[0] << 2) | (v[1] >> 4));
-        if (chunk == 2) {
-            if (v[1] & 0x0f) return -1;         /* stray bits */
-            break;
+        *o++ = (unsigned char)((a << 2) | (b >> 4));
+        *o++ = (unsigned char)((b << 4) | (c >> 2));
+        *o++ = (unsigned char)((c << 6) | d);
+    }
+    if (len - i == 2) {
+        a = values[s[i]];
+        b = values[s[i + 1]];
+        if (((a | b) & 0xc0) || (b & 0x0f)) {       /* stray bits */
+            return -1;
         }
-        *o++ = (unsigned char)(((v[1] & 0x0f) << 4) | (v[2] >> 2));
-        if (chunk == 3) {
-            if (v[2] & 0x03) return -1;         /* stray bits */
-            break;
+        *o++ = (unsigned char)((a << 2) | (b >> 4));
+    }
+    else if (len - i == 3) {
+        a = values[s[i]];
+        b = values[s[i + 1]];
+        c = values[s[i + 2]];
+        if (((a | b | c) & 0xc0) || (c & 0x03)) {   /* stray bits */
+            return -1;
         }
-        *o++ = (unsigned char)(((v[2] & 0x03) << 6) | v[3]);
+        *o++ = (unsigned char)((a << 2) | (b >> 4));
+        *o++ = (unsigned char)((b << 4) | (c >> 2));
     }
     return (long)(o - out);
 }

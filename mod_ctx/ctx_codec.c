@@ -101,14 +101,6 @@ static unsigned char *b64_dup(apr_pool_t *p, const char *s, apr_size_t len,
     return buf;
 }
 
-static char *b64_enc(apr_pool_t *p, const unsigned char *in, apr_size_t n)
-{
-    char *out = apr_palloc(p, ctx_b64url_len(n) + 1);
-
-    ctx_b64url_encode(out, in, n);
-    return out;
-}
-
 /* Per-thread state. Setting up zlib streams (deflate allocates ~256 KiB)
  * and OpenSSL 3 contexts (an algorithm lookup under a global lock, then the
  * key schedule) costs more than the work itself: each thread keeps its zlib
@@ -191,8 +183,10 @@ static keyed_t *keyed_find(int kind, const unsigned char *key,
     }
     for (int i = 0; i < KEYED_SLOTS; ++i) {
         k = &z->keyed[i];
+        /* memcmp, not CRYPTO_memcmp: the configured key against this
+         * thread's copy of it; no client input takes part. */
         if (k->used && k->kind == kind && k->klen == klen
-            && CRYPTO_memcmp(k->key, key, klen) == 0) {
+            && memcmp(k->key, key, klen) == 0) {
             return k;
         }
     }
@@ -400,15 +394,21 @@ static ctx_reason_t decode_payload(apr_pool_t *p, const char *s,
  * `flask` always tries, to write exactly what Flask writes. */
 #define SIGNED_COMPRESS_MIN 200
 
-static const char *encode_payload(apr_pool_t *p, const char *json,
-                                  apr_size_t jlen, int always_try)
+/* The bytes PAYLOAD encodes: `json` itself, or its zlib form (*compressed
+ * set) when that saves more than one byte, as Flask decides. NULL if zlib
+ * fails. */
+static const unsigned char *payload_bytes(apr_pool_t *p, const char *json,
+                                          apr_size_t jlen, int always_try,
+                                          apr_size_t *n, int *compressed)
 {
     z_stream *zs;
     apr_size_t cap;
     unsigned char *c;
 
+    *compressed = 0;
+    *n = jlen;
     if (!always_try && jlen < SIGNED_COMPRESS_MIN) {
-        return b64_enc(p, (const unsigned char *)json, jlen);
+        return (const unsigned char *)json;
     }
     if (!(zs = deflater())) {
         return NULL;
@@ -422,11 +422,12 @@ static const char *encode_payload(apr_pool_t *p, const char *json,
     if (deflate(zs, Z_FINISH) != Z_STREAM_END) {
         return NULL;
     }
-    /* As Flask: keep the compressed form if it saves more than one byte. */
     if (zs->total_out + 1 < jlen) {
-        return apr_pstrcat(p, ".", b64_enc(p, c, zs->total_out), NULL);
+        *compressed = 1;
+        *n = zs->total_out;
+        return c;
     }
-    return b64_enc(p, (const unsigned char *)json, jlen);
+    return (const unsigned char *)json;
 }
 
 static ctx_reason_t check_age(const ctx_codec_t *codec, apr_int64_t ts,
@@ -549,31 +550,42 @@ static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
                                        apr_size_t jlen, apr_int64_t now,
                                        const char **value, apr_size_t *vlen)
 {
-    int flask = codec->format == CTX_FORMAT_FLASK;
-    char ts[16];
-    const char *text, *payload;
+    int flask = codec->format == CTX_FORMAT_FLASK, compressed;
     unsigned char m[EVP_MAX_MD_SIZE];
     unsigned int mlen = 0;
-    apr_size_t klen;
-    const unsigned char *key = ctx_keyring_key(
+    apr_size_t klen, n, len = 0;
+    const unsigned char *raw, *key = ctx_keyring_key(
         codec->keys, 0, flask ? CTX_KEY_FLASK : CTX_KEY_SIGN, &klen);
+    char *out;
 
     if (!key) {
         return APR_EINVAL;
     }
-    if (!(payload = encode_payload(p, json, jlen, flask))) {
+    if (!(raw = payload_bytes(p, json, jlen, flask, &n, &compressed))) {
         return APR_EGENERAL;
     }
-    encode_ts(ts, now);
-    text = apr_pstrcat(p, flask ? "" : SIGNED_PREFIX, payload, ".", ts, NULL);
+    /* [s1.][.]PAYLOAD.TS.MAC written in place, in one allocation */
+    out = apr_palloc(p, 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1
+                        + ctx_b64url_len(EVP_MAX_MD_SIZE) + 1);
+    if (!flask) {
+        memcpy(out, SIGNED_PREFIX, 3);
+        len = 3;
+    }
+    if (compressed) {
+        out[len++] = '.';
+    }
+    len += ctx_b64url_encode(out + len, raw, n);
+    out[len++] = '.';
+    len += encode_ts(out + len, now);
     if (!mac(flask ? "SHA1" : "SHA256", key, klen,
-             flask ? NULL : codec->cookie_name, text, strlen(text), m,
-             &mlen)) {
+             flask ? NULL : codec->cookie_name, out, len, m, &mlen)) {
         return APR_EGENERAL;
     }
-    *value = apr_pstrcat(p, text, ".", b64_enc(p, m, mlen), NULL);
+    out[len++] = '.';
+    len += ctx_b64url_encode(out + len, m, mlen);
+    *value = out;
     if (vlen) {
-        *vlen = strlen(*value);
+        *vlen = len;
     }
     return APR_SUCCESS;
 }
@@ -699,6 +711,8 @@ static apr_status_t encode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
     unsigned char *blob = apr_palloc(p, n);
     const unsigned char *key = ctx_keyring_key(codec->keys, 0,
                                                CTX_KEY_ENCRYPT, NULL);
+    char *out;
+    apr_size_t len;
 
     if (!key) {
         return APR_EINVAL;
@@ -709,10 +723,14 @@ static apr_status_t encode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
                  blob + NONCE_LEN + jlen)) {
         return APR_EGENERAL;
     }
-    *value = apr_pstrcat(p, ENCRYPTED_PREFIX, ts, ".", b64_enc(p, blob, n),
-                         NULL);
+    out = apr_palloc(p, 3 + tslen + 1 + ctx_b64url_len(n) + 1);
+    memcpy(out, ENCRYPTED_PREFIX, 3);
+    memcpy(out + 3, ts, tslen);
+    out[3 + tslen] = '.';
+    len = 3 + tslen + 1 + ctx_b64url_encode(out + 3 + tslen + 1, blob, n);
+    *value = out;
     if (vlen) {
-        *vlen = strlen(*value);
+        *vlen = len;
     }
     return APR_SUCCESS;
 }

@@ -68,32 +68,45 @@ char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
                        apr_int64_t max_age)
 {
     static const char *const samesite[] = { NULL, "Lax", "Strict", "None" };
-    const char *parts[16];
-    int n = 0;
-    char date[APR_RFC822_DATE_LEN];
+    static const char deleted[] =
+        "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0";
     struct iovec vec[16];
+    char date[APR_RFC822_DATE_LEN];
+    int n = 0;
 
-    parts[n++] = apr_pstrcat(p, a->name, "=", value ? value : "", NULL);
+    /* Every part is a constant or a string we hold: one copy at the end
+     * (this runs for every saved session). */
+#define PART(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = strlen(s), ++n)
+#define PART_LIT(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = sizeof(s) - 1, ++n)
+    PART(a->name);
+    PART_LIT("=");
+    if (value) {
+        PART(value);
+    }
     if (!value) {
-        parts[n++] = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0";
+        PART_LIT(deleted);
     }
     else if (expires > 0) {
         apr_rfc822_date(date, apr_time_from_sec(expires));
-        parts[n++] = apr_psprintf(p, "; Expires=%s; Max-Age=%" APR_INT64_T_FMT,
-                                  date, max_age);
+        PART(apr_psprintf(p, "; Expires=%s; Max-Age=%" APR_INT64_T_FMT,
+                          date, max_age));
     }
-    if (a->domain) parts[n++] = apr_pstrcat(p, "; Domain=", a->domain, NULL);
-    if (a->secure) parts[n++] = "; Secure";
-    if (a->httponly) parts[n++] = "; HttpOnly";
-    if (a->path) parts[n++] = apr_pstrcat(p, "; Path=", a->path, NULL);
+    if (a->domain) {
+        PART_LIT("; Domain=");
+        PART(a->domain);
+    }
+    if (a->secure) PART_LIT("; Secure");
+    if (a->httponly) PART_LIT("; HttpOnly");
+    if (a->path) {
+        PART_LIT("; Path=");
+        PART(a->path);
+    }
     if (a->samesite != CTX_SAMESITE_UNSET) {
-        parts[n++] = apr_pstrcat(p, "; SameSite=", samesite[a->samesite],
-                                 NULL);
+        PART_LIT("; SameSite=");
+        PART(samesite[a->samesite]);
     }
-    if (a->partitioned) parts[n++] = "; Partitioned";
-    for (int i = 0; i < n; ++i) {
-        vec[i].iov_base = (void *)parts[i];
-        vec[i].iov_len = strlen(parts[i]);
-    }
+    if (a->partitioned) PART_LIT("; Partitioned");
+#undef PART
+#undef PART_LIT
     return apr_pstrcatv(p, vec, (apr_size_t)n, NULL);
 }
