@@ -25,6 +25,21 @@
 extern module AP_MODULE_DECLARE_DATA ctx_module;
 APLOG_USE_MODULE(ctx);
 
+/* CtxConfig of an inner section over an outer one. httpd merges the
+ * <Location>/<Directory> sections of every request anew: when one side is
+ * empty (most sections set no CtxConfig), share the other instead of
+ * building a new hash per request. Merged tables are only read. */
+static apr_hash_t *overlay(apr_pool_t *p, apr_hash_t *add, apr_hash_t *base)
+{
+    if (apr_hash_count(add) == 0) {
+        return base;
+    }
+    if (apr_hash_count(base) == 0) {
+        return add;
+    }
+    return apr_hash_overlay(p, add, base);
+}
+
 void *ctx_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     ctx_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
@@ -46,7 +61,7 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     ctx_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->app_name = add->app_name;
-    conf->config = apr_hash_overlay(p, add->config, base->config);
+    conf->config = overlay(p, add->config, base->config);
     conf->app = NULL;
     conf->secret = add->secret ? add->secret : base->secret;
     conf->fallbacks = add->fallbacks->nelts ? add->fallbacks : base->fallbacks;
@@ -78,7 +93,7 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     ctx_dir_conf_t *base = basev, *add = addv;
     ctx_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
-    conf->config = apr_hash_overlay(p, add->config, base->config);
+    conf->config = overlay(p, add->config, base->config);
 #define MERGE_INT(f) conf->f = (add->f != CTX_UNSET) ? add->f : base->f
 #define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
     MERGE_INT(session);
