@@ -270,6 +270,29 @@ static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
     return k->mac;
 }
 
+/* domain NUL, name NUL, then `tail` (tlen bytes) into `out` (PREFIX_MAX
+ * bytes): the bytes every MAC or tag binds before the message. 0 when
+ * they do not fit (a very long cookie name): the caller feeds the pieces
+ * one by one, which gives the same MAC. */
+#define PREFIX_MAX 256
+
+static apr_size_t bound_prefix(unsigned char *out, const char *domain,
+                               apr_size_t dlen, const char *name,
+                               const char *tail, apr_size_t tlen)
+{
+    apr_size_t nlen = strlen(name) + 1;
+
+    if (dlen + nlen + tlen > PREFIX_MAX) {
+        return 0;
+    }
+    memcpy(out, domain, dlen);
+    memcpy(out + dlen, name, nlen);
+    if (tlen) {
+        memcpy(out + dlen + nlen, tail, tlen);
+    }
+    return dlen + nlen + tlen;
+}
+
 /* HMAC with `digest` ("SHA256", "SHA1") over [domain NUL name NUL] msg. */
 static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
                const char *name, const char *msg, apr_size_t mlen,
@@ -280,11 +303,17 @@ static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
     int ok = h != NULL;
 
     if (ok && name) {
-        /* Domain and cookie name, NUL-separated, bound into the MAC. */
-        ok = EVP_MAC_update(h, (const unsigned char *)SIGNED_DOMAIN,
-                            sizeof(SIGNED_DOMAIN))
-             && EVP_MAC_update(h, (const unsigned char *)name,
-                               strlen(name) + 1);
+        /* Domain and cookie name, NUL-separated, bound into the MAC (one
+         * update for both: each EVP call has a cost of its own). */
+        unsigned char prefix[PREFIX_MAX];
+        apr_size_t plen = bound_prefix(prefix, SIGNED_DOMAIN,
+                                       sizeof(SIGNED_DOMAIN), name, NULL, 0);
+
+        ok = plen ? EVP_MAC_update(h, prefix, plen)
+                  : EVP_MAC_update(h, (const unsigned char *)SIGNED_DOMAIN,
+                                   sizeof(SIGNED_DOMAIN))
+                    && EVP_MAC_update(h, (const unsigned char *)name,
+                                      strlen(name) + 1);
     }
     ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
          && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
@@ -600,6 +629,8 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
     int kind = enc ? 2 : 3;
     keyed_t *k = keyed_find(kind, key, KEY_LEN);
     EVP_CIPHER_CTX *c;
+    unsigned char ad[PREFIX_MAX];
+    apr_size_t alen;
     int len = 0, ok;
 
     if (!k) {
@@ -619,14 +650,20 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
         keyed_fill(k, kind, key, KEY_LEN);
     }
     c = k->cipher;
+    /* The associated data in one update when it fits the stack buffer. */
+    alen = bound_prefix(ad, ENCRYPTED_DOMAIN, sizeof(ENCRYPTED_DOMAIN), name,
+                        ts, tslen);
     ok = EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc)
-         && EVP_CipherUpdate(c, NULL, &len,
-                             (const unsigned char *)ENCRYPTED_DOMAIN,
-                             sizeof(ENCRYPTED_DOMAIN))
-         && EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)name,
-                             (int)strlen(name) + 1)
-         && EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)ts,
-                             (int)tslen)
+         && (alen ? EVP_CipherUpdate(c, NULL, &len, ad, (int)alen)
+                  : EVP_CipherUpdate(c, NULL, &len,
+                                     (const unsigned char *)ENCRYPTED_DOMAIN,
+                                     sizeof(ENCRYPTED_DOMAIN))
+                    && EVP_CipherUpdate(c, NULL, &len,
+                                        (const unsigned char *)name,
+                                        (int)strlen(name) + 1)
+                    && EVP_CipherUpdate(c, NULL, &len,
+                                        (const unsigned char *)ts,
+                                        (int)tslen))
          && (n == 0 || EVP_CipherUpdate(c, out, &len, in, (int)n));
     if (ok && !enc) {
         ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag);

@@ -1100,6 +1100,49 @@ static void test_codec_encrypted_matches_documented_aead(void **state)
     }
 }
 
+/* The domain and the cookie name go into the MAC and the associated data
+ * in one piece when they fit a stack buffer, piece by piece when a name is
+ * long: every length on both sides of that boundary binds the same bytes
+ * as the independent construction, in both directions. */
+static void test_codec_long_cookie_names_bind_the_same_bytes(void **state)
+{
+    static const apr_size_t lengths[] = { 1, 200, 225, 226, 227, 228, 229,
+                                          230, 236, 237, 238, 239, 240, 300,
+                                          1000 };
+    static const unsigned char nonce[12] = "nonce-bytes";
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    const char *payload = "eyJhIjoxfQ";         /* {"a":1} */
+    json_t *data = json_pack("{s:i}", "a", 1);
+
+    for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); ++i) {
+        char *name = apr_palloc(p, lengths[i] + 1);
+        ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+        ctx_codec_t ec = codec_of(CTX_FORMAT_ENCRYPTED, kr);
+        const char *v;
+        char *plain;
+        apr_size_t n;
+
+        memset(name, 'n', lengths[i]);
+        name[lengths[i]] = '\0';
+        sc.cookie_name = ec.cookie_name = name;
+        v = enc(&sc, p, data, T0);
+        assert_string_equal(v, make_signed(p, kr, name, payload, "ZVPxAA"));
+        assert_reason(dec_str(&sc, p, make_signed(p, kr, name, payload,
+                                                  "ZVPxAA"), T0),
+                      CTX_REASON_OK);
+        v = enc(&ec, p, data, T0);
+        plain = open_encrypted(p, kr, name, v, &n);
+        assert_non_null(plain);
+        assert_memory_equal(plain, "{\"a\":1}", n);
+        assert_reason(dec_str(&ec, p, make_encrypted(p, kr, name, "ZVPxAA",
+                                                     nonce, "{\"a\":1}", 7),
+                              T0),
+                      CTX_REASON_OK);
+    }
+    json_decref(data);
+}
+
 static void test_codec_encrypted_decodes_independently_built_cookie(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -2049,6 +2092,7 @@ int main(void)
         CODEC_TEST(test_codec_signed_decodes_independently_built_cookies),
         CODEC_TEST(test_codec_encrypted_matches_documented_aead),
         CODEC_TEST(test_codec_encrypted_decodes_independently_built_cookie),
+        CODEC_TEST(test_codec_long_cookie_names_bind_the_same_bytes),
         CODEC_TEST(test_codec_encrypted_uses_a_fresh_nonce_each_time),
         CODEC_TEST(test_codec_timestamp_is_minimal_big_endian),
         CODEC_TEST(test_codec_signed_round_trips),
