@@ -80,13 +80,13 @@ char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
 #define PART_LIT(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = sizeof(s) - 1, ++n)
     PART(a->name);
     PART_LIT("=");
-    if (value) {
-        PART(value);
-    }
     if (!value) {
         PART_LIT(deleted);
     }
-    else if (expires > 0) {
+    else {
+        PART(value);
+    }
+    if (value && expires > 0) {
         apr_rfc822_date(date, apr_time_from_sec(expires));
         PART(apr_psprintf(p, "; Expires=%s; Max-Age=%" APR_INT64_T_FMT,
                           date, max_age));
