@@ -19,7 +19,8 @@
  *   GET /background?email=x   queues a task that, after BACKGROUND_DELAY_MS
  *                      (CtxConfig, default 100), appends a line with the
  *                      URI, a `g` value and the session's user to the file
- *                      CtxConfig BACKGROUND_LOG names; answers 202 at once
+ *                      CtxConfig BACKGROUND_LOG names (opened once per
+ *                      child, an app resource); answers 202 at once
  *                      (503 when the queue is full). ?fail=1: the task fails
  *   GET /background/status    this child's task counters
  *
@@ -249,6 +250,34 @@ static int answer_session_set(request_rec *r, int as_json)
 
 /* ---- background tasks ------------------------------------------------------ */
 
+/* The task log, opened once per child (an app resource): opening and
+ * closing a file per task costs more than the task. */
+typedef struct {
+    int fd;
+} task_log_t;
+
+static apr_status_t task_log_create(void **res, ctx_app_t *app,
+                                    apr_pool_t *p, void *baton)
+{
+    task_log_t *tl = apr_pcalloc(p, sizeof(*tl));
+
+    (void)app;
+    /* O_APPEND: each task's single write() lands whole at the end. */
+    tl->fd = open((const char *)baton, O_WRONLY | O_APPEND | O_CREAT
+                  | O_CLOEXEC, 0644);
+    if (tl->fd < 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    *res = tl;
+    return APR_SUCCESS;
+}
+
+static void task_log_destroy(void *res, void *baton)
+{
+    (void)baton;
+    close(((task_log_t *)res)->fd);
+}
+
 /* Runs later on a task thread, after the response has gone. It uses the
  * same calls as request code: they see the task's copy of the request. */
 static apr_status_t background_work(ctx_t *c, void *baton)
@@ -258,8 +287,10 @@ static apr_status_t background_work(ctx_t *c, void *baton)
     const char *email = ctx_arg(NULL, "email");
     const char *started = ctx_g_get(c, "request_started");
     const char *user = NULL;
-    char line[1024];
-    int fd, n, ms = delay ? atoi(delay) : 100;
+    task_log_t *tl;
+    apr_status_t rv;
+    char line[1024], name[4200];
+    int n, ms = delay ? atoi(delay) : 100;
 
     (void)baton;
     if (ms > 0) {
@@ -276,13 +307,28 @@ static apr_status_t background_work(ctx_t *c, void *baton)
                  "user=%s request=%s\n", ctx_info(c, CTX_INFO_UNPARSED_URI),
                  email ? email : "-", started ? started : "-",
                  user ? user : "-", ctx_current_request() ? "live" : "none");
-    if (n < 0 || (fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0) {
-        return APR_FROM_OS_ERROR(errno);
+    if (n < 0) {
+        return APR_EGENERAL;
+    }
+    if ((size_t)n >= sizeof(line)) {    /* a long URI: cut, keep the newline */
+        n = (int)sizeof(line) - 1;
+        line[n - 1] = '\n';
+    }
+    /* One resource per log path (CtxConfig may differ per location). The
+     * path (in this task's pool) is read by the constructor only, during
+     * this call; the destructor does not use it. */
+    if ((size_t)snprintf(name, sizeof(name), "ctx_example.task_log:%s", path)
+        >= sizeof(name)) {
+        return APR_ENAMETOOLONG;
+    }
+    rv = ctx_app_resource(NULL, name, task_log_create, task_log_destroy,
+                          (void *)path, (void **)&tl);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     /* One write of a short line with O_APPEND: lines never interleave. */
-    n = (int)write(fd, line, (size_t)n) == n ? 0 : errno;
-    close(fd);
-    return n ? APR_FROM_OS_ERROR(n) : APR_SUCCESS;
+    return write(tl->fd, line, (size_t)n) == n ? APR_SUCCESS
+                                               : APR_FROM_OS_ERROR(errno);
 }
 
 static int answer_background(request_rec *r)
