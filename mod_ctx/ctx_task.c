@@ -80,8 +80,10 @@ struct ctx_taskpool_t {
     int polling;                /* workers waiting on `poll` */
     int waking;                 /* `work` signalled, no sleeper back yet */
     apr_interval_time_t poll_interval;  /* 0: never poll */
-    apr_time_t last_take;       /* when a worker last took a task (us,
+    apr_time_t last_submit;     /* when a task was last accepted (us,
                                  * monotonic) */
+    int fast;                   /* it came less than half an interval after
+                                 * the one before: worth polling for */
     apr_uint64_t signals, handoffs, polls, poll_hits, sleeps;
     tp_state_t state;
     int draining;               /* a drainer owns the shutdown */
@@ -285,8 +287,8 @@ static int poll_wait(ctx_taskpool_t *tp)
 static void *worker_main(void *arg)
 {
     ctx_taskpool_t *tp = arg;
-    /* Tasks come more often than once per interval (or the last poll found
-     * work): poll rather than sleep when the queue is empty. */
+    /* Just ran a task, or the last poll found work: if tasks come fast,
+     * poll rather than sleep when the queue is empty. */
     int busy = 0;
 
     worker_of = tp;
@@ -297,8 +299,8 @@ static void *worker_main(void *arg)
         int wake = 0;
 
         while (!tp->head && tp->state != TP_STOPPING) {
-            if (busy && tp->state == TP_OPEN && tp->poll_interval > 0
-                && tp->polling < POLLERS_MAX) {
+            if (busy && tp->fast && tp->state == TP_OPEN
+                && tp->poll_interval > 0 && tp->polling < POLLERS_MAX) {
                 busy = poll_wait(tp);
                 continue;
             }
@@ -323,14 +325,7 @@ static void *worker_main(void *arg)
         else if ((wake = need_wake(tp)) != 0) {
             ++tp->handoffs;     /* t may be long: others must not wait */
         }
-        if (tp->poll_interval > 0) {
-            apr_time_t now = monotonic_now();
-
-            if (now - tp->last_take < tp->poll_interval) {
-                busy = 1;
-            }
-            tp->last_take = now;
-        }
+        busy = 1;
         t->next = NULL;
         --tp->queued;
         ++tp->running;
@@ -633,6 +628,7 @@ void ctx_taskpool_set_poll_interval(ctx_taskpool_t *tp,
 apr_status_t ctx_taskpool_submit(ctx_taskpool_t *tp, ctx_task_t *t,
                                  ctx_task_work_fn *fn, void *baton)
 {
+    apr_time_t now;
     int wake;
 
     if (!tp || !t || !fn || t->tp != tp) {
@@ -642,6 +638,7 @@ apr_status_t ctx_taskpool_submit(ctx_taskpool_t *tp, ctx_task_t *t,
     t->fn = fn;
     t->baton = baton;
     t->next = NULL;
+    now = monotonic_now();
 
     pthread_mutex_lock(&tp->lock);
     if (tp->state != TP_OPEN) {
@@ -662,6 +659,10 @@ apr_status_t ctx_taskpool_submit(ctx_taskpool_t *tp, ctx_task_t *t,
     }
     tp->tail = t;
     ++tp->queued;
+    /* Two tasks or more per interval: polling saves wake-ups. Slower, a
+     * poll would mostly end empty (one wake-up more, not fewer). */
+    tp->fast = now - tp->last_submit < tp->poll_interval / 2;
+    tp->last_submit = now;
     wake = need_wake(tp);
     pthread_mutex_unlock(&tp->lock);
     /* A worker that goes to sleep after our unlock finds the task in the

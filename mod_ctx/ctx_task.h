@@ -15,7 +15,7 @@
  *
  * Wake-ups (what a submit costs the request thread): a worker that finds
  * the queue empty right after a task, while tasks arrive more often than
- * once per poll interval, does not go to sleep: it polls, waiting at most
+ * twice per poll interval, does not go to sleep: it polls, waiting at most
  * one poll interval (CTX_TASK_POLL_DEFAULT, 2 ms) and then taking whatever
  * was queued meanwhile. While a worker polls, a submit wakes nobody: no
  * futex call and no context switch per task, one wake-up per interval for a
