@@ -23,8 +23,8 @@
  * worker back to an untimed sleep (an idle pool does not tick), and at lower
  * rates no worker polls at all. When no worker polls, a submit wakes one
  * sleeping worker at once, and a worker that takes a task while more are
- * queued and none polls wakes another one: a long task never holds back the
- * tasks queued behind it.
+ * queued and none polls wakes another one: a long task holds back the tasks
+ * queued behind it for one interval at most (while a worker is free).
  * Latency bound: while a worker is free, an accepted task waits at most one
  * poll interval plus scheduling delay before a worker takes it or the tasks
  * queued ahead of it (no added wait when no worker polls: it is woken at
