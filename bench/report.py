@@ -131,11 +131,17 @@ def main():
         checks.append(("RSS flat (/counter signed)", None, "not measured"))
 
     # ---- codec
-    codec_rows = []
+    # codec.txt: the encode/decode table, then (newer bench_codec) a second
+    # table, its own "format ..." header first: the core's share of /counter.
+    codec_rows, cycle_rows = [], []
     lines = read_lines(os.path.join(data, "codec.txt"))
     codec_head = lines[0].split() if lines else []
+    target = codec_rows
     for line in lines[1:]:
-        codec_rows.append(line.split())
+        if line.split()[0] == "format":
+            target = cycle_rows
+            continue
+        target.append(line.split())
 
     errorlog = read_lines(os.path.join(data, "errorlog.txt"))
 
@@ -287,6 +293,18 @@ def main():
     else:
         md.append("Not measured.")
     md.append("")
+    if cycle_rows:
+        md.append("The core's share of one `/counter` request, in the same program: find "
+                  "the cookie in a Cookie header, verify and decode it, read and increment "
+                  "`count` (with the size check), serialize, encode and sign, build the "
+                  "Set-Cookie header (everything `mod_ctx_session.c` does minus httpd's "
+                  "tables and filters), with hot caches on one thread.")
+        md.append("")
+        md.append("| format | cookie bytes | ns per /counter |")
+        md.append("|---|---:|---:|")
+        for row in cycle_rows:
+            md.append("| " + " | ".join(row[:3]) + " |")
+        md.append("")
     task = read_lines(os.path.join(data, "task.txt"))
     if task:
         md.append("## Task microbenchmark")
@@ -357,6 +375,8 @@ def main():
         print(" ".join(codec_head))
         for row in codec_rows:
             print(" ".join(row))
+    for row in cycle_rows:
+        print("counter cycle %s: %s ns" % (row[0], row[-1]))
     for line in task:
         print(line)
 
