@@ -617,10 +617,10 @@ static APR_INLINE int ctx_is_task(const ctx_t *c)
  * CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL (no fn, no request and no app),
  * APR_ENOTIMPL (mod_ctx not loaded, or called from inside a task with
  * r == NULL: a task has no request to copy). Never blocks.
- * Start latency: under a steady stream of tasks the pool's threads poll
- * every 2 ms instead of being woken per task, so a task may wait up to 2 ms
- * (plus scheduling) for a free thread; at a lower rate, or when no thread
- * polls, it is woken at once. */
+ * Start latency: under a steady stream of tasks (one per ms or more) the
+ * pool's threads poll every 4 ms instead of being woken per task, so a task
+ * may wait up to 4 ms (plus scheduling) for a free thread; at a lower rate
+ * a free thread is woken at once. */
 static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
                                                void *baton,
                                                const char *const *headers)

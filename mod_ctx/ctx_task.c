@@ -82,8 +82,8 @@ struct ctx_taskpool_t {
     apr_interval_time_t poll_interval;  /* 0: never poll */
     apr_time_t last_submit;     /* when a task was last accepted (us,
                                  * monotonic) */
-    int fast;                   /* it came less than half an interval after
-                                 * the one before: worth polling for */
+    int fast;                   /* it came less than a quarter interval
+                                 * after the one before: worth polling for */
     apr_uint64_t signals, handoffs, polls, poll_hits, sleeps;
     tp_state_t state;
     int draining;               /* a drainer owns the shutdown */
@@ -659,9 +659,9 @@ apr_status_t ctx_taskpool_submit(ctx_taskpool_t *tp, ctx_task_t *t,
     }
     tp->tail = t;
     ++tp->queued;
-    /* Two tasks or more per interval: polling saves wake-ups. Slower, a
-     * poll would mostly end empty (one wake-up more, not fewer). */
-    tp->fast = now - tp->last_submit < tp->poll_interval / 2;
+    /* Four tasks or more per interval: polling saves most wake-ups. At one
+     * or two, a poll saves none and only delays the task. */
+    tp->fast = now - tp->last_submit < tp->poll_interval / 4;
     tp->last_submit = now;
     wake = need_wake(tp);
     pthread_mutex_unlock(&tp->lock);

@@ -1173,7 +1173,7 @@ static void submit_count(ctx_taskpool_t *tp, int *counter)
                      APR_SUCCESS);
 }
 
-/* Run two trivial tasks back to back (faster than two per poll interval),
+/* Run two trivial tasks back to back (faster than four per poll interval),
  * so that a worker polls afterwards; returns once one does and the other
  * workers of the `threads` wait too (0 if that did not happen: the poll
  * ended first). */
@@ -1312,7 +1312,7 @@ static void test_task_idle_pool_goes_back_to_untimed_sleep(void **state)
     assert_int_equal(after.sleeping, 2);
 }
 
-static void test_task_tasks_fewer_than_two_per_interval_never_poll(void **state)
+static void test_task_tasks_fewer_than_four_per_interval_never_poll(void **state)
 {
     ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 1, 64, NULL);
     ctx_taskpool_stats_t st;
@@ -1323,9 +1323,10 @@ static void test_task_tasks_fewer_than_two_per_interval_never_poll(void **state)
         WAIT_STATS(tp, all_asleep, 1);
         submit_count(tp, &ran);
         WAIT_STATS(tp, done_at_least, (apr_uint64_t)i + 1);
-        /* At least 25 ms apart: more than half an interval, less than one
-         * (a poll would mostly catch the next task, for no wake-up saved). */
-        apr_sleep(apr_time_from_msec(25));
+        /* At least 12 ms apart: more than a quarter interval, less than
+         * half (a poll would often catch the next task, for no wake-up
+         * saved). */
+        apr_sleep(apr_time_from_msec(12));
     }
     st = stats_of(tp);
     /* Each task woke the sleeping worker, as without polling; nothing
@@ -1424,7 +1425,7 @@ int main(void)
         TASK_TEST(test_task_submit_with_nobody_polling_wakes_a_sleeper_at_once),
         TASK_TEST(test_task_long_task_taken_by_a_poll_does_not_hold_the_next_one),
         TASK_TEST(test_task_idle_pool_goes_back_to_untimed_sleep),
-        TASK_TEST(test_task_tasks_fewer_than_two_per_interval_never_poll),
+        TASK_TEST(test_task_tasks_fewer_than_four_per_interval_never_poll),
         TASK_TEST(test_task_poll_interval_zero_never_polls),
         TASK_TEST(test_task_drain_does_not_wait_for_a_poll_to_end),
         TASK_TEST(test_task_destroying_a_polling_pool_wakes_and_joins_its_threads),
