@@ -20,10 +20,28 @@ static int copy_header(void *baton, const char *key, const char *val)
     return 1;
 }
 
+/* Copy every entry of `from` that `unless` does not have into `to`. */
+static void copy_config(apr_pool_t *p, apr_hash_t *to, apr_hash_t *from,
+                        apr_hash_t *unless)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = from ? apr_hash_first(p, from) : NULL; hi;
+         hi = apr_hash_next(hi)) {
+        const char *k, *v;
+        apr_ssize_t klen;
+
+        apr_hash_this(hi, (const void **)&k, &klen, (void **)&v);
+        if (!unless || !apr_hash_get(unless, k, klen)) {
+            apr_hash_set(to, apr_pstrmemdup(p, k, klen), klen,
+                         dup_or_null(p, v));
+        }
+    }
+}
+
 ctx_snapshot_t *ctx_snapshot_copy(apr_pool_t *p, const ctx_snapshot_t *src)
 {
     ctx_snapshot_t *s;
-    apr_hash_index_t *hi;
 
     if (!p || !src) {
         return NULL;
@@ -41,15 +59,8 @@ ctx_snapshot_t *ctx_snapshot_copy(apr_pool_t *p, const ctx_snapshot_t *src)
         apr_table_do(copy_header, s->headers, src->headers, NULL);
     }
     s->config = apr_hash_make(p);
-    for (hi = src->config ? apr_hash_first(p, src->config) : NULL; hi;
-         hi = apr_hash_next(hi)) {
-        const char *k, *v;
-        apr_ssize_t klen;
-
-        apr_hash_this(hi, (const void **)&k, &klen, (void **)&v);
-        apr_hash_set(s->config, apr_pstrmemdup(p, k, klen), klen,
-                     dup_or_null(p, v));
-    }
+    copy_config(p, s->config, src->config, NULL);
+    copy_config(p, s->config, src->config_base, src->config);
     s->app = src->app;
     if (src->session) {
         s->session = json_deep_copy(src->session);

@@ -22,12 +22,16 @@ typedef struct {
     apr_table_t *headers;       /* the request headers chosen to travel */
     apr_hash_t *config;         /* CtxConfig of the request's location:
                                  * key -> value strings */
+    apr_hash_t *config_base;    /* in a source only: the outer CtxConfig
+                                 * (the server's), for keys `config` lacks;
+                                 * the copy has them merged in `config` */
     ctx_app_t *app;             /* lives for the process: not copied */
     json_t *session;            /* read-only session data, or NULL */
 } ctx_snapshot_t;
 
 /* A deep copy of `src` in `p`: every string, the header table, the config
- * table and the session data (a deep JSON copy whose reference the snapshot
+ * table (config over config_base, merged while copying: the request thread
+ * builds no merged table of its own) and the session data (a deep JSON copy whose reference the snapshot
  * holds until `p` is destroyed). `src` may be destroyed right after. NULL
  * fields stay NULL. Returns NULL if `p` or `src` is NULL. */
 ctx_snapshot_t *ctx_snapshot_copy(apr_pool_t *p, const ctx_snapshot_t *src);

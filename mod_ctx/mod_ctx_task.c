@@ -187,13 +187,6 @@ void ctx_glue_task_stats(ctx_task_stats_t *st)
 
 /* ---- submitting (on the request's thread) ------------------------------- */
 
-/* The merged CtxConfig of r's location: directory keys over server keys. */
-static apr_hash_t *request_config(request_rec *r)
-{
-    return apr_hash_overlay(r->pool, ctx_dir_conf(r)->config,
-                            ctx_server_conf(r->server)->config);
-}
-
 static void fill_from_request(ctx_snapshot_t *src, request_rec *r,
                               const char *const *headers)
 {
@@ -211,7 +204,9 @@ static void fill_from_request(ctx_snapshot_t *src, request_rec *r,
             apr_table_setn(src->headers, *headers, v);
         }
     }
-    src->config = request_config(r);
+    /* directory keys over server keys, merged by the copy */
+    src->config = ctx_dir_conf(r)->config;
+    src->config_base = ctx_server_conf(r->server)->config;
     src->app = ctx_server_conf(r->server)->app;
 }
 

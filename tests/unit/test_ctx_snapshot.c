@@ -55,6 +55,40 @@ static ctx_snapshot_t *make_source(apr_pool_t *p, ctx_app_t *app)
     return s;
 }
 
+/* The copy merges the location's CtxConfig over the server's: an inner
+ * key wins, outer-only keys come along, and neither source is changed. */
+static void test_snapshot_copy_merges_config_over_config_base(void **state)
+{
+    apr_pool_t *p = *state, *req_pool;
+    ctx_snapshot_t src, *copy;
+
+    assert_int_equal(apr_pool_create(&req_pool, NULL), APR_SUCCESS);
+    memset(&src, 0, sizeof(src));
+    src.config = apr_hash_make(req_pool);
+    src.config_base = apr_hash_make(req_pool);
+    apr_hash_set(src.config, apr_pstrdup(req_pool, "LOG"), APR_HASH_KEY_STRING,
+                 apr_pstrdup(req_pool, "/dir/log"));
+    apr_hash_set(src.config, apr_pstrdup(req_pool, "ONLY_DIR"),
+                 APR_HASH_KEY_STRING, apr_pstrdup(req_pool, "d"));
+    apr_hash_set(src.config_base, apr_pstrdup(req_pool, "LOG"),
+                 APR_HASH_KEY_STRING, apr_pstrdup(req_pool, "/server/log"));
+    apr_hash_set(src.config_base, apr_pstrdup(req_pool, "DATABASE_URL"),
+                 APR_HASH_KEY_STRING, apr_pstrdup(req_pool, "pg://db"));
+    copy = ctx_snapshot_copy(p, &src);
+    assert_int_equal(apr_hash_count(src.config), 2);
+    assert_int_equal(apr_hash_count(src.config_base), 2);
+    apr_pool_destroy(req_pool);         /* the copy must not need it */
+    assert_non_null(copy);
+    assert_int_equal(apr_hash_count(copy->config), 3);
+    assert_string_equal(apr_hash_get(copy->config, "LOG", APR_HASH_KEY_STRING),
+                        "/dir/log");
+    assert_string_equal(apr_hash_get(copy->config, "ONLY_DIR",
+                                     APR_HASH_KEY_STRING), "d");
+    assert_string_equal(apr_hash_get(copy->config, "DATABASE_URL",
+                                     APR_HASH_KEY_STRING), "pg://db");
+    assert_null(copy->config_base);
+}
+
 static void test_snapshot_copy_survives_destruction_of_the_source_pool(void **state)
 {
     apr_pool_t *task_pool = *state, *req_pool;
@@ -228,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_snapshot_copy_survives_destruction_of_the_source_pool),
+        UNIT_TEST(test_snapshot_copy_merges_config_over_config_base),
         UNIT_TEST(test_snapshot_copy_is_independent_of_later_changes_to_the_source),
         UNIT_TEST(test_snapshot_copy_keeps_missing_fields_missing),
         UNIT_TEST(test_snapshot_copy_null_arguments),
