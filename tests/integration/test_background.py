@@ -97,6 +97,24 @@ def test_task_without_session_cookie_sees_no_user(make_server, workdir):
     assert fields(lines[0])["email"] == "x"
 
 
+def test_task_line_of_a_long_uri_is_cut_whole_and_keeps_its_newline(make_server, workdir):
+    # The example's task formats into a 1 KiB buffer: a longer URI is cut to
+    # 1023 bytes ending in a newline, and the next task's line stays separate.
+    srv, log = start(make_server, workdir, delay=0)
+    long_email = "x" * 3000
+    assert srv.get("/background?email=" + long_email).status == 202
+    assert len(wait_lines(log, 1)) == 1
+    assert srv.get("/background?email=short").status == 202
+    lines = wait_lines(log, 2)
+    assert len(lines) == 2
+    raw = log.read_bytes()
+    assert raw.count(b"\n") == 2
+    first, second = raw.split(b"\n")[:2]
+    assert len(first) + 1 == 1023
+    assert first.startswith(b"uri=/background?email=xxx")
+    assert fields(second.decode())["email"] == "short"
+
+
 def test_failing_task_is_counted_and_logged_with_method_and_uri(make_server, workdir):
     srv, log = start(make_server, workdir, delay=0, one_child=True)
     srv.expect_log(r"GET /background\?fail=1")
