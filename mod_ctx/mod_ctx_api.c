@@ -4,6 +4,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "apr_strings.h"
 
 #include "mod_ctx_private.h"
 #include "mod_ctx_config.h"
@@ -426,14 +427,22 @@ static apr_status_t api_session_invalidate(ctx_t *c)
 
 static apr_status_t api_session_to_json(ctx_t *c, const char **json)
 {
+    const char *text;
+    apr_size_t len;
+
     SESSION_OR_RETURN(c, s);
     if (!json) {
         return APR_EINVAL;
     }
     ctx_session_get(s, "");     /* counts as an access (Vary: Cookie) */
-    *json = ctx_json_dump(ctx_context_main(resolve(c))->pool,
-                          ctx_session_data(s), NULL);
-    return *json ? APR_SUCCESS : APR_EINVAL;
+    /* The session's own text (made once per change, and usually already
+     * made by the size check), copied: it lives only until the next change,
+     * the caller's until the request ends. */
+    text = ctx_session_json(s, &len);
+    *json = text ? apr_pstrmemdup(ctx_context_main(resolve(c))->pool, text,
+                                  len)
+                 : NULL;
+    return *json ? APR_SUCCESS : APR_ENOMEM;
 }
 
 static apr_status_t api_session_save_status(ctx_t *c)
