@@ -16,11 +16,17 @@ struct g_entry_t {
     ctx_g_copy_fn *copy;        /* how a background task gets its own */
 };
 
+/* A request sets a handful of entries: up to INDEX_AFTER a scan of the list
+ * is cheaper than a hash (no bucket array to make, no hashing of each key,
+ * nothing to unhook at the end); past it an index keeps lookups flat. */
+#define INDEX_AFTER 8
+
 struct ctx_gtable_t {
     apr_pool_t *pool;
-    apr_hash_t *index;          /* key -> g_entry_t */
+    apr_hash_t *index;          /* key -> g_entry_t; NULL while small */
     g_entry_t *first, *last;
     g_entry_t *spare;           /* removed entries, reused */
+    unsigned int count;
 };
 
 static apr_status_t g_cleanup(void *data)
@@ -34,14 +40,23 @@ ctx_gtable_t *ctx_gtable_create(apr_pool_t *p)
     ctx_gtable_t *g = apr_pcalloc(p, sizeof(*g));
 
     g->pool = p;
-    g->index = apr_hash_make(p);
     apr_pool_cleanup_register(p, g, g_cleanup, apr_pool_cleanup_null);
     return g;
 }
 
 static g_entry_t *find(const ctx_gtable_t *g, const char *key)
 {
-    return apr_hash_get(g->index, key, APR_HASH_KEY_STRING);
+    g_entry_t *e;
+
+    if (g->index) {
+        return apr_hash_get(g->index, key, APR_HASH_KEY_STRING);
+    }
+    for (e = g->first; e; e = e->next) {
+        if (strcmp(e->key, key) == 0) {
+            return e;
+        }
+    }
+    return NULL;
 }
 
 /* Drop the value an entry holds, running a pointer's destructor. */
@@ -83,13 +98,27 @@ static g_entry_t *find_or_add(ctx_gtable_t *g, const char *key)
         g->first = e;
     }
     g->last = e;
-    apr_hash_set(g->index, e->key, APR_HASH_KEY_STRING, e);
+    if (g->index) {
+        apr_hash_set(g->index, e->key, APR_HASH_KEY_STRING, e);
+    }
+    else if (g->count + 1 > INDEX_AFTER) {
+        g_entry_t *i;
+
+        g->index = apr_hash_make(g->pool);
+        for (i = g->first; i; i = i->next) {
+            apr_hash_set(g->index, i->key, APR_HASH_KEY_STRING, i);
+        }
+    }
+    ++g->count;
     return e;
 }
 
 static void unlink_entry(ctx_gtable_t *g, g_entry_t *e)
 {
-    apr_hash_set(g->index, e->key, APR_HASH_KEY_STRING, NULL);
+    if (g->index) {
+        apr_hash_set(g->index, e->key, APR_HASH_KEY_STRING, NULL);
+    }
+    --g->count;
     if (e->prev) {
         e->prev->next = e->next;
     }
@@ -298,7 +327,7 @@ int ctx_gtable_do(const ctx_gtable_t *g, ctx_g_visit_fn *fn, void *baton)
 
 unsigned int ctx_gtable_count(const ctx_gtable_t *g)
 {
-    return g ? apr_hash_count(g->index) : 0;
+    return g ? g->count : 0;
 }
 
 void ctx_gtable_clear(ctx_gtable_t *g)

@@ -643,6 +643,64 @@ static void test_g_destructor_sees_older_entries_during_clear(void **state)
     assert_string_equal(pk.seen, "still here");
 }
 
+/* ---- many entries ---------------------------------------------------------- */
+
+/* Past a handful of entries the table indexes its keys: every entry set
+ * before the index was made, and every one after, is found, replaced and
+ * removed, and order and count stay right across the switch. */
+static void test_g_many_entries_are_found_replaced_and_removed(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_gtable_t *g = ctx_gtable_create(p);
+    char key[16], val[16];
+    const int n = 40;
+    visit_t v = {0};
+
+    for (int i = 0; i < n; ++i) {
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(val, sizeof(val), "v%d", i);
+        assert_int_equal(ctx_gtable_set(g, key, val), APR_SUCCESS);
+        assert_int_equal(ctx_gtable_count(g), (unsigned int)i + 1);
+    }
+    for (int i = 0; i < n; ++i) {
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(val, sizeof(val), "v%d", i);
+        assert_string_equal(ctx_gtable_get(g, key), val);
+    }
+    /* Replacing keeps the count (no second entry under the same key). */
+    assert_int_equal(ctx_gtable_set(g, "k3", "again"), APR_SUCCESS);
+    assert_int_equal(ctx_gtable_set(g, "k30", "again"), APR_SUCCESS);
+    assert_int_equal(ctx_gtable_count(g), (unsigned int)n);
+    assert_string_equal(ctx_gtable_get(g, "k3"), "again");
+    assert_string_equal(ctx_gtable_get(g, "k30"), "again");
+    /* Remove every third key, from both sides of the switch. */
+    for (int i = 0; i < n; i += 3) {
+        snprintf(key, sizeof(key), "k%d", i);
+        assert_int_equal(ctx_gtable_remove(g, key), APR_SUCCESS);
+        assert_false(ctx_gtable_has(g, key));
+        assert_int_equal(ctx_gtable_remove(g, key), APR_NOTFOUND);
+    }
+    assert_int_equal(ctx_gtable_count(g), (unsigned int)(n - (n + 2) / 3));
+    assert_true(ctx_gtable_has(g, "k1"));
+    assert_true(ctx_gtable_has(g, "k38"));
+    /* A removed key added again goes last. */
+    assert_int_equal(ctx_gtable_set(g, "k0", "back"), APR_SUCCESS);
+    v.n = 0;
+    assert_int_equal(ctx_gtable_do(g, visitor, &v), 1);
+    assert_int_equal(v.n, (int)ctx_gtable_count(g));
+    assert_string_equal(v.keys[0], "k1");
+    assert_string_equal(v.keys[1], "k2");
+    assert_string_equal(v.keys[2], "k4");
+    assert_string_equal(ctx_gtable_get(g, "k0"), "back");
+    /* Cleared, the table is empty and usable again, small or large. */
+    ctx_gtable_clear(g);
+    assert_int_equal(ctx_gtable_count(g), 0);
+    assert_false(ctx_gtable_has(g, "k1"));
+    assert_int_equal(ctx_gtable_set(g, "k1", "x"), APR_SUCCESS);
+    assert_string_equal(ctx_gtable_get(g, "k1"), "x");
+    assert_int_equal(ctx_gtable_count(g), 1);
+}
+
 /* ---- NULL arguments ------------------------------------------------------ */
 
 static void test_g_null_arguments_are_einval(void **state)
@@ -694,6 +752,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_g_new_table_is_empty),
+        UNIT_TEST(test_g_many_entries_are_found_replaced_and_removed),
         UNIT_TEST(test_g_set_then_get_string),
         UNIT_TEST(test_g_set_copies_value),
         UNIT_TEST(test_g_key_is_not_borrowed_from_caller),
