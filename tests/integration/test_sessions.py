@@ -296,6 +296,20 @@ def test_counter_counts_up_when_the_cookie_is_replayed(site, fmt):
     assert session_of(site.get("/session", host, c3)) == {"count": 3}
 
 
+@pytest.mark.parametrize("start, then", [
+    ("-5", "count=-4\n"),                         # negative counts count up
+    ("9223372036854775806", "count=9223372036854775807\n"),
+    ("9223372036854775807", "count=1\n"),         # the largest starts again
+    ('"seven"', "count=1\n"),                     # not an integer: from 0
+])
+def test_counter_answers_every_integer_it_can_meet(site, start, then):
+    host = "signed.test"
+    r = site.get(f"/session/setjson?count={start}", host)
+    c, _ = new_cookie(r)
+    r = site.get("/counter", host, c)
+    assert (r.status, r.text) == (200, then)
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cookie_value_has_the_documented_layout(site, fmt):
     before = int(time.time())
