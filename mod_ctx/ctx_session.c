@@ -10,11 +10,12 @@ struct ctx_session_t {
     ctx_session_fits_fn *fits;
     void *baton;
     apr_pool_t *pool;
-    apr_pool_t *scratch;        /* holds `json`; cleared for each new text */
+    apr_pool_t *scratch;        /* holds `json` from the second text on */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
     apr_int64_t issued;
     int loaded, accessed, modified, reissue, sealed;
+    int serialized;             /* a text was made in `pool` already */
 };
 
 static apr_status_t release(void *arg)
@@ -52,20 +53,29 @@ void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
     s->loaded = 1;
 }
 
-/* Serialize the data into the scratch pool: once per change, shared by the
- * size check and the save (each used to serialize on its own). */
+/* Serialize the data: once per change, shared by the size check and the
+ * save (each used to serialize on its own). Most requests change a session
+ * once: the first text goes into the session's pool; from the second on,
+ * texts go into a scratch pool cleared for each, so a request that changes
+ * the session many times holds one old text at most, not all of them. */
 static const char *serialize(ctx_session_t *s)
 {
-    if (!s->scratch) {
-        if (apr_pool_create(&s->scratch, s->pool) != APR_SUCCESS) {
-            s->scratch = NULL;
-            return NULL;
+    apr_pool_t *p = s->pool;
+
+    if (s->serialized) {
+        if (!s->scratch) {
+            if (apr_pool_create(&s->scratch, s->pool) != APR_SUCCESS) {
+                s->scratch = NULL;
+                return NULL;
+            }
         }
+        else {
+            apr_pool_clear(s->scratch);
+        }
+        p = s->scratch;
     }
-    else {
-        apr_pool_clear(s->scratch);
-    }
-    s->json = ctx_json_dump(s->scratch, s->data, &s->jlen);
+    s->serialized = 1;
+    s->json = ctx_json_dump(p, s->data, &s->jlen);
     return s->json;
 }
 
