@@ -45,21 +45,30 @@ def main():
         cookie_len[name] = clen
     skipped = [line.split("\t") for line in read_lines(os.path.join(data, "skipped.tsv"))]
 
-    runs = {}      # name -> [(round, rps, reqs, errs, cpu, other)]
+    runs = {}      # name -> [(round, rps, reqs, errs, cpu, other, seq)]
     for line in read_lines(os.path.join(data, "runs.tsv")):
-        f = line.split("\t") + ["0"]
-        rnd, name, rps, reqs, errs, cpu, other = f[:7]
+        f = line.split("\t") + ["0", "0"]
+        rnd, name, rps, reqs, errs, cpu, other, seq = f[:8]
         runs.setdefault(name, []).append((int(rnd), float(rps), int(reqs or 0),
                                           int(errs or 0), float(cpu),
-                                          float(other or 0)))
+                                          float(other or 0), int(seq or 0)))
 
-    # The reference of a round: the mean of the bare runs of that round (bare
-    # is measured first and last in every round).
-    ref_rps, ref_cpu = {}, {}
-    for rnd in {v[0] for v in runs.get("bare", [])}:
-        b = [v for v in runs["bare"] if v[0] == rnd]
-        ref_rps[rnd] = statistics.mean(v[1] for v in b)
-        ref_cpu[rnd] = statistics.mean(v[4] for v in b)
+    # The reference of a run: the mean of the bare runs just before and just
+    # after it in its round (bench/run measures bare between every two other
+    # runs). Results without run order (older runs.tsv) use the mean of the
+    # round's bare runs.
+    bare_runs = runs.get("bare", [])
+
+    def reference(v, field):
+        same = [b for b in bare_runs if b[0] == v[0]]
+        if v[6] and all(b[6] for b in same):
+            before = [b for b in same if b[6] < v[6]]
+            after = [b for b in same if b[6] > v[6]]
+            near = ([max(before, key=lambda b: b[6])] if before else []) + \
+                   ([min(after, key=lambda b: b[6])] if after else [])
+            if near:
+                same = near
+        return statistics.mean(b[field] for b in same) if same else 0
     rows = {}
     for name in order:
         r = runs.get(name)
@@ -68,12 +77,12 @@ def main():
         rps = [v[1] for v in r]
         cpu = [v[4] for v in r if v[4] > 0]
         if name == "bare":
-            ratios = [1.0] * len(ref_rps)
-            cpu_ratios = [1.0] * len(ref_cpu)
+            ratios = [1.0] * len({v[0] for v in r})
+            cpu_ratios = list(ratios)
         else:
-            ratios = [v[1] / ref_rps[v[0]] for v in r if ref_rps.get(v[0], 0) > 0]
-            cpu_ratios = [v[4] / ref_cpu[v[0]] for v in r
-                          if ref_cpu.get(v[0], 0) > 0 and v[4] > 0]
+            ratios = [v[1] / reference(v, 1) for v in r if reference(v, 1) > 0]
+            cpu_ratios = [v[4] / reference(v, 4) for v in r
+                          if reference(v, 4) > 0 and v[4] > 0]
         rows[name] = {
             "median": statistics.median(rps),
             "min": min(rps),
@@ -99,10 +108,18 @@ def main():
         checks.append(("%s >= %.2f x bare" % (name, want), row["ratio"] >= want,
                        "%.3f (rounds %.3f..%.3f)" % (row["ratio"], row["ratio_min"],
                                                      row["ratio_max"])))
+    # Two endpoints against each other: through their ratios to bare (each
+    # taken against the bare runs beside it), so drift between their runs
+    # drops out; medians of req/s when there is no bare.
+    def versus(a, b):
+        if a["ratio"] is not None and b["ratio"]:
+            return a["ratio"] / b["ratio"]
+        return a["median"] / b["median"] if b["median"] > 0 else None
+
     # Background tasks: /background against /home (same work plus a task).
     a, b = rows.get("ctx-background"), rows.get("ctx-home")
-    if a and b and b["median"] > 0:
-        x = a["median"] / b["median"]
+    x = versus(a, b) if a and b else None
+    if x is not None:
         checks.append(("ctx-background >= 0.90 x ctx-home", x >= 0.90, "%.3f" % x))
     else:
         checks.append(("ctx-background >= 0.90 x ctx-home", None, "not measured"))
@@ -110,10 +127,10 @@ def main():
         for name in CTX_FORMATS:
             label = "%s >= %dx %s" % (name, times, other)
             a, b = rows.get(name), rows.get(other)
-            if not a or not b or b["median"] <= 0:
+            x = versus(a, b) if a and b else None
+            if x is None:
                 checks.append((label, None, "not measured"))
                 continue
-            x = a["median"] / b["median"]
             checks.append((label, x >= times, "%.1fx" % x))
     mem = [tuple(int(x) for x in line.split("\t")) for line in
            read_lines(os.path.join(data, "mem.tsv"))]
@@ -169,7 +186,8 @@ def main():
         else:
             v = meta.get(key, "?")
         md.append("| %s | %s |" % (label, v))
-    md.append("| method | %s rounds x %s s per endpoint, round robin, `wrk -t%s -c%s` "
+    md.append("| method | %s rounds x %s s per endpoint, round robin with the bare handler "
+              "between every two endpoints, `wrk -t%s -c%s` "
               "with keep-alive, client and server on the same cores |" % (
                   meta.get("repeats"), meta.get("duration"), meta.get("threads"),
                   meta.get("conns")))
@@ -198,10 +216,10 @@ def main():
     for name, why in skipped:
         md.append("| %s | skipped: %s | - | - | - | - | - | - | - |" % (name, why))
     md.append("")
-    md.append("Ratio to bare: in each round, the endpoint's requests/s divided by the bare "
-              "handler's in the same round (bare runs first and last in every round: the mean "
-              "of the two); the median of those ratios. The bare row's figures cover both of "
-              "its runs per round. Server CPU: user + "
+    md.append("Ratio to bare: each run's requests/s divided by the mean of the bare "
+              "handler's runs just before and just after it (bare runs between every two "
+              "other runs, seconds apart); the median of those ratios over the rounds. The "
+              "bare row's figures cover all of its runs. Server CPU: user + "
               "system time of the whole httpd (parent, event children and, for Flask, the "
               "mod_wsgi daemons) divided by the requests served — the cost per request "
               "without the load generator's share of the two cores. Other load: the largest share "
@@ -209,12 +227,17 @@ def main():
               "runs (other processes, kernel threads); more than a few percent means a "
               "disturbed figure.")
     md.append("")
-    # Where the server's CPU goes: per-round differences of CPU µs/request.
+    # Where the server's CPU goes: per-round differences of CPU µs/request,
+    # each run taken against the bare runs beside it (as the ratios are), so
+    # the machine's drift between two endpoints' runs drops out.
     def cpu_of(name):
         out = {}
         for v in runs.get(name, []):
-            out.setdefault(v[0], []).append(v[4])
-        return {k: statistics.mean(x) for k, x in out.items() if all(y > 0 for y in x)}
+            if name == "bare":
+                out.setdefault(v[0], []).append(0.0)     # its own reference
+            elif v[4] > 0 and reference(v, 4) > 0:
+                out.setdefault(v[0], []).append(v[4] - reference(v, 4))
+        return {k: statistics.mean(x) for k, x in out.items()}
 
     def cpu_diff(a, b):
         ca, cb = cpu_of(a), cpu_of(b)
@@ -237,7 +260,9 @@ def main():
         md.append("## Where the server's time goes")
         md.append("")
         md.append("Differences of server CPU µs per request between two endpoints, per round "
-                  "(median, and min..max over the rounds).")
+                  "(median, and min..max over the rounds); each endpoint's runs are taken "
+                  "against the bare runs beside them first, so the machine's drift between "
+                  "the two endpoints' runs drops out.")
         md.append("")
         md.append("| what | endpoints | µs/request | min..max |")
         md.append("|---|---|---:|---:|")
