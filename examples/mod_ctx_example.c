@@ -107,9 +107,8 @@ static apr_status_t count_teardown(ctx_t *c, int status, void *baton)
 }
 
 /* `v` in decimal at the end of buf[21]; returns where the digits start.
- * For the fixups hook (every request) and /counter (the session benchmark's
- * endpoint), where apr_psprintf()'s formatter costs more than the rest of
- * their own work. */
+ * For the fixups hook and /counter (the session benchmark's endpoint),
+ * where apr_psprintf()'s formatter costs more than the rest of their work. */
 static char *int64_text(char *buf, apr_int64_t v)
 {
     char *p = buf + 20;
@@ -126,11 +125,21 @@ static char *int64_text(char *buf, apr_int64_t v)
     return p;
 }
 
+/* The pages that show g, carry it into a task, or stand for a page's usual
+ * work (/home, measured by bench/run as such); the session pages need none
+ * of it, and bench/run's /counter should measure the session alone. */
+static int uses_g(const char *uri)
+{
+    return !strcmp(uri, "/home") || !strcmp(uri, "/g")
+           || !strncmp(uri, "/background", 11);
+}
+
 static int example_fixups(request_rec *r)
 {
     char started[21];
 
-    if (!r->handler || strcmp(r->handler, HANDLER) || r->main) {
+    if (!r->handler || strcmp(r->handler, HANDLER) || r->main
+        || !uses_g(r->uri)) {
         return DECLINED;
     }
     /* Data for the handler (or any later module), without a shared struct
