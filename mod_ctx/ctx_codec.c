@@ -126,8 +126,7 @@ typedef struct {
     keyed_t keyed[KEYED_SLOTS];
     unsigned int next_evict;
     unsigned char nonces[NONCE_LEN * NONCE_BATCH];
-    unsigned int nonces_left;
-    pid_t nonces_pid;           /* a forked child draws its own */
+    unsigned int nonces_left;   /* emptied in a forked child (fork_child) */
 } zstreams_t;
 
 static pthread_key_t zkey;
@@ -154,9 +153,23 @@ static void zstreams_free(void *data)
     free(z);
 }
 
+/* In a forked child, only the thread that forked lives on, with a copy of
+ * its nonce batch: the parent hands out the same bytes next, so the child
+ * must not. (Asking getpid() on every nonce did the same at the price of a
+ * system call per encrypted cookie; glibc drops a DSO's handlers when the
+ * DSO is unloaded.) */
+static void fork_child(void)
+{
+    if (my_zs) {
+        OPENSSL_cleanse(my_zs->nonces, sizeof(my_zs->nonces));
+        my_zs->nonces_left = 0;
+    }
+}
+
 static void zkey_create(void)
 {
     pthread_key_create(&zkey, zstreams_free);
+    pthread_atfork(NULL, NULL, fork_child);
 }
 
 static zstreams_t *zstreams(void)
@@ -213,17 +226,15 @@ static void keyed_fill(keyed_t *k, int kind, const unsigned char *key,
 static int nonce(unsigned char *out)
 {
     zstreams_t *z = zstreams();
-    pid_t pid = getpid();
 
     if (!z) {
         return RAND_bytes(out, NONCE_LEN) == 1;
     }
-    if (!z->nonces_left || z->nonces_pid != pid) {
+    if (!z->nonces_left) {
         if (RAND_bytes(z->nonces, sizeof(z->nonces)) != 1) {
             return 0;
         }
         z->nonces_left = NONCE_BATCH;
-        z->nonces_pid = pid;
     }
     --z->nonces_left;
     memcpy(out, z->nonces + z->nonces_left * NONCE_LEN, NONCE_LEN);

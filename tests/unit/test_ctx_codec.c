@@ -9,6 +9,9 @@
  *   ctx_codec.h documents them (MAC input, AEAD associated data, timestamp
  *   encoding), so encoder and decoder are both checked against the spec and
  *   not only against each other. */
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <zlib.h>
@@ -1179,6 +1182,54 @@ static void test_codec_encrypted_uses_a_fresh_nonce_each_time(void **state)
     json_decref(data);
 }
 
+/* A forked child inherits the thread's batch of nonce bytes; it must draw
+ * its own, or it and its parent encrypt under the same nonces. */
+static void test_codec_encrypted_forked_child_never_repeats_a_parent_nonce(void **state)
+{
+    enum { N = 5 };
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_codec_t c = codec_of(CTX_FORMAT_ENCRYPTED, keyring(p, "k", NULL));
+    json_t *data = json_pack("{s:s}", "a", "b");
+    char child[N][17], parent[N][17];
+    int fds[2], status = 0;
+    pid_t pid;
+
+    enc(&c, p, data, T0);       /* this thread now holds a batch */
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (int i = 0; i < N; ++i) {
+            const char *v = NULL;
+            apr_size_t vlen = 0;
+
+            if (ctx_codec_encode(&c, p, data, T0, &v, &vlen) != APR_SUCCESS
+                || vlen < 26 || write(fds[1], v + 10, 16) != 16) {
+                _exit(1);
+            }
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    for (int i = 0; i < N; ++i) {
+        memcpy(parent[i], enc(&c, p, data, T0) + 10, 16);
+        parent[i][16] = '\0';
+    }
+    for (int i = 0; i < N; ++i) {
+        assert_int_equal(read(fds[0], child[i], 16), 16);
+        child[i][16] = '\0';
+    }
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (int i = 0; i < N; ++i) {
+        for (int j = 0; j < N; ++j) {
+            assert_string_not_equal(child[i], parent[j]);
+        }
+    }
+    json_decref(data);
+}
+
 static void test_codec_timestamp_is_minimal_big_endian(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -2094,6 +2145,7 @@ int main(void)
         CODEC_TEST(test_codec_encrypted_decodes_independently_built_cookie),
         CODEC_TEST(test_codec_long_cookie_names_bind_the_same_bytes),
         CODEC_TEST(test_codec_encrypted_uses_a_fresh_nonce_each_time),
+        CODEC_TEST(test_codec_encrypted_forked_child_never_repeats_a_parent_nonce),
         CODEC_TEST(test_codec_timestamp_is_minimal_big_endian),
         CODEC_TEST(test_codec_signed_round_trips),
         CODEC_TEST(test_codec_encrypted_round_trips),
