@@ -20,12 +20,97 @@
  * endpoint is the session's own work; the difference between it and
  * bench-hello is the cost of carrying the cookie in and out.
  *
- * Built by bench/run with apxs -c; not part of the project's build. */
+ * /hello-cookie?floor=hmac and ?floor=aead add to that exactly the OpenSSL
+ * calls a /counter request of the signed (two keyed HMAC-SHA256: verify,
+ * sign) or the encrypted format (one AES-256-GCM open, one seal) makes,
+ * through EVP with per-thread contexts as mod_ctx keeps them, over as many
+ * bytes as those of /counter's session {"count":1} (22 bytes of payload and
+ * timestamp MACed, 11 bytes of JSON sealed), and nothing else: the floor
+ * that OpenSSL's EVP layer puts under each format on this machine.
+ *
+ * Built by bench/run with apxs -c -lcrypto; not part of the project's build. */
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_protocol.h"
 
 #include "apr_strings.h"
+
+/* Fixed keys: the floor measures the calls, not the secrets. */
+static const unsigned char floor_key[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static __thread EVP_MAC_CTX *floor_mac;
+static __thread EVP_CIPHER_CTX *floor_gcm[2];   /* [0] open, [1] seal */
+
+/* mod_ctx's signed format: HMAC(domain NUL name NUL, payload.ts), twice. */
+static void floor_hmac(const char *v, size_t n)
+{
+    static const char prefix[] = "mod_ctx signed 1\0session";
+    unsigned char out[EVP_MAX_MD_SIZE];
+    size_t olen;
+
+    if (!floor_mac) {
+        EVP_MAC *alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        OSSL_PARAM params[2];
+
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                     (char *)"SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+        floor_mac = alg ? EVP_MAC_CTX_new(alg) : NULL;
+        EVP_MAC_free(alg);
+        if (!floor_mac
+            || !EVP_MAC_init(floor_mac, floor_key, sizeof(floor_key), params)) {
+            return;
+        }
+    }
+    for (int i = 0; i < 2; ++i) {
+        EVP_MAC_init(floor_mac, NULL, 0, NULL);
+        EVP_MAC_update(floor_mac, (const unsigned char *)prefix, sizeof(prefix));
+        EVP_MAC_update(floor_mac, (const unsigned char *)v, n);
+        EVP_MAC_final(floor_mac, out, &olen, sizeof(out));
+    }
+}
+
+/* mod_ctx's encrypted format: AES-256-GCM with a 12-byte nonce and the
+ * domain, name and timestamp as associated data; one open, one seal. */
+static void floor_aead(const char *v, size_t n)
+{
+    static const char ad[] = "mod_ctx encrypted 1\0session\0ZVPxAA";
+    unsigned char nonce[12] = { 9 }, out[64], tag[16] = { 0 };
+    int len = 0;
+
+    if (n > sizeof(out) - 16) {
+        return;
+    }
+    for (int enc = 0; enc <= 1; ++enc) {
+        EVP_CIPHER_CTX *c = floor_gcm[enc];
+
+        if (!c) {
+            if (!(c = EVP_CIPHER_CTX_new())
+                || !EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc)
+                || !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL)
+                || !EVP_CipherInit_ex(c, NULL, NULL, floor_key, NULL, enc)) {
+                EVP_CIPHER_CTX_free(c);
+                return;
+            }
+            floor_gcm[enc] = c;
+        }
+        EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc);
+        EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)ad, sizeof(ad) - 1);
+        EVP_CipherUpdate(c, out, &len, (const unsigned char *)v, (int)n);
+        if (!enc) {
+            /* a made-up tag: the open fails at the end, after all the work */
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, sizeof(tag), tag);
+        }
+        EVP_CipherFinal_ex(c, out + len, &len);
+        if (enc) {
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, sizeof(tag), tag);
+        }
+    }
+}
 
 #define HANDLER "bench-hello"
 #define HANDLER_COOKIE "bench-hello-cookie"
@@ -57,6 +142,14 @@ static int bench_hello_handler(request_rec *r)
         return OK;
     }
     cookie = apr_table_get(r->headers_in, "Cookie");
+    if (cookie && strlen(cookie) >= 22 && r->args) {
+        if (!strcmp(r->args, "floor=hmac")) {
+            floor_hmac(cookie, 22);
+        }
+        else if (!strcmp(r->args, "floor=aead")) {
+            floor_aead(cookie, 11);
+        }
+    }
     if (cookie) {
         apr_table_mergen(r->headers_out, "Vary", "Cookie");
         apr_table_addn(r->err_headers_out, "Set-Cookie",
