@@ -61,8 +61,12 @@ static void floor_hmac(const char *v, size_t n)
         params[1] = OSSL_PARAM_construct_end();
         floor_mac = alg ? EVP_MAC_CTX_new(alg) : NULL;
         EVP_MAC_free(alg);
-        if (!floor_mac
-            || !EVP_MAC_init(floor_mac, floor_key, sizeof(floor_key), params)) {
+        if (floor_mac
+            && !EVP_MAC_init(floor_mac, floor_key, sizeof(floor_key), params)) {
+            EVP_MAC_CTX_free(floor_mac);    /* try again, never run unkeyed */
+            floor_mac = NULL;
+        }
+        if (!floor_mac) {
             return;
         }
     }

@@ -80,9 +80,9 @@ def main():
             ratios = [1.0] * len({v[0] for v in r})
             cpu_ratios = list(ratios)
         else:
-            ratios = [v[1] / reference(v, 1) for v in r if reference(v, 1) > 0]
-            cpu_ratios = [v[4] / reference(v, 4) for v in r
-                          if reference(v, 4) > 0 and v[4] > 0]
+            refs = [(v, reference(v, 1), reference(v, 4)) for v in r]
+            ratios = [v[1] / rr for v, rr, _ in refs if rr > 0]
+            cpu_ratios = [v[4] / rc for v, _, rc in refs if rc > 0 and v[4] > 0]
         rows[name] = {
             "median": statistics.median(rps),
             "min": min(rps),
