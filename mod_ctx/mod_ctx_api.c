@@ -281,7 +281,10 @@ static apr_status_t api_session_get_string(ctx_t *c, const char *key,
     apr_status_t rv = typed_get(c, key, JSON_STRING, &v);
 
     if (rv == APR_SUCCESS) {
-        *val = json_string_value(v);
+        /* A copy: the value in the session dies with the next change
+         * (set, remove, clear), the caller's lives as the header says. */
+        *val = apr_pstrmemdup(ctx_context_main(resolve(c))->pool,
+                              json_string_value(v), json_string_length(v));
     }
     return rv;
 }
@@ -382,8 +385,11 @@ static apr_status_t api_session_clear(ctx_t *c)
 
 static int collect_key(void *baton, const char *key, const json_t *val)
 {
+    apr_array_header_t *keys = baton;
+
     (void)val;
-    APR_ARRAY_PUSH((apr_array_header_t *)baton, const char *) = key;
+    /* Copied, as values are: a key dies with its entry (remove, clear). */
+    APR_ARRAY_PUSH(keys, const char *) = apr_pstrdup(keys->pool, key);
     return 1;
 }
 

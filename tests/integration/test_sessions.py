@@ -858,6 +858,22 @@ def test_change_after_the_headers_were_sent_is_refused_and_logged(site, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_strings_from_the_session_api_outlive_later_changes(site, fmt):
+    """Security #10.3: get_string, get_json, keys and to_json hand out copies
+    that live in the request pool; logout (clear), a new token or removing
+    the key must not free them. Under ASan a lent pointer aborts the child."""
+    r = site.get("/t/session-lifetimes", f"{fmt}.test")
+    assert r.status == 200, (r.status, r.text)
+    f = r.fields()
+    assert f["user"] == "alice-the-first-user"
+    assert f["csrf"] == "token-one-0123456789"
+    assert json.loads(f["cart"]) == [1, 2, 3]
+    assert sorted(f["keys"].split(",")) == ["cart", "csrf", "user"]
+    assert json.loads(f["all"]) == {"user": "alice-the-first-user",
+                                    "csrf": "token-one-0123456789", "cart": [1, 2, 3]}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_session_cookie_in_a_second_cookie_header_line_is_found(site, fmt):
     # httpd joins repeated Cookie lines with ", "; the session must survive it.
     host = f"{fmt}.test"

@@ -29,6 +29,7 @@
  *   GET /t/g?tag=T      exercises g; a pointer's destructor logs at the end
  *   GET /t/thread       what a thread started by the handler sees
  *   GET /t/session-late?early=1  a session change after the headers left
+ *   GET /t/session-lifetimes  strings from the session API outlive changes
  *   GET /t/sub?uri=U    runs a subrequest for U (its output first), then
  *                       says which request was current after its lookup,
  *                       run and destroy
@@ -541,6 +542,46 @@ static int answer_session_late(request_rec *r)
     return OK;
 }
 
+/* GET /t/session-lifetimes: every string the session API hands out must
+ * outlive the change that follows it (read, then clear/set/remove, then
+ * use), as the header promises: request-pool lifetime. Under ASan a lent
+ * pointer into the session's data is a heap-use-after-free here. */
+static int answer_session_lifetimes(request_rec *r)
+{
+    const char *user = NULL, *csrf = NULL, *json = NULL, *all = NULL;
+    apr_array_header_t *keys = NULL;
+    char big[64];
+    int i;
+
+    if (ctx_session_set_string(NULL, "user", "alice-the-first-user") != APR_SUCCESS
+        || ctx_session_set_string(NULL, "csrf", "token-one-0123456789") != APR_SUCCESS
+        || ctx_session_set_json(NULL, "cart", "[1,2,3]") != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ctx_session_get_string(NULL, "user", &user);
+    ctx_session_get_string(NULL, "csrf", &csrf);
+    ctx_session_get_json(NULL, "cart", &json);
+    ctx_session_keys(NULL, &keys);
+    ctx_session_to_json(NULL, &all);
+    /* logout, new token, churn the allocator */
+    ctx_session_clear(NULL);
+    ctx_session_set_string(NULL, "csrf", "token-two-9876543210");
+    ctx_session_remove(NULL, "csrf");
+    for (i = 0; i < 32; ++i) {
+        apr_snprintf(big, sizeof(big), "churn-%02d-xxxxxxxxxxxxxxxx", i);
+        ctx_session_set_string(NULL, big, big);
+    }
+    ctx_session_clear(NULL);
+    ap_rprintf(r, "user=%s\ncsrf=%s\ncart=%s\n", user ? user : "-",
+               csrf ? csrf : "-", json ? json : "-");
+    ap_rputs("keys=", r);
+    for (i = 0; keys && i < keys->nelts; ++i) {
+        ap_rprintf(r, "%s%s", i ? "," : "", APR_ARRAY_IDX(keys, i, const char *));
+    }
+    ap_rprintf(r, "\nall=%s\n", all ? all : "-");
+    return OK;
+}
+
 static int test_handler(request_rec *r)
 {
     const char *name;
@@ -572,6 +613,9 @@ static int test_handler(request_rec *r)
     }
     if (!strcmp(name, "sub")) {
         return answer_sub(r);
+    }
+    if (!strcmp(name, "session-lifetimes")) {
+        return answer_session_lifetimes(r);
     }
     if (!strcmp(name, "session-late")) {
         return answer_session_late(r);
