@@ -16,7 +16,26 @@ struct ctx_session_t {
     apr_int64_t issued;
     int loaded, accessed, modified, reissue, sealed;
     int serialized;             /* a text was made in `pool` already */
+    ctx_session_changed_fn *changed;
+    void *changed_baton;
 };
+
+/* Every change goes through here: the owner hears of the first one while
+ * the response can still be marked uncacheable. */
+static void mark_modified(ctx_session_t *s)
+{
+    if (!s->modified && s->changed) {
+        s->changed(s->changed_baton, s);
+    }
+    s->modified = 1;
+}
+
+void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
+                           void *baton)
+{
+    s->changed = fn;
+    s->changed_baton = baton;
+}
 
 static apr_status_t release(void *arg)
 {
@@ -161,7 +180,7 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
         return rv;
     }
     json_decref(old);
-    s->modified = 1;
+    mark_modified(s);
     return APR_SUCCESS;
 }
 
@@ -180,7 +199,7 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
         return APR_NOTFOUND;
     }
     s->json = NULL;
-    s->modified = 1;
+    mark_modified(s);
     return APR_SUCCESS;
 }
 
@@ -195,7 +214,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
     if (json_object_size(s->data)) {
         json_object_clear(s->data);
         s->json = NULL;
-        s->modified = 1;
+        mark_modified(s);
     }
     return APR_SUCCESS;
 }
@@ -239,7 +258,7 @@ apr_status_t ctx_session_regenerate(ctx_session_t *s)
     if ((rv = writable(s, "regenerate", NULL)) != APR_SUCCESS) {
         return rv;
     }
-    s->modified = 1;
+    mark_modified(s);
     s->reissue = 1;
     return APR_SUCCESS;
 }
@@ -254,7 +273,7 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
     }
     json_object_clear(s->data);
     s->json = NULL;
-    s->modified = 1;
+    mark_modified(s);
     return APR_SUCCESS;
 }
 

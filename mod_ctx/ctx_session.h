@@ -26,6 +26,10 @@ typedef int ctx_session_fits_fn(void *baton, const ctx_session_t *s,
 typedef int ctx_session_visit_fn(void *baton, const char *key,
                                  const json_t *val);
 
+/* Called once, at the session's first change (set, remove, clear of a
+ * non-empty session, regenerate, invalidate), before the change returns. */
+typedef void ctx_session_changed_fn(void *baton, ctx_session_t *s);
+
 /* A new, not yet loaded session in `p`; its data is released when `p` is
  * destroyed. `fits` may be NULL (no size limit). */
 ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
@@ -37,6 +41,10 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
 void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
                       int key_index);
 int ctx_session_is_loaded(const ctx_session_t *s);
+
+/* Tell `fn` (with `baton`) of the first change; NULL: nobody. */
+void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
+                           void *baton);
 
 /* The value under key, borrowed (valid until it is changed), or NULL. */
 json_t *ctx_session_get(ctx_session_t *s, const char *key);

@@ -25,6 +25,7 @@ typedef struct {
     ctx_session_conf_t conf;
     ctx_codec_t codec;
     request_rec *r;             /* the request whose settings apply */
+    request_rec *answering;     /* the request whose response goes out */
     apr_pool_t *scratch;        /* for size checks, cleared after each */
     int had_cookie;             /* a cookie of our name came in */
     apr_status_t save_status;
@@ -111,7 +112,54 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
     return fits;
 }
 
-ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
+/* ---- caches ------------------------------------------------------------ */
+
+/* A response that depends on the session varies with the Cookie header.
+ * Said in headers_out at the first use, not at the save: mod_cache stores
+ * the response in a content filter, before the save filter runs. */
+static void vary_on_cookie(request_rec *r)
+{
+    apr_table_mergen(r->headers_out, "Vary", "Cookie");
+}
+
+/* A response that sets (or deletes) the session cookie is one client's:
+ * mod_cache must not store it (r->no_cache, checked by its save filter)
+ * and neither may any shared cache downstream (Cache-Control: private;
+ * RFC 9111 5.2.2.7: a shared cache stores no response with it, even one
+ * also marked public). */
+static void not_for_shared_caches(request_rec *r)
+{
+    for (; r; r = r->main ? r->main : r->prev) {
+        r->no_cache = 1;
+    }
+}
+
+static void session_changed(void *baton, ctx_session_t *s)
+{
+    session_state_t *st = baton;
+
+    (void)s;
+    not_for_shared_caches(st->answering);
+}
+
+static void mark_private(request_rec *r)
+{
+    const char *cc = apr_table_get(r->headers_out, "Cache-Control");
+    const char *ecc = apr_table_get(r->err_headers_out, "Cache-Control");
+
+    not_for_shared_caches(r);
+    if ((cc && (ap_strcasestr(cc, "private") || ap_strcasestr(cc, "no-store")))
+        || (ecc && (ap_strcasestr(ecc, "private")
+                    || ap_strcasestr(ecc, "no-store")))) {
+        return;
+    }
+    apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
+}
+
+/* The session of c's client request, loaded on first use. `use`: the
+ * caller's response depends on it (Vary: Cookie); 0 for the save filter's
+ * look at an untouched session. */
+static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
 {
     session_state_t *st;
     ctx_t *main;
@@ -141,6 +189,10 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
         return NULL;
     }
     st->r = r;
+    st->answering = r;
+    if (use) {
+        vary_on_cookie(r);
+    }
     if (st->conf.secure_auto) {
         st->conf.attrs.secure = !strcmp(ap_http_scheme(r), "https");
     }
@@ -150,6 +202,7 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     st->codec.max_age = st->conf.max_age;
     st->codec.max_skew = MAX_SKEW;
     st->session = ctx_session_create(main->pool, session_fits, st);
+    ctx_session_on_change(st->session, session_changed, st);
 
     memset(&lb, 0, sizeof(lb));
     lb.st = st;
@@ -168,11 +221,20 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
                       "re-issued under the current key", lb.key_index);
     }
     ctx_session_load(st->session, lb.data, lb.issued, lb.key_index);
+    if (ctx_session_needs_reissue(st->session)
+        || (st->conf.refresh && ctx_session_is_permanent(st->session))) {
+        not_for_shared_caches(r);   /* a Set-Cookie will go out */
+    }
     if (ctx_context_response_started(c)) {
         ctx_session_seal(st->session);
     }
     ctx_context_set_session(main, st);
     return st->session;
+}
+
+ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
+{
+    return session_of(c, 1, rv);
 }
 
 const json_t *ctx_glue_session_data(ctx_t *c)
@@ -228,6 +290,7 @@ static void save(session_state_t *st, request_rec *r)
     }
     if (empty) {
         if (st->had_cookie) {
+            mark_private(r);
             apr_table_addn(r->err_headers_out, "Set-Cookie",
                            ctx_cookie_build(r->pool, &st->conf.attrs, NULL,
                                             0, 0));
@@ -255,6 +318,7 @@ static void save(session_state_t *st, request_rec *r)
                       "stays", strlen(header), st->conf.max_size);
         return;
     }
+    mark_private(r);
     apr_table_addn(r->err_headers_out, "Set-Cookie", header);
 }
 
@@ -274,7 +338,7 @@ static apr_status_t session_save_filter(ap_filter_t *f,
             if (conf.enabled && conf.refresh
                 && apr_table_get(f->r->headers_in, "Cookie")) {
                 apr_status_t rv;
-                ctx_session_t *s = ctx_glue_session(c, &rv);
+                ctx_session_t *s = session_of(c, 0, &rv);
 
                 if (s && ctx_session_is_permanent(s)) {
                     st = ctx_context_session(c);

@@ -418,6 +418,62 @@ static void test_session_reads_alone_never_modify(void **state)
     assert_false(ctx_session_needs_reissue(s));
 }
 
+static void count_change(void *baton, ctx_session_t *s)
+{
+    (void)s;
+    ++*(int *)baton;
+}
+
+/* The glue marks a response uncacheable from here: the callback must come
+ * with the first change of every kind, once, and never for reads or for a
+ * refused change. */
+static void test_session_first_change_of_each_kind_is_announced_once(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *what[] = { "set", "remove", "clear", "regenerate",
+                           "invalidate", "permanent" };
+
+    for (unsigned i = 0; i < sizeof(what) / sizeof(what[0]); ++i) {
+        int calls = 0;
+        ctx_session_t *s = loaded(p, "{\"a\":1}");
+
+        ctx_session_on_change(s, count_change, &calls);
+        ctx_session_get(s, "a");
+        ctx_session_remove(s, "absent");
+        ctx_session_set_permanent(s, 0);
+        assert_int_equal(calls, 0);
+        switch (i) {
+        case 0: assert_int_equal(ctx_session_set(s, "b", json_true()), APR_SUCCESS); break;
+        case 1: assert_int_equal(ctx_session_remove(s, "a"), APR_SUCCESS); break;
+        case 2: assert_int_equal(ctx_session_clear(s), APR_SUCCESS); break;
+        case 3: assert_int_equal(ctx_session_regenerate(s), APR_SUCCESS); break;
+        case 4: assert_int_equal(ctx_session_invalidate(s), APR_SUCCESS); break;
+        case 5: assert_int_equal(ctx_session_set_permanent(s, 1), APR_SUCCESS); break;
+        }
+        if (calls != 1) {
+            fail_msg("%s: %d announcements, want 1", what[i], calls);
+        }
+        ctx_session_set(s, "c", json_integer(3));
+        ctx_session_clear(s);
+        assert_int_equal(calls, 1);
+    }
+}
+
+static void test_session_refused_change_is_not_announced(void **state)
+{
+    apr_pool_t *p = *state;
+    limit_t l = { 10, 0, NULL, "" };
+    int calls = 0;
+    ctx_session_t *s = ctx_session_create(p, fits_limit, &l);
+
+    ctx_session_load(s, NULL, 0, 0);
+    ctx_session_on_change(s, count_change, &calls);
+    assert_int_equal(ctx_session_set(s, "long", json_string("far too long")),
+                     CTX_ETOOLARGE);
+    assert_int_equal(calls, 0);
+    assert_false(ctx_session_modified(s));
+}
+
 static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
@@ -655,6 +711,8 @@ int main(void)
         UNIT_TEST(test_session_unset_permanent_removes_the_key),
         UNIT_TEST(test_session_unset_permanent_when_not_is_not_modified),
         UNIT_TEST(test_session_reads_alone_never_modify),
+        UNIT_TEST(test_session_first_change_of_each_kind_is_announced_once),
+        UNIT_TEST(test_session_refused_change_is_not_announced),
         UNIT_TEST(test_session_regenerate_keeps_data_and_asks_reissue),
         UNIT_TEST(test_session_invalidate_drops_data),
         UNIT_TEST(test_session_fits_callback_sees_the_new_data),

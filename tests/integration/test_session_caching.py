@@ -1,0 +1,99 @@
+"""Sessions behind httpd's own cache (security review #10.1): a response that
+read the session varies with the Cookie header before mod_cache stores it,
+and one that set or deleted the session cookie is stored by no shared cache.
+
+The server has mod_cache with shmcb storage in front of the example module,
+and mod_expires makes every answer cacheable for an hour, as an
+administrator who enables caching site-wide would."""
+import json
+import re
+
+import pytest
+
+KEY = "caching-test-key-0123456789abcdefghijklmnop"
+CONFIG = f"""
+CtxSecretKey "{KEY}"
+CtxSession On
+CacheEnable socache /
+CacheSocache shmcb
+CacheHeader On
+CacheDetailHeader On
+CacheIgnoreNoLastMod On
+ExpiresActive On
+ExpiresDefault "access plus 1 hour"
+<LocationMatch "^/(home|counter|session)">
+    SetHandler ctx-example
+</LocationMatch>
+"""
+MODULES = ("socache_shmcb", "cache", "cache_socache", "expires")
+
+
+@pytest.fixture
+def cached(make_server):
+    return make_server(CONFIG, modules=MODULES)
+
+
+def set_cookie_of(resp):
+    for v in resp.header_all("set-cookie"):
+        m = re.match(r"session=([^;]*)", v)
+        if m:
+            return m.group(1)
+    return None
+
+
+def cache_status(resp):
+    return resp.header("x-cache") or ""
+
+
+def get(srv, path, cookie=None):
+    return srv.get(path, headers={"Cookie": f"session={cookie}"} if cookie else {})
+
+
+def test_the_cache_is_really_in_front(cached):
+    # Without this, the tests below would pass for the wrong reason.
+    first, second = get(cached, "/home?page=7"), get(cached, "/home?page=7")
+    assert first.status == second.status == 200
+    assert "HIT" in cache_status(second), second.headers
+
+
+def test_a_users_session_page_is_never_served_to_another_client(cached):
+    alice = set_cookie_of(get(cached, "/session/set?user=alice"))
+    bob = set_cookie_of(get(cached, "/session/set?user=bob"))
+    assert alice and bob
+    for _ in range(3):     # the first may be stored; the next could be hits
+        a = get(cached, "/session", alice)
+        assert json.loads(a.text)["user"] == "alice"
+    b = get(cached, "/session", bob)
+    assert json.loads(b.text)["user"] == "bob", (b.text, b.headers)
+    anon = get(cached, "/session")
+    assert "alice" not in anon.text and "bob" not in anon.text, anon.text
+    assert any("cookie" in v.lower() for v in a.header_all("vary")), a.headers
+
+
+def test_a_response_that_sets_the_session_cookie_is_private_and_not_stored(cached):
+    r1 = get(cached, "/session/set?user=carol")
+    assert set_cookie_of(r1)
+    assert "private" in (r1.header("cache-control") or ""), r1.headers
+    assert "HIT" not in cache_status(r1)
+    # The same URL again, without a cookie: answered by the module, not
+    # carol's Set-Cookie from the cache.
+    r2 = get(cached, "/session/set?user=carol")
+    assert "HIT" not in cache_status(r2), r2.headers
+    assert set_cookie_of(r2)
+
+
+def test_a_logout_that_deletes_the_cookie_is_not_stored(cached):
+    dave = set_cookie_of(get(cached, "/session/set?user=dave"))
+    out = get(cached, "/session/clear", dave)
+    assert "private" in (out.header("cache-control") or ""), out.headers
+    erin = set_cookie_of(get(cached, "/session/set?user=erin"))
+    again = get(cached, "/session/clear", erin)
+    assert "HIT" not in cache_status(again), again.headers
+    assert any(v.startswith("session=;") for v in again.header_all("set-cookie")), again.headers
+
+
+def test_pages_that_never_touch_the_session_stay_cacheable(cached):
+    get(cached, "/home?page=9", "whatever")
+    r = get(cached, "/home?page=9", "whatever")
+    assert "HIT" in cache_status(r), r.headers
+    assert not any("cookie" in v.lower() for v in r.header_all("vary"))
