@@ -1,6 +1,7 @@
 /* ctx_args: see ctx_args.h. */
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "ctx_args.h"
@@ -113,6 +114,30 @@ apr_array_header_t *ctx_args_get_all(const ctx_args_t *args, apr_pool_t *p,
         }
     }
     return vals;
+}
+
+apr_array_header_t *ctx_args_names(const ctx_args_t *args, apr_pool_t *p)
+{
+    int n = args ? args->pairs->nelts : 0;
+    apr_array_header_t *names = apr_array_make(p, n ? n : 1,
+                                               sizeof(const char *));
+    apr_hash_t *seen;
+
+    if (!n) {
+        return names;
+    }
+    /* A hash, not a scan of the names so far: a query of thousands of
+     * distinct names must cost linear time. */
+    seen = apr_hash_make(p);
+    for (int i = 0; i < n; ++i) {
+        const char *key = APR_ARRAY_IDX(args->pairs, i, arg_pair_t).key;
+
+        if (!apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
+            APR_ARRAY_PUSH(names, const char *) = key;
+        }
+    }
+    return names;
 }
 
 int ctx_args_count(const ctx_args_t *args)

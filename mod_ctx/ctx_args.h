@@ -25,6 +25,11 @@ const char *ctx_args_get(const ctx_args_t *args, const char *name);
 apr_array_header_t *ctx_args_get_all(const ctx_args_t *args, apr_pool_t *p,
                                      const char *name);
 
+/* Each name once, in the order of first appearance, as a new array of
+ * `const char *` allocated in `p` (empty if none); linear time. The strings
+ * live as long as the parse pool. */
+apr_array_header_t *ctx_args_names(const ctx_args_t *args, apr_pool_t *p);
+
 /* Number of (key, value) pairs, and of dropped pairs. */
 int ctx_args_count(const ctx_args_t *args);
 int ctx_args_dropped(const ctx_args_t *args);

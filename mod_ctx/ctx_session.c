@@ -1,9 +1,17 @@
 /* ctx_session: see ctx_session.h. */
+#include <apr_hash.h>
+#include <apr_strings.h>
+
 #include "ctx_json.h"
 #include "ctx_log.h"
 #include "ctx_session.h"
 
 #define PERMANENT_KEY "_permanent"
+
+/* Texts made for exact size checks in one session, at most: past it a
+ * change that needs one is refused (CTX_ETOOLARGE). A handler sets a few
+ * keys; only a request setting thousands near the limit gets here. */
+#define CHECK_BUDGET (64 * 1024)
 
 struct ctx_session_t {
     json_t *data;
@@ -18,6 +26,14 @@ struct ctx_session_t {
     int serialized;             /* a text was made in `pool` already */
     ctx_session_changed_fn *changed;
     void *changed_baton;
+    /* The exact length of the data's text, kept per key (key -> the length
+     * of `"key":value`), so that a change costs what changed, not the
+     * whole session: set when first needed, then kept up to date. */
+    apr_hash_t *lens;
+    apr_pool_t *measure;        /* cleared after each measurement */
+    apr_size_t entries_len;     /* sum of the lengths in `lens` */
+    apr_size_t sure_fit, never_fit, checked;
+    unsigned serializations;
 };
 
 /* Every change goes through here: the owner hears of the first one while
@@ -54,6 +70,7 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
     s->fits = fits;
     s->baton = baton;
     s->pool = p;
+    s->never_fit = APR_SIZE_MAX;
     apr_pool_cleanup_register(p, s, release, apr_pool_cleanup_null);
     return s;
 }
@@ -67,6 +84,7 @@ void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
         json_decref(data);
     }
     s->json = NULL;
+    s->lens = NULL;
     s->issued = data ? issued : 0;
     s->reissue = key_index > 0;
     s->loaded = 1;
@@ -94,8 +112,99 @@ static const char *serialize(ctx_session_t *s)
         p = s->scratch;
     }
     s->serialized = 1;
+    ++s->serializations;
     s->json = ctx_json_dump(p, s->data, &s->jlen);
     return s->json;
+}
+
+void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
+                            apr_size_t never_fit)
+{
+    s->sure_fit = sure_fit;
+    s->never_fit = never_fit;
+}
+
+unsigned ctx_session_serializations(const ctx_session_t *s)
+{
+    return s->serializations;
+}
+
+/* The length of `"key":value` as ctx_json_dump writes it inside an object;
+ * 0 if `val` cannot be written (NaN, too deep) or without memory. */
+static apr_size_t entry_len(ctx_session_t *s, const char *key,
+                            const json_t *val)
+{
+    json_t *k;
+    apr_size_t klen = 0, vlen = 0;
+
+    if (!s->measure && apr_pool_create(&s->measure, s->pool) != APR_SUCCESS) {
+        s->measure = NULL;
+        return 0;
+    }
+    if ((k = json_string(key)) != NULL) {
+        if (!ctx_json_dump(s->measure, k, &klen)
+            || !ctx_json_dump(s->measure, val, &vlen)) {
+            klen = vlen = 0;
+        }
+        json_decref(k);
+    }
+    apr_pool_clear(s->measure);
+    return (klen && vlen) ? klen + 1 + vlen : 0;
+}
+
+static apr_status_t lens_forget(ctx_session_t *s, const char *key)
+{
+    apr_size_t *len;
+
+    if (s->lens && (len = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING))) {
+        s->entries_len -= *len;
+        apr_hash_set(s->lens, key, APR_HASH_KEY_STRING, NULL);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t lens_put(ctx_session_t *s, const char *key,
+                             apr_size_t len)
+{
+    apr_size_t *slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING);
+
+    if (slot) {
+        s->entries_len -= *slot;
+    }
+    else {
+        slot = apr_palloc(s->pool, sizeof(*slot));
+        apr_hash_set(s->lens, apr_pstrdup(s->pool, key), APR_HASH_KEY_STRING,
+                     slot);
+    }
+    *slot = len;
+    s->entries_len += len;
+    return APR_SUCCESS;
+}
+
+/* Measure every entry once: the first checked change of a request. */
+static apr_status_t lens_init(ctx_session_t *s)
+{
+    const char *key;
+    json_t *val;
+
+    s->lens = apr_hash_make(s->pool);
+    s->entries_len = 0;
+    json_object_foreach(s->data, key, val) {
+        apr_size_t len = entry_len(s, key, val);
+
+        if (!len) {
+            s->lens = NULL;
+            return APR_ENOMEM;
+        }
+        lens_put(s, key, len);
+    }
+    return APR_SUCCESS;
+}
+
+/* The text's length with `n` entries whose lengths add up to `sum`. */
+static apr_size_t object_len(apr_size_t n, apr_size_t sum)
+{
+    return 2 + sum + (n ? n - 1 : 0);
 }
 
 const char *ctx_session_json(ctx_session_t *s, apr_size_t *len)
@@ -141,6 +250,7 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 {
     json_t *old;
     apr_status_t rv;
+    apr_size_t new_len = 0, old_len = 0, jlen;
 
     if (!key || !val) {
         json_decref(val);
@@ -151,6 +261,22 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
         json_decref(val);
         return rv;
     }
+    if (s->fits) {
+        if (!s->lens && (rv = lens_init(s)) != APR_SUCCESS) {
+            json_decref(val);
+            return rv;
+        }
+        if (!(new_len = entry_len(s, key, val))) {
+            /* NaN, infinity or nesting the writer refuses: the session
+             * could never be saved with it. */
+            json_decref(val);
+            return APR_EINVAL;
+        }
+        old_len = json_object_get(s->data, key)
+                  ? *(apr_size_t *)apr_hash_get(s->lens, key,
+                                                APR_HASH_KEY_STRING)
+                  : 0;
+    }
     old = json_incref(json_object_get(s->data, key));
     if (json_object_set_new(s->data, key, val) != 0) {
         json_decref(old);
@@ -158,11 +284,21 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
     }
     s->json = NULL;
     if (s->fits) {
-        if (!serialize(s)) {
+        jlen = object_len(json_object_size(s->data),
+                          s->entries_len - old_len + new_len);
+        if (jlen <= s->sure_fit) {
+            rv = APR_SUCCESS;
+        }
+        else if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
+            rv = CTX_ETOOLARGE;
+        }
+        else if (!serialize(s)) {
             rv = APR_ENOMEM;
         }
-        else if (!s->fits(s->baton, s, s->json, s->jlen)) {
-            rv = CTX_ETOOLARGE;
+        else {
+            s->checked += s->jlen;
+            rv = s->fits(s->baton, s, s->json, s->jlen) ? APR_SUCCESS
+                                                        : CTX_ETOOLARGE;
         }
     }
     if (rv != APR_SUCCESS) {
@@ -178,6 +314,9 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
                     "would exceed the cookie size limit", key);
         }
         return rv;
+    }
+    if (s->lens) {
+        lens_put(s, key, new_len);
     }
     json_decref(old);
     mark_modified(s);
@@ -198,6 +337,7 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
     if (json_object_del(s->data, key) != 0) {
         return APR_NOTFOUND;
     }
+    lens_forget(s, key);
     s->json = NULL;
     mark_modified(s);
     return APR_SUCCESS;
@@ -213,6 +353,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
     }
     if (json_object_size(s->data)) {
         json_object_clear(s->data);
+        s->lens = NULL;
         s->json = NULL;
         mark_modified(s);
     }
@@ -272,6 +413,7 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
         return rv;
     }
     json_object_clear(s->data);
+    s->lens = NULL;
     s->json = NULL;
     mark_modified(s);
     return APR_SUCCESS;

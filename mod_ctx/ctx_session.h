@@ -42,6 +42,19 @@ void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
                       int key_index);
 int ctx_session_is_loaded(const ctx_session_t *s);
 
+/* Size limits known to the owner, in bytes of the data's text: up to
+ * `sure_fit` a change fits without asking `fits` (and without serializing
+ * the session); above `never_fit` it is refused without asking. In between
+ * the text is made and `fits` decides. A change costs the size of the value
+ * it sets (the text's length is kept per key), except in that band; there a
+ * session checks at most 64 KiB of text (then refuses: CTX_ETOOLARGE).
+ * Defaults: 0 and APR_SIZE_MAX (always ask). */
+void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
+                            apr_size_t never_fit);
+
+/* How many times the whole data was serialized (for tests). */
+unsigned ctx_session_serializations(const ctx_session_t *s);
+
 /* Tell `fn` (with `baton`) of the first change; NULL: nobody. */
 void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
                            void *baton);
@@ -50,7 +63,8 @@ void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
 json_t *ctx_session_get(ctx_session_t *s, const char *key);
 int ctx_session_has(ctx_session_t *s, const char *key);
 
-/* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments,
+/* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments
+ * or a value that cannot be written (NaN, infinity, nesting too deep),
  * CTX_ETOOLARGE if the session would no longer fit (unchanged then),
  * CTX_ETOOLATE once sealed, APR_ENOMEM if it cannot be serialized. */
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val);

@@ -213,26 +213,8 @@ static apr_array_header_t *api_arg_all(request_rec *r, const char *name)
 static apr_array_header_t *api_arg_names(request_rec *r)
 {
     ctx_t *c = api_of(r);
-    const ctx_args_t *args;
-    apr_array_header_t *names;
-    const char *key;
 
-    if (!c) {
-        return NULL;
-    }
-    args = ctx_context_args(c);
-    names = apr_array_make(c->pool, 4, sizeof(const char *));
-    for (int i = 0; ctx_args_at(args, i, &key, NULL) == APR_SUCCESS; ++i) {
-        int seen = 0;
-
-        for (int j = 0; j < names->nelts && !seen; ++j) {
-            seen = !strcmp(APR_ARRAY_IDX(names, j, const char *), key);
-        }
-        if (!seen) {
-            APR_ARRAY_PUSH(names, const char *) = key;
-        }
-    }
-    return names;
+    return c ? ctx_args_names(ctx_context_args(c), c->pool) : NULL;
 }
 
 /* ---- sessions ---------------------------------------------------------- */

@@ -72,21 +72,52 @@ static int each_cookie_header(void *baton, const char *key, const char *val)
 /* Would the session, serialized as `json`, still fit in a Set-Cookie of
  * conf.max_size bytes? Cheap when far below the limit; encodes exactly
  * (in a scratch pool) when close to it. */
+/* The longest JSON text whose cookie value, with `room` bytes for it, still
+ * fits: the base64url of the JSON plus 28 bytes (the largest of the formats'
+ * fixed parts: a nonce and tag, or a MAC's share). */
+static apr_size_t longest_json(apr_size_t room)
+{
+    apr_size_t n = room / 4 * 3 + (room % 4 ? room % 4 - 1 : 0);
+
+    return n > 28 ? n - 28 : 0;
+}
+
+/* Everything of Set-Cookie besides the value, at most: the name, the
+ * prefix, timestamp and separators, and every attribute. */
+static apr_size_t cookie_overhead(const ctx_session_conf_t *conf)
+{
+    return strlen(conf->attrs.name) + 200
+           + (conf->attrs.domain ? strlen(conf->attrs.domain) : 0)
+           + strlen(conf->attrs.path);
+}
+
+/* Tell the session which texts surely fit and which never can, so that
+ * most changes are judged by length alone (no serialization, no encode). */
+static void session_limits(session_state_t *st)
+{
+    apr_size_t max = (apr_size_t)st->conf.max_size;
+    apr_size_t overhead = cookie_overhead(&st->conf);
+    apr_size_t name = strlen(st->conf.attrs.name) + 1;
+    apr_size_t sure = overhead < max ? longest_json(max - overhead) : 0;
+    /* Only the encrypted format is never compressed: its value grows with
+     * the JSON, so a text past this never fits; the others may compress. */
+    apr_size_t never = st->conf.format == CTX_FORMAT_ENCRYPTED
+                       ? (name < max ? longest_json(max - name) : 0)
+                       : CTX_CODEC_MAX_JSON;
+
+    ctx_session_set_limits(st->session, sure, never);
+}
+
+/* Would the session, serialized as `json`, still fit in a Set-Cookie of
+ * conf.max_size bytes? Asked only for texts between the limits above:
+ * encodes exactly (in a scratch pool). */
 static int session_fits(void *baton, const ctx_session_t *s, const char *json,
                         apr_size_t jlen)
 {
     session_state_t *st = baton;
-    apr_size_t overhead;
     const char *value, *header;
     int fits = 0;
 
-    /* name, prefix, timestamp, MAC or nonce+tag, and every attribute */
-    overhead = strlen(st->conf.attrs.name) + 200
-               + (st->conf.attrs.domain ? strlen(st->conf.attrs.domain) : 0)
-               + strlen(st->conf.attrs.path);
-    if (ctx_b64url_len(jlen + 28) + overhead <= (apr_size_t)st->conf.max_size) {
-        return 1;
-    }
     /* One scratch pool per session, cleared per check: creating and
      * destroying a pool on every set showed in profiles. */
     if (!st->scratch
@@ -203,6 +234,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->codec.max_skew = MAX_SKEW;
     st->session = ctx_session_create(main->pool, session_fits, st);
     ctx_session_on_change(st->session, session_changed, st);
+    session_limits(st);
 
     memset(&lb, 0, sizeof(lb));
     lb.st = st;

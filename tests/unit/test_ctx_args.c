@@ -293,6 +293,42 @@ static void test_url_decode_hex_is_case_insensitive(void **state)
     assert_string_equal(ctx_url_decode(p, "%4a%4A%fF", 9), "JJ\xff");
 }
 
+static void test_args_names_each_once_in_first_order(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_args_t *a = ctx_args_parse(p, "b=1&a=2&b=3&c&a=4&%62=5");
+    apr_array_header_t *names = ctx_args_names(a, p);
+
+    assert_int_equal(names->nelts, 3);
+    assert_string_equal(APR_ARRAY_IDX(names, 0, const char *), "b");
+    assert_string_equal(APR_ARRAY_IDX(names, 1, const char *), "a");
+    assert_string_equal(APR_ARRAY_IDX(names, 2, const char *), "c");
+    assert_int_equal(ctx_args_names(NULL, p)->nelts, 0);
+    assert_int_equal(ctx_args_names(ctx_args_parse(p, NULL), p)->nelts, 0);
+}
+
+/* Security #10.6: thousands of distinct names (an 8 KB query holds ~1,150)
+ * are each listed once; with repeats interleaved, still once each. */
+static void test_args_names_of_many_distinct_and_repeated_names(void **state)
+{
+    apr_pool_t *p = *state;
+    enum { N = 20000 };
+    char *q = apr_palloc(p, N * 24), *w = q;
+    apr_array_header_t *names;
+
+    for (int i = 0; i < N; ++i) {
+        w += sprintf(w, "%sk%d=v&k%d=w", i ? "&" : "", i, i / 2);
+    }
+    names = ctx_args_names(ctx_args_parse(p, q), p);
+    assert_int_equal(names->nelts, N);
+    for (int i = 0; i < N; ++i) {
+        char want[16];
+
+        sprintf(want, "k%d", i);
+        assert_string_equal(APR_ARRAY_IDX(names, i, const char *), want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +357,8 @@ int main(void)
         UNIT_TEST(test_url_decode_decodes_len_bytes_only),
         UNIT_TEST(test_url_decode_nul_byte_is_null),
         UNIT_TEST(test_url_decode_hex_is_case_insensitive),
+        UNIT_TEST(test_args_names_each_once_in_first_order),
+        UNIT_TEST(test_args_names_of_many_distinct_and_repeated_names),
     };
 
     return UNIT_RUN(tests);

@@ -474,6 +474,90 @@ static void test_session_refused_change_is_not_announced(void **state)
     assert_false(ctx_session_modified(s));
 }
 
+/* Security #10.6: a change below the owner's sure-fit length is judged by
+ * the text's length alone, kept per key: a thousand sets serialize the
+ * session not once, and ask the owner nothing. The length must be exact:
+ * the session's real text is checked against it at the end. */
+static void test_session_many_sets_below_the_limit_never_serialize(void **state)
+{
+    apr_pool_t *p = *state;
+    limit_t l = { 1 << 20, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(p, fits_limit, &l);
+    apr_size_t jlen;
+    const char *json;
+    char key[32];
+
+    ctx_session_load(s, json_loads("{\"old\":\"caf\u00e9\",\"n\":[1,2.5]}", 0,
+                                   NULL), 1, 0);
+    ctx_session_set_limits(s, 1 << 20, APR_SIZE_MAX);
+    for (int i = 0; i < 1000; ++i) {
+        snprintf(key, sizeof(key), "k\"%d\u00e9", i % 700);
+        assert_int_equal(ctx_session_set(s, key, json_integer(i)), APR_SUCCESS);
+    }
+    assert_int_equal(ctx_session_remove(s, "old"), APR_SUCCESS);
+    assert_int_equal(ctx_session_serializations(s), 0);
+    assert_int_equal(l.calls, 0);
+    /* one more set just at the limit proves the kept length exact */
+    json = ctx_session_json(s, &jlen);
+    assert_non_null(json);
+    {
+        limit_t l2 = { 1 << 20, 0, NULL, "" };
+        ctx_session_t *t = ctx_session_create(p, fits_limit, &l2);
+
+        /* `,"x":1` adds 6 bytes */
+        ctx_session_load(t, json_loads(json, 0, NULL), 1, 0);
+        ctx_session_set_limits(t, jlen + 6, jlen + 6);
+        assert_int_equal(ctx_session_set(t, "x", json_integer(1)), APR_SUCCESS);
+        assert_int_equal(l2.calls, 0);
+        assert_int_equal(ctx_session_set(t, "x", json_integer(12)), CTX_ETOOLARGE);
+        assert_int_equal(l2.calls, 0);
+    }
+}
+
+/* Between the limits the owner decides on the real text; a session
+ * checks at most 64 KiB of text that way, then refuses. */
+static void test_session_exact_checks_near_the_limit_are_bounded(void **state)
+{
+    apr_pool_t *p = *state;
+    limit_t l = { 1 << 30, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(p, fits_limit, &l);
+    char key[32];
+    int i, refused = 0;
+
+    ctx_session_load(s, NULL, 0, 0);
+    ctx_session_set_limits(s, 10, APR_SIZE_MAX);
+    for (i = 0; i < 5000 && !refused; ++i) {
+        snprintf(key, sizeof(key), "key-%05d", i);
+        refused = ctx_session_set(s, key, json_string("0123456789")) != APR_SUCCESS;
+    }
+    assert_true(refused);
+    assert_true(i > 100);       /* normal use is far from the budget */
+    assert_int_equal(l.calls, (int)ctx_session_serializations(s));
+    assert_true(l.calls < i);
+    assert_false(ctx_session_has(s, key));
+}
+
+static void test_session_set_of_unwritable_value_is_einval(void **state)
+{
+    apr_pool_t *p = *state;
+    limit_t l = { 1 << 20, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(p, fits_limit, &l);
+    json_t *deep = json_integer(1);
+
+    ctx_session_load(s, NULL, 0, 0);
+    for (int i = 0; i < 200; ++i) {
+        json_t *a = json_array();
+
+        json_array_append_new(a, deep);
+        deep = a;
+    }
+    assert_int_equal(ctx_session_set(s, "deep", deep), APR_EINVAL);
+    assert_int_equal(ctx_session_set(s, "nan", json_real(0.0 / 0.0)), APR_EINVAL);
+    assert_false(ctx_session_modified(s));
+    assert_int_equal(ctx_session_set(s, "ok", json_true()), APR_SUCCESS);
+    assert_data(s, "{\"ok\":true}");
+}
+
 static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
@@ -713,6 +797,9 @@ int main(void)
         UNIT_TEST(test_session_reads_alone_never_modify),
         UNIT_TEST(test_session_first_change_of_each_kind_is_announced_once),
         UNIT_TEST(test_session_refused_change_is_not_announced),
+        UNIT_TEST(test_session_many_sets_below_the_limit_never_serialize),
+        UNIT_TEST(test_session_exact_checks_near_the_limit_are_bounded),
+        UNIT_TEST(test_session_set_of_unwritable_value_is_einval),
         UNIT_TEST(test_session_regenerate_keeps_data_and_asks_reissue),
         UNIT_TEST(test_session_invalidate_drops_data),
         UNIT_TEST(test_session_fits_callback_sees_the_new_data),
