@@ -3,12 +3,6 @@
 
 #include "ctx_snapshot.h"
 
-static apr_status_t json_release(void *data)
-{
-    json_decref(data);
-    return APR_SUCCESS;
-}
-
 static const char *dup_or_null(apr_pool_t *p, const char *s)
 {
     return s ? apr_pstrdup(p, s) : NULL;
@@ -63,11 +57,8 @@ ctx_snapshot_t *ctx_snapshot_copy(apr_pool_t *p, const ctx_snapshot_t *src)
     copy_config(p, s->config, src->config_base, src->config);
     s->app = src->app;
     if (src->session) {
-        s->session = json_deep_copy(src->session);
-        if (s->session) {
-            apr_pool_cleanup_register(p, s->session, json_release,
-                                      apr_pool_cleanup_null);
-        }
+        s->session = apr_pstrmemdup(p, src->session, src->session_len);
+        s->session_len = src->session_len;
     }
     return s;
 }

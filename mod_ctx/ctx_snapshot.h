@@ -8,7 +8,6 @@
 #include <apr_hash.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
-#include <jansson.h>
 
 #include "ctx_app.h"
 
@@ -26,13 +25,17 @@ typedef struct {
                                  * (the server's), for keys `config` lacks;
                                  * the copy has them merged in `config` */
     ctx_app_t *app;             /* lives for the process: not copied */
-    json_t *session;            /* read-only session data, or NULL */
+    const char *session;        /* the session's JSON text (read-only in
+                                 * the task, parsed on its first use), or
+                                 * NULL: a task holds the cookie-sized
+                                 * text, not the parsed tree, which can be
+                                 * many times larger */
+    apr_size_t session_len;
 } ctx_snapshot_t;
 
 /* A deep copy of `src` in `p`: every string, the header table, the config
  * table (config over config_base, merged while copying: the request thread
- * builds no merged table of its own) and the session data (a deep JSON copy whose reference the snapshot
- * holds until `p` is destroyed). `src` may be destroyed right after. NULL
+ * builds no merged table of its own) and the session's text. `src` may be destroyed right after. NULL
  * fields stay NULL. Returns NULL if `p` or `src` is NULL. */
 ctx_snapshot_t *ctx_snapshot_copy(apr_pool_t *p, const ctx_snapshot_t *src);
 

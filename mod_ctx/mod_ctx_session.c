@@ -11,6 +11,7 @@
 #include "ctx_b64.h"
 #include "ctx_codec.h"
 #include "ctx_cookie.h"
+#include "ctx_json.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
 #include "mod_ctx_session.h"
@@ -29,6 +30,8 @@ typedef struct {
     apr_pool_t *scratch;        /* for size checks, cleared after each */
     int had_cookie;             /* a cookie of our name came in */
     apr_status_t save_status;
+    const char *snapshot;       /* a task's: the text of its session */
+    apr_size_t snapshot_len;
 } session_state_t;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -187,6 +190,19 @@ static void mark_private(request_rec *r)
     apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
 }
 
+/* A task's session from the text it carries, on its first use. The text
+ * was the session of a request, so it parses; if not, the task sees an
+ * empty session. */
+static ctx_session_t *task_session(ctx_t *task, session_state_t *st)
+{
+    st->session = ctx_session_create(task->pool, NULL, NULL);
+    ctx_session_load(st->session, ctx_json_parse(st->snapshot,
+                                                 st->snapshot_len), 0, 0);
+    /* The response has gone: a change could never reach the client. */
+    ctx_session_seal(st->session);
+    return st->session;
+}
+
 /* The session of c's client request, loaded on first use. `use`: the
  * caller's response depends on it (Vary: Cookie); 0 for the save filter's
  * look at an untouched session. */
@@ -204,7 +220,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
         return NULL;
     }
     if ((st = ctx_context_session(c)) != NULL) {
-        return st->session;
+        return st->session ? st->session : task_session(c, st);
     }
     if (c->kind == CTX_KIND_TASK) {
         *rv = CTX_EDISABLED;    /* its request had no session */
@@ -269,26 +285,25 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     return session_of(c, 1, rv);
 }
 
-const json_t *ctx_glue_session_data(ctx_t *c)
+const char *ctx_glue_session_text(ctx_t *c, apr_size_t *len)
 {
     apr_status_t rv;
     ctx_session_t *s = ctx_glue_session(c, &rv);
 
-    return s ? ctx_session_data(s) : NULL;
+    return s ? ctx_session_json(s, len) : NULL;
 }
 
-apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, json_t *data)
+apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, const char *json,
+                                              apr_size_t len)
 {
     session_state_t *st;
 
-    if (!task || task->kind != CTX_KIND_TASK || !data) {
+    if (!task || task->kind != CTX_KIND_TASK || !json) {
         return APR_EINVAL;
     }
     st = apr_pcalloc(task->pool, sizeof(*st));
-    st->session = ctx_session_create(task->pool, NULL, NULL);
-    ctx_session_load(st->session, json_incref(data), 0, 0);
-    /* The response has gone: a change could never reach the client. */
-    ctx_session_seal(st->session);
+    st->snapshot = json;
+    st->snapshot_len = len;
     ctx_context_set_session(task, st);
     return APR_SUCCESS;
 }

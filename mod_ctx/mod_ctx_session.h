@@ -15,13 +15,16 @@
  * without a context. */
 ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv);
 
-/* The data of c's session (loading it), or NULL when c has none. Owned by
- * the session: take a reference or a copy to keep it. */
-const json_t *ctx_glue_session_data(ctx_t *c);
+/* The JSON text of c's session (loading it; *len set), or NULL when c has
+ * none. Owned by the session, valid until its next change: copy it. */
+const char *ctx_glue_session_text(ctx_t *c, apr_size_t *len);
 
-/* Give a background task's context a read-only session holding `data` (the
- * task takes a reference). Its setters return CTX_ETOOLATE. */
-apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, json_t *data);
+/* Give a background task's context a read-only session holding the JSON
+ * text `json` (`len` bytes, borrowed: it must live as long as the task),
+ * parsed on the task's first use of its session. Its setters return
+ * CTX_ETOOLATE. */
+apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, const char *json,
+                                              apr_size_t len);
 
 /* The status of the last save of c's session (APR_SUCCESS before one). */
 apr_status_t ctx_glue_session_save_status(ctx_t *c);

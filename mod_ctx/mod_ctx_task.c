@@ -237,7 +237,7 @@ apr_status_t ctx_glue_task_submit(request_rec *r, ctx_task_fn *fn,
     memset(&src, 0, sizeof(src));
     if (r) {
         fill_from_request(&src, r, headers);
-        src.session = (json_t *)ctx_glue_session_data(from);
+        src.session = ctx_glue_session_text(from, &src.session_len);
     }
     else if (!(src.app = ctx_app_top())) {
         return APR_EINVAL;      /* no request and no app pushed */
@@ -267,7 +267,8 @@ apr_status_t ctx_glue_task_submit(request_rec *r, ctx_task_fn *fn,
         goto leave;
     }
     if (tg->snap->session
-        && (rv = ctx_glue_session_attach_snapshot(tg->ctx, tg->snap->session))
+        && (rv = ctx_glue_session_attach_snapshot(tg->ctx, tg->snap->session,
+                                                  tg->snap->session_len))
            != APR_SUCCESS) {
         goto leave;
     }
