@@ -190,6 +190,14 @@ static void mark_private(request_rec *r)
     apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
 }
 
+static int session_allowed(request_rec *r)
+{
+    ctx_session_conf_t conf;
+
+    ctx_session_conf_get(ctx_dir_conf(r), &conf);
+    return conf.enabled;
+}
+
 /* A task's session from the text it carries, on its first use. The text
  * was the session of a request, so it parses; if not, the task sees an
  * empty session. */
@@ -219,8 +227,22 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
         *rv = APR_EINVAL;
         return NULL;
     }
+    /* A subrequest (an SSI include) may use the session where its own
+     * location allows it, whatever the page's says; the cookie's settings
+     * are always those of the page, whose response carries it. */
+    if (c->kind == CTX_KIND_SUB && !session_allowed(c->request)) {
+        *rv = CTX_EDISABLED;
+        return NULL;
+    }
     if ((st = ctx_context_session(c)) != NULL) {
-        return st->session ? st->session : task_session(c, st);
+        if (c->kind == CTX_KIND_TASK) {
+            return st->session ? st->session : task_session(c, st);
+        }
+        if (c->kind != CTX_KIND_SUB && !st->conf.enabled) {
+            *rv = CTX_EDISABLED;    /* loaded by an include, off here */
+            return NULL;
+        }
+        return st->session;
     }
     if (c->kind == CTX_KIND_TASK) {
         *rv = CTX_EDISABLED;    /* its request had no session */
@@ -231,7 +253,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st = apr_pcalloc(main->pool, sizeof(*st));
     ctx_session_conf_get(ctx_dir_conf(r), &st->conf);
     sconf = ctx_server_conf(r->server);
-    if (!st->conf.enabled || !sconf->keys) {
+    if ((!st->conf.enabled && c->kind != CTX_KIND_SUB) || !sconf->keys) {
         *rv = CTX_EDISABLED;
         return NULL;
     }

@@ -30,6 +30,7 @@
  *   GET /t/thread       what a thread started by the handler sees
  *   GET /t/session-late?early=1  a session change after the headers left
  *   GET /t/session-lifetimes  strings from the session API outlive changes
+ *   GET /t/session-op?get=K&set=K&value=V  session calls, their statuses
  *   GET /t/sub?uri=U    runs a subrequest for U (its output first), then
  *                       says which request was current after its lookup,
  *                       run and destroy
@@ -582,6 +583,27 @@ static int answer_session_lifetimes(request_rec *r)
     return OK;
 }
 
+/* GET /t/session-op?get=K&set=K&value=V: what the session API says to
+ * this request (an SSI include, for instance): the get's and the set's
+ * status and the value read. */
+static int answer_session_op(request_rec *r)
+{
+    const char *get = ctx_arg(r, "get"), *set = ctx_arg(r, "set");
+    const char *val = NULL;
+
+    if (set) {
+        ap_rprintf(r, "set_status=%d\n",
+                   ctx_session_set_string(ctx_of(r), set,
+                                          arg_or(r, "value", "")));
+    }
+    if (get) {
+        ap_rprintf(r, "get_status=%d\n",
+                   ctx_session_get_string(ctx_of(r), get, &val));
+        ap_rprintf(r, "value=%s\n", val ? val : "-");
+    }
+    return OK;
+}
+
 static int test_handler(request_rec *r)
 {
     const char *name;
@@ -613,6 +635,9 @@ static int test_handler(request_rec *r)
     }
     if (!strcmp(name, "sub")) {
         return answer_sub(r);
+    }
+    if (!strcmp(name, "session-op")) {
+        return answer_session_op(r);
     }
     if (!strcmp(name, "session-lifetimes")) {
         return answer_session_lifetimes(r);
