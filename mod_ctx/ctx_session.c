@@ -13,7 +13,7 @@ struct ctx_session_t {
     apr_pool_t *scratch;        /* holds `json` from the second text on */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
-    apr_int64_t issued;
+    apr_int64_t issued, created;
     int loaded, accessed, modified, reissue, sealed;
     int serialized;             /* a text was made in `pool` already */
 };
@@ -49,6 +49,7 @@ void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
     }
     s->json = NULL;
     s->issued = data ? issued : 0;
+    s->created = s->issued;
     s->reissue = key_index > 0;
     s->loaded = 1;
 }
@@ -192,6 +193,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
     if ((rv = writable(s, "clear", NULL)) != APR_SUCCESS) {
         return rv;
     }
+    s->created = 0;             /* what comes next is a new session */
     if (json_object_size(s->data)) {
         json_object_clear(s->data);
         s->json = NULL;
@@ -241,6 +243,7 @@ apr_status_t ctx_session_regenerate(ctx_session_t *s)
     }
     s->modified = 1;
     s->reissue = 1;
+    s->created = 0;
     return APR_SUCCESS;
 }
 
@@ -255,6 +258,7 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
     json_object_clear(s->data);
     s->json = NULL;
     s->modified = 1;
+    s->created = 0;
     return APR_SUCCESS;
 }
 
@@ -281,6 +285,21 @@ int ctx_session_needs_reissue(const ctx_session_t *s)
 apr_int64_t ctx_session_issued(const ctx_session_t *s)
 {
     return s->issued;
+}
+
+apr_int64_t ctx_session_created(const ctx_session_t *s)
+{
+    return s->created;
+}
+
+void ctx_session_set_created(ctx_session_t *s, apr_int64_t created)
+{
+    s->created = created;
+}
+
+void ctx_session_ask_reissue(ctx_session_t *s)
+{
+    s->reissue = 1;
 }
 
 void ctx_session_seal(ctx_session_t *s)
