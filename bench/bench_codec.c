@@ -66,11 +66,10 @@ typedef struct {
 static int cycle_cookie(void *baton, const char *val, apr_size_t len)
 {
     cycle_t *cy = baton;
-    apr_int64_t issued;
-    int k;
+    ctx_codec_meta_t meta;
 
     return ctx_codec_decode(cy->codec, cy->pool, val, len, cy->now, &cy->data,
-                            &issued, &k) != CTX_REASON_OK;
+                            &meta) != CTX_REASON_OK;
 }
 
 /* The glue's quick size estimate (far below the limit, as a counter is). */
@@ -111,8 +110,8 @@ static double counter_cycle_ns(const ctx_codec_t *codec, apr_pool_t *root,
         ctx_session_set(s, "count",
                         json_integer(json_integer_value(count) + 1));
         json = ctx_session_json(s, &jlen);
-        if (!json || ctx_codec_encode_json(codec, p, json, jlen, now, &value,
-                                           NULL) != APR_SUCCESS
+        if (!json || ctx_codec_encode_json(codec, p, json, jlen, now, 0,
+                                           &value, NULL) != APR_SUCCESS
             || !ctx_cookie_build(p, &attrs, value, 0, 0)) {
             fprintf(stderr, "counter cycle: encoding failed\n");
             exit(1);
@@ -181,7 +180,7 @@ int main(int argc, char **argv)
 
         for (int f = 0; f < 3; ++f) {
             ctx_codec_t codec = { (ctx_format_t)f, kr, "session",
-                                  31 * 24 * 3600, 60 };
+                                  31 * 24 * 3600, 60, "app", 0, 0 };
             const char *value = NULL;
             apr_size_t vlen = 0;
             double enc_ns, dec_ns;
@@ -189,20 +188,19 @@ int main(int argc, char **argv)
             apr_pool_create(&p, root);
             t0 = now_ns();
             for (long i = 0; i < iters; ++i) {
-                ctx_codec_encode(&codec, p, data, now, &value, &vlen);
+                ctx_codec_encode(&codec, p, data, now, 0, &value, &vlen);
                 if ((i & 255) == 255) apr_pool_clear(p);
             }
             enc_ns = (now_ns() - t0) / iters;
             apr_pool_clear(p);
-            ctx_codec_encode(&codec, root, data, now, &value, &vlen);
+            ctx_codec_encode(&codec, root, data, now, 0, &value, &vlen);
             t0 = now_ns();
             for (long i = 0; i < iters; ++i) {
                 json_t *out;
-                apr_int64_t issued;
-                int k;
+                ctx_codec_meta_t meta;
 
                 if (ctx_codec_decode(&codec, p, value, vlen, now, &out,
-                                     &issued, &k) != CTX_REASON_OK) {
+                                     &meta) != CTX_REASON_OK) {
                     fprintf(stderr, "decode failed\n");
                     return 1;
                 }
@@ -223,13 +221,13 @@ int main(int argc, char **argv)
     printf("\n%-10s %10s %18s\n", "format", "cookie", "counter cycle ns");
     for (int f = 0; f < 3; ++f) {
         ctx_codec_t codec = { (ctx_format_t)f, kr, "session",
-                              31 * 24 * 3600, 60 };
+                              31 * 24 * 3600, 60, "app", 0, 0 };
         json_t *one = json_pack("{s:i}", "count", 1);
         const char *value = NULL;
         apr_size_t vlen = 0;
         char *header;
 
-        ctx_codec_encode(&codec, root, one, now, &value, &vlen);
+        ctx_codec_encode(&codec, root, one, now, 0, &value, &vlen);
         json_decref(one);
         header = apr_pstrcat(root, "theme=dark; session=", value, NULL);
         printf("%-10s %10zu %18.0f\n", names[f], (size_t)vlen,

@@ -45,10 +45,11 @@ static const unsigned char floor_key[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static __thread EVP_MAC_CTX *floor_mac;
 static __thread EVP_CIPHER_CTX *floor_gcm[2];   /* [0] open, [1] seal */
 
-/* mod_ctx's signed format: HMAC(domain NUL name NUL, payload.ts), twice. */
+/* mod_ctx's signed format 2: HMAC(domain NUL app NUL name NUL,
+ * payload.ts.ct), twice. */
 static void floor_hmac(const char *v, size_t n)
 {
-    static const char prefix[] = "mod_ctx signed 1\0session";
+    static const char prefix[] = "mod_ctx signed 2\0bench\0session";
     unsigned char out[EVP_MAX_MD_SIZE];
     size_t olen;
 
@@ -78,11 +79,12 @@ static void floor_hmac(const char *v, size_t n)
     }
 }
 
-/* mod_ctx's encrypted format: AES-256-GCM with a 12-byte nonce and the
- * domain, name and timestamp as associated data; one open, one seal. */
+/* mod_ctx's encrypted format 2: AES-256-GCM with a 12-byte nonce and the
+ * domain, app, name and both times as associated data; one open, one
+ * seal. */
 static void floor_aead(const char *v, size_t n)
 {
-    static const char ad[] = "mod_ctx encrypted 1\0session\0ZVPxAA";
+    static const char ad[] = "mod_ctx encrypted 2\0bench\0session\0ZVPxAA.ZVPxAA";
     unsigned char nonce[12] = { 9 }, out[64], tag[16] = { 0 };
     int len = 0;
 

@@ -528,8 +528,9 @@ static APR_INLINE apr_status_t ctx_session_keys(ctx_t *c,
 static APR_INLINE apr_status_t ctx_session_set_permanent(ctx_t *c, int on)
 { CTX__SESSION_CALL(session_set_permanent, c, on); }
 /* Keep the data, issue a new cookie (new time and MAC/nonce); use it after
- * a login. The old cookie value stays valid until it expires (there is no
- * server-side state to revoke it). */
+ * a login. It starts a new CtxSessionMaxLifetime: call it at a login or
+ * privilege change, not on every request. The old cookie value stays valid
+ * until it expires (there is no server-side state to revoke it). */
 static APR_INLINE apr_status_t ctx_session_regenerate(ctx_t *c)
 { CTX__SESSION_CALL(session_regenerate, c); }
 /* Drop all data and delete the cookie (logout). */

@@ -18,16 +18,23 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 #define KEY_LEN 32             /* AES-256 */
-#define SIGNED_PREFIX "s1."
-#define ENCRYPTED_PREFIX "e1."
-#define SIGNED_DOMAIN "mod_ctx signed 1"
-#define ENCRYPTED_DOMAIN "mod_ctx encrypted 1"
+#define SIGNED_PREFIX "s2."
+#define ENCRYPTED_PREFIX "e2."
+#define SIGNED_DOMAIN "mod_ctx signed 2"
+#define ENCRYPTED_DOMAIN "mod_ctx encrypted 2"
+/* Version 1: read only (codec->legacy), never written. */
+#define SIGNED_PREFIX_1 "s1."
+#define ENCRYPTED_PREFIX_1 "e1."
+#define SIGNED_DOMAIN_1 "mod_ctx signed 1"
+#define ENCRYPTED_DOMAIN_1 "mod_ctx encrypted 1"
+/* The flask format's creation time, inside the session's JSON. */
+#define FLASK_CREATED_KEY "_ctx_created"
 
 static apr_uint32_t reason_counts[CTX_REASON_COUNT];
 
 static const char *const reason_names[CTX_REASON_COUNT] = {
     "ok", "malformed", "bad_encoding", "bad_signature", "expired", "future",
-    "oversized", "bad_compression", "bad_json"
+    "oversized", "bad_compression", "bad_json", "legacy", "lifetime"
 };
 
 const char *ctx_reason_name(ctx_reason_t reason)
@@ -280,50 +287,80 @@ static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
     return k->mac;
 }
 
-/* domain NUL, name NUL, then `tail` (tlen bytes) into `out` (PREFIX_MAX
+/* What a version binds before its message: the domain string and its
+ * NUL, then (version 2) the app's name and NUL, then the cookie name and
+ * NUL. */
+typedef struct {
+    const char *domain;         /* NUL-terminated; the NUL is bound too */
+    const char *app;            /* NULL in version 1 */
+    const char *name;
+} binding_t;
+
+/* The binding's bytes, then `tail` (tlen bytes), into `out` (PREFIX_MAX
  * bytes): the bytes every MAC or tag binds before the message. 0 when
- * they do not fit (a very long cookie name): the caller feeds the pieces
- * one by one, which gives the same MAC. */
+ * they do not fit (very long names): the caller then feeds the pieces one
+ * by one (bind_pieces), which gives the same MAC. */
 #define PREFIX_MAX 256
 
-static apr_size_t bound_prefix(unsigned char *out, const char *domain,
-                               apr_size_t dlen, const char *name,
+static apr_size_t bound_prefix(unsigned char *out, const binding_t *b,
                                const char *tail, apr_size_t tlen)
 {
-    apr_size_t nlen = strlen(name) + 1;
+    apr_size_t dlen = strlen(b->domain) + 1, nlen = strlen(b->name) + 1;
+    apr_size_t alen = b->app ? strlen(b->app) + 1 : 0, len = 0;
 
-    if (dlen + nlen + tlen > PREFIX_MAX) {
+    if (dlen + alen + nlen + tlen > PREFIX_MAX) {
         return 0;
     }
-    memcpy(out, domain, dlen);
-    memcpy(out + dlen, name, nlen);
-    if (tlen) {
-        memcpy(out + dlen + nlen, tail, tlen);
+    memcpy(out, b->domain, dlen);
+    len = dlen;
+    if (alen) {
+        memcpy(out + len, b->app, alen);
+        len += alen;
     }
-    return dlen + nlen + tlen;
+    memcpy(out + len, b->name, nlen);
+    len += nlen;
+    if (tlen) {
+        memcpy(out + len, tail, tlen);
+    }
+    return len + tlen;
 }
 
-/* HMAC with `digest` ("SHA256", "SHA1") over [domain NUL name NUL] msg. */
+typedef int update_fn(void *ctx, const unsigned char *in, apr_size_t n);
+
+/* The binding's bytes as separate updates: the same bytes as bound_prefix. */
+static int bind_pieces(update_fn *update, void *ctx, const binding_t *b)
+{
+    return update(ctx, (const unsigned char *)b->domain,
+                  strlen(b->domain) + 1)
+           && (!b->app || update(ctx, (const unsigned char *)b->app,
+                                 strlen(b->app) + 1))
+           && update(ctx, (const unsigned char *)b->name,
+                     strlen(b->name) + 1);
+}
+
+static int mac_update(void *ctx, const unsigned char *in, apr_size_t n)
+{
+    return EVP_MAC_update(ctx, in, n);
+}
+
+/* HMAC with `digest` ("SHA256", "SHA1") over [binding] msg; `b` NULL binds
+ * nothing (flask). */
 static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
-               const char *name, const char *msg, apr_size_t mlen,
+               const binding_t *b, const char *msg, apr_size_t mlen,
                unsigned char *out, unsigned int *outlen)
 {
     EVP_MAC_CTX *h = mac_ctx(digest, key, klen);
     size_t olen = 0;
     int ok = h != NULL;
 
-    if (ok && name) {
-        /* Domain and cookie name, NUL-separated, bound into the MAC (one
-         * update for both: each EVP call has a cost of its own). */
+    if (ok && b) {
+        /* One update for the whole binding when it fits: each EVP call
+         * has a cost of its own. */
         unsigned char prefix[PREFIX_MAX];
-        apr_size_t plen = bound_prefix(prefix, SIGNED_DOMAIN,
-                                       sizeof(SIGNED_DOMAIN), name, NULL, 0);
+        apr_size_t plen = bound_prefix(prefix, b, NULL, 0);
 
         ok = plen ? EVP_MAC_update(h, prefix, plen)
-                  : EVP_MAC_update(h, (const unsigned char *)SIGNED_DOMAIN,
-                                   sizeof(SIGNED_DOMAIN))
-                    && EVP_MAC_update(h, (const unsigned char *)name,
-                                      strlen(name) + 1);
+                  : bind_pieces(mac_update, h, b);
     }
     ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
          && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
@@ -481,6 +518,17 @@ static ctx_reason_t check_age(const ctx_codec_t *codec, apr_int64_t ts,
     return CTX_REASON_OK;
 }
 
+/* However often it was refreshed, a session ends max_lifetime after it was
+ * created. */
+static ctx_reason_t check_lifetime(const ctx_codec_t *codec,
+                                   apr_int64_t created, apr_int64_t now)
+{
+    if (codec->max_lifetime > 0 && now - created > codec->max_lifetime) {
+        return CTX_REASON_LIFETIME;
+    }
+    return CTX_REASON_OK;
+}
+
 static ctx_reason_t parse_json(const char *json, apr_size_t jlen,
                                json_t **data)
 {
@@ -494,49 +542,95 @@ static ctx_reason_t parse_json(const char *json, apr_size_t jlen,
     return CTX_REASON_OK;
 }
 
-/* ---- signed and flask: PAYLOAD "." TS "." MAC, split from the right ----- */
+/* The flask format's creation time: "_ctx_created" when it is an integer
+ * from 1 to the issue time, else the issue time (a session Flask made). */
+static apr_int64_t flask_created(const json_t *data, apr_int64_t issued)
+{
+    json_t *v = json_object_get(data, FLASK_CREATED_KEY);
+    json_int_t t = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    return (t > 0 && t <= issued) ? (apr_int64_t)t : issued;
+}
+
+/* `json` (*jlen bytes) with "_ctx_created" set to `created`, in `p`, *jlen
+ * updated; NULL if it is not a JSON object. */
+static const char *flask_with_created(apr_pool_t *p, const char *json,
+                                      apr_size_t *jlen, apr_int64_t created)
+{
+    json_t *o = ctx_json_parse(json, *jlen);
+    const char *out = NULL;
+
+    if (o && json_is_object(o)
+        && json_object_set_new(o, FLASK_CREATED_KEY,
+                               json_integer((json_int_t)created)) == 0) {
+        out = ctx_json_dump(p, o, jlen);
+    }
+    json_decref(o);
+    return out;
+}
+
+/* Version of a signed or encrypted value from its prefix: 2, 1 or 0. */
+static int version_of(const char *value, apr_size_t len, const char *v2,
+                      const char *v1)
+{
+    if (len >= 3 && !memcmp(value, v2, 3)) {
+        return 2;
+    }
+    return (len >= 3 && !memcmp(value, v1, 3)) ? 1 : 0;
+}
+
+/* ---- signed and flask: PAYLOAD "." TS ["." CT] "." MAC, from the right -- */
 
 static ctx_reason_t decode_hmac_format(const ctx_codec_t *codec,
                                        apr_pool_t *p, const char *value,
                                        apr_size_t len, apr_int64_t now,
-                                       json_t **data, apr_int64_t *issued,
-                                       int *key_index)
+                                       json_t **data, ctx_codec_meta_t *meta)
 {
-    int flask = codec->format == CTX_FORMAT_FLASK;
-    const char *body = value, *dot_sig = NULL, *dot_ts = NULL;
-    apr_size_t blen = len, i, mlen;
+    int flask = codec->format == CTX_FORMAT_FLASK, version = 0;
+    int fields = 2, found = 0;  /* dots right of the payload */
+    const char *dots[3], *body = value, *dot_sig, *dot_ts, *dot_ct = NULL;
+    apr_size_t blen, i, mlen;
     unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
     unsigned int wlen = 0;
     apr_size_t glen;
     long gl;
     int k, matched = -1;
-    apr_int64_t ts;
+    apr_int64_t ts, ct;
     char *json;
     apr_size_t jlen;
+    json_t *d;
+    binding_t b;
     ctx_reason_t reason;
 
     if (!flask) {
-        if (len < 3 || memcmp(value, SIGNED_PREFIX, 3)) {
+        version = version_of(value, len, SIGNED_PREFIX, SIGNED_PREFIX_1);
+        if (!version) {
             return CTX_REASON_MALFORMED;
         }
+        if (version == 1 && !codec->legacy) {
+            return CTX_REASON_LEGACY;
+        }
+        fields = version == 2 ? 3 : 2;
+        b.domain = version == 2 ? SIGNED_DOMAIN : SIGNED_DOMAIN_1;
+        b.app = version == 2 ? codec->app_name : NULL;
+        b.name = codec->cookie_name;
     }
-    for (i = len; i > 0; --i) {
+    for (i = len; i > 0 && found < fields; --i) {
         if (value[i - 1] == '.') {
-            if (!dot_sig) {
-                dot_sig = value + i - 1;
-            }
-            else {
-                dot_ts = value + i - 1;
-                break;
-            }
+            dots[found++] = value + i - 1;
         }
     }
-    /* signed: the timestamp's dot comes after "s1." (in a payload-less
-     * "s1.TS.MAC" it would be the prefix's dot). */
-    if (!dot_sig || !dot_ts || (!flask && dot_ts < value + 3)) {
+    /* signed: the timestamp's dot comes after the prefix (in a payload-less
+     * "s2.TS.CT.MAC" it would be the prefix's dot). */
+    if (found < fields || (!flask && dots[fields - 1] < value + 3)) {
         return CTX_REASON_MALFORMED;
     }
-    mlen = (apr_size_t)(dot_sig - value);   /* signed text: up to TS */
+    dot_sig = dots[0];
+    dot_ts = dots[fields - 1];
+    if (fields == 3) {
+        dot_ct = dots[1];
+    }
+    mlen = (apr_size_t)(dot_sig - value);   /* signed text: up to TS/CT */
     glen = len - mlen - 1;
     if (glen == 0 || glen > (EVP_MAX_MD_SIZE * 4 + 2) / 3) {
         return CTX_REASON_MALFORMED;
@@ -549,9 +643,8 @@ static ctx_reason_t decode_hmac_format(const ctx_codec_t *codec,
         const unsigned char *key = ctx_keyring_key(
             codec->keys, k, flask ? CTX_KEY_FLASK : CTX_KEY_SIGN, &klen);
 
-        if (!mac(flask ? "SHA1" : "SHA256", key, klen,
-                 flask ? NULL : codec->cookie_name, value, mlen, want,
-                 &wlen)) {
+        if (!mac(flask ? "SHA1" : "SHA256", key, klen, flask ? NULL : &b,
+                 value, mlen, want, &wlen)) {
             return CTX_REASON_BAD_SIGNATURE;
         }
         if ((apr_size_t)gl == wlen && CRYPTO_memcmp(want, got, wlen) == 0) {
@@ -562,10 +655,21 @@ static ctx_reason_t decode_hmac_format(const ctx_codec_t *codec,
     if (matched < 0) {
         return CTX_REASON_BAD_SIGNATURE;
     }
-    if (!decode_ts(dot_ts + 1, (apr_size_t)(dot_sig - dot_ts - 1), &ts)) {
+    if (!decode_ts(dot_ts + 1,
+                   (apr_size_t)((dot_ct ? dot_ct : dot_sig) - dot_ts - 1),
+                   &ts)
+        || (dot_ct && !decode_ts(dot_ct + 1,
+                                 (apr_size_t)(dot_sig - dot_ct - 1), &ct))) {
         return CTX_REASON_BAD_ENCODING;
     }
-    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK) {
+    if (!dot_ct) {
+        ct = ts;
+    }
+    else if (ct > ts) {
+        return CTX_REASON_MALFORMED;        /* never written */
+    }
+    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK
+        || (reason = check_lifetime(codec, ct, now)) != CTX_REASON_OK) {
         return reason;
     }
     if (!flask) {
@@ -576,17 +680,26 @@ static ctx_reason_t decode_hmac_format(const ctx_codec_t *codec,
         != CTX_REASON_OK) {
         return reason;
     }
-    if ((reason = parse_json(json, jlen, data)) != CTX_REASON_OK) {
+    if ((reason = parse_json(json, jlen, &d)) != CTX_REASON_OK) {
         return reason;
     }
-    *issued = ts;
-    *key_index = matched;
+    if (flask && (ct = flask_created(d, ts)) != ts
+        && (reason = check_lifetime(codec, ct, now)) != CTX_REASON_OK) {
+        json_decref(d);
+        return reason;
+    }
+    *data = d;
+    meta->issued = ts;
+    meta->created = ct;
+    meta->key_index = matched;
+    meta->legacy = version == 1;
     return CTX_REASON_OK;
 }
 
 static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
                                        apr_pool_t *p, const char *json,
-                                       apr_size_t jlen, apr_int64_t now,
+                                       apr_size_t jlen, apr_int64_t issued,
+                                       apr_int64_t created,
                                        const char **value, apr_size_t *vlen)
 {
     int flask = codec->format == CTX_FORMAT_FLASK, compressed;
@@ -595,16 +708,22 @@ static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
     apr_size_t klen, n, len = 0;
     const unsigned char *raw, *key = ctx_keyring_key(
         codec->keys, 0, flask ? CTX_KEY_FLASK : CTX_KEY_SIGN, &klen);
+    const binding_t b = { SIGNED_DOMAIN, codec->app_name, codec->cookie_name };
     char *out;
 
     if (!key) {
         return APR_EINVAL;
     }
+    /* flask: no room for a creation time but the session itself. */
+    if (flask && codec->max_lifetime > 0
+        && !(json = flask_with_created(p, json, &jlen, created))) {
+        return APR_EINVAL;
+    }
     if (!(raw = payload_bytes(p, json, jlen, flask, &n, &compressed))) {
         return APR_EGENERAL;
     }
-    /* [s1.][.]PAYLOAD.TS.MAC written in place, in one allocation */
-    out = apr_palloc(p, 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1
+    /* [s2.][.]PAYLOAD.TS[.CT].MAC written in place, in one allocation */
+    out = apr_palloc(p, 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1 + 12 + 1
                         + ctx_b64url_len(EVP_MAX_MD_SIZE) + 1);
     if (!flask) {
         memcpy(out, SIGNED_PREFIX, 3);
@@ -615,9 +734,13 @@ static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
     }
     len += ctx_b64url_encode(out + len, raw, n);
     out[len++] = '.';
-    len += encode_ts(out + len, now);
-    if (!mac(flask ? "SHA1" : "SHA256", key, klen,
-             flask ? NULL : codec->cookie_name, out, len, m, &mlen)) {
+    len += encode_ts(out + len, issued);
+    if (!flask) {
+        out[len++] = '.';
+        len += encode_ts(out + len, created);
+    }
+    if (!mac(flask ? "SHA1" : "SHA256", key, klen, flask ? NULL : &b, out,
+             len, m, &mlen)) {
         return APR_EGENERAL;
     }
     out[len++] = '.';
@@ -629,10 +752,19 @@ static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
     return APR_SUCCESS;
 }
 
-/* ---- encrypted: "e1." TS "." b64url(nonce ct tag) ----------------------- */
+/* ---- encrypted: "e2." TS "." CT "." b64url(nonce ct tag) ---------------- */
 
+static int aead_update(void *ctx, const unsigned char *in, apr_size_t n)
+{
+    int len = 0;
+
+    return EVP_CipherUpdate(ctx, NULL, &len, in, (int)n);
+}
+
+/* AES-256-GCM; the associated data is the binding, then `ts` (the
+ * cookie's times as written: "TS" or "TS.CT"). */
 static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
-                const char *name, const char *ts, apr_size_t tslen,
+                const binding_t *b, const char *ts, apr_size_t tslen,
                 const unsigned char *in, apr_size_t n, unsigned char *out,
                 unsigned char *tag)
 {
@@ -661,19 +793,11 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
     }
     c = k->cipher;
     /* The associated data in one update when it fits the stack buffer. */
-    alen = bound_prefix(ad, ENCRYPTED_DOMAIN, sizeof(ENCRYPTED_DOMAIN), name,
-                        ts, tslen);
+    alen = bound_prefix(ad, b, ts, tslen);
     ok = EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc)
-         && (alen ? EVP_CipherUpdate(c, NULL, &len, ad, (int)alen)
-                  : EVP_CipherUpdate(c, NULL, &len,
-                                     (const unsigned char *)ENCRYPTED_DOMAIN,
-                                     sizeof(ENCRYPTED_DOMAIN))
-                    && EVP_CipherUpdate(c, NULL, &len,
-                                        (const unsigned char *)name,
-                                        (int)strlen(name) + 1)
-                    && EVP_CipherUpdate(c, NULL, &len,
-                                        (const unsigned char *)ts,
-                                        (int)tslen))
+         && (alen ? aead_update(c, ad, alen)
+                  : bind_pieces(aead_update, c, b)
+                    && aead_update(c, (const unsigned char *)ts, tslen))
          && (n == 0 || EVP_CipherUpdate(c, out, &len, in, (int)n));
     if (ok && !enc) {
         ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag);
@@ -691,23 +815,38 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
 static ctx_reason_t decode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
                                      const char *value, apr_size_t len,
                                      apr_int64_t now, json_t **data,
-                                     apr_int64_t *issued, int *key_index)
+                                     ctx_codec_meta_t *meta)
 {
-    const char *ts_s, *dot, *blob_s;
+    const char *ts_s, *dot, *dot_ct = NULL, *blob_s;
     unsigned char *blob, *plain;
     apr_size_t n, tslen;
-    apr_int64_t ts;
-    int k;
+    apr_int64_t ts, ct;
+    int k, version = version_of(value, len, ENCRYPTED_PREFIX,
+                                ENCRYPTED_PREFIX_1);
+    binding_t b;
     ctx_reason_t reason;
 
-    if (len < 3 || memcmp(value, ENCRYPTED_PREFIX, 3)) {
+    if (!version) {
         return CTX_REASON_MALFORMED;
     }
+    if (version == 1 && !codec->legacy) {
+        return CTX_REASON_LEGACY;
+    }
+    b.domain = version == 2 ? ENCRYPTED_DOMAIN : ENCRYPTED_DOMAIN_1;
+    b.app = version == 2 ? codec->app_name : NULL;
+    b.name = codec->cookie_name;
     ts_s = value + 3;
     if (!(dot = memchr(ts_s, '.', len - 3))) {
         return CTX_REASON_MALFORMED;
     }
-    tslen = (apr_size_t)(dot - ts_s);
+    if (version == 2) {
+        dot_ct = dot;
+        if (!(dot = memchr(dot_ct + 1, '.',
+                           len - (apr_size_t)(dot_ct + 1 - value)))) {
+            return CTX_REASON_MALFORMED;
+        }
+    }
+    tslen = (apr_size_t)(dot - ts_s);       /* "TS" or "TS.CT", as bound */
     blob_s = dot + 1;
     if (memchr(blob_s, '.', len - (apr_size_t)(blob_s - value))) {
         return CTX_REASON_MALFORMED;
@@ -723,51 +862,64 @@ static ctx_reason_t decode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
         const unsigned char *key = ctx_keyring_key(codec->keys, k,
                                                    CTX_KEY_ENCRYPT, NULL);
 
-        if (aead(0, key, blob, codec->cookie_name, ts_s, tslen,
-                 blob + NONCE_LEN, n - NONCE_LEN - TAG_LEN, plain,
-                 blob + n - TAG_LEN)) {
+        if (aead(0, key, blob, &b, ts_s, tslen, blob + NONCE_LEN,
+                 n - NONCE_LEN - TAG_LEN, plain, blob + n - TAG_LEN)) {
             break;
         }
     }
     if (k == ctx_keyring_count(codec->keys)) {
         return CTX_REASON_BAD_SIGNATURE;
     }
-    if (!decode_ts(ts_s, tslen, &ts)) {
+    if (!decode_ts(ts_s, (apr_size_t)((dot_ct ? dot_ct : dot) - ts_s), &ts)
+        || (dot_ct && !decode_ts(dot_ct + 1,
+                                 (apr_size_t)(dot - dot_ct - 1), &ct))) {
         return CTX_REASON_BAD_ENCODING;
     }
-    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK) {
+    if (!dot_ct) {
+        ct = ts;
+    }
+    else if (ct > ts) {
+        return CTX_REASON_MALFORMED;        /* never written */
+    }
+    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK
+        || (reason = check_lifetime(codec, ct, now)) != CTX_REASON_OK) {
         return reason;
     }
     if ((reason = parse_json((char *)plain, n - NONCE_LEN - TAG_LEN, data))
         != CTX_REASON_OK) {
         return reason;
     }
-    *issued = ts;
-    *key_index = k;
+    meta->issued = ts;
+    meta->created = ct;
+    meta->key_index = k;
+    meta->legacy = version == 1;
     return CTX_REASON_OK;
 }
 
 static apr_status_t encode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
                                      const char *json, apr_size_t jlen,
-                                     apr_int64_t now, const char **value,
-                                     apr_size_t *vlen)
+                                     apr_int64_t issued, apr_int64_t created,
+                                     const char **value, apr_size_t *vlen)
 {
-    char ts[16];
-    apr_size_t tslen = encode_ts(ts, now);
+    char ts[32];
+    apr_size_t tslen = encode_ts(ts, issued);
     apr_size_t n = NONCE_LEN + jlen + TAG_LEN;
     unsigned char *blob = apr_palloc(p, n);
     const unsigned char *key = ctx_keyring_key(codec->keys, 0,
                                                CTX_KEY_ENCRYPT, NULL);
+    const binding_t b = { ENCRYPTED_DOMAIN, codec->app_name,
+                          codec->cookie_name };
     char *out;
     apr_size_t len;
 
     if (!key) {
         return APR_EINVAL;
     }
+    ts[tslen++] = '.';
+    tslen += encode_ts(ts + tslen, created);
     if (!nonce(blob)
-        || !aead(1, key, blob, codec->cookie_name, ts, tslen,
-                 (const unsigned char *)json, jlen, blob + NONCE_LEN,
-                 blob + NONCE_LEN + jlen)) {
+        || !aead(1, key, blob, &b, ts, tslen, (const unsigned char *)json,
+                 jlen, blob + NONCE_LEN, blob + NONCE_LEN + jlen)) {
         return APR_EGENERAL;
     }
     out = apr_palloc(p, 3 + tslen + 1 + ctx_b64url_len(n) + 1);
@@ -784,55 +936,68 @@ static apr_status_t encode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
 
 /* ---- entry points --------------------------------------------------------- */
 
+/* Signed and encrypted bind the cookie's and the app's names. */
+static int names_ok(const ctx_codec_t *codec)
+{
+    return codec->format == CTX_FORMAT_FLASK
+           || (codec->cookie_name && codec->app_name);
+}
+
 ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
                               const char *value, apr_size_t len,
                               apr_int64_t now, json_t **data,
-                              apr_int64_t *issued, int *key_index)
+                              ctx_codec_meta_t *meta)
 {
     json_t *d = NULL;
-    apr_int64_t ts = 0;
-    int k = 0;
+    ctx_codec_meta_t m;
     ctx_reason_t reason;
 
     if (!codec || !value || !data || ctx_keyring_count(codec->keys) == 0
-        || (!codec->cookie_name && codec->format != CTX_FORMAT_FLASK)) {
-        return counted(CTX_REASON_MALFORMED);   /* the name is in the MAC */
+        || !names_ok(codec)) {
+        return counted(CTX_REASON_MALFORMED);   /* the names are bound */
     }
     if (len > CTX_CODEC_MAX_VALUE) {
         return counted(CTX_REASON_OVERSIZED);
     }
+    memset(&m, 0, sizeof(m));
     if (codec->format == CTX_FORMAT_ENCRYPTED) {
-        reason = decode_encrypted(codec, p, value, len, now, &d, &ts, &k);
+        reason = decode_encrypted(codec, p, value, len, now, &d, &m);
     }
     else {
-        reason = decode_hmac_format(codec, p, value, len, now, &d, &ts, &k);
+        reason = decode_hmac_format(codec, p, value, len, now, &d, &m);
     }
     if (reason == CTX_REASON_OK) {
         *data = d;
-        if (issued) *issued = ts;
-        if (key_index) *key_index = k;
+        if (meta) *meta = m;
     }
     return counted(reason);
 }
 
 apr_status_t ctx_codec_encode_json(const ctx_codec_t *codec, apr_pool_t *p,
                                    const char *json, apr_size_t jlen,
-                                   apr_int64_t now, const char **value,
-                                   apr_size_t *vlen)
+                                   apr_int64_t issued, apr_int64_t created,
+                                   const char **value, apr_size_t *vlen)
 {
     if (!codec || !json || !value || ctx_keyring_count(codec->keys) == 0
-        || !codec->cookie_name) {
+        || !codec->cookie_name || !names_ok(codec) || issued < 0
+        || created > issued) {
         return APR_EINVAL;
     }
-    if (codec->format == CTX_FORMAT_ENCRYPTED) {
-        return encode_encrypted(codec, p, json, jlen, now, value, vlen);
+    if (created <= 0) {
+        created = issued;       /* a new session */
     }
-    return encode_hmac_format(codec, p, json, jlen, now, value, vlen);
+    if (codec->format == CTX_FORMAT_ENCRYPTED) {
+        return encode_encrypted(codec, p, json, jlen, issued, created, value,
+                                vlen);
+    }
+    return encode_hmac_format(codec, p, json, jlen, issued, created, value,
+                              vlen);
 }
 
 apr_status_t ctx_codec_encode(const ctx_codec_t *codec, apr_pool_t *p,
-                              const json_t *data, apr_int64_t now,
-                              const char **value, apr_size_t *vlen)
+                              const json_t *data, apr_int64_t issued,
+                              apr_int64_t created, const char **value,
+                              apr_size_t *vlen)
 {
     apr_size_t jlen;
     char *json;
@@ -843,5 +1008,6 @@ apr_status_t ctx_codec_encode(const ctx_codec_t *codec, apr_pool_t *p,
     if (!(json = ctx_json_dump(p, data, &jlen))) {
         return APR_EINVAL;
     }
-    return ctx_codec_encode_json(codec, p, json, jlen, now, value, vlen);
+    return ctx_codec_encode_json(codec, p, json, jlen, issued, created, value,
+                                 vlen);
 }

@@ -1,20 +1,37 @@
 /* ctx_codec: session cookie values, to and from a JSON object.
  *
- * Formats (CtxSessionFormat):
- *   signed     "s1." PAYLOAD "." TS "." MAC
+ * Formats (CtxSessionFormat), version 2, written and read:
+ *   signed     "s2." PAYLOAD "." TS "." CT "." MAC
  *              PAYLOAD = b64url(json), or "." b64url(zlib(json)) for JSON of
- *              200 bytes or more when that saves more than one byte; TS = b64url(issue time, big-endian, no leading zero
- *              bytes); MAC = b64url(HMAC-SHA256(signing key,
- *              "mod_ctx signed 1" NUL cookie-name NUL "s1." PAYLOAD "." TS)).
- *   encrypted  "e1." TS "." b64url(nonce[12] ciphertext tag[16])
+ *              200 bytes or more when that saves more than one byte;
+ *              TS = b64url(issue time), CT = b64url(the session's creation
+ *              time, CT <= TS), each big-endian with leading zero bytes
+ *              dropped; MAC = b64url(HMAC-SHA256(signing key,
+ *              "mod_ctx signed 2" NUL app NUL cookie-name NUL
+ *              "s2." PAYLOAD "." TS "." CT)).
+ *   encrypted  "e2." TS "." CT "." b64url(nonce[12] ciphertext tag[16])
  *              AES-256-GCM over json (never compressed: no length oracle),
  *              random nonce, associated data
- *              "mod_ctx encrypted 1" NUL cookie-name NUL TS.
+ *              "mod_ctx encrypted 2" NUL app NUL cookie-name NUL TS "." CT.
  *   flask      PAYLOAD "." TS "." SIG exactly as Flask 3 / itsdangerous 2
- *              (HMAC-SHA1, salt "cookie-session"); the cookie name is not
- *              bound (Flask does not), the JSON is Flask's byte for byte.
+ *              (HMAC-SHA1, salt "cookie-session"); neither the cookie name
+ *              nor the app is bound (Flask binds neither), the JSON is
+ *              Flask's byte for byte. The creation time is the integer
+ *              "_ctx_created" of the session, written only when
+ *              max_lifetime is set (no room in Flask's format); without
+ *              it, the creation time is the issue time.
+ * `app` is the application's name (CtxAppName), so a cookie of one app is
+ * no session of another app that shares its key; names are tokens (no NUL).
  * The issue time is covered by the MAC or tag, so a cookie cannot outlive
- * max_age; the cookie name is covered in signed and encrypted. */
+ * max_age, nor its creation time max_lifetime.
+ *
+ * Version 1, read only when `legacy` is set (migration from mod_ctx before
+ * version 2; the glue re-issues such a cookie as version 2 at once):
+ *   "s1." PAYLOAD "." TS "." MAC, MAC = HMAC-SHA256(signing key,
+ *       "mod_ctx signed 1" NUL cookie-name NUL "s1." PAYLOAD "." TS)
+ *   "e1." TS "." b64url(nonce ciphertext tag), associated data
+ *       "mod_ctx encrypted 1" NUL cookie-name NUL TS
+ * They bind no app; their creation time is their issue time. */
 #ifndef CTX_CODEC_H
 #define CTX_CODEC_H
 
@@ -40,6 +57,8 @@ typedef enum {
     CTX_REASON_OVERSIZED,       /* value or inflated payload too large */
     CTX_REASON_BAD_COMPRESSION, /* zlib stream broken */
     CTX_REASON_BAD_JSON,        /* verified, but not a JSON object */
+    CTX_REASON_LEGACY,          /* version 1 while `legacy` is off */
+    CTX_REASON_LIFETIME,        /* created more than max_lifetime ago */
     CTX_REASON_COUNT
 } ctx_reason_t;
 
@@ -49,7 +68,18 @@ typedef struct {
     const char *cookie_name;
     apr_int64_t max_age;        /* seconds */
     apr_int64_t max_skew;       /* seconds a timestamp may be ahead */
+    const char *app_name;       /* bound in signed and encrypted */
+    int legacy;                 /* also read version 1 (s1, e1) */
+    apr_int64_t max_lifetime;   /* seconds since creation; 0: no limit */
 } ctx_codec_t;
+
+/* What a decode learnt besides the data. */
+typedef struct {
+    apr_int64_t issued;         /* issue time */
+    apr_int64_t created;        /* the session's creation time (<= issued) */
+    int key_index;              /* 0: current key, > 0: a fallback */
+    int legacy;                 /* 1: a version 1 cookie (re-issue it) */
+} ctx_codec_meta_t;
 
 /* Longest cookie value decoded; a longer one is CTX_REASON_OVERSIZED. */
 #define CTX_CODEC_MAX_VALUE 8192
@@ -61,26 +91,29 @@ const char *ctx_reason_name(ctx_reason_t reason);
 
 /* Verify and decode `len` bytes of a cookie value at time `now` (seconds).
  * On CTX_REASON_OK: *data is a new JSON object reference owned by the caller
- * (json_decref), *issued the issue time, *key_index the keyring index that
- * verified (0 = current, > 0 = a fallback). Otherwise nothing is returned.
- * Every call counts its reason. Reads exactly `len` bytes of `value`. */
+ * (json_decref) and *meta (when not NULL) is filled. Otherwise nothing is
+ * returned. Every call counts its reason. Reads exactly `len` bytes of
+ * `value`. Signed and encrypted need cookie_name and app_name. */
 ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
                               const char *value, apr_size_t len,
                               apr_int64_t now, json_t **data,
-                              apr_int64_t *issued, int *key_index);
+                              ctx_codec_meta_t *meta);
 
 /* Encode serialized JSON (`json`, `jlen` bytes, an object as ctx_json_dump
- * writes it) issued at `now` with the current key. *value is allocated in
- * `p`. APR_EINVAL without keys, APR_EGENERAL if OpenSSL or zlib fails. */
+ * writes it) with the current key, as issued at `issued` by a session
+ * created at `created` (0: at `issued`, a new session). Always version 2.
+ * *value is allocated in `p`. APR_EINVAL without keys, cookie or app name,
+ * or for created > issued; APR_EGENERAL if OpenSSL or zlib fails. */
 apr_status_t ctx_codec_encode_json(const ctx_codec_t *codec, apr_pool_t *p,
                                    const char *json, apr_size_t jlen,
-                                   apr_int64_t now, const char **value,
-                                   apr_size_t *vlen);
+                                   apr_int64_t issued, apr_int64_t created,
+                                   const char **value, apr_size_t *vlen);
 
 /* Serialize `data` (an object) with ctx_json_dump and encode it. */
 apr_status_t ctx_codec_encode(const ctx_codec_t *codec, apr_pool_t *p,
-                              const json_t *data, apr_int64_t now,
-                              const char **value, apr_size_t *vlen);
+                              const json_t *data, apr_int64_t issued,
+                              apr_int64_t created, const char **value,
+                              apr_size_t *vlen);
 
 /* How many decodes ended with `reason` in this process. */
 apr_uint32_t ctx_codec_reason_count(ctx_reason_t reason);

@@ -21,7 +21,7 @@ struct ctx_session_t {
     apr_pool_t *scratch;        /* holds `json` from the second text on */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
-    apr_int64_t issued;
+    apr_int64_t issued, created;
     int loaded, accessed, modified, reissue, sealed;
     int serialized;             /* a text was made in `pool` already */
     ctx_session_changed_fn *changed;
@@ -86,6 +86,7 @@ void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
     s->json = NULL;
     s->lens = NULL;
     s->issued = data ? issued : 0;
+    s->created = s->issued;
     s->reissue = key_index > 0;
     s->loaded = 1;
 }
@@ -351,6 +352,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
     if ((rv = writable(s, "clear", NULL)) != APR_SUCCESS) {
         return rv;
     }
+    s->created = 0;             /* what comes next is a new session */
     if (json_object_size(s->data)) {
         json_object_clear(s->data);
         s->lens = NULL;
@@ -401,6 +403,7 @@ apr_status_t ctx_session_regenerate(ctx_session_t *s)
     }
     mark_modified(s);
     s->reissue = 1;
+    s->created = 0;
     return APR_SUCCESS;
 }
 
@@ -416,6 +419,7 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
     s->lens = NULL;
     s->json = NULL;
     mark_modified(s);
+    s->created = 0;
     return APR_SUCCESS;
 }
 
@@ -442,6 +446,21 @@ int ctx_session_needs_reissue(const ctx_session_t *s)
 apr_int64_t ctx_session_issued(const ctx_session_t *s)
 {
     return s->issued;
+}
+
+apr_int64_t ctx_session_created(const ctx_session_t *s)
+{
+    return s->created;
+}
+
+void ctx_session_set_created(ctx_session_t *s, apr_int64_t created)
+{
+    s->created = created;
+}
+
+void ctx_session_ask_reissue(ctx_session_t *s)
+{
+    s->reissue = 1;
 }
 
 void ctx_session_seal(ctx_session_t *s)

@@ -82,7 +82,8 @@ int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton);
 apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on);
 int ctx_session_is_permanent(ctx_session_t *s);
 
-/* Keep the data, issue a new cookie (new time, new nonce) when saved. */
+/* Keep the data, issue a new cookie (new time, new nonce, a new lifetime:
+ * the creation time is reset) when saved. */
 apr_status_t ctx_session_regenerate(ctx_session_t *s);
 /* Drop the data; the cookie is deleted when saved. */
 apr_status_t ctx_session_invalidate(ctx_session_t *s);
@@ -99,9 +100,21 @@ const char *ctx_session_json(ctx_session_t *s, apr_size_t *len);
 /* Flags for the owner. */
 int ctx_session_accessed(const ctx_session_t *s);
 int ctx_session_modified(const ctx_session_t *s);
-/* The saved cookie should be re-issued although unmodified. */
+/* The saved cookie should be re-issued although unmodified (a fallback
+ * key, an old format): such a re-issue keeps the issue time, so that key
+ * rotation renews no lifetime; a modified session gets a fresh one. */
 int ctx_session_needs_reissue(const ctx_session_t *s);
 apr_int64_t ctx_session_issued(const ctx_session_t *s);
+
+/* When the session was created: the loaded cookie's creation time (set by
+ * the owner after loading; ctx_session_load sets it to the issue time), 0
+ * for a new session and after ctx_session_regenerate, _clear or
+ * _invalidate (each starts a new lifetime: the owner uses "now"). */
+apr_int64_t ctx_session_created(const ctx_session_t *s);
+void ctx_session_set_created(ctx_session_t *s, apr_int64_t created);
+
+/* Ask for a re-issue that keeps the issue time (an old cookie format). */
+void ctx_session_ask_reissue(ctx_session_t *s);
 
 /* No changes from now on. */
 void ctx_session_seal(ctx_session_t *s);

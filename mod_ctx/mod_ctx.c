@@ -296,6 +296,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      "the application contexts");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    ctx_config_check_shared_keys(s);
     return OK;
 }
 

@@ -8,6 +8,7 @@
  *           session_used 0                  either
  *           task_threads 4, task_queue 1024, task_drain 5 s: main server
  *                       only (GLOBAL_ONLY), copied into every vhost
+ *           legacy_cookies Auto             vhost's own, else inherited
  *   dir     config      empty               outer -> inner, inner keys win
  *           every session field  CTX_UNSET/NULL  inner if set, else outer;
  *                       defaults applied by ctx_session_conf_get() */
@@ -52,6 +53,7 @@ void *ctx_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->task_threads = CTX_TASK_DEFAULT_THREADS;
     conf->task_queue = CTX_TASK_DEFAULT_QUEUE;
     conf->task_drain = apr_time_from_sec(CTX_TASK_DEFAULT_DRAIN);
+    conf->legacy_cookies = CTX_UNSET;
     return conf;
 }
 
@@ -71,6 +73,8 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->task_threads = base->task_threads;
     conf->task_queue = base->task_queue;
     conf->task_drain = base->task_drain;
+    conf->legacy_cookies = add->legacy_cookies != CTX_UNSET
+                               ? add->legacy_cookies : base->legacy_cookies;
     return conf;
 }
 
@@ -85,6 +89,7 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     conf->cookie_samesite = conf->cookie_partitioned = CTX_UNSET;
     conf->max_age = CTX_UNSET;
     conf->refresh = conf->max_size = CTX_UNSET;
+    conf->max_lifetime = CTX_UNSET;
     return conf;
 }
 
@@ -108,6 +113,7 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_age);
     MERGE_INT(refresh);
     MERGE_INT(max_size);
+    MERGE_INT(max_lifetime);
 #undef MERGE_INT
 #undef MERGE_PTR
     return conf;
@@ -135,6 +141,7 @@ void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
                                            : CTX_SESSION_DEFAULT_MAX_AGE;
     out->refresh = OR_DEFAULT(d->refresh, 1);
     out->max_size = OR_DEFAULT(d->max_size, CTX_SESSION_MAX_COOKIE);
+    out->max_lifetime = OR_DEFAULT(d->max_lifetime, 0);
 }
 
 ctx_server_conf_t *ctx_server_conf(const server_rec *s)
@@ -413,6 +420,37 @@ static const char *set_max_age(cmd_parms *cmd, void *dconf, const char *v)
     return err;
 }
 
+static const char *set_max_lifetime(cmd_parms *cmd, void *dconf,
+                                    const char *v)
+{
+    apr_int64_t n;
+    const char *err = parse_number(cmd, v, 0, 100LL * 366 * 24 * 3600, &n);
+
+    if (!err) {
+        dir_of(cmd, dconf)->max_lifetime = n;
+    }
+    return err;
+}
+
+static const char *set_legacy(cmd_parms *cmd, void *dconf, const char *v)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(v, "on")) conf->legacy_cookies = 1;
+    else if (!strcasecmp(v, "off")) conf->legacy_cookies = 0;
+    else if (!strcasecmp(v, "auto")) conf->legacy_cookies = CTX_LEGACY_AUTO;
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be On, Off or Auto",
+                            cmd->cmd->name, v);
+    }
+    return NULL;
+}
+
 static const char *set_max_size(cmd_parms *cmd, void *dconf, const char *v)
 {
     apr_int64_t n;
@@ -489,6 +527,13 @@ const command_rec ctx_cmds[] = {
     AP_INIT_TAKE1("CtxSessionMaxSize", set_max_size, NULL, DIR_OR_SERVER,
                   "Largest Set-Cookie value in bytes (256-4093, default "
                   "4093)"),
+    AP_INIT_TAKE1("CtxSessionMaxLifetime", set_max_lifetime, NULL,
+                  DIR_OR_SERVER, "Seconds a session lives after its "
+                  "creation however often it is refreshed (default 0: no "
+                  "limit)"),
+    AP_INIT_TAKE1("CtxSessionLegacyCookies", set_legacy, NULL, RSRC_CONF,
+                  "On, Off or Auto (default): still read s1/e1 cookies of "
+                  "mod_ctx before cookie format 2"),
     AP_INIT_TAKE1("CtxAppName", set_app_name, NULL, RSRC_CONF,
                   "Name of this virtual host's application (default: its "
                   "ServerName)"),
@@ -607,6 +652,93 @@ void ctx_config_warn_keys(server_rec *main_s)
         /* A vhost inheriting the main server's secret: warned once. */
         if (sec && (s == main_s || sec != ctx_server_conf(main_s)->secret)) {
             warn_if_short(sec, s);
+        }
+    }
+}
+
+/* 1 if the two keyrings hold a common secret (equal derived keys). */
+static int keys_shared(const ctx_keyring_t *a, const ctx_keyring_t *b)
+{
+    for (int i = 0; i < ctx_keyring_count(a); ++i) {
+        apr_size_t la, lb;
+        const unsigned char *ka = ctx_keyring_key(a, i, CTX_KEY_SIGN, &la);
+
+        for (int j = 0; j < ctx_keyring_count(b); ++j) {
+            const unsigned char *kb = ctx_keyring_key(b, j, CTX_KEY_SIGN,
+                                                      &lb);
+
+            if (la == lb && memcmp(ka, kb, la) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void server_session_conf(server_rec *s, ctx_session_conf_t *out)
+{
+    ctx_session_conf_get(ap_get_module_config(s->lookup_defaults,
+                                              &ctx_module), out);
+}
+
+void ctx_config_check_shared_keys(server_rec *main_s)
+{
+    int warn = ap_state_query(AP_SQ_MAIN_STATE)
+               != AP_SQ_MS_CREATE_PRE_CONFIG;
+
+    for (server_rec *s = main_s; s; s = s->next) {
+        ctx_server_conf_t *conf = ctx_server_conf(s);
+        const char *name = ctx_app_name(conf->app), *shared = NULL;
+        ctx_session_conf_t sc;
+        int flask, before = 1, warned = 0;
+
+        conf->legacy_ok = 0;
+        if (!conf->keys) {
+            continue;
+        }
+        server_session_conf(s, &sc);
+        flask = conf->session_used && sc.format == CTX_FORMAT_FLASK;
+        for (server_rec *t = main_s; t; t = t->next) {
+            ctx_server_conf_t *tc = ctx_server_conf(t);
+            ctx_session_conf_t tsc;
+
+            if (t == s) {
+                before = 0;
+                continue;
+            }
+            if (!tc->keys || !strcmp(ctx_app_name(tc->app), name)
+                || !keys_shared(conf->keys, tc->keys)) {
+                continue;
+            }
+            if (!shared) {
+                shared = ctx_app_name(tc->app);
+            }
+            /* Flask binds neither app nor cookie name. One line per app,
+             * naming the first app before it that it collides with. */
+            server_session_conf(t, &tsc);
+            if (warn && flask && before && !warned && tc->session_used
+                && tsc.format == CTX_FORMAT_FLASK
+                && !strcmp(tsc.attrs.name, sc.attrs.name)) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: "
+                             "apps '%s' and '%s' share a secret key and the "
+                             "flask-format session cookie '%s': a cookie of "
+                             "one is a session of the other (Flask binds "
+                             "neither app nor cookie name); give each its "
+                             "own CtxSecretKey", ctx_app_name(tc->app), name,
+                             sc.attrs.name);
+                warned = 1;
+            }
+        }
+        /* Version 1 bound no app: read only where no other app can have
+         * made it, unless told otherwise. */
+        conf->legacy_ok = conf->legacy_cookies == 1
+                          || (conf->legacy_cookies != 0 && !shared);
+        if (warn && shared && conf->legacy_cookies != 1
+            && conf->legacy_cookies != 0 && conf->session_used) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_ctx: app '%s' "
+                         "shares its secret key with app '%s': cookies of "
+                         "format 1 (s1, e1) are not read here "
+                         "(CtxSessionLegacyCookies Auto)", name, shared);
         }
     }
 }

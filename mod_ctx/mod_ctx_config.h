@@ -29,7 +29,12 @@ typedef struct {
     int task_threads;       /* CtxTaskThreads (main server only) */
     int task_queue;         /* CtxTaskQueue */
     apr_interval_time_t task_drain;  /* CtxTaskDrainTimeout */
+    int legacy_cookies;     /* CtxSessionLegacyCookies: CTX_UNSET (Auto),
+                             * 0 Off, 1 On, CTX_LEGACY_AUTO */
+    int legacy_ok;          /* resolved at post_config: read s1/e1 */
 } ctx_server_conf_t;
+
+#define CTX_LEGACY_AUTO 2   /* read s1/e1 unless another app shares a key */
 
 #define CTX_TASK_DEFAULT_THREADS 4
 #define CTX_TASK_DEFAULT_QUEUE 1024
@@ -55,6 +60,7 @@ typedef struct {
     apr_int64_t max_age;    /* seconds; default 31 days */
     int refresh;            /* default 1 */
     int max_size;           /* bytes of Set-Cookie; default 4093 */
+    apr_int64_t max_lifetime;   /* seconds since creation; default 0: none */
 } ctx_dir_conf_t;
 
 /* Effective session settings of a directory configuration. */
@@ -66,6 +72,7 @@ typedef struct {
     apr_int64_t max_age;
     int refresh;
     int max_size;
+    apr_int64_t max_lifetime;
 } ctx_session_conf_t;
 
 #define CTX_SESSION_DEFAULT_MAX_AGE (31 * 24 * 3600)
@@ -94,5 +101,10 @@ void ctx_config_warn_keys(server_rec *main_s);
 
 /* Build one app per virtual host (at post_config, in pconf). */
 apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s);
+
+/* After the apps are built: find apps sharing a secret, resolve
+ * CtxSessionLegacyCookies Auto from it and warn about flask-format apps
+ * that share a key and a cookie name (post_config). */
+void ctx_config_check_shared_keys(server_rec *main_s);
 
 #endif

@@ -40,8 +40,7 @@ typedef struct {
     session_state_t *st;
     apr_pool_t *pool;
     json_t *data;
-    apr_int64_t issued;
-    int key_index;
+    ctx_codec_meta_t meta;
     ctx_reason_t first_failure;
 } load_baton_t;
 
@@ -53,7 +52,7 @@ static int try_cookie(void *baton, const char *val, apr_size_t len)
     lb->st->had_cookie = 1;
     reason = ctx_codec_decode(&lb->st->codec, lb->pool, val, len,
                               apr_time_sec(apr_time_now()), &lb->data,
-                              &lb->issued, &lb->key_index);
+                              &lb->meta);
     if (reason == CTX_REASON_OK) {
         return 0;               /* the first one that verifies wins */
     }
@@ -129,7 +128,7 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
         return 0;
     }
     if (ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
-                              apr_time_sec(apr_time_now()), &value,
+                              apr_time_sec(apr_time_now()), 0, &value,
                               NULL) == APR_SUCCESS) {
         /* Expires/Max-Age only go out for a permanent session (as in
          * save()): do not count them for the others. */
@@ -270,6 +269,9 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->codec.cookie_name = st->conf.attrs.name;
     st->codec.max_age = st->conf.max_age;
     st->codec.max_skew = MAX_SKEW;
+    st->codec.app_name = ctx_app_name(sconf->app);
+    st->codec.legacy = sconf->legacy_ok;
+    st->codec.max_lifetime = st->conf.max_lifetime;
     st->session = ctx_session_create(main->pool, session_fits, st);
     ctx_session_on_change(st->session, session_changed, st);
     session_limits(st);
@@ -285,12 +287,21 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
                       st->codec.cookie_name,
                       ctx_reason_name(lb.first_failure));
     }
-    else if (lb.data && lb.key_index > 0) {
+    else if (lb.data && (lb.meta.key_index > 0 || lb.meta.legacy)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "
-                      "cookie verified by fallback key #%d: it will be "
-                      "re-issued under the current key", lb.key_index);
+                      "cookie verified by %s key #%d in format %d: it will "
+                      "be re-issued in format 2 under the current key",
+                      lb.meta.key_index ? "fallback" : "current",
+                      lb.meta.key_index, lb.meta.legacy ? 1 : 2);
     }
-    ctx_session_load(st->session, lb.data, lb.issued, lb.key_index);
+    ctx_session_load(st->session, lb.data, lb.meta.issued,
+                     lb.meta.key_index);
+    if (lb.data) {
+        ctx_session_set_created(st->session, lb.meta.created);
+        if (lb.meta.legacy) {
+            ctx_session_ask_reissue(st->session);
+        }
+    }
     if (ctx_session_needs_reissue(st->session)
         || (st->conf.refresh && ctx_session_is_permanent(st->session))) {
         not_for_shared_caches(r);   /* a Set-Cookie will go out */
@@ -345,7 +356,7 @@ static void save(session_state_t *st, request_rec *r)
     const json_t *data = ctx_session_data(s);
     int empty = json_object_size(data) == 0;
     int permanent = json_is_true(json_object_get(data, "_permanent"));
-    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_int64_t now = apr_time_sec(apr_time_now()), issued, created;
     const char *json, *value, *header;
     apr_size_t jlen;
     apr_status_t rv;
@@ -366,9 +377,18 @@ static void save(session_state_t *st, request_rec *r)
         }
         return;
     }
+    /* A change or a refresh renews the issue time; a re-issue for a key or
+     * format change alone keeps it, so that retiring a key still ends its
+     * cookies. The creation time stays until a new lifetime starts. */
+    issued = (ctx_session_modified(s) || (permanent && st->conf.refresh)
+              || ctx_session_issued(s) <= 0) ? now : ctx_session_issued(s);
+    created = ctx_session_created(s);
+    if (created <= 0 || created > issued) {
+        created = issued;
+    }
     json = ctx_session_json(s, &jlen);
-    rv = json ? ctx_codec_encode_json(&st->codec, r->pool, json, jlen, now,
-                                      &value, NULL)
+    rv = json ? ctx_codec_encode_json(&st->codec, r->pool, json, jlen, issued,
+                                      created, &value, NULL)
               : APR_ENOMEM;
     if (rv != APR_SUCCESS) {
         st->save_status = rv;
@@ -377,7 +397,7 @@ static void save(session_state_t *st, request_rec *r)
         return;
     }
     header = ctx_cookie_build(r->pool, &st->conf.attrs, value,
-                              permanent ? now + st->conf.max_age : 0,
+                              permanent ? issued + st->conf.max_age : 0,
                               st->conf.max_age);
     if (strlen(header) > (apr_size_t)st->conf.max_size) {
         st->save_status = CTX_ETOOLARGE;

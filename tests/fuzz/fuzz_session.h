@@ -22,8 +22,7 @@ static int fuzz_session(ctx_format_t format, const uint8_t *data, size_t size)
     apr_pool_t *p;
     ctx_codec_t codec;
     json_t *out = NULL;
-    apr_int64_t issued;
-    int key_index;
+    ctx_codec_meta_t meta, again_meta;
 
     if (!root) {
         apr_initialize();
@@ -38,17 +37,23 @@ static int fuzz_session(ctx_format_t format, const uint8_t *data, size_t size)
     codec.cookie_name = "session";
     codec.max_age = 400L * 24 * 3600 * 100;  /* reach the JSON even for old seeds */
     codec.max_skew = 60;
+    codec.app_name = "app";
+    codec.legacy = 1;           /* reach the version 1 readers too */
+    codec.max_lifetime = 0;
     if (ctx_codec_decode(&codec, p, (const char *)data, size, FUZZ_NOW, &out,
-                         &issued, &key_index) == CTX_REASON_OK) {
+                         &meta) == CTX_REASON_OK) {
         const char *again;
         json_t *back = NULL;
 
         if (!json_is_object(out)
-            || ctx_codec_encode(&codec, p, out, FUZZ_NOW, &again, NULL)
-                   != APR_SUCCESS
+            || ctx_codec_encode(&codec, p, out, meta.issued, meta.created,
+                                &again, NULL) != APR_SUCCESS
             || ctx_codec_decode(&codec, p, again, strlen(again), FUZZ_NOW,
-                                &back, &issued, &key_index) != CTX_REASON_OK
-            || !json_equal(out, back)) {
+                                &back, &again_meta) != CTX_REASON_OK
+            || !json_equal(out, back) || again_meta.legacy
+            || again_meta.issued != meta.issued
+            || (format != CTX_FORMAT_FLASK
+                && again_meta.created != meta.created)) {
             abort();            /* accepted data must round-trip */
         }
         json_decref(back);

@@ -133,6 +133,14 @@ CONFIG_ERRORS = [
      ["CtxSessionMaxAge: 'abc' must be a whole number from 1 to"]),
     ("max-age-negative", "CtxSessionMaxAge -1\n",
      ["CtxSessionMaxAge: '-1' must be a whole number from 1 to"]),
+    ("max-lifetime-negative", "CtxSessionMaxLifetime -1\n",
+     ["CtxSessionMaxLifetime: '-1' must be a whole number from 0 to"]),
+    ("max-lifetime-not-a-number", "CtxSessionMaxLifetime 1d\n",
+     ["CtxSessionMaxLifetime: '1d' must be a whole number from 0 to"]),
+    ("legacy-cookies-unknown", "CtxSessionLegacyCookies maybe\n",
+     ["CtxSessionLegacyCookies: 'maybe' must be On, Off or Auto"]),
+    ("legacy-cookies-in-location", "<Location /a>\n CtxSessionLegacyCookies On\n</Location>\n",
+     ["CtxSessionLegacyCookies", "not allowed"]),
     ("format-unknown", "CtxSessionFormat bogus\n",
      ["CtxSessionFormat: unknown format 'bogus' (use signed, encrypted or flask)"]),
     ("samesite-unknown", "CtxSessionCookieSameSite bogus\n",
@@ -192,8 +200,10 @@ CtxSecretKeyFallback {"o" * 40}
     CtxSessionCookieSameSite Strict
     CtxSessionCookieSecure Auto
     CtxSessionMaxAge 3600
+    CtxSessionMaxLifetime 86400
     CtxSessionMaxSize 4093
 </Location>
+CtxSessionLegacyCookies Off
 """, start=False)
     rc, out = srv.check_config()
     assert rc == 0 and "Syntax OK" in out, out

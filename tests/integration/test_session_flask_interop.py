@@ -65,6 +65,9 @@ def shared_interop():
             vhost("other.test", *flask, f'CtxSecretKey "{OTHER}"', port=srv.port),
         ])
     srv = start_shared(tmp, body)
+    # flask.test, flasklike.test and rotated.test (by its fallback) share a
+    # key and a flask-format cookie name: mod_ctx says so at startup.
+    srv.expect_log(r"share a secret key and the flask-format session cookie")
     yield Site(srv)
     stop_shared(srv)
 

@@ -8,7 +8,9 @@
  * - cookies built here with OpenSSL and zlib directly, from the formats as
  *   ctx_codec.h documents them (MAC input, AEAD associated data, timestamp
  *   encoding), so encoder and decoder are both checked against the spec and
- *   not only against each other. */
+ *   not only against each other. make_signed/make_encrypted build format 2
+ *   (app and cookie name bound, issue and creation time); the _v variants
+ *   also build the format 1 that older mod_ctx wrote. */
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@
 #define T0 1700000000           /* "ZVPxAA" */
 #define MAX_AGE 3600
 #define SKEW 60
+#define APP "app"               /* the app name of codec_of() */
 
 #define R(x) (1u << (x))
 #define REJECTED (R(CTX_REASON_MALFORMED) | R(CTX_REASON_BAD_ENCODING) \
@@ -73,14 +76,15 @@ static json_t not_touched;      /* sentinel: outputs left alone */
 
 /* Decode; on refusal the outputs must be untouched. `data` may be NULL (the
  * decoded object is then released). */
-static ctx_reason_t dec(const ctx_codec_t *c, apr_pool_t *p, const char *v,
-                        apr_size_t len, apr_int64_t now, json_t **data,
-                        apr_int64_t *issued, int *key_index)
+static ctx_reason_t dec_meta(const ctx_codec_t *c, apr_pool_t *p,
+                             const char *v, apr_size_t len, apr_int64_t now,
+                             json_t **data, ctx_codec_meta_t *meta)
 {
     json_t *out = &not_touched;
-    apr_int64_t is = -12345;
-    int k = -7;
-    ctx_reason_t r = ctx_codec_decode(c, p, v, len, now, &out, &is, &k);
+    ctx_codec_meta_t m = { -12345, -54321, -7, -9 };
+    ctx_reason_t r = ctx_codec_decode(c, p, v, len, now, &out, &m);
+    apr_int64_t is = m.issued;
+    int k = m.key_index;
 
     assert_true(r >= 0 && r < CTX_REASON_COUNT);
     ++count_tally[r];
@@ -94,13 +98,30 @@ static ctx_reason_t dec(const ctx_codec_t *c, apr_pool_t *p, const char *v,
         else {
             json_decref(out);
         }
-        if (issued) *issued = is;
-        if (key_index) *key_index = k;
+        assert_true(m.created <= m.issued && m.created >= 0);
+        assert_true(m.legacy == 0 || m.legacy == 1);
+        if (meta) *meta = m;
     }
     else {
         assert_ptr_equal(out, &not_touched);
         assert_int_equal(is, -12345);
+        assert_int_equal(m.created, -54321);
         assert_int_equal(k, -7);
+        assert_int_equal(m.legacy, -9);
+    }
+    return r;
+}
+
+static ctx_reason_t dec(const ctx_codec_t *c, apr_pool_t *p, const char *v,
+                        apr_size_t len, apr_int64_t now, json_t **data,
+                        apr_int64_t *issued, int *key_index)
+{
+    ctx_codec_meta_t m;
+    ctx_reason_t r = dec_meta(c, p, v, len, now, data, &m);
+
+    if (r == CTX_REASON_OK) {
+        if (issued) *issued = m.issued;
+        if (key_index) *key_index = m.key_index;
     }
     return r;
 }
@@ -145,6 +166,9 @@ static ctx_codec_t codec_of(ctx_format_t f, const ctx_keyring_t *kr)
     c.cookie_name = "session";
     c.max_age = MAX_AGE;
     c.max_skew = SKEW;
+    c.app_name = APP;
+    c.legacy = 0;
+    c.max_lifetime = 0;
     return c;
 }
 
@@ -154,7 +178,7 @@ static const char *enc(const ctx_codec_t *c, apr_pool_t *p, const json_t *data,
     const char *v = NULL;
     apr_size_t vlen = 0;
 
-    assert_int_equal(ctx_codec_encode(c, p, data, now, &v, &vlen),
+    assert_int_equal(ctx_codec_encode(c, p, data, now, 0, &v, &vlen),
                      APR_SUCCESS);
     assert_non_null(v);
     assert_int_equal(strlen(v), vlen);
@@ -207,26 +231,54 @@ static const unsigned char *key_of(const ctx_keyring_t *kr, int idx,
     return k;
 }
 
-/* "s1." payload "." ts "." b64(HMAC-SHA256(sign key,
- *  "mod_ctx signed 1" NUL name NUL "s1." payload "." ts)) */
-static char *make_signed(apr_pool_t *p, const ctx_keyring_t *kr,
-                         const char *name, const char *payload, const char *ts)
+/* The bytes a MAC or tag binds before its message: format 2
+ * "mod_ctx <kind> 2" NUL app NUL name NUL, format 1 "mod_ctx <kind> 1" NUL
+ * name NUL. */
+static unsigned char *binding(apr_pool_t *p, const char *kind, int version,
+                              const char *app, const char *name,
+                              apr_size_t *len)
 {
-    apr_size_t klen;
+    char *domain = apr_psprintf(p, "mod_ctx %s %d", kind, version);
+    char *b = version == 2
+              ? apr_pstrcat(p, domain, "|", app, "|", name, "|", NULL)
+              : apr_pstrcat(p, domain, "|", name, "|", NULL);
+
+    *len = strlen(b);
+    for (char *c = b; *c; ++c) {
+        if (*c == '|') *c = '\0';        /* names here have no '|' */
+    }
+    return (unsigned char *)b;
+}
+
+/* "s<version>." payload "." times "." b64(HMAC-SHA256(sign key, binding
+ *  "s<version>." payload "." times)); times is "TS" (version 1) or
+ *  "TS.CT" (version 2). */
+static char *make_signed_v(apr_pool_t *p, const ctx_keyring_t *kr,
+                           int version, const char *app, const char *name,
+                           const char *payload, const char *times)
+{
+    apr_size_t klen, blen;
     const unsigned char *key = key_of(kr, 0, CTX_KEY_SIGN, &klen);
-    char *text = apr_pstrcat(p, "s1.", payload, ".", ts, NULL);
-    apr_size_t nlen = strlen(name), tlen = strlen(text);
-    apr_size_t mlen = sizeof("mod_ctx signed 1") + nlen + 1 + tlen;
-    unsigned char *msg = apr_palloc(p, mlen), mac[EVP_MAX_MD_SIZE];
+    char *text = apr_psprintf(p, "s%d.%s.%s", version, payload, times);
+    unsigned char *bound = binding(p, "signed", version, app, name, &blen);
+    apr_size_t tlen = strlen(text);
+    unsigned char *msg = apr_palloc(p, blen + tlen), mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
 
-    memcpy(msg, "mod_ctx signed 1", sizeof("mod_ctx signed 1"));
-    memcpy(msg + sizeof("mod_ctx signed 1"), name, nlen + 1);
-    memcpy(msg + sizeof("mod_ctx signed 1") + nlen + 1, text, tlen);
-    assert_non_null(HMAC(EVP_sha256(), key, (int)klen, msg, mlen, mac,
+    memcpy(msg, bound, blen);
+    memcpy(msg + blen, text, tlen);
+    assert_non_null(HMAC(EVP_sha256(), key, (int)klen, msg, blen + tlen, mac,
                          &maclen));
     assert_int_equal(maclen, 32);
     return apr_pstrcat(p, text, ".", b64(p, mac, maclen), NULL);
+}
+
+/* Format 2 of app APP, created when issued (CT = TS). */
+static char *make_signed(apr_pool_t *p, const ctx_keyring_t *kr,
+                         const char *name, const char *payload, const char *ts)
+{
+    return make_signed_v(p, kr, 2, APP, name, payload,
+                         apr_pstrcat(p, ts, ".", ts, NULL));
 }
 
 /* payload "." ts "." b64(HMAC-SHA1(HMAC-SHA1(secret, "cookie-session"),
@@ -245,30 +297,29 @@ static char *make_flask(apr_pool_t *p, const char *secret, const char *payload,
     return apr_pstrcat(p, text, ".", b64(p, mac, maclen), NULL);
 }
 
-static void put_aad(EVP_CIPHER_CTX *c, const char *name, const char *ts,
-                    apr_size_t tslen)
+static void put_aad(apr_pool_t *p, EVP_CIPHER_CTX *c, int version,
+                    const char *app, const char *name, const char *times,
+                    apr_size_t tlen)
 {
+    apr_size_t blen;
+    unsigned char *b = binding(p, "encrypted", version, app, name, &blen);
     int len;
 
-    assert_int_equal(EVP_CipherUpdate(c, NULL, &len,
-                                      (const unsigned char *)"mod_ctx encrypted 1",
-                                      sizeof("mod_ctx encrypted 1")), 1);
-    assert_int_equal(EVP_CipherUpdate(c, NULL, &len,
-                                      (const unsigned char *)name,
-                                      (int)strlen(name) + 1), 1);
-    if (tslen) {
+    assert_int_equal(EVP_CipherUpdate(c, NULL, &len, b, (int)blen), 1);
+    if (tlen) {
         assert_int_equal(EVP_CipherUpdate(c, NULL, &len,
-                                          (const unsigned char *)ts,
-                                          (int)tslen), 1);
+                                          (const unsigned char *)times,
+                                          (int)tlen), 1);
     }
 }
 
-/* "e1." ts "." b64(nonce ciphertext tag), AES-256-GCM under the encryption
- * key, associated data "mod_ctx encrypted 1" NUL name NUL ts. */
-static char *make_encrypted(apr_pool_t *p, const ctx_keyring_t *kr,
-                            const char *name, const char *ts,
-                            const unsigned char nonce[12], const void *plain,
-                            apr_size_t n)
+/* "e<version>." times "." b64(nonce ciphertext tag), AES-256-GCM under the
+ * encryption key, associated data binding times; times is "TS" (version 1)
+ * or "TS.CT" (version 2). */
+static char *make_encrypted_v(apr_pool_t *p, const ctx_keyring_t *kr,
+                              int version, const char *app, const char *name,
+                              const char *times, const unsigned char nonce[12],
+                              const void *plain, apr_size_t n)
 {
     const unsigned char *key = key_of(kr, 0, CTX_KEY_ENCRYPT, NULL);
     unsigned char *blob = apr_palloc(p, 12 + n + 16);
@@ -281,7 +332,7 @@ static char *make_encrypted(apr_pool_t *p, const ctx_keyring_t *kr,
     assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL),
                      1);
     assert_int_equal(EVP_EncryptInit_ex(c, NULL, NULL, key, nonce), 1);
-    put_aad(c, name, ts, strlen(ts));
+    put_aad(p, c, version, app, name, times, strlen(times));
     if (n) {
         assert_int_equal(EVP_EncryptUpdate(c, blob + 12, &len, plain, (int)n),
                          1);
@@ -290,27 +341,39 @@ static char *make_encrypted(apr_pool_t *p, const ctx_keyring_t *kr,
     assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16,
                                          blob + 12 + n), 1);
     EVP_CIPHER_CTX_free(c);
-    return apr_pstrcat(p, "e1.", ts, ".", b64(p, blob, 12 + n + 16), NULL);
+    return apr_psprintf(p, "e%d.%s.%s", version, times,
+                        b64(p, blob, 12 + n + 16));
 }
 
-/* Open an encrypted cookie with OpenSSL directly: the plaintext (*n bytes)
- * or NULL if the tag does not verify. */
+/* Format 2 of app APP, created when issued (CT = TS). */
+static char *make_encrypted(apr_pool_t *p, const ctx_keyring_t *kr,
+                            const char *name, const char *ts,
+                            const unsigned char nonce[12], const void *plain,
+                            apr_size_t n)
+{
+    return make_encrypted_v(p, kr, 2, APP, name,
+                            apr_pstrcat(p, ts, ".", ts, NULL), nonce, plain,
+                            n);
+}
+
+/* Open a format 2 cookie of app APP with OpenSSL directly: the plaintext
+ * (*n bytes) or NULL if the tag does not verify. */
 static char *open_encrypted(apr_pool_t *p, const ctx_keyring_t *kr,
                             const char *name, const char *value,
                             apr_size_t *n)
 {
     const unsigned char *key = key_of(kr, 0, CTX_KEY_ENCRYPT, NULL);
-    const char *ts = value + 3, *dot;
+    const char *times = value + 3, *dot;
     apr_size_t bn;
     unsigned char *blob;
     char *plain;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int len = 0, ok;
 
-    assert_memory_equal(value, "e1.", 3);
-    dot = strchr(ts, '.');
+    assert_memory_equal(value, "e2.", 3);
+    dot = strrchr(times, '.');
     assert_non_null(dot);
-    assert_null(strchr(dot + 1, '.'));
+    assert_true(memchr(times, '.', (apr_size_t)(dot - times)) != NULL);
     blob = unb64(p, dot + 1, strlen(dot + 1), &bn);
     assert_true(bn >= 28);
     *n = bn - 28;
@@ -320,7 +383,7 @@ static char *open_encrypted(apr_pool_t *p, const ctx_keyring_t *kr,
     assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL),
                      1);
     assert_int_equal(EVP_DecryptInit_ex(c, NULL, NULL, key, blob), 1);
-    put_aad(c, name, ts, (apr_size_t)(dot - ts));
+    put_aad(p, c, 2, APP, name, times, (apr_size_t)(dot - times));
     if (*n) {
         assert_int_equal(EVP_DecryptUpdate(c, (unsigned char *)plain, &len,
                                            blob + 12, (int)*n), 1);
@@ -988,12 +1051,13 @@ static void test_codec_signed_small_session_matches_documented_mac(void **state)
     apr_size_t plen;
 
     assert_true(jlen >= 90 && jlen <= 110);
-    assert_memory_equal(v, "s1.", 3);
+    assert_memory_equal(v, "s2.", 3);
     assert_non_null(last);
     /* the payload is b64url(json) or "." b64url(zlib(json)) */
     payload = v + 3;
-    plen = (apr_size_t)(last - 7 - payload);   /* ".ZVPxAA" before the MAC */
-    assert_memory_equal(payload + plen, ".ZVPxAA.", 8);
+    /* ".ZVPxAA.ZVPxAA" (issued, created) before the MAC */
+    plen = (apr_size_t)(last - 14 - payload);
+    assert_memory_equal(payload + plen, ".ZVPxAA.ZVPxAA.", 15);
     if (payload[0] == '.') {
         uLongf n;
         char *j = unzpayload(p, payload, plen, &n);
@@ -1008,7 +1072,7 @@ static void test_codec_signed_small_session_matches_documented_mac(void **state)
         assert_int_equal(n, jlen);
         assert_memory_equal(j, json, jlen);
     }
-    /* the MAC binds the domain and the cookie name */
+    /* the MAC binds the domain, the app and the cookie name */
     assert_string_equal(v, make_signed(p, kr, "session",
                                        apr_pstrndup(p, payload, plen),
                                        "ZVPxAA"));
@@ -1029,7 +1093,7 @@ static void test_codec_signed_large_session_is_compressed(void **state)
     char *j;
 
     assert_true(jlen >= 1000 && jlen <= 1050);
-    assert_memory_equal(v, "s1..", 4);
+    assert_memory_equal(v, "s2..", 4);
     assert_non_null(ts);
     assert_true(strlen(v) < jlen / 2);
     j = unzpayload(p, v + 3, (apr_size_t)(ts - v - 3), &n);
@@ -1090,9 +1154,9 @@ static void test_codec_encrypted_matches_documented_aead(void **state)
         const char *v = enc(&c, p, data, T0);
         char *plain;
 
-        assert_memory_equal(v, "e1.ZVPxAA.", 10);
+        assert_memory_equal(v, "e2.ZVPxAA.ZVPxAA.", 17);
         /* never compressed: the blob is nonce, ciphertext of the JSON, tag */
-        assert_int_equal(strlen(v), 10 + ctx_b64url_len(12 + jlen + 16));
+        assert_int_equal(strlen(v), 17 + ctx_b64url_len(12 + jlen + 16));
         plain = open_encrypted(p, kr, "session", v, &n);
         assert_non_null(plain);
         assert_int_equal(n, jlen);
@@ -1176,7 +1240,7 @@ static void test_codec_encrypted_uses_a_fresh_nonce_each_time(void **state)
 
     assert_string_not_equal(v1, v2);
     /* the nonce (first 16 characters of the blob) differs */
-    assert_memory_not_equal(v1 + 10, v2 + 10, 16);
+    assert_memory_not_equal(v1 + 17, v2 + 17, 16);
     assert_reason(dec_str(&c, p, v1, T0), CTX_REASON_OK);
     assert_reason(dec_str(&c, p, v2, T0), CTX_REASON_OK);
     json_decref(data);
@@ -1203,8 +1267,8 @@ static void test_codec_encrypted_forked_child_never_repeats_a_parent_nonce(void 
             const char *v = NULL;
             apr_size_t vlen = 0;
 
-            if (ctx_codec_encode(&c, p, data, T0, &v, &vlen) != APR_SUCCESS
-                || vlen < 26 || write(fds[1], v + 10, 16) != 16) {
+            if (ctx_codec_encode(&c, p, data, T0, 0, &v, &vlen) != APR_SUCCESS
+                || vlen < 33 || write(fds[1], v + 17, 16) != 16) {
                 _exit(1);
             }
         }
@@ -1212,7 +1276,7 @@ static void test_codec_encrypted_forked_child_never_repeats_a_parent_nonce(void 
     }
     close(fds[1]);
     for (int i = 0; i < N; ++i) {
-        memcpy(parent[i], enc(&c, p, data, T0) + 10, 16);
+        memcpy(parent[i], enc(&c, p, data, T0) + 17, 16);
         parent[i][16] = '\0';
     }
     for (int i = 0; i < N; ++i) {
@@ -1249,7 +1313,8 @@ static void test_codec_timestamp_is_minimal_big_endian(void **state)
     c.max_age = APR_INT64_MAX / 2;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
         const char *v = enc(&c, p, data, cases[i].t);
-        const char *want = apr_pstrcat(p, "s1.e30.", cases[i].ts, ".", NULL);
+        const char *want = apr_pstrcat(p, "s2.e30.", cases[i].ts, ".",
+                                       cases[i].ts, ".", NULL);
         apr_int64_t issued = 0;
 
         assert_string_equal(ts_text(p, cases[i].t), cases[i].ts);
@@ -1335,7 +1400,7 @@ static void test_codec_encode_json_equals_encode_of_the_object(void **state)
     char *json = ctx_json_dump(p, data, &jlen);
     const char *v = NULL;
 
-    assert_int_equal(ctx_codec_encode_json(&c, p, json, jlen, T0, &v, &vlen),
+    assert_int_equal(ctx_codec_encode_json(&c, p, json, jlen, T0, 0, &v, &vlen),
                      APR_SUCCESS);
     assert_string_equal(v, enc(&c, p, data, T0));
     assert_int_equal(vlen, strlen(v));
@@ -1369,7 +1434,9 @@ typedef struct {
     ctx_format_t format;
     apr_size_t len;
     apr_size_t d1;              /* signed/flask: dot before TS; enc: after TS */
-    apr_size_t d2;              /* signed/flask: dot before the MAC */
+    apr_size_t d2;              /* signed/flask: dot before the MAC; enc:
+                                 * dot before the blob */
+    apr_size_t dct;             /* signed: dot before CT; 0 in flask */
 } shape_t;
 
 static shape_t shape_of(ctx_format_t f, const char *v)
@@ -1378,15 +1445,22 @@ static shape_t shape_of(ctx_format_t f, const char *v)
 
     s.format = f;
     s.len = strlen(v);
+    s.dct = 0;
+    s.d2 = (apr_size_t)(strrchr(v, '.') - v);
     if (f == CTX_FORMAT_ENCRYPTED) {
         s.d1 = (apr_size_t)(strchr(v + 3, '.') - v);
-        s.d2 = 0;
+        assert_true(s.d1 < s.d2);
     }
     else {
-        s.d2 = (apr_size_t)(strrchr(v, '.') - v);
         s.d1 = s.d2 - 1;
         while (v[s.d1] != '.') {
             --s.d1;
+        }
+        if (f == CTX_FORMAT_SIGNED) {
+            s.dct = s.d1--;
+            while (v[s.d1] != '.') {
+                --s.d1;
+            }
         }
     }
     return s;
@@ -1396,25 +1470,30 @@ static shape_t shape_of(ctx_format_t f, const char *v)
 static unsigned expected_change(const shape_t *s, apr_size_t pos, int c)
 {
     if (s->format != CTX_FORMAT_FLASK && pos < 3) {
-        return R(CTX_REASON_MALFORMED);                 /* version prefix */
+        /* version prefix: unknown, or the version 1 not read here */
+        return R(CTX_REASON_MALFORMED) | R(CTX_REASON_LEGACY);
     }
     if (s->format == CTX_FORMAT_ENCRYPTED) {
-        if (pos < s->d1) {                              /* TS: associated data */
+        if (pos == s->d1 || pos == s->d2) {
+            return R(CTX_REASON_MALFORMED);             /* the shape changes */
+        }
+        if (pos < s->d2) {                      /* TS.CT: associated data */
             return c == '.' ? R(CTX_REASON_MALFORMED)
                             : R(CTX_REASON_BAD_SIGNATURE);
         }
-        if (pos == s->d1 || c == '.') {
+        if (c == '.') {
             return R(CTX_REASON_MALFORMED);
         }
         if (b64val(c) < 0
-            || (pos == s->len - 1 && !last_char_ok(c, s->len - s->d1 - 1))) {
+            || (pos == s->len - 1 && !last_char_ok(c, s->len - s->d2 - 1))) {
             return R(CTX_REASON_BAD_ENCODING);
         }
         return R(CTX_REASON_BAD_SIGNATURE);             /* nonce, ct or tag */
     }
     if (pos < s->d2) {                                  /* the signed text */
-        return pos == s->d1 ? R(CTX_REASON_MALFORMED) | R(CTX_REASON_BAD_SIGNATURE)
-                            : R(CTX_REASON_BAD_SIGNATURE);
+        return (pos == s->d1 || (s->dct && pos == s->dct))
+                   ? R(CTX_REASON_MALFORMED) | R(CTX_REASON_BAD_SIGNATURE)
+                   : R(CTX_REASON_BAD_SIGNATURE);
     }
     if (pos == s->d2 || c == '.') {
         return REJECTED;                                /* the shape changes */
@@ -1556,20 +1635,27 @@ static void swap_parts(apr_pool_t *p, ctx_format_t f, size_t size,
 {
     ctx_codec_t c = codec_of(f, keyring(p, "swap secret", NULL));
     json_t *data = session_of_size(size, compressible);
-    char *v = apr_pstrdup(p, enc(&c, p, data, T0));
-    char *parts[6], *last;
-    int n = 0, perms = 0;
+    const char *value = NULL;
+    char *v, *parts[6], *last;
+    int n = 0, perms = 0, all = 1;
 
+    /* created before issued: no two parts are equal */
+    assert_int_equal(ctx_codec_encode(&c, p, data, T0, T0 - 1000, &value,
+                                      NULL), APR_SUCCESS);
+    v = apr_pstrdup(p, value);
     json_decref(data);
     for (char *tok = apr_strtok(apr_pstrdup(p, v), ".", &last); tok;
          tok = apr_strtok(NULL, ".", &last)) {
         assert_true(n < 6);
         parts[n++] = tok;
     }
-    assert_true(n >= 3 && n <= 4);
+    assert_true(n >= 3 && n <= 5);
+    for (int i = 2; i <= n; ++i) {
+        all *= i;
+    }
     /* every permutation of the n parts but the identity */
     {
-        int idx[4] = { 0, 1, 2, 3 }, cnt[4] = { 0 };
+        int idx[5] = { 0, 1, 2, 3, 4 }, cnt[5] = { 0 };
         int i = 1;
 
         while (i < n) {
@@ -1595,9 +1681,9 @@ static void swap_parts(apr_pool_t *p, ctx_format_t f, size_t size,
             }
         }
     }
-    assert_true(perms >= (n == 3 ? 5 : 23));
+    assert_int_equal(perms, all - 1);
     /* and a compressed payload's leading "." moved to the end */
-    if (v[0] == '.' || !strncmp(v, "s1..", 4)) {
+    if (v[0] == '.' || !strncmp(v, "s2..", 4)) {
         char *moved = apr_pstrcat(p, v + (v[0] == '.' ? 1 : 0), ".", NULL);
 
         check_reason(dec_str(&c, p, moved, T0), REJECTED, "moved dot", 0, 0);
@@ -1924,20 +2010,37 @@ static void test_codec_encrypted_short_blob_is_malformed(void **state)
     apr_pool_t *p = UNIT_POOL(state);
     ctx_codec_t c = codec_of(CTX_FORMAT_ENCRYPTED, keyring(p, "k", NULL));
     unsigned char blob[27];
+    const char *b27, *b28;
 
     memset(blob, 7, sizeof(blob));
+    b27 = b64(p, blob, 27);
+    b28 = b64(p, "0123456789abcdef0123456789ab", 28);
     /* nonce + tag need 28 bytes */
-    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e1.ZVPxAA.",
-                                             b64(p, blob, 27), NULL), T0),
+    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e2.ZVPxAA.ZVPxAA.", b27,
+                                             NULL), T0),
                   CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, "e2.ZVPxAA.ZVPxAA.", T0),
+                  CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, "e2.ZVPxAA.ZVPxAA", T0),
+                  CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, "e2.ZVPxAA.AAAA", T0), CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e3.ZVPxAA.ZVPxAA.", b28,
+                                             NULL), T0),
+                  CTX_REASON_MALFORMED);
+    /* 28 bytes: an empty plaintext, the tag does not verify */
+    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e2.ZVPxAA.ZVPxAA.", b28,
+                                             NULL), T0),
+                  CTX_REASON_BAD_SIGNATURE);
+    /* version 1: refused as such unless legacy, then the same shape rules */
+    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e1.ZVPxAA.", b28, NULL),
+                          T0), CTX_REASON_LEGACY);
+    c.legacy = 1;
+    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e1.ZVPxAA.", b27, NULL),
+                          T0), CTX_REASON_MALFORMED);
     assert_reason(dec_str(&c, p, "e1.ZVPxAA.", T0), CTX_REASON_MALFORMED);
     assert_reason(dec_str(&c, p, "e1.ZVPxAA", T0), CTX_REASON_MALFORMED);
-    assert_reason(dec_str(&c, p, "e2.ZVPxAA.AAAA", T0), CTX_REASON_MALFORMED);
-    /* 28 bytes: an empty plaintext, the tag does not verify */
-    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e1.ZVPxAA.",
-                                             b64(p, "0123456789abcdef0123456789ab",
-                                                 28), NULL), T0),
-                  CTX_REASON_BAD_SIGNATURE);
+    assert_reason(dec_str(&c, p, apr_pstrcat(p, "e1.ZVPxAA.", b28, NULL),
+                          T0), CTX_REASON_BAD_SIGNATURE);
     counts_check();
 }
 
@@ -1954,30 +2057,48 @@ static void test_codec_encrypted_empty_plaintext_is_bad_json(void **state)
     counts_check();
 }
 
+static void signed_shape_errors(apr_pool_t *p, const ctx_codec_t *c,
+                                const char *prefix, const char *times)
+{
+    const char *base = apr_pstrcat(p, prefix, "e30.", times, ".", NULL);
+
+    assert_reason(dec_str(c, p, base, T0), CTX_REASON_MALFORMED);
+    assert_reason(dec_str(c, p, apr_pstrcat(p, base, "A", NULL), T0),
+                  CTX_REASON_BAD_ENCODING);
+    assert_reason(dec_str(c, p, apr_pstrcat(p, base, "AB", NULL), T0),
+                  CTX_REASON_BAD_ENCODING);
+    assert_reason(dec_str(c, p, apr_pstrcat(p, base, "AAAA=", NULL), T0),
+                  CTX_REASON_BAD_ENCODING);
+    /* a MAC far too long for any digest */
+    assert_reason(dec_str(c, p, apr_pstrcat(p, base,
+                                            b64(p, apr_pcalloc(p, 200), 200),
+                                            NULL), T0),
+                  CTX_REASON_MALFORMED);
+}
+
 static void test_codec_signed_shape_errors(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
     ctx_codec_t c = codec_of(CTX_FORMAT_SIGNED, keyring(p, "k", NULL));
 
     assert_reason(dec_str(&c, p, "", T0), CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, "s2", T0), CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, "s2.", T0), CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, "s3.e30.ZVPxAA.ZVPxAA.AAAA", T0),
+                  CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&c, p, "S2.e30.ZVPxAA.ZVPxAA.AAAA", T0),
+                  CTX_REASON_MALFORMED);
+    /* version 2 has two times: one is the wrong shape */
+    assert_reason(dec_str(&c, p, "s2.ZVPxAA.ZVPxAA.AAAA", T0),
+                  CTX_REASON_MALFORMED);
+    signed_shape_errors(p, &c, "s2.", "ZVPxAA.ZVPxAA");
+    /* version 1: refused as such unless legacy, then the same shape rules */
+    assert_reason(dec_str(&c, p, "s1.e30.ZVPxAA.AAAA", T0),
+                  CTX_REASON_LEGACY);
+    c.legacy = 1;
     assert_reason(dec_str(&c, p, "s1", T0), CTX_REASON_MALFORMED);
     assert_reason(dec_str(&c, p, "s1.", T0), CTX_REASON_MALFORMED);
-    assert_reason(dec_str(&c, p, "s2.e30.ZVPxAA.AAAA", T0),
-                  CTX_REASON_MALFORMED);
-    assert_reason(dec_str(&c, p, "S1.e30.ZVPxAA.AAAA", T0),
-                  CTX_REASON_MALFORMED);
-    assert_reason(dec_str(&c, p, "s1.e30.ZVPxAA.", T0), CTX_REASON_MALFORMED);
-    assert_reason(dec_str(&c, p, "s1.e30.ZVPxAA.A", T0),
-                  CTX_REASON_BAD_ENCODING);
-    assert_reason(dec_str(&c, p, "s1.e30.ZVPxAA.AB", T0),
-                  CTX_REASON_BAD_ENCODING);
-    assert_reason(dec_str(&c, p, "s1.e30.ZVPxAA.AAAA=", T0),
-                  CTX_REASON_BAD_ENCODING);
-    /* a MAC far too long for any digest */
-    assert_reason(dec_str(&c, p, apr_pstrcat(p, "s1.e30.ZVPxAA.",
-                                             b64(p, apr_pcalloc(p, 200), 200),
-                                             NULL), T0),
-                  CTX_REASON_MALFORMED);
+    signed_shape_errors(p, &c, "s1.", "ZVPxAA");
     counts_check();
 }
 
@@ -2001,6 +2122,224 @@ static void test_codec_signed_verified_bad_timestamp_is_bad_encoding(void **stat
     counts_check();
 }
 
+
+/* ---- format 2: app binding, creation time; format 1 migration -------------- */
+
+/* Issue #10 (5): vhosts share the main server's key, so a cookie of app
+ * "shop" must not be a session of app "admin": the app's name is in the MAC
+ * and the associated data. Flask binds no app, nor does the flask format. */
+static void test_codec_signed_and_encrypted_bind_the_app_name(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "one key for every vhost", NULL);
+    json_t *data = json_pack("{s:s}", "user", "alice");
+
+    for (int f = 0; f < 3; ++f) {
+        ctx_codec_t shop = codec_of((ctx_format_t)f, kr), admin = shop;
+        const char *v;
+
+        shop.app_name = "shop";
+        admin.app_name = "admin";
+        v = enc(&shop, p, data, T0);
+        assert_reason(dec_str(&shop, p, v, T0), CTX_REASON_OK);
+        if (f == CTX_FORMAT_FLASK) {
+            assert_reason(dec_str(&admin, p, v, T0), CTX_REASON_OK);
+            continue;
+        }
+        assert_reason(dec_str(&admin, p, v, T0), CTX_REASON_BAD_SIGNATURE);
+        /* a prefix of a name is another name */
+        admin.app_name = "sho";
+        assert_reason(dec_str(&admin, p, v, T0), CTX_REASON_BAD_SIGNATURE);
+        admin.app_name = "";
+        assert_reason(dec_str(&admin, p, v, T0), CTX_REASON_BAD_SIGNATURE);
+        /* and no app name at all is refused, not read unbound */
+        admin.app_name = NULL;
+        assert_reason(dec_str(&admin, p, v, T0), CTX_REASON_MALFORMED);
+    }
+    json_decref(data);
+    counts_check();
+}
+
+/* Issue #10 (7): the creation time travels next to the issue time, covered
+ * by the MAC / tag, byte-exact as ctx_codec.h documents it. */
+static void test_codec_version_2_carries_issue_and_creation_time(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+    ctx_codec_t ec = codec_of(CTX_FORMAT_ENCRYPTED, kr);
+    json_t *data = json_pack("{s:i}", "a", 1), *back = NULL;
+    const char *times = apr_pstrcat(p, ts_text(p, T0 + 100), ".",
+                                    ts_text(p, T0), NULL);
+    const char *v = NULL;
+    static const unsigned char nonce[12] = "twelve bytes";
+    ctx_codec_meta_t m;
+    char *plain;
+    apr_size_t n;
+
+    assert_int_equal(ctx_codec_encode(&sc, p, data, T0 + 100, T0, &v, NULL),
+                     APR_SUCCESS);
+    assert_string_equal(v, make_signed_v(p, kr, 2, APP, "session",
+                                         "eyJhIjoxfQ", times));
+    assert_reason(dec_meta(&sc, p, v, strlen(v), T0 + 150, &back, &m),
+                  CTX_REASON_OK);
+    assert_json_equal(back, data);
+    json_decref(back);
+    assert_int_equal(m.issued, T0 + 100);
+    assert_int_equal(m.created, T0);
+    assert_int_equal(m.legacy, 0);
+
+    assert_int_equal(ctx_codec_encode(&ec, p, data, T0 + 100, T0, &v, NULL),
+                     APR_SUCCESS);
+    assert_memory_equal(v, apr_pstrcat(p, "e2.", times, ".", NULL),
+                        3 + strlen(times) + 1);
+    plain = open_encrypted(p, kr, "session", v, &n);
+    assert_non_null(plain);
+    assert_memory_equal(plain, "{\"a\":1}", n);
+    v = make_encrypted_v(p, kr, 2, APP, "session", times, nonce, "{\"a\":1}",
+                         7);
+    assert_reason(dec_meta(&ec, p, v, strlen(v), T0 + 150, NULL, &m),
+                  CTX_REASON_OK);
+    assert_int_equal(m.issued, T0 + 100);
+    assert_int_equal(m.created, T0);
+
+    /* a creation time after the issue time is never written */
+    times = apr_pstrcat(p, ts_text(p, T0), ".", ts_text(p, T0 + 1), NULL);
+    assert_reason(dec_str(&sc, p, make_signed_v(p, kr, 2, APP, "session",
+                                                "eyJhIjoxfQ", times), T0),
+                  CTX_REASON_MALFORMED);
+    assert_reason(dec_str(&ec, p, make_encrypted_v(p, kr, 2, APP, "session",
+                                                   times, nonce,
+                                                   "{\"a\":1}", 7), T0),
+                  CTX_REASON_MALFORMED);
+    json_decref(data);
+    counts_check();
+}
+
+/* Cookies of mod_ctx before format 2 (s1, e1, built here as the old code
+ * documented them) are read only with `legacy`, bind no app, and say so,
+ * so that the glue re-issues them as format 2. */
+static void test_codec_reads_version_1_cookies_only_when_legacy(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    static const unsigned char nonce[12] = "old cookie!";
+    const char *old[2];
+    json_t *want = json_pack("{s:i}", "a", 1);
+
+    old[0] = make_signed_v(p, kr, 1, NULL, "session", "eyJhIjoxfQ",
+                           ts_text(p, T0));
+    old[1] = make_encrypted_v(p, kr, 1, NULL, "session", ts_text(p, T0),
+                              nonce, "{\"a\":1}", 7);
+    for (int f = 0; f < 2; ++f) {
+        ctx_codec_t c = codec_of((ctx_format_t)f, kr);
+        ctx_codec_meta_t m;
+        json_t *got = NULL;
+        const char *again;
+
+        assert_reason(dec_str(&c, p, old[f], T0), CTX_REASON_LEGACY);
+        c.legacy = 1;
+        c.app_name = "any-app";     /* format 1 bound none */
+        assert_reason(dec_meta(&c, p, old[f], strlen(old[f]), T0 + 5, &got,
+                               &m), CTX_REASON_OK);
+        assert_json_equal(got, want);
+        json_decref(got);
+        assert_int_equal(m.legacy, 1);
+        assert_int_equal(m.issued, T0);
+        assert_int_equal(m.created, T0);
+        assert_int_equal(m.key_index, 0);
+        /* still bound to the cookie name, still expiring */
+        c.cookie_name = "other";
+        assert_reason(dec_str(&c, p, old[f], T0), CTX_REASON_BAD_SIGNATURE);
+        c.cookie_name = "session";
+        assert_reason(dec_str(&c, p, old[f], T0 + MAX_AGE + 1),
+                      CTX_REASON_EXPIRED);
+        /* what the codec writes is format 2, even with legacy on */
+        again = enc(&c, p, want, T0);
+        assert_memory_equal(again, f ? "e2." : "s2.", 3);
+        assert_reason(dec_meta(&c, p, again, strlen(again), T0, NULL, &m),
+                      CTX_REASON_OK);
+        assert_int_equal(m.legacy, 0);
+    }
+    json_decref(want);
+    counts_check();
+}
+
+/* CtxSessionMaxLifetime: a session ends max_lifetime after its creation,
+ * however recently it was issued. */
+static void test_codec_max_lifetime_counts_from_creation(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    static const unsigned char nonce[12] = "lifetime...";
+    const char *times = apr_pstrcat(p, ts_text(p, T0), ".",
+                                    ts_text(p, T0 - 1000), NULL);
+    const char *v[2];
+
+    v[0] = make_signed_v(p, kr, 2, APP, "session", "eyJhIjoxfQ", times);
+    v[1] = make_encrypted_v(p, kr, 2, APP, "session", times, nonce,
+                            "{\"a\":1}", 7);
+    for (int f = 0; f < 2; ++f) {
+        ctx_codec_t c = codec_of((ctx_format_t)f, kr);
+
+        assert_reason(dec_str(&c, p, v[f], T0), CTX_REASON_OK);
+        c.max_lifetime = 1000;
+        assert_reason(dec_str(&c, p, v[f], T0), CTX_REASON_OK);
+        assert_reason(dec_str(&c, p, v[f], T0 + 1), CTX_REASON_LIFETIME);
+        c.max_lifetime = 999;
+        assert_reason(dec_str(&c, p, v[f], T0), CTX_REASON_LIFETIME);
+    }
+    counts_check();
+}
+
+/* The flask format has no room for a creation time but the session: with
+ * max_lifetime it is the integer "_ctx_created", visible to Flask, which
+ * keeps it; without, nothing is added (Flask's bytes stay Flask's). */
+static void test_codec_flask_keeps_creation_in_ctx_created(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_codec_t c = codec_of(CTX_FORMAT_FLASK, keyring(p, "dev", NULL));
+    json_t *data = json_pack("{s:i}", "a", 1);
+    const char *v = NULL, *json;
+    ctx_codec_meta_t m;
+    json_t *back = NULL;
+
+    /* no lifetime: exactly Flask's cookie, creation = issue time */
+    assert_int_equal(ctx_codec_encode(&c, p, data, T0, T0 - 50, &v, NULL),
+                     APR_SUCCESS);
+    assert_string_equal(v, "eyJhIjoxfQ.ZVPxAA.D3QXMI0ZQYNZDxORB__kVZyT7hk");
+    assert_reason(dec_meta(&c, p, v, strlen(v), T0, NULL, &m), CTX_REASON_OK);
+    assert_int_equal(m.created, T0);
+
+    c.max_lifetime = 100;
+    assert_int_equal(ctx_codec_encode(&c, p, data, T0, T0 - 50, &v, NULL),
+                     APR_SUCCESS);
+    json = apr_psprintf(p, "{\"_ctx_created\":%d,\"a\":1}", T0 - 50);
+    assert_string_equal(v, make_flask(p, "dev", flask_payload(p, json,
+                                                              strlen(json)),
+                                      ts_text(p, T0)));
+    assert_reason(dec_meta(&c, p, v, strlen(v), T0 + 50, &back, &m),
+                  CTX_REASON_OK);
+    assert_int_equal(m.created, T0 - 50);
+    assert_int_equal(json_integer_value(json_object_get(back, "_ctx_created")),
+                     T0 - 50);
+    json_decref(back);
+    assert_reason(dec_str(&c, p, v, T0 + 51), CTX_REASON_LIFETIME);
+
+    /* a cookie Flask made, without the key: created when issued */
+    v = make_flask(p, "dev", "eyJhIjoxfQ", ts_text(p, T0));
+    assert_reason(dec_meta(&c, p, v, strlen(v), T0 + 100, NULL, &m),
+                  CTX_REASON_OK);
+    assert_int_equal(m.created, T0);
+    /* a value that cannot be a creation time counts as none */
+    json = apr_psprintf(p, "{\"_ctx_created\":%d,\"a\":1}", T0 + 5);
+    v = make_flask(p, "dev", b64(p, json, strlen(json)), ts_text(p, T0));
+    assert_reason(dec_meta(&c, p, v, strlen(v), T0, NULL, &m), CTX_REASON_OK);
+    assert_int_equal(m.created, T0);
+    json_decref(data);
+    counts_check();
+}
+
 /* ---- arguments and names -------------------------------------------------------- */
 
 static void test_codec_decode_refuses_missing_arguments(void **state)
@@ -2012,17 +2351,17 @@ static void test_codec_decode_refuses_missing_arguments(void **state)
     json_t *out = NULL;
     apr_uint32_t before = ctx_codec_reason_count(CTX_REASON_MALFORMED);
 
-    assert_reason(ctx_codec_decode(&nokeys, p, v, strlen(v), T0, &out, NULL,
-                                   NULL), CTX_REASON_MALFORMED);
-    assert_reason(ctx_codec_decode(&c, p, NULL, 0, T0, &out, NULL, NULL),
+    assert_reason(ctx_codec_decode(&nokeys, p, v, strlen(v), T0, &out, NULL),
                   CTX_REASON_MALFORMED);
-    assert_reason(ctx_codec_decode(NULL, p, v, strlen(v), T0, &out, NULL,
-                                   NULL), CTX_REASON_MALFORMED);
+    assert_reason(ctx_codec_decode(&c, p, NULL, 0, T0, &out, NULL),
+                  CTX_REASON_MALFORMED);
+    assert_reason(ctx_codec_decode(NULL, p, v, strlen(v), T0, &out, NULL),
+                  CTX_REASON_MALFORMED);
     assert_null(out);
     /* refusals are counted too */
     assert_int_equal(ctx_codec_reason_count(CTX_REASON_MALFORMED) - before, 3);
-    /* issued and key_index are optional */
-    assert_reason(ctx_codec_decode(&c, p, v, strlen(v), T0, &out, NULL, NULL),
+    /* meta is optional */
+    assert_reason(ctx_codec_decode(&c, p, v, strlen(v), T0, &out, NULL),
                   CTX_REASON_OK);
     json_decref(out);
 }
@@ -2036,19 +2375,28 @@ static void test_codec_encode_refuses_bad_arguments(void **state)
     for (int f = 0; f < 3; ++f) {
         ctx_codec_t nokeys = codec_of((ctx_format_t)f, ctx_keyring_create(p));
         ctx_codec_t c = codec_of((ctx_format_t)f, keyring(p, "k", NULL));
-        ctx_codec_t noname = c;
+        ctx_codec_t noname = c, noapp = c;
 
         noname.cookie_name = NULL;
-        assert_int_equal(ctx_codec_encode(&nokeys, p, obj, T0, &v, NULL),
+        noapp.app_name = NULL;
+        assert_int_equal(ctx_codec_encode(&nokeys, p, obj, T0, 0, &v, NULL),
                          APR_EINVAL);
-        assert_int_equal(ctx_codec_encode(&noname, p, obj, T0, &v, NULL),
+        assert_int_equal(ctx_codec_encode(&noname, p, obj, T0, 0, &v, NULL),
                          APR_EINVAL);
-        assert_int_equal(ctx_codec_encode(&c, p, arr, T0, &v, NULL),
+        assert_int_equal(ctx_codec_encode(&c, p, arr, T0, 0, &v, NULL),
                          APR_EINVAL);
-        assert_int_equal(ctx_codec_encode(&c, p, NULL, T0, &v, NULL),
+        assert_int_equal(ctx_codec_encode(&c, p, NULL, T0, 0, &v, NULL),
                          APR_EINVAL);
-        assert_int_equal(ctx_codec_encode_json(&c, p, NULL, 0, T0, &v, NULL),
+        assert_int_equal(ctx_codec_encode_json(&c, p, NULL, 0, T0, 0, &v,
+                                               NULL), APR_EINVAL);
+        /* a session cannot be created after it was issued */
+        assert_int_equal(ctx_codec_encode(&c, p, obj, T0, T0 + 1, &v, NULL),
                          APR_EINVAL);
+        /* signed and encrypted bind the app: they need its name */
+        if (f != CTX_FORMAT_FLASK) {
+            assert_int_equal(ctx_codec_encode(&noapp, p, obj, T0, 0, &v,
+                                              NULL), APR_EINVAL);
+        }
         assert_null(v);
     }
     json_decref(obj);
@@ -2078,8 +2426,8 @@ static void test_codec_reason_names(void **state)
 
 /* ---- core bugs (kept last: they crash the program before the fix) ---------- */
 
-/* A signed value with a single "." after the version prefix ("s1." TS "."
- * MAC) and a valid MAC is the wrong shape: the payload part is missing. The
+/* A signed value with no payload after the version prefix ("s2." TS "." CT
+ * "." MAC, or "s1." TS "." MAC) and a valid MAC is the wrong shape. The
  * decoder must call it malformed, not compute a negative payload length. */
 static void test_codec_signed_without_payload_part_is_malformed(void **state)
 {
@@ -2088,7 +2436,7 @@ static void test_codec_signed_without_payload_part_is_malformed(void **state)
     ctx_codec_t c = codec_of(CTX_FORMAT_SIGNED, kr);
     apr_size_t klen;
     const unsigned char *key = key_of(kr, 0, CTX_KEY_SIGN, &klen);
-    static const char text[] = "s1.ZVPxAA";
+    static const char text[] = "s1.ZVPxAA", text2[] = "s2.ZVPxAA.ZVPxAA";
     unsigned char msg[64], mac[32];
     unsigned int maclen = 0;
     apr_size_t ml = 0;
@@ -2101,8 +2449,19 @@ static void test_codec_signed_without_payload_part_is_malformed(void **state)
     memcpy(msg + ml, text, sizeof(text) - 1);
     ml += sizeof(text) - 1;
     HMAC(EVP_sha256(), key, (int)klen, msg, ml, mac, &maclen);
+    c.legacy = 1;
     assert_reason(dec_str(&c, p, apr_pstrcat(p, text, ".", b64(p, mac, maclen),
                                              NULL), T0),
+                  CTX_REASON_MALFORMED);
+    /* and over "s2.ZVPxAA.ZVPxAA" */
+    ml = 0;
+    memcpy(msg, "mod_ctx signed 2\0" APP "\0session", 17 + 4 + 8);
+    ml = 17 + 4 + 8;
+    memcpy(msg + ml, text2, sizeof(text2) - 1);
+    ml += sizeof(text2) - 1;
+    HMAC(EVP_sha256(), key, (int)klen, msg, ml, mac, &maclen);
+    assert_reason(dec_str(&c, p, apr_pstrcat(p, text2, ".",
+                                             b64(p, mac, maclen), NULL), T0),
                   CTX_REASON_MALFORMED);
     counts_check();
 }
@@ -2178,6 +2537,11 @@ int main(void)
         CODEC_TEST(test_codec_reason_names),
         CODEC_TEST(test_codec_signed_without_payload_part_is_malformed),
         CODEC_TEST(test_codec_decode_without_cookie_name_is_refused),
+        CODEC_TEST(test_codec_signed_and_encrypted_bind_the_app_name),
+        CODEC_TEST(test_codec_version_2_carries_issue_and_creation_time),
+        CODEC_TEST(test_codec_reads_version_1_cookies_only_when_legacy),
+        CODEC_TEST(test_codec_max_lifetime_counts_from_creation),
+        CODEC_TEST(test_codec_flask_keeps_creation_in_ctx_created),
     };
 
     return UNIT_RUN(tests);

@@ -568,6 +568,40 @@ static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
     assert_data(s, "{\"a\":1}");
 }
 
+/* CtxSessionMaxLifetime counts from the creation time: a loaded session
+ * keeps the one its owner gives it, a re-issue for a fallback key or an
+ * old format keeps it too; a regenerate (login), clear or invalidate
+ * starts a new session, so a new lifetime (0: "now" when saved). */
+static void test_session_creation_time_survives_reissue_not_regenerate(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_session_t *s = loaded(p, "{\"a\":1}");
+
+    assert_int_equal(ctx_session_created(s), 1700000000);   /* the issue time */
+    ctx_session_set_created(s, 1690000000);
+    ctx_session_ask_reissue(s);
+    assert_true(ctx_session_needs_reissue(s));
+    assert_false(ctx_session_modified(s));
+    assert_int_equal(ctx_session_created(s), 1690000000);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(2)), APR_SUCCESS);
+    assert_int_equal(ctx_session_created(s), 1690000000);
+    assert_int_equal(ctx_session_regenerate(s), APR_SUCCESS);
+    assert_int_equal(ctx_session_created(s), 0);
+
+    s = loaded(p, "{\"a\":1}");
+    ctx_session_set_created(s, 1690000000);
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_int_equal(ctx_session_created(s), 0);
+    s = loaded(p, "{\"a\":1}");
+    ctx_session_set_created(s, 1690000000);
+    assert_int_equal(ctx_session_invalidate(s), APR_SUCCESS);
+    assert_int_equal(ctx_session_created(s), 0);
+    /* a new session has none yet */
+    s = ctx_session_create(p, NULL, NULL);
+    ctx_session_load(s, NULL, 0, 0);
+    assert_int_equal(ctx_session_created(s), 0);
+}
+
 static void test_session_invalidate_drops_data(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1,\"_permanent\":true}");
@@ -801,6 +835,7 @@ int main(void)
         UNIT_TEST(test_session_exact_checks_near_the_limit_are_bounded),
         UNIT_TEST(test_session_set_of_unwritable_value_is_einval),
         UNIT_TEST(test_session_regenerate_keeps_data_and_asks_reissue),
+        UNIT_TEST(test_session_creation_time_survives_reissue_not_regenerate),
         UNIT_TEST(test_session_invalidate_drops_data),
         UNIT_TEST(test_session_fits_callback_sees_the_new_data),
         UNIT_TEST(test_session_set_too_large_new_key_is_rolled_back),
