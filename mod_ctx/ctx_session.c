@@ -13,6 +13,8 @@ struct ctx_session_t {
     apr_pool_t *scratch;        /* holds `json` from the second text on */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
+    apr_size_t values;          /* JSON values in `json` */
+    apr_status_t json_status;   /* why the last serialization failed */
     apr_int64_t issued;
     int loaded, accessed, modified, reissue, sealed;
     int serialized;             /* a text was made in `pool` already */
@@ -75,8 +77,17 @@ static const char *serialize(ctx_session_t *s)
         p = s->scratch;
     }
     s->serialized = 1;
-    s->json = ctx_json_dump(p, s->data, &s->jlen);
+    s->json_status = ctx_json_write(p, s->data, (char **)&s->json, &s->jlen,
+                                    &s->values);
+    if (s->json_status != APR_SUCCESS) {
+        s->json = NULL;
+    }
     return s->json;
+}
+
+apr_size_t ctx_session_json_values(const ctx_session_t *s)
+{
+    return s->json ? s->values : 0;
 }
 
 const char *ctx_session_json(ctx_session_t *s, apr_size_t *len)
@@ -138,13 +149,13 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
         return APR_EINVAL;      /* key is not valid UTF-8 */
     }
     s->json = NULL;
-    if (s->fits) {
-        if (!serialize(s)) {
-            rv = APR_ENOMEM;
-        }
-        else if (!s->fits(s->baton, s, s->json, s->jlen)) {
-            rv = CTX_ETOOLARGE;
-        }
+    /* Serialized even without a size limit: a value the writer refuses
+     * (nested too deep to be read back) is refused here, not at the save. */
+    if (!serialize(s)) {
+        rv = s->json_status;
+    }
+    else if (s->fits && !s->fits(s->baton, s, s->json, s->jlen)) {
+        rv = CTX_ETOOLARGE;
     }
     if (rv != APR_SUCCESS) {
         if (old) {

@@ -42,9 +42,11 @@ int ctx_session_is_loaded(const ctx_session_t *s);
 json_t *ctx_session_get(ctx_session_t *s, const char *key);
 int ctx_session_has(ctx_session_t *s, const char *key);
 
-/* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments,
- * CTX_ETOOLARGE if the session would no longer fit (unchanged then),
- * CTX_ETOOLATE once sealed, APR_ENOMEM if it cannot be serialized. */
+/* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments or a
+ * value JSON text cannot hold (nested deeper than CTX_JSON_MAX_DEPTH - 1
+ * under the session's object), CTX_ETOOLARGE if the session would no
+ * longer fit (unchanged then), CTX_ETOOLATE once sealed, APR_ENOMEM without
+ * memory. */
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val);
 
 /* APR_NOTFOUND if absent; CTX_ETOOLATE once sealed. */
@@ -73,6 +75,12 @@ const json_t *ctx_session_data(const ctx_session_t *s);
  * made once per change (a size check has usually made it already). NULL
  * without memory. Marks nothing. */
 const char *ctx_session_json(ctx_session_t *s, apr_size_t *len);
+
+/* The number of JSON values in the current ctx_session_json text (every
+ * scalar, array and object, the session's own object included); 0 when no
+ * current text was made. Valid inside a `fits` callback, which is given
+ * the text: the cookie's bound on values applies to it. */
+apr_size_t ctx_session_json_values(const ctx_session_t *s);
 
 /* Flags for the owner. */
 int ctx_session_accessed(const ctx_session_t *s);

@@ -69,8 +69,9 @@ static int each_cookie_header(void *baton, const char *key, const char *val)
 }
 
 /* Would the session, serialized as `json`, still fit in a Set-Cookie of
- * conf.max_size bytes? Cheap when far below the limit; encodes exactly
- * (in a scratch pool) when close to it. */
+ * conf.max_size bytes, and within the JSON bounds decoding applies (so the
+ * next request accepts what is issued)? Cheap when far below the limit;
+ * encodes exactly (in a scratch pool) when close to it. */
 static int session_fits(void *baton, const ctx_session_t *s, const char *json,
                         apr_size_t jlen)
 {
@@ -79,6 +80,9 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
     const char *value, *header;
     int fits = 0;
 
+    if (!ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))) {
+        return 0;
+    }
     /* name, prefix, timestamp, MAC or nonce+tag, and every attribute */
     overhead = strlen(st->conf.attrs.name) + 200
                + (st->conf.attrs.domain ? strlen(st->conf.attrs.domain) : 0)
@@ -149,6 +153,7 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     st->codec.cookie_name = st->conf.attrs.name;
     st->codec.max_age = st->conf.max_age;
     st->codec.max_skew = MAX_SKEW;
+    ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
     st->session = ctx_session_create(main->pool, session_fits, st);
 
     memset(&lb, 0, sizeof(lb));
