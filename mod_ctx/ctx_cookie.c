@@ -14,17 +14,23 @@ int ctx_cookie_find(const char *header, const char *name,
     const char *s = header;
 
     while (s && *s) {
-        /* ',' too: httpd joins repeated Cookie header lines with ", ",
-         * and no cookie-octet (RFC 6265) is a comma. */
-        const char *end = strpbrk(s, ";,");
+        /* Pairs end at ';' only: a ',' may be inside another cookie's
+         * value ("pref=dark,session=..."), so splitting there would let
+         * that value smuggle in a cookie of any name. */
+        const char *end = strchr(s, ';');
         const char *pend = end ? end : s + strlen(s);
         const char *eq;
 
         while (s < pend && (*s == ' ' || *s == '\t')) ++s;
         eq = memchr(s, '=', (apr_size_t)(pend - s));
         if (eq && (apr_size_t)(eq - s) == nlen && !memcmp(s, name, nlen)) {
-            const char *v = eq + 1, *vend = pend;
+            const char *v = eq + 1;
+            const char *vend = memchr(v, ',', (apr_size_t)(pend - v));
 
+            /* No cookie-octet is a ','; what follows one is another value
+             * or a Cookie line httpd joined with ", " (never read: the two
+             * cannot be told apart). */
+            if (!vend) vend = pend;
             while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) --vend;
             if (!fn(baton, v, (apr_size_t)(vend - v))) {
                 return 0;

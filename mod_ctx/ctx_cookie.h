@@ -1,10 +1,16 @@
 /* ctx_cookie: reading a cookie from Cookie headers and writing Set-Cookie.
  *
- * Reading follows RFC 6265 section 5.4 leniently: pairs separated by ";",
- * optional whitespace, the name compared exactly; every pair with the name
- * is reported in order (a browser sends the most specific path first, so the
- * first one that verifies wins). Values are reported raw: session values are
- * base64url text and never need unquoting. */
+ * Reading follows RFC 6265 section 5.4 leniently: pairs separated by ";"
+ * (and nothing else), optional whitespace, the name compared exactly; every
+ * pair with the name is reported in order (a browser sends the most specific
+ * path first). Values are reported raw, up to the first ',': session values
+ * are base64url text and never need unquoting nor hold a comma.
+ *
+ * Several Cookie header lines: mod_http2 joins HTTP/2's cookie crumbs with
+ * "; ", which is read as one header. httpd joins repeated HTTP/1.1 Cookie
+ * lines with ", ", which cannot be told apart from a comma inside a cookie
+ * value (browsers accept "a=x, session=y" as the value of a); so a pair
+ * that begins after such a comma is never read. Browsers send one line. */
 #ifndef CTX_COOKIE_H
 #define CTX_COOKIE_H
 
@@ -14,9 +20,9 @@
  * header: not NUL-terminated). Return 0 to stop. */
 typedef int ctx_cookie_value_fn(void *baton, const char *val, apr_size_t len);
 
-/* Report each value of cookie `name` in `header` (pairs separated by ';',
- * or by ',' where httpd joined several Cookie lines). Returns 0 if fn
- * stopped, 1 otherwise. */
+/* Report each value of cookie `name` in `header` (pairs separated by ';'
+ * only; a value ends at ';' or ','). Returns 0 if fn stopped, 1
+ * otherwise. */
 int ctx_cookie_find(const char *header, const char *name,
                     ctx_cookie_value_fn *fn, void *baton);
 

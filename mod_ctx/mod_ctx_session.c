@@ -11,6 +11,7 @@
 #include "ctx_b64.h"
 #include "ctx_codec.h"
 #include "ctx_cookie.h"
+#include "ctx_load.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
 #include "mod_ctx_session.h"
@@ -32,40 +33,10 @@ typedef struct {
 
 /* ---- loading ----------------------------------------------------------- */
 
-typedef struct {
-    session_state_t *st;
-    apr_pool_t *pool;
-    json_t *data;
-    apr_int64_t issued;
-    int key_index;
-    ctx_reason_t first_failure;
-} load_baton_t;
-
-static int try_cookie(void *baton, const char *val, apr_size_t len)
-{
-    load_baton_t *lb = baton;
-    ctx_reason_t reason;
-
-    lb->st->had_cookie = 1;
-    reason = ctx_codec_decode(&lb->st->codec, lb->pool, val, len,
-                              apr_time_sec(apr_time_now()), &lb->data,
-                              &lb->issued, &lb->key_index);
-    if (reason == CTX_REASON_OK) {
-        return 0;               /* the first one that verifies wins */
-    }
-    if (lb->first_failure == CTX_REASON_OK) {
-        lb->first_failure = reason;
-    }
-    return 1;
-}
-
 static int each_cookie_header(void *baton, const char *key, const char *val)
 {
-    load_baton_t *lb = baton;
-
     (void)key;
-    return ctx_cookie_find(val, lb->st->codec.cookie_name, try_cookie, lb)
-           && lb->data == NULL;
+    return ctx_load_header(baton, val);
 }
 
 /* Would the session, serialized as `json`, still fit in a Set-Cookie of
@@ -121,7 +92,7 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     ctx_t *main;
     request_rec *r;
     ctx_server_conf_t *sconf;
-    load_baton_t lb;
+    ctx_load_t lb;
 
     *rv = APR_SUCCESS;
     if (!c) {
@@ -156,16 +127,22 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
     st->session = ctx_session_create(main->pool, session_fits, st);
 
-    memset(&lb, 0, sizeof(lb));
-    lb.st = st;
-    lb.pool = main->pool;
+    ctx_load_init(&lb, &st->codec, main->pool, apr_time_sec(apr_time_now()));
     apr_table_do(each_cookie_header, &lb,
                  ((request_rec *)main->request)->headers_in, "Cookie", NULL);
-    if (lb.first_failure != CTX_REASON_OK && !lb.data) {
+    st->had_cookie = lb.seen > 0;
+    if (lb.conflict) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: two different "
+                      "valid session cookies '%s' (conflict): trusting "
+                      "neither, starting a new session",
+                      st->codec.cookie_name);
+    }
+    else if (lb.first_failure != CTX_REASON_OK && !lb.data) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "
-                      "cookie '%s' not accepted (%s): starting a new session",
-                      st->codec.cookie_name,
-                      ctx_reason_name(lb.first_failure));
+                      "cookie '%s' not accepted (%s%s): starting a new "
+                      "session", st->codec.cookie_name,
+                      ctx_reason_name(lb.first_failure),
+                      lb.more ? "; more candidates than are tried" : "");
     }
     else if (lb.data && lb.key_index > 0) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "
