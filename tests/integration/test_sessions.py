@@ -966,3 +966,19 @@ def test_session_is_only_ever_read_from_the_cookie_header(site, fmt):
         assert res.status == 200
         assert session_of(res) == {}, header
     assert session_of(site.get("/session", host, cookie)) == {"count": 1}
+
+
+def test_http2_cookie_crumbs_are_all_read(make_server):
+    # HTTP/2 clients may send the Cookie header as several fields (crumbs);
+    # mod_http2 joins them with "; ", so every pair is read.
+    srv = make_server(f'Protocols h2c http/1.1\nCtxSecretKey "{KEY_A}"\nCtxSession On\n'
+                      f'<VirtualHost 127.0.0.1:*>\n    ServerName h2.test\n{MOUNT}\n'
+                      f'</VirtualHost>\n', modules=("http2",))
+    srv.expect_log(r"\[http2:warn\].*AH10034")      # prefork: advisory only
+    cookie, _ = new_cookie(srv.get("/counter", host="h2.test"))
+    res = srv.curl("--http2-prior-knowledge", "-w", "\n%{http_version}",
+                   "-H", "Host: h2.test", "-H", "Cookie: theme=dark",
+                   "-H", f"Cookie: session={cookie}", "-H", "Cookie: lang=en",
+                   f"http://127.0.0.1:{srv.port}/counter")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "count=2\n\n2", res.stdout
