@@ -70,7 +70,7 @@ static int candidate(void *baton, const char *val, apr_size_t len)
 
 int ctx_load_header(ctx_load_t *l, const char *header)
 {
-    if (l->conflict || l->more || !header) {
+    if (l->conflict || l->more || !header || !l->codec->cookie_name) {
         return !l->conflict && !l->more;
     }
     return ctx_cookie_find(header, l->codec->cookie_name, candidate, l);
