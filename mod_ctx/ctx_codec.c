@@ -14,6 +14,7 @@
 #include "ctx_b64.h"
 #include "ctx_codec.h"
 #include "ctx_json.h"
+#include "ctx_status.h"
 
 #define NONCE_LEN 12
 #define TAG_LEN 16
@@ -31,6 +32,7 @@
 #define FLASK_CREATED_KEY "_ctx_created"
 
 static apr_uint32_t reason_counts[CTX_REASON_COUNT];
+static apr_uint32_t contexts_made;
 
 static const char *const reason_names[CTX_REASON_COUNT] = {
     "ok", "malformed", "bad_encoding", "bad_signature", "expired", "future",
@@ -53,6 +55,35 @@ static ctx_reason_t counted(ctx_reason_t reason)
 {
     apr_atomic_inc32(&reason_counts[reason]);
     return reason;
+}
+
+apr_uint32_t ctx_codec_contexts_made(void)
+{
+    return apr_atomic_read32(&contexts_made);
+}
+
+/* ---- limits -------------------------------------------------------------- */
+
+static apr_size_t max_json(const ctx_codec_t *codec)
+{
+    return codec->max_json ? codec->max_json : CTX_CODEC_MAX_JSON;
+}
+
+static apr_size_t max_values(const ctx_codec_t *codec)
+{
+    return codec->max_values ? codec->max_values : CTX_CODEC_MAX_VALUES;
+}
+
+void ctx_codec_set_max_size(ctx_codec_t *codec, apr_size_t max_size)
+{
+    codec->max_json = CTX_CODEC_JSON_PER_BYTE * max_size;
+    codec->max_values = max_size / 2;
+}
+
+int ctx_codec_json_fits(const ctx_codec_t *codec, apr_size_t jlen,
+                        apr_size_t values)
+{
+    return jlen <= max_json(codec) && values <= max_values(codec);
 }
 
 /* ---- pieces ------------------------------------------------------------ */
@@ -222,6 +253,7 @@ static keyed_t *keyed_find(int kind, const unsigned char *key,
 static void keyed_fill(keyed_t *k, int kind, const unsigned char *key,
                        apr_size_t klen)
 {
+    apr_atomic_inc32(&contexts_made);
     k->used = 1;
     k->kind = kind;
     memcpy(k->key, key, klen);
@@ -393,12 +425,14 @@ static z_stream *inflater(void)
     return inflateReset(&z->inf) == Z_OK ? &z->inf : NULL;
 }
 
+/* Inflate at most `limit` bytes: the buffer grows to limit + 1 at most, so
+ * a bomb costs what the largest accepted session costs. */
 static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
-                                    apr_size_t n, char **out,
-                                    apr_size_t *olen)
+                                    apr_size_t n, apr_size_t limit,
+                                    char **out, apr_size_t *olen)
 {
     z_stream *zsp = inflater();
-    apr_size_t cap = 4096;
+    apr_size_t cap = limit < 4096 ? limit + 1 : 4096;
     char *buf = apr_palloc(p, cap);
     int zr;
 #define zs (*zsp)
@@ -421,13 +455,13 @@ static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
         if (zs.avail_out == 0) {
             char *nb;
 
-            if (cap >= CTX_CODEC_MAX_JSON) {
+            if (cap > limit) {
                 return CTX_REASON_OVERSIZED;
             }
-            nb = apr_palloc(p, cap * 2);
+            nb = apr_palloc(p, cap * 2 > limit ? limit + 1 : cap * 2);
             memcpy(nb, buf, zs.total_out);
             buf = nb;
-            cap *= 2;
+            cap = cap * 2 > limit ? limit + 1 : cap * 2;
         }
         else if (zs.avail_in == 0) {
             return CTX_REASON_BAD_COMPRESSION;  /* truncated stream */
@@ -435,6 +469,9 @@ static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
     }
     if (zs.avail_in != 0) {
         return CTX_REASON_BAD_COMPRESSION;      /* garbage after the end */
+    }
+    if (zs.total_out > limit) {
+        return CTX_REASON_OVERSIZED;
     }
     *out = buf;
     *olen = zs.total_out;
@@ -444,8 +481,8 @@ static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
 
 /* PAYLOAD of signed/flask: plain or "."-prefixed zlib. */
 static ctx_reason_t decode_payload(apr_pool_t *p, const char *s,
-                                   apr_size_t len, char **json,
-                                   apr_size_t *jlen)
+                                   apr_size_t len, apr_size_t limit,
+                                   char **json, apr_size_t *jlen)
 {
     int compressed = len > 0 && s[0] == '.';
     unsigned char *raw;
@@ -459,7 +496,10 @@ static ctx_reason_t decode_payload(apr_pool_t *p, const char *s,
         return CTX_REASON_BAD_ENCODING;
     }
     if (compressed) {
-        return inflate_payload(p, raw, n, json, jlen);
+        return inflate_payload(p, raw, n, limit, json, jlen);
+    }
+    if (n > limit) {
+        return CTX_REASON_OVERSIZED;
     }
     *json = (char *)raw;
     *jlen = n;
@@ -529,11 +569,17 @@ static ctx_reason_t check_lifetime(const ctx_codec_t *codec,
     return CTX_REASON_OK;
 }
 
-static ctx_reason_t parse_json(const char *json, apr_size_t jlen,
-                               json_t **data)
+/* At most max_values values are made: the reader stops at the next. */
+static ctx_reason_t parse_json(const ctx_codec_t *codec, const char *json,
+                               apr_size_t jlen, json_t **data)
 {
-    json_t *v = ctx_json_parse(json, jlen);
+    apr_size_t values;
+    json_t *v = ctx_json_parse_bounded(json, jlen, max_values(codec),
+                                       &values);
 
+    if (values > max_values(codec)) {
+        return CTX_REASON_OVERSIZED;    /* v is NULL */
+    }
     if (!v || !json_is_object(v)) {
         json_decref(v);
         return CTX_REASON_BAD_JSON;
@@ -676,11 +722,11 @@ static ctx_reason_t decode_hmac_format(const ctx_codec_t *codec,
         body += 3;
     }
     blen = (apr_size_t)(dot_ts - body);
-    if ((reason = decode_payload(p, body, blen, &json, &jlen))
-        != CTX_REASON_OK) {
+    if ((reason = decode_payload(p, body, blen, max_json(codec), &json,
+                                 &jlen)) != CTX_REASON_OK) {
         return reason;
     }
-    if ((reason = parse_json(json, jlen, &d)) != CTX_REASON_OK) {
+    if ((reason = parse_json(codec, json, jlen, &d)) != CTX_REASON_OK) {
         return reason;
     }
     if (flask && (ct = flask_created(d, ts)) != ts
@@ -802,6 +848,12 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
     if (ok && !enc) {
         ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag);
     }
+    if (ok && !enc) {
+        /* A wrong tag is what a client can cause: the context stays (the
+         * next call sets a new nonce, which restarts it). Dropping it cost
+         * a cipher lookup and key schedule per bad cookie. */
+        return EVP_CipherFinal_ex(c, out + (n ? len : 0), &len);
+    }
     ok = ok && EVP_CipherFinal_ex(c, out + (n ? len : 0), &len);
     if (ok && enc) {
         ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag);
@@ -857,6 +909,9 @@ static ctx_reason_t decode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
     if (n < NONCE_LEN + TAG_LEN) {
         return CTX_REASON_MALFORMED;
     }
+    if (n - NONCE_LEN - TAG_LEN > max_json(codec)) {
+        return CTX_REASON_OVERSIZED;
+    }
     plain = apr_palloc(p, n + 1);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
         const unsigned char *key = ctx_keyring_key(codec->keys, k,
@@ -885,7 +940,8 @@ static ctx_reason_t decode_encrypted(const ctx_codec_t *codec, apr_pool_t *p,
         || (reason = check_lifetime(codec, ct, now)) != CTX_REASON_OK) {
         return reason;
     }
-    if ((reason = parse_json((char *)plain, n - NONCE_LEN - TAG_LEN, data))
+    if ((reason = parse_json(codec, (char *)plain, n - NONCE_LEN - TAG_LEN,
+                             data))
         != CTX_REASON_OK) {
         return reason;
     }
@@ -982,6 +1038,9 @@ apr_status_t ctx_codec_encode_json(const ctx_codec_t *codec, apr_pool_t *p,
         || !codec->cookie_name || !names_ok(codec) || issued < 0
         || created > issued) {
         return APR_EINVAL;
+    }
+    if (jlen > max_json(codec)) {
+        return CTX_ETOOLARGE;   /* decode would refuse it */
     }
     if (created <= 0) {
         created = issued;       /* a new session */

@@ -54,7 +54,8 @@ typedef enum {
     CTX_REASON_BAD_SIGNATURE,   /* MAC/tag fails under every key */
     CTX_REASON_EXPIRED,         /* issued more than max_age ago */
     CTX_REASON_FUTURE,          /* issued after now + skew */
-    CTX_REASON_OVERSIZED,       /* value or inflated payload too large */
+    CTX_REASON_OVERSIZED,       /* value, JSON or its number of values
+                                 * over the limits */
     CTX_REASON_BAD_COMPRESSION, /* zlib stream broken */
     CTX_REASON_BAD_JSON,        /* verified, but not a JSON object */
     CTX_REASON_LEGACY,          /* version 1 while `legacy` is off */
@@ -71,6 +72,10 @@ typedef struct {
     const char *app_name;       /* bound in signed and encrypted */
     int legacy;                 /* also read version 1 (s1, e1) */
     apr_int64_t max_lifetime;   /* seconds since creation; 0: no limit */
+    /* Bounds on what a cookie may hold (0: the CTX_CODEC_MAX_* defaults);
+     * ctx_codec_set_max_size sets both from the cookie size limit. */
+    apr_size_t max_json;        /* bytes of JSON, inflated or not */
+    apr_size_t max_values;      /* JSON values (ctx_json_write counts) */
 } ctx_codec_t;
 
 /* What a decode learnt besides the data. */
@@ -83,8 +88,27 @@ typedef struct {
 
 /* Longest cookie value decoded; a longer one is CTX_REASON_OVERSIZED. */
 #define CTX_CODEC_MAX_VALUE 8192
-/* Largest JSON a compressed payload may inflate to. */
-#define CTX_CODEC_MAX_JSON (128 * 1024)
+/* Defaults of max_json and max_values: those of the largest max_size. */
+#define CTX_CODEC_MAX_JSON (CTX_CODEC_JSON_PER_BYTE * 4093)
+#define CTX_CODEC_MAX_VALUES (4093 / 2)
+/* Bytes of JSON allowed per byte of the cookie size limit: zlib may shrink
+ * a session this much and no more (typical JSON shrinks 3 to 5 times). */
+#define CTX_CODEC_JSON_PER_BYTE 8
+
+/* Set the codec's bounds for cookies of at most `max_size` bytes (the
+ * Set-Cookie limit): max_json = CTX_CODEC_JSON_PER_BYTE * max_size and
+ * max_values = max_size / 2. A session that fits uncompressed is always
+ * within both (n values take at least 2n - 1 bytes of JSON, each byte at
+ * least 4/3 cookie characters); only one that compresses better is not.
+ * The write side checks the same numbers (ctx_codec_json_fits), so what is
+ * issued is accepted, and what is accepted costs memory and time bounded by
+ * max_size. */
+void ctx_codec_set_max_size(ctx_codec_t *codec, apr_size_t max_size);
+
+/* 1 if JSON of `jlen` bytes holding `values` values is within the codec's
+ * bounds: the check decoding applies, for the write side. */
+int ctx_codec_json_fits(const ctx_codec_t *codec, apr_size_t jlen,
+                        apr_size_t values);
 
 /* A short lowercase name for a reason ("bad_signature"). */
 const char *ctx_reason_name(ctx_reason_t reason);
@@ -103,7 +127,8 @@ ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
  * writes it) with the current key, as issued at `issued` by a session
  * created at `created` (0: at `issued`, a new session). Always version 2.
  * *value is allocated in `p`. APR_EINVAL without keys, cookie or app name,
- * or for created > issued; APR_EGENERAL if OpenSSL or zlib fails. */
+ * or for created > issued; CTX_ETOOLARGE for JSON over max_json (it would
+ * not be read back); APR_EGENERAL if OpenSSL or zlib fails. */
 apr_status_t ctx_codec_encode_json(const ctx_codec_t *codec, apr_pool_t *p,
                                    const char *json, apr_size_t jlen,
                                    apr_int64_t issued, apr_int64_t created,
@@ -117,5 +142,10 @@ apr_status_t ctx_codec_encode(const ctx_codec_t *codec, apr_pool_t *p,
 
 /* How many decodes ended with `reason` in this process. */
 apr_uint32_t ctx_codec_reason_count(ctx_reason_t reason);
+
+/* How many keyed OpenSSL contexts (HMAC, AES-GCM) threads of this process
+ * have set up: they are kept per thread and key, so this stays flat while
+ * the same keys are used, whatever cookies come in. */
+apr_uint32_t ctx_codec_contexts_made(void);
 
 #endif

@@ -7,6 +7,18 @@
 
 #include "ctx_cookie.h"
 
+/* The end of the pair starting at `s`: the next ';', or the next ',' that
+ * is followed by a space or tab (httpd's join of two header lines). */
+static const char *pair_end(const char *s)
+{
+    for (; *s; ++s) {
+        if (*s == ';' || (*s == ',' && (s[1] == ' ' || s[1] == '\t'))) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
 int ctx_cookie_find(const char *header, const char *name,
                     ctx_cookie_value_fn *fn, void *baton)
 {
@@ -14,17 +26,19 @@ int ctx_cookie_find(const char *header, const char *name,
     const char *s = header;
 
     while (s && *s) {
-        /* ',' too: httpd joins repeated Cookie header lines with ", ",
-         * and no cookie-octet (RFC 6265) is a comma. */
-        const char *end = strpbrk(s, ";,");
+        const char *end = pair_end(s);
         const char *pend = end ? end : s + strlen(s);
         const char *eq;
 
         while (s < pend && (*s == ' ' || *s == '\t')) ++s;
         eq = memchr(s, '=', (apr_size_t)(pend - s));
         if (eq && (apr_size_t)(eq - s) == nlen && !memcmp(s, name, nlen)) {
-            const char *v = eq + 1, *vend = pend;
+            const char *v = eq + 1;
+            /* No cookie-octet is a ',': what follows a bare one is not
+             * part of the session value. */
+            const char *vend = memchr(v, ',', (apr_size_t)(pend - v));
 
+            if (!vend) vend = pend;
             while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) --vend;
             if (!fn(baton, v, (apr_size_t)(vend - v))) {
                 return 0;

@@ -9,7 +9,7 @@
 
 #include "ctx_json.h"
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH CTX_JSON_MAX_DEPTH
 
 /* The writer starts in a buffer on the caller's stack and only moves to
  * the heap for a large session: a small one costs no malloc at all. */
@@ -18,7 +18,9 @@
 typedef struct {
     char *buf;
     apr_size_t len, cap;
-    int failed;
+    apr_size_t values;          /* JSON values written */
+    int failed;                 /* out of memory, or: */
+    int invalid;                /* not expressible (NaN, too deep) */
     char inline_buf[OUT_INLINE];
 } out_t;
 
@@ -27,7 +29,9 @@ static void out_init(out_t *o)
     o->buf = o->inline_buf;
     o->len = 0;
     o->cap = OUT_INLINE;
+    o->values = 0;
     o->failed = 0;
+    o->invalid = 0;
 }
 
 static void out_free(out_t *o)
@@ -245,12 +249,19 @@ static int cmp_members(const void *a, const void *b)
     return strcmp(((const member_t *)a)->key, ((const member_t *)b)->key);
 }
 
+/* `depth`: the arrays and objects around `v`. A container is one level
+ * more, and may not go past MAX_DEPTH: the reader's limit, so that what is
+ * written can be read back. */
 static void put_value(out_t *o, const json_t *v, int depth)
 {
     char num[40];
 
-    if (depth > MAX_DEPTH) {
-        o->failed = 1;
+    if (o->failed || o->invalid) {
+        return;
+    }
+    ++o->values;
+    if ((json_is_array(v) || json_is_object(v)) && depth + 1 > MAX_DEPTH) {
+        o->invalid = 1;
         return;
     }
     switch (json_typeof(v)) {
@@ -264,7 +275,7 @@ static void put_value(out_t *o, const json_t *v, int depth)
         apr_size_t n = ctx_json_format_double(num, json_real_value(v));
 
         if (!n) {
-            o->failed = 1;
+            o->invalid = 1;
         }
         put(o, num, n);
         break;
@@ -317,24 +328,36 @@ static void put_value(out_t *o, const json_t *v, int depth)
     }
 }
 
-char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
+apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
+                            apr_size_t *len, apr_size_t *values)
 {
     out_t o;
-    char *res = NULL;
+    apr_status_t rv = APR_SUCCESS;
 
-    if (!v) {
-        return NULL;
+    if (!v || !out) {
+        return APR_EINVAL;
     }
     out_init(&o);
     put_value(&o, v, 0);
-    if (!o.failed) {
-        res = apr_pstrmemdup(p, o.buf, o.len);
-        if (len) {
-            *len = o.len;
-        }
+    if (o.invalid) {
+        rv = APR_EINVAL;
+    }
+    else if (o.failed || !(*out = apr_pstrmemdup(p, o.buf, o.len))) {
+        rv = APR_ENOMEM;
+    }
+    else {
+        if (len) *len = o.len;
+        if (values) *values = o.values;
     }
     out_free(&o);
-    return res;
+    return rv;
+}
+
+char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
+{
+    char *res;
+
+    return ctx_json_write(p, v, &res, len, NULL) == APR_SUCCESS ? res : NULL;
 }
 
 /* ---- parsing ------------------------------------------------------------
@@ -346,7 +369,14 @@ char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
 typedef struct {
     const char *p, *end;
     int depth;
+    apr_size_t values, max_values;  /* made so far; 0: no limit */
 } reader_t;
+
+/* Count a value about to be made: 0 once over the limit. */
+static int count_value(reader_t *rd)
+{
+    return ++rd->values <= rd->max_values || rd->max_values == 0;
+}
 
 static void skip_ws(reader_t *rd)
 {
@@ -654,7 +684,7 @@ static int literal(reader_t *rd, const char *word, apr_size_t n)
 static json_t *read_value(reader_t *rd)
 {
     skip_ws(rd);
-    if (rd->p >= rd->end) return NULL;
+    if (rd->p >= rd->end || !count_value(rd)) return NULL;
     switch (*rd->p) {
     case '{': return read_container(rd, 1);
     case '[': return read_container(rd, 0);
@@ -678,24 +708,31 @@ static json_t *read_value(reader_t *rd)
     }
 }
 
-json_t *ctx_json_parse(const char *text, apr_size_t len)
+json_t *ctx_json_parse_bounded(const char *text, apr_size_t len,
+                               apr_size_t max_values, apr_size_t *values)
 {
     reader_t rd;
-    json_t *v;
+    json_t *v = NULL;
 
-    if (!text) {
-        return NULL;
-    }
     rd.p = text;
     rd.end = text + len;
     rd.depth = 0;
-    if (!(v = read_value(&rd))) {
-        return NULL;
+    rd.values = 0;
+    rd.max_values = max_values;
+    if (text && (v = read_value(&rd)) != NULL) {
+        skip_ws(&rd);
+        if (rd.p != rd.end) {   /* trailing garbage */
+            json_decref(v);
+            v = NULL;
+        }
     }
-    skip_ws(&rd);
-    if (rd.p != rd.end) {       /* trailing garbage */
-        json_decref(v);
-        return NULL;
+    if (values) {
+        *values = rd.values;
     }
     return v;
+}
+
+json_t *ctx_json_parse(const char *text, apr_size_t len)
+{
+    return ctx_json_parse_bounded(text, len, 0, NULL);
 }

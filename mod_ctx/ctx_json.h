@@ -13,16 +13,38 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
+/* Deepest nesting of arrays and objects, the same for the reader and the
+ * writer: what one refuses the other refuses too. A top-level object counts
+ * as one level, so a session (an object) holds values nested 63 deep. */
+#define CTX_JSON_MAX_DEPTH 64
+
 /* Serialize `v` into a NUL-terminated string allocated in `p` (*len set
  * when not NULL). NULL if `v` holds something JSON cannot express (NaN or
- * infinity) or on allocation failure. */
+ * infinity, nesting deeper than CTX_JSON_MAX_DEPTH) or on allocation
+ * failure. */
 char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len);
 
+/* ctx_json_dump that says why it failed and counts: *out (allocated in
+ * `p`) and *len on APR_SUCCESS; *values (when not NULL) the number of JSON
+ * values written (every scalar, array and object; object keys are not
+ * values). APR_EINVAL if `v` is NULL or cannot be expressed (NaN, infinity,
+ * too deep), APR_ENOMEM without memory. */
+apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
+                            apr_size_t *len, apr_size_t *values);
+
 /* Parse `len` bytes as one JSON value (any type); trailing garbage, invalid
- * UTF-8, NUL bytes in strings, duplicate keys and nesting deeper than 64
- * levels are refused. Returns a new reference (the caller owns it and
- * releases it with json_decref) or NULL. */
+ * UTF-8, NUL bytes in strings, duplicate keys and nesting deeper than
+ * CTX_JSON_MAX_DEPTH are refused. Returns a new reference (the caller owns
+ * it and releases it with json_decref) or NULL. */
 json_t *ctx_json_parse(const char *text, apr_size_t len);
+
+/* ctx_json_parse that makes at most `max_values` JSON values (0: no limit),
+ * counted as ctx_json_write counts them: the reader stops at the first value
+ * over the limit, so a refused text costs no more than an accepted one.
+ * *values (when not NULL) is the number of values made, also on failure;
+ * more than `max_values` means the limit refused the text. */
+json_t *ctx_json_parse_bounded(const char *text, apr_size_t len,
+                               apr_size_t max_values, apr_size_t *values);
 
 /* The shortest decimal text that reads back as `d`, formatted like Python's
  * repr(float). `buf` needs 32 bytes. Returns the length, or 0 for NaN and

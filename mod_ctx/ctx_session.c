@@ -21,18 +21,22 @@ struct ctx_session_t {
     apr_pool_t *scratch;        /* holds `json` from the second text on */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
+    apr_size_t values;          /* JSON values in `json` */
+    apr_status_t json_status;   /* why the last serialization failed */
     apr_int64_t issued, created;
     int loaded, accessed, modified, reissue, sealed;
     int serialized;             /* a text was made in `pool` already */
     ctx_session_changed_fn *changed;
     void *changed_baton;
-    /* The exact length of the data's text, kept per key (key -> the length
-     * of `"key":value`), so that a change costs what changed, not the
-     * whole session: set when first needed, then kept up to date. */
+    /* The exact length of the data's text and its number of values, kept
+     * per key (key -> entry_size_t of `"key":value`), so that a change
+     * costs what changed, not the whole session: set when first needed,
+     * then kept up to date. */
     apr_hash_t *lens;
     apr_pool_t *measure;        /* cleared after each measurement */
-    apr_size_t entries_len;     /* sum of the lengths in `lens` */
-    apr_size_t sure_fit, never_fit, checked;
+    apr_size_t entries_len;     /* sums over the entries in `lens` */
+    apr_size_t entries_values;
+    apr_size_t sure_fit, never_fit, max_values, checked;
     unsigned serializations;
 };
 
@@ -70,7 +74,7 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
     s->fits = fits;
     s->baton = baton;
     s->pool = p;
-    s->never_fit = APR_SIZE_MAX;
+    s->never_fit = s->max_values = APR_SIZE_MAX;
     apr_pool_cleanup_register(p, s, release, apr_pool_cleanup_null);
     return s;
 }
@@ -114,15 +118,25 @@ static const char *serialize(ctx_session_t *s)
     }
     s->serialized = 1;
     ++s->serializations;
-    s->json = ctx_json_dump(p, s->data, &s->jlen);
+    s->json_status = ctx_json_write(p, s->data, (char **)&s->json, &s->jlen,
+                                    &s->values);
+    if (s->json_status != APR_SUCCESS) {
+        s->json = NULL;
+    }
     return s->json;
 }
 
+apr_size_t ctx_session_json_values(const ctx_session_t *s)
+{
+    return s->json ? s->values : 0;
+}
+
 void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
-                            apr_size_t never_fit)
+                            apr_size_t never_fit, apr_size_t max_values)
 {
     s->sure_fit = sure_fit;
     s->never_fit = never_fit;
+    s->max_values = max_values;
 }
 
 unsigned ctx_session_serializations(const ctx_session_t *s)
@@ -130,56 +144,70 @@ unsigned ctx_session_serializations(const ctx_session_t *s)
     return s->serializations;
 }
 
-/* The length of `"key":value` as ctx_json_dump writes it inside an object;
- * 0 if `val` cannot be written (NaN, too deep) or without memory. */
-static apr_size_t entry_len(ctx_session_t *s, const char *key,
-                            const json_t *val)
+/* What one entry `"key":value` adds to the session's text. */
+typedef struct {
+    apr_size_t len;             /* bytes, without the comma */
+    apr_size_t values;          /* JSON values (as ctx_json_write counts) */
+} entry_size_t;
+
+/* Measure the entry `key`: `val` as the session's text would hold it.
+ * Written inside an object of its own, so that the writer judges its depth
+ * as in the session's object. APR_EINVAL if the writer refuses it (NaN,
+ * infinity, too deep), APR_ENOMEM without memory. */
+static apr_status_t measure_entry(ctx_session_t *s, const char *key,
+                                  json_t *val, entry_size_t *size)
 {
-    json_t *k;
-    apr_size_t klen = 0, vlen = 0;
+    json_t *one;
+    char *text;
+    apr_status_t rv = APR_ENOMEM;
 
     if (!s->measure && apr_pool_create(&s->measure, s->pool) != APR_SUCCESS) {
         s->measure = NULL;
-        return 0;
+        return APR_ENOMEM;
     }
-    if ((k = json_string(key)) != NULL) {
-        if (!ctx_json_dump(s->measure, k, &klen)
-            || !ctx_json_dump(s->measure, val, &vlen)) {
-            klen = vlen = 0;
+    if ((one = json_object()) != NULL) {
+        if (json_object_set(one, key, val) != 0) {
+            rv = APR_EINVAL;    /* key is not valid UTF-8 */
         }
-        json_decref(k);
+        else if ((rv = ctx_json_write(s->measure, one, &text, &size->len,
+                                      &size->values)) == APR_SUCCESS) {
+            size->len -= 2;     /* the braces */
+            size->values -= 1;  /* the object */
+        }
+        json_decref(one);
     }
     apr_pool_clear(s->measure);
-    return (klen && vlen) ? klen + 1 + vlen : 0;
+    return rv;
 }
 
-static apr_status_t lens_forget(ctx_session_t *s, const char *key)
+static void lens_forget(ctx_session_t *s, const char *key)
 {
-    apr_size_t *len;
+    entry_size_t *size;
 
-    if (s->lens && (len = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING))) {
-        s->entries_len -= *len;
+    if (s->lens && (size = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING))) {
+        s->entries_len -= size->len;
+        s->entries_values -= size->values;
         apr_hash_set(s->lens, key, APR_HASH_KEY_STRING, NULL);
     }
-    return APR_SUCCESS;
 }
 
-static apr_status_t lens_put(ctx_session_t *s, const char *key,
-                             apr_size_t len)
+static void lens_put(ctx_session_t *s, const char *key,
+                     const entry_size_t *size)
 {
-    apr_size_t *slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING);
+    entry_size_t *slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING);
 
     if (slot) {
-        s->entries_len -= *slot;
+        s->entries_len -= slot->len;
+        s->entries_values -= slot->values;
     }
     else {
         slot = apr_palloc(s->pool, sizeof(*slot));
         apr_hash_set(s->lens, apr_pstrdup(s->pool, key), APR_HASH_KEY_STRING,
                      slot);
     }
-    *slot = len;
-    s->entries_len += len;
-    return APR_SUCCESS;
+    *slot = *size;
+    s->entries_len += size->len;
+    s->entries_values += size->values;
 }
 
 /* Measure every entry once: the first checked change of a request. */
@@ -187,17 +215,17 @@ static apr_status_t lens_init(ctx_session_t *s)
 {
     const char *key;
     json_t *val;
+    entry_size_t size;
+    apr_status_t rv;
 
     s->lens = apr_hash_make(s->pool);
-    s->entries_len = 0;
+    s->entries_len = s->entries_values = 0;
     json_object_foreach(s->data, key, val) {
-        apr_size_t len = entry_len(s, key, val);
-
-        if (!len) {
+        if ((rv = measure_entry(s, key, val, &size)) != APR_SUCCESS) {
             s->lens = NULL;
-            return APR_ENOMEM;
+            return rv;
         }
-        lens_put(s, key, len);
+        lens_put(s, key, &size);
     }
     return APR_SUCCESS;
 }
@@ -251,7 +279,8 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 {
     json_t *old;
     apr_status_t rv;
-    apr_size_t new_len = 0, old_len = 0, jlen;
+    entry_size_t new_size, old_size = { 0, 0 }, *slot;
+    apr_size_t jlen, values;
 
     if (!key || !val) {
         json_decref(val);
@@ -262,21 +291,16 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
         json_decref(val);
         return rv;
     }
-    if (s->fits) {
-        if (!s->lens && (rv = lens_init(s)) != APR_SUCCESS) {
-            json_decref(val);
-            return rv;
-        }
-        if (!(new_len = entry_len(s, key, val))) {
-            /* NaN, infinity or nesting the writer refuses: the session
-             * could never be saved with it. */
-            json_decref(val);
-            return APR_EINVAL;
-        }
-        old_len = json_object_get(s->data, key)
-                  ? *(apr_size_t *)apr_hash_get(s->lens, key,
-                                                APR_HASH_KEY_STRING)
-                  : 0;
+    /* Measured even without a size limit: a value the writer refuses (NaN,
+     * nested too deep to be read back) is refused here, not at the save. */
+    if ((s->fits && !s->lens && (rv = lens_init(s)) != APR_SUCCESS)
+        || (rv = measure_entry(s, key, val, &new_size)) != APR_SUCCESS) {
+        json_decref(val);
+        return rv;
+    }
+    if (s->lens
+        && (slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING)) != NULL) {
+        old_size = *slot;
     }
     old = json_incref(json_object_get(s->data, key));
     if (json_object_set_new(s->data, key, val) != 0) {
@@ -286,15 +310,19 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
     s->json = NULL;
     if (s->fits) {
         jlen = object_len(json_object_size(s->data),
-                          s->entries_len - old_len + new_len);
-        if (jlen <= s->sure_fit) {
+                          s->entries_len - old_size.len + new_size.len);
+        values = 1 + s->entries_values - old_size.values + new_size.values;
+        if (values > s->max_values) {
+            rv = CTX_ETOOLARGE;
+        }
+        else if (jlen <= s->sure_fit) {
             rv = APR_SUCCESS;
         }
         else if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
             rv = CTX_ETOOLARGE;
         }
         else if (!serialize(s)) {
-            rv = APR_ENOMEM;
+            rv = s->json_status;
         }
         else {
             s->checked += s->jlen;
@@ -317,7 +345,7 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
         return rv;
     }
     if (s->lens) {
-        lens_put(s, key, new_len);
+        lens_put(s, key, &new_size);
     }
     json_decref(old);
     mark_modified(s);

@@ -44,13 +44,14 @@ int ctx_session_is_loaded(const ctx_session_t *s);
 
 /* Size limits known to the owner, in bytes of the data's text: up to
  * `sure_fit` a change fits without asking `fits` (and without serializing
- * the session); above `never_fit` it is refused without asking. In between
- * the text is made and `fits` decides. A change costs the size of the value
- * it sets (the text's length is kept per key), except in that band; there a
- * session checks at most 64 KiB of text (then refuses: CTX_ETOOLARGE).
- * Defaults: 0 and APR_SIZE_MAX (always ask). */
+ * the session); above `never_fit`, or with more than `max_values` JSON
+ * values (as ctx_json_write counts them), it is refused without asking. In
+ * between the text is made and `fits` decides. A change costs the size of
+ * the value it sets (the text's length and values are kept per key),
+ * except in that band; there a session checks at most 64 KiB of text (then
+ * refuses: CTX_ETOOLARGE). Defaults: 0 and APR_SIZE_MAX (always ask). */
 void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
-                            apr_size_t never_fit);
+                            apr_size_t never_fit, apr_size_t max_values);
 
 /* How many times the whole data was serialized (for tests). */
 unsigned ctx_session_serializations(const ctx_session_t *s);
@@ -63,10 +64,11 @@ void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
 json_t *ctx_session_get(ctx_session_t *s, const char *key);
 int ctx_session_has(ctx_session_t *s, const char *key);
 
-/* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments
- * or a value that cannot be written (NaN, infinity, nesting too deep),
- * CTX_ETOOLARGE if the session would no longer fit (unchanged then),
- * CTX_ETOOLATE once sealed, APR_ENOMEM if it cannot be serialized. */
+/* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments or a
+ * value JSON text cannot hold (NaN, infinity, nested deeper than
+ * CTX_JSON_MAX_DEPTH - 1 under the session's object), CTX_ETOOLARGE if the
+ * session would no longer fit (unchanged then), CTX_ETOOLATE once sealed,
+ * APR_ENOMEM without memory. */
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val);
 
 /* APR_NOTFOUND if absent; CTX_ETOOLATE once sealed. */
@@ -96,6 +98,12 @@ const json_t *ctx_session_data(const ctx_session_t *s);
  * made once per change (a size check has usually made it already). NULL
  * without memory. Marks nothing. */
 const char *ctx_session_json(ctx_session_t *s, apr_size_t *len);
+
+/* The number of JSON values in the current ctx_session_json text (every
+ * scalar, array and object, the session's own object included); 0 when no
+ * current text was made. Valid inside a `fits` callback, which is given
+ * the text: the cookie's bound on values applies to it. */
+apr_size_t ctx_session_json_values(const ctx_session_t *s);
 
 /* Flags for the owner. */
 int ctx_session_accessed(const ctx_session_t *s);

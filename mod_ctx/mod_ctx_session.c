@@ -12,6 +12,7 @@
 #include "ctx_codec.h"
 #include "ctx_cookie.h"
 #include "ctx_json.h"
+#include "ctx_load.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
 #include "mod_ctx_session.h"
@@ -36,44 +37,12 @@ typedef struct {
 
 /* ---- loading ----------------------------------------------------------- */
 
-typedef struct {
-    session_state_t *st;
-    apr_pool_t *pool;
-    json_t *data;
-    ctx_codec_meta_t meta;
-    ctx_reason_t first_failure;
-} load_baton_t;
-
-static int try_cookie(void *baton, const char *val, apr_size_t len)
-{
-    load_baton_t *lb = baton;
-    ctx_reason_t reason;
-
-    lb->st->had_cookie = 1;
-    reason = ctx_codec_decode(&lb->st->codec, lb->pool, val, len,
-                              apr_time_sec(apr_time_now()), &lb->data,
-                              &lb->meta);
-    if (reason == CTX_REASON_OK) {
-        return 0;               /* the first one that verifies wins */
-    }
-    if (lb->first_failure == CTX_REASON_OK) {
-        lb->first_failure = reason;
-    }
-    return 1;
-}
-
 static int each_cookie_header(void *baton, const char *key, const char *val)
 {
-    load_baton_t *lb = baton;
-
     (void)key;
-    return ctx_cookie_find(val, lb->st->codec.cookie_name, try_cookie, lb)
-           && lb->data == NULL;
+    return ctx_load_header(baton, val);
 }
 
-/* Would the session, serialized as `json`, still fit in a Set-Cookie of
- * conf.max_size bytes? Cheap when far below the limit; encodes exactly
- * (in a scratch pool) when close to it. */
 /* The longest JSON text whose cookie value, with `room` bytes for it, still
  * fits: the base64url of the JSON plus 28 bytes (the largest of the formats'
  * fixed parts: a nonce and tag, or a MAC's share). */
@@ -105,14 +74,18 @@ static void session_limits(session_state_t *st)
      * the JSON, so a text past this never fits; the others may compress. */
     apr_size_t never = st->conf.format == CTX_FORMAT_ENCRYPTED
                        ? (name < max ? longest_json(max - name) : 0)
-                       : CTX_CODEC_MAX_JSON;
+                       : st->codec.max_json;
 
-    ctx_session_set_limits(st->session, sure, never);
+    ctx_session_set_limits(st->session, sure,
+                           never < st->codec.max_json ? never
+                                                      : st->codec.max_json,
+                           st->codec.max_values);
 }
 
 /* Would the session, serialized as `json`, still fit in a Set-Cookie of
- * conf.max_size bytes? Asked only for texts between the limits above:
- * encodes exactly (in a scratch pool). */
+ * conf.max_size bytes, and within the JSON bounds decoding applies (so the
+ * next request accepts what is issued)? Asked only for texts between the
+ * limits above: encodes exactly (in a scratch pool). */
 static int session_fits(void *baton, const ctx_session_t *s, const char *json,
                         apr_size_t jlen)
 {
@@ -120,6 +93,9 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
     const char *value, *header;
     int fits = 0;
 
+    if (!ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))) {
+        return 0;
+    }
     /* One scratch pool per session, cleared per check: creating and
      * destroying a pool on every set showed in profiles. */
     if (!st->scratch
@@ -219,7 +195,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     ctx_t *main;
     request_rec *r;
     ctx_server_conf_t *sconf;
-    load_baton_t lb;
+    ctx_load_t lb;
 
     *rv = APR_SUCCESS;
     if (!c) {
@@ -272,20 +248,27 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->codec.app_name = ctx_app_name(sconf->app);
     st->codec.legacy = sconf->legacy_ok;
     st->codec.max_lifetime = st->conf.max_lifetime;
+    ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
     st->session = ctx_session_create(main->pool, session_fits, st);
     ctx_session_on_change(st->session, session_changed, st);
     session_limits(st);
 
-    memset(&lb, 0, sizeof(lb));
-    lb.st = st;
-    lb.pool = main->pool;
+    ctx_load_init(&lb, &st->codec, main->pool, apr_time_sec(apr_time_now()));
     apr_table_do(each_cookie_header, &lb,
                  ((request_rec *)main->request)->headers_in, "Cookie", NULL);
-    if (lb.first_failure != CTX_REASON_OK && !lb.data) {
+    st->had_cookie = lb.seen > 0;
+    if (lb.conflict) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: two different "
+                      "valid session cookies '%s' (conflict): trusting "
+                      "neither, starting a new session",
+                      st->codec.cookie_name);
+    }
+    else if (lb.first_failure != CTX_REASON_OK && !lb.data) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "
-                      "cookie '%s' not accepted (%s): starting a new session",
-                      st->codec.cookie_name,
-                      ctx_reason_name(lb.first_failure));
+                      "cookie '%s' not accepted (%s%s): starting a new "
+                      "session", st->codec.cookie_name,
+                      ctx_reason_name(lb.first_failure),
+                      lb.more ? "; more candidates than are tried" : "");
     }
     else if (lb.data && (lb.meta.key_index > 0 || lb.meta.legacy)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "

@@ -3,8 +3,9 @@
  *   accepts too, with an equal value; and on short inputs (which cannot hit
  *   our depth or number-length limits) jansson accepts nothing we refuse,
  *   except raw NUL bytes, which jansson's reader skips;
- * - whatever parses is written, the text parses back to an equal value and
- *   is written again identically (the serialization is canonical). */
+ * - whatever parses is written (the writer's depth limit is the reader's),
+ *   the text parses back to an equal value and is written again
+ *   identically (the serialization is canonical). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,14 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     apr_pool_create(&p, root);
-    text = ctx_json_dump(p, v, &len);
-    if (text) {
-        if (!(back = ctx_json_parse(text, len)) || !json_equal(v, back)
-            || !(again = ctx_json_dump(p, back, NULL)) || strcmp(text, again)) {
-            abort();
-        }
-        json_decref(back);
+    /* the writer's limits are the reader's: what parses is written */
+    if (!(text = ctx_json_dump(p, v, &len))) {
+        abort();
     }
+    if (!(back = ctx_json_parse(text, len)) || !json_equal(v, back)
+        || !(again = ctx_json_dump(p, back, NULL)) || strcmp(text, again)) {
+        abort();
+    }
+    json_decref(back);
     json_decref(v);
     apr_pool_destroy(p);
     return 0;

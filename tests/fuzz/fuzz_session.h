@@ -32,6 +32,7 @@ static int fuzz_session(ctx_format_t format, const uint8_t *data, size_t size)
         ctx_keyring_add(keys, "dev", 3);
     }
     apr_pool_create(&p, root);
+    memset(&codec, 0, sizeof(codec));   /* default bounds */
     codec.format = format;
     codec.keys = keys;
     codec.cookie_name = "session";

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import zlib
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -883,6 +884,46 @@ def test_set_cookie_never_exceeds_max_size_and_uses_all_of_it(site, fmt):
     assert max(length for _, length in accepted) >= 256 - 6, accepted[-3:]
 
 
+@pytest.mark.parametrize("fmt", ["signed", "flask"])
+def test_every_issued_cookie_is_accepted_however_well_it_compresses(site, fmt):
+    # zlib makes 6000 x's a few bytes: the cookie fits CtxSessionMaxSize long
+    # after its JSON is past what decoding admits. The set path refuses at the
+    # same bound, so whatever the server issues it reads back.
+    host = f"{fmt}.test"
+    site.expect_log(r"session: setting 'k\d+' refused: the session would exceed "
+                    r"the cookie size limit")
+    cookie, want = None, {}
+    for i in range(40):
+        r = site.get(f"/session/set?k{i}=" + "x" * 6000, host, cookie)
+        if r.status == 413:
+            assert not r.header_all("set-cookie")
+            break
+        assert r.status == 200, r.status
+        cookie, _ = new_cookie(r)
+        want[f"k{i}"] = "x" * 6000
+        assert session_of(site.get("/session", host, cookie)) == want, i
+    else:
+        pytest.fail("a session of 240 KB of JSON was issued")
+    # bounded by CtxSessionMaxSize (4093): a few times the cookie, not 128 KiB
+    assert 4093 < len(json.dumps(want)) <= 8 * 4093
+    assert session_of(site.get("/session", host, cookie)) == want
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_value_nested_too_deep_for_the_session_is_a_bad_request(site, fmt):
+    # The session's object is a level of its own: a value may nest 63 deep.
+    host = f"{fmt}.test"
+    for depth, status in ((63, 200), (64, 400), (65, 400)):
+        value = urllib.parse.quote("[" * depth + "]" * depth)
+        r = site.get(f"/session/setjson?deep={value}", host)
+        assert r.status == status, (depth, r.status)
+        if status == 200:
+            got = session_of(site.get("/session", host, new_cookie(r)[0]))
+            assert got == {"deep": json.loads("[" * depth + "]" * depth)}
+        else:
+            assert not r.header_all("set-cookie")
+
+
 # ---- bad input -------------------------------------------------------------------
 
 def tampered(value, index):
@@ -931,16 +972,53 @@ def test_first_session_cookie_that_verifies_is_used(site, fmt):
     host = f"{fmt}.test"
     one, _ = new_cookie(site.get("/counter", host))
     two, _ = new_cookie(site.get("/counter", host, one))
+    assert count_of(site.get("/counter", host,
+                             cookie_header=f"session=bad; x=1; session={two}")) == 3
+    # Among the first four candidates (README: Limits).
+    junk = ["garbage", one[:-3], tampered(one, 5)]
+    assert count_of(site.get("/counter", host, cookie_header="; ".join(
+        f"session={j}" for j in junk) + f"; session={two}")) == 3
+    # The same session twice is one session.
+    assert count_of(site.get("/counter", host,
+                             cookie_header=f"session={two}; session={two}")) == 3
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_candidates_after_the_fourth_are_not_tried(site, fmt):
+    host = f"{fmt}.test"
+    one, _ = new_cookie(site.get("/counter", host))
     junk = ["garbage", one[:-3], tampered(one, 5), "", "s1.x.y.z"]
-    only_last = "; ".join(f"session={j}" for j in junk * 6) + f"; session={two}"
-    assert count_of(site.get("/counter", host, cookie_header=only_last)) == 3
-    assert count_of(site.get("/counter", host,
-                             cookie_header=f"session={one}; session={two}")) == 2
-    assert count_of(site.get("/counter", host,
-                             cookie_header=f"session={two}; session={one}")) == 3
-    assert count_of(site.get("/counter", host,
-                             cookie_header=f"session=bad; x=1; session={one}; "
-                                           f"session={two}")) == 2
+    many = "; ".join(f"session={j}" for j in junk * 6) + f"; session={one}"
+    assert count_of(site.get("/counter", host, cookie_header=many)) == 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_two_different_valid_session_cookies_give_no_session(site, fmt):
+    # One of them was placed beside the client's own: trust neither.
+    host = f"{fmt}.test"
+    one, _ = new_cookie(site.get("/counter", host))
+    two, _ = new_cookie(site.get("/counter", host, one))
+    for header in (f"session={one}; session={two}", f"session={two}; session={one}",
+                   f"session=bad; x=1; session={one}; session={two}"):
+        assert count_of(site.get("/counter", host, cookie_header=header)) == 1, header
+        assert session_of(site.get("/session", host, cookie_header=header)) == {}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_session_smuggled_after_a_comma_in_another_cookie_is_ignored(site, fmt):
+    # A page that can set `pref` must never choose the session. After a bare
+    # ',' the smuggled cookie is not even read; after ", " (how httpd joins
+    # two Cookie lines, so it must be read) it conflicts with the client's
+    # own session and neither is trusted.
+    host = f"{fmt}.test"
+    mine, _ = new_cookie(site.get("/counter", host))
+    evil, _ = new_cookie(site.get("/session/set?user=mallory", host))
+    header = f"pref=dark,session={evil}; session={mine}"
+    assert session_of(site.get("/session", host, cookie_header=header)) == {"count": 1}
+    header = f"pref=dark,session={evil}"
+    assert session_of(site.get("/session", host, cookie_header=header)) == {}
+    header = f"pref=dark, session={evil}; session={mine}"
+    assert session_of(site.get("/session", host, cookie_header=header)) == {}
 
 
 def test_flask_format_refuses_future_and_expired_timestamps(site):
@@ -1058,20 +1136,29 @@ def test_strings_from_the_session_api_outlive_later_changes(site, fmt):
                                     "csrf": "token-one-0123456789", "cart": [1, 2, 3]}
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_session_cookie_in_a_second_cookie_header_line_is_found(site, fmt):
-    # httpd joins repeated Cookie lines with ", "; the session must survive it.
-    host = f"{fmt}.test"
-    cookie, _ = new_cookie(site.get("/counter", host))
-    srv = site.httpd
-    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
-        s.sendall((f"GET /counter HTTP/1.1\r\nHost: {host}\r\nCookie: theme=dark\r\n"
-                   f"Cookie: session={cookie}\r\nConnection: close\r\n\r\n").encode())
+def raw_get(site, host, *cookie_lines):
+    """GET /counter with one Cookie header line per argument: its body."""
+    lines = "".join(f"Cookie: {c}\r\n" for c in cookie_lines)
+    with socket.create_connection(("127.0.0.1", site.httpd.port), timeout=30) as s:
+        s.sendall((f"GET /counter HTTP/1.1\r\nHost: {host}\r\n{lines}"
+                   f"Connection: close\r\n\r\n").encode())
         data = b""
         while chunk := s.recv(65536):
             data += chunk
     assert data.startswith(b"HTTP/1.1 200"), data[:200]
-    assert data.split(b"\r\n\r\n", 1)[1] == b"count=2\n"
+    return data.split(b"\r\n\r\n", 1)[1]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_session_cookie_in_several_cookie_header_lines(site, fmt):
+    # httpd joins repeated HTTP/1.1 Cookie lines with ", ": the session is
+    # found in any of them.
+    host = f"{fmt}.test"
+    cookie, _ = new_cookie(site.get("/counter", host))
+    assert raw_get(site, host, f"session={cookie}", "theme=dark") == b"count=2\n"
+    assert raw_get(site, host, f"a=1; session={cookie}", "theme=dark") == b"count=2\n"
+    assert raw_get(site, host, "theme=dark", f"session={cookie}") == b"count=2\n"
+    assert raw_get(site, host, "theme=dark", f"a=1; session={cookie}") == b"count=2\n"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -1084,3 +1171,19 @@ def test_session_is_only_ever_read_from_the_cookie_header(site, fmt):
         assert res.status == 200
         assert session_of(res) == {}, header
     assert session_of(site.get("/session", host, cookie)) == {"count": 1}
+
+
+def test_http2_cookie_crumbs_are_all_read(make_server):
+    # HTTP/2 clients may send the Cookie header as several fields (crumbs);
+    # mod_http2 joins them with "; ", so every pair is read.
+    srv = make_server(f'Protocols h2c http/1.1\nCtxSecretKey "{KEY_A}"\nCtxSession On\n'
+                      f'<VirtualHost 127.0.0.1:*>\n    ServerName h2.test\n{MOUNT}\n'
+                      f'</VirtualHost>\n', modules=("http2",))
+    srv.expect_log(r"\[http2:warn\].*AH10034")      # prefork: advisory only
+    cookie, _ = new_cookie(srv.get("/counter", host="h2.test"))
+    res = srv.curl("--http2-prior-knowledge", "-w", "\n%{http_version}",
+                   "-H", "Host: h2.test", "-H", "Cookie: theme=dark",
+                   "-H", f"Cookie: session={cookie}", "-H", "Cookie: lang=en",
+                   f"http://127.0.0.1:{srv.port}/counter")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "count=2\n\n2", res.stdout

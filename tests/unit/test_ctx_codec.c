@@ -24,6 +24,7 @@
 #include "ctx_codec.h"
 #include "ctx_json.h"
 #include "ctx_keys.h"
+#include "ctx_status.h"
 
 #define T0 1700000000           /* "ZVPxAA" */
 #define MAX_AGE 3600
@@ -161,6 +162,7 @@ static ctx_codec_t codec_of(ctx_format_t f, const ctx_keyring_t *kr)
 {
     ctx_codec_t c;
 
+    memset(&c, 0, sizeof(c));   /* default bounds */
     c.format = f;
     c.keys = kr;
     c.cookie_name = "session";
@@ -2484,6 +2486,206 @@ static void test_codec_decode_without_cookie_name_is_refused(void **state)
     json_decref(data);
 }
 
+/* ---- bounds: what a cookie may cost ---------------------------------------- */
+
+/* JSON of exactly n bytes holding exactly v values (v >= 3, n >= 2 * v + 4):
+ * {"a":[0,0,...],"b":"xxx"} (the object, the array and the string are three
+ * of them). */
+static char *json_of(apr_pool_t *p, apr_size_t n, apr_size_t v)
+{
+    char *j = apr_palloc(p, n + 1), *o = j;
+    apr_size_t zeros = v - 3;
+
+    assert_true(v >= 3 && n >= 2 * zeros + 16);
+    o += sprintf(o, "{\"a\":[");
+    for (apr_size_t i = 0; i < zeros; ++i) {
+        *o++ = '0';
+        if (i + 1 < zeros) *o++ = ',';
+    }
+    o += sprintf(o, "],\"b\":\"");
+    memset(o, 'x', n - (apr_size_t)(o - j) - 2);
+    memcpy(j + n - 2, "\"}", 3);
+    return j;
+}
+
+static ctx_reason_t dec_json(const ctx_codec_t *c, const ctx_keyring_t *kr,
+                             apr_pool_t *p, const char *json, apr_size_t jlen)
+{
+    const char *ts = ts_text(p, T0);
+    const char *payload = zpayload(p, json, jlen, 9, 15);
+    const char *v = c->format == CTX_FORMAT_FLASK
+                        ? make_flask(p, "k", payload, ts)
+                        : make_signed(p, kr, "session", payload, ts);
+
+    return dec_str(c, p, v, T0);
+}
+
+/* The bounds follow CtxSessionMaxSize: JSON bytes and values, inflated or
+ * not, and the encoder refuses what the decoder would. */
+static void test_codec_bounds_follow_the_cookie_size_limit(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "k", NULL);
+    apr_size_t sizes[] = { 256, 1000, 4093 };
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); ++i) {
+        for (int f = 0; f < 3; f += 2) {        /* signed, flask */
+            ctx_codec_t c = codec_of((ctx_format_t)f, kr);
+            apr_size_t mj, mv;
+            const char *value;
+
+            ctx_codec_set_max_size(&c, sizes[i]);
+            mj = c.max_json;
+            mv = c.max_values;
+            /* what fits uncompressed is always within the bounds */
+            assert_true(mj >= sizes[i] && mv >= sizes[i] * 3 / 8 + 1);
+            assert_reason(dec_json(&c, kr, p, json_of(p, mj, 3), mj),
+                          CTX_REASON_OK);
+            assert_reason(dec_json(&c, kr, p, json_of(p, mj + 1, 3), mj + 1),
+                          CTX_REASON_OVERSIZED);
+            assert_reason(dec_json(&c, kr, p, json_of(p, mj, mv), mj),
+                          CTX_REASON_OK);
+            assert_reason(dec_json(&c, kr, p, json_of(p, mj, mv + 1), mj),
+                          CTX_REASON_OVERSIZED);
+            assert_true(ctx_codec_json_fits(&c, mj, mv));
+            assert_false(ctx_codec_json_fits(&c, mj + 1, mv));
+            assert_false(ctx_codec_json_fits(&c, mj, mv + 1));
+            /* the write side: the same number */
+            assert_int_equal(ctx_codec_encode_json(&c, p, json_of(p, mj, 3),
+                                                   mj, T0, 0, &value, NULL),
+                             APR_SUCCESS);
+            assert_reason(dec_str(&c, p, value, T0), CTX_REASON_OK);
+            assert_int_equal(ctx_codec_encode_json(&c, p,
+                                                   json_of(p, mj + 1, 3),
+                                                   mj + 1, T0, 0, &value, NULL),
+                             CTX_ETOOLARGE);
+        }
+    }
+    counts_check();
+}
+
+/* jansson's allocations, counted while a decode runs. */
+static struct {
+    int on;
+    apr_size_t live, peak, calls;
+} jmem;
+
+static void *counting_malloc(size_t n)
+{
+    size_t *b = malloc(n + sizeof(size_t) * 2);
+
+    if (!b) return NULL;
+    b[0] = n;
+    if (jmem.on) {
+        jmem.live += n;
+        ++jmem.calls;
+        if (jmem.live > jmem.peak) jmem.peak = jmem.live;
+    }
+    return b + 2;
+}
+
+static void counting_free(void *ptr)
+{
+    size_t *b = ptr;
+
+    if (!b) return;
+    b -= 2;
+    if (jmem.on && jmem.live >= b[0]) jmem.live -= b[0];
+    free(b);
+}
+
+/* The worst cookies that fit in CTX_CODEC_MAX_VALUE: small values or one
+ * string behind zlib, as large as the default bound, as large as the old
+ * 128 KiB bound and 1 MiB, and a plain payload as large as fits. Each
+ * is refused or accepted with jansson memory and allocations bounded by
+ * what the largest session the default bounds admit may need. */
+static void test_codec_worst_cookies_cost_bounded_memory(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "k", NULL);
+    const char *ts = ts_text(p, T0);
+    apr_size_t sizes[] = { 5000, CTX_CODEC_MAX_JSON, 128 * 1024,
+                           1024 * 1024 }, n;
+    static const char *const units[] = { "[],", "0,", "{},", "\"\",", "x" };
+    /* Each value costs jansson at most a few small blocks: allow 4 calls
+     * and 256 bytes per admitted value. */
+    apr_size_t max_calls = 4 * CTX_CODEC_MAX_VALUES + 64;
+    apr_size_t max_bytes = 256 * CTX_CODEC_MAX_VALUES + CTX_CODEC_MAX_JSON;
+
+    json_set_alloc_funcs(counting_malloc, counting_free);
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); ++u) {
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); ++i) {
+            int plain = i == 0;
+            apr_size_t ulen = strlen(units[u]);
+            char *json = apr_palloc(p, sizes[i] + 16), *o = json;
+            const char *payload, *vs, *vf;
+            ctx_codec_t sign = codec_of(CTX_FORMAT_SIGNED, kr);
+            ctx_codec_t flask = codec_of(CTX_FORMAT_FLASK, kr);
+
+            n = sizes[i];
+            o += sprintf(o, "{\"a\":%s", u == 4 ? "\"" : "[");
+            while ((apr_size_t)(o - json) + ulen + 2 < n) {
+                memcpy(o, units[u], ulen);
+                o += ulen;
+            }
+            if (u != 4) --o;                    /* the last comma */
+            o += sprintf(o, "%s}", u == 4 ? "\"" : "]");
+            n = (apr_size_t)(o - json);
+            payload = plain ? b64(p, json, n) : zpayload(p, json, n, 9, 15);
+            vs = make_signed(p, kr, "session", payload, ts);
+            vf = make_flask(p, "k", payload, ts);
+            assert_true(strlen(vs) <= CTX_CODEC_MAX_VALUE);
+            for (int f = 0; f < 2; ++f) {
+                ctx_reason_t r;
+
+                memset(&jmem, 0, sizeof(jmem));
+                jmem.on = 1;
+                r = dec_str(f ? &flask : &sign, p, f ? vf : vs, T0);
+                jmem.on = 0;
+                assert_true(r == CTX_REASON_OK || r == CTX_REASON_OVERSIZED);
+                if (jmem.calls > max_calls || jmem.peak > max_bytes) {
+                    fail_msg("unit \"%s\" %zu bytes: %s, %zu jansson "
+                             "allocations, "
+                             "peak %zu bytes", units[u], (size_t)n,
+                             ctx_reason_name(r),
+                             (size_t)jmem.calls, (size_t)jmem.peak);
+                }
+            }
+        }
+    }
+    json_set_alloc_funcs(malloc, free);
+    counts_check();
+}
+
+/* A wrong GCM tag is what any client can send: it must not cost a new
+ * cipher context (a lookup and key schedule) each time. */
+static void test_codec_bad_gcm_tags_keep_the_cipher_context(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "k", "old", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_ENCRYPTED, kr);
+    json_t *data = json_pack("{s:i}", "n", 1);
+    const char *good = enc(&c, p, data, T0);
+    apr_size_t len = strlen(good);
+    apr_uint32_t before;
+
+    char *bad = apr_pstrdup(p, good);
+
+    /* a different last-but-one character: another tag */
+    bad[len - 2] = bad[len - 2] == 'A' ? 'B' : 'A';
+    /* the first bad cookie also sets up the fallback key's context */
+    assert_reason(dec_str(&c, p, good, T0), CTX_REASON_OK);
+    assert_reason(dec_str(&c, p, bad, T0), CTX_REASON_BAD_SIGNATURE);
+    before = ctx_codec_contexts_made();
+    for (int i = 0; i < 50; ++i) {
+        assert_reason(dec_str(&c, p, bad, T0), CTX_REASON_BAD_SIGNATURE);
+        assert_reason(dec_str(&c, p, good, T0), CTX_REASON_OK);
+    }
+    assert_int_equal(ctx_codec_contexts_made(), before);
+    json_decref(data);
+    counts_check();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2542,6 +2744,9 @@ int main(void)
         CODEC_TEST(test_codec_reads_version_1_cookies_only_when_legacy),
         CODEC_TEST(test_codec_max_lifetime_counts_from_creation),
         CODEC_TEST(test_codec_flask_keeps_creation_in_ctx_created),
+        CODEC_TEST(test_codec_bounds_follow_the_cookie_size_limit),
+        CODEC_TEST(test_codec_worst_cookies_cost_bounded_memory),
+        CODEC_TEST(test_codec_bad_gcm_tags_keep_the_cipher_context),
     };
 
     return UNIT_RUN(tests);

@@ -804,6 +804,115 @@ static void test_json_deepest_parsable_value_dumps(void **state)
     json_decref(v);
 }
 
+/* n arrays nested in one another, built with jansson (innermost empty). */
+static json_t *nested_arrays(int n)
+{
+    json_t *v = json_array();
+
+    for (int i = 1; i < n; ++i) {
+        json_t *outer = json_array();
+
+        json_array_append_new(outer, v);
+        v = outer;
+    }
+    return v;
+}
+
+/* The writer and the reader agree on depth: whatever nesting one refuses,
+ * the other refuses, so the writer never produces text that is not read
+ * back, and everything read can be written. */
+static void test_json_writer_and_reader_agree_on_depth(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+
+    for (int n = 1; n <= CTX_JSON_MAX_DEPTH + 3; ++n) {
+        json_t *v = nested_arrays(n), *back;
+        char *text = NULL;
+        apr_size_t len = 0;
+        apr_status_t rv = ctx_json_write(p, v, &text, &len, NULL);
+
+        if (n <= CTX_JSON_MAX_DEPTH) {
+            assert_int_equal(rv, APR_SUCCESS);
+            back = ctx_json_parse(text, len);
+            assert_non_null(back);
+            assert_true(json_equal(v, back));
+            json_decref(back);
+        }
+        else {
+            if (rv != APR_EINVAL) {
+                fail_msg("%d levels: written (%d), the reader refuses it", n,
+                         rv);
+            }
+            assert_null(ctx_json_dump(p, v, NULL));
+            /* the same text, made by hand, is refused by the reader */
+            text = apr_palloc(p, 2 * (apr_size_t)n + 1);
+            memset(text, '[', (size_t)n);
+            memset(text + n, ']', (size_t)n);
+            text[2 * n] = '\0';
+            assert_parse_refused(text);
+        }
+        json_decref(v);
+    }
+}
+
+/* Values counted the same way on both sides: every scalar, array and
+ * object, never an object key. */
+static void test_json_reader_and_writer_count_the_same_values(void **state)
+{
+    static const struct { const char *text; apr_size_t values; } cases[] = {
+        { "0", 1 }, { "[]", 1 }, { "{}", 1 }, { "[0,1]", 3 },
+        { "{\"a\":1,\"b\":[true,null]}", 5 }, { "[[],{},\"\"]", 4 },
+        { "{\"k\":{\"k\":{\"k\":0}}}", 4 },
+    };
+    apr_pool_t *p = UNIT_POOL(state);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        apr_size_t got = 0, wrote = 0, len;
+        json_t *v = ctx_json_parse_bounded(cases[i].text,
+                                           strlen(cases[i].text), 0, &got);
+        char *text;
+
+        assert_non_null(v);
+        assert_int_equal(got, cases[i].values);
+        assert_int_equal(ctx_json_write(p, v, &text, &len, &wrote),
+                         APR_SUCCESS);
+        assert_int_equal(wrote, cases[i].values);
+        json_decref(v);
+    }
+}
+
+/* The reader makes at most max_values values and stops at the next one:
+ * a text over the limit costs no more than one at it. */
+static void test_json_parse_bounded_stops_at_the_value_limit(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    apr_size_t n = 10000, made;
+    char *text = apr_palloc(p, 2 * n + 2), *o = text;
+    json_t *v;
+
+    *o++ = '[';
+    for (apr_size_t i = 0; i < n; ++i) {
+        *o++ = '0';
+        *o++ = i + 1 < n ? ',' : ']';
+    }
+    *o = '\0';
+    /* n zeros and the array */
+    v = ctx_json_parse_bounded(text, strlen(text), n + 1, &made);
+    assert_non_null(v);
+    assert_int_equal(made, n + 1);
+    json_decref(v);
+    v = ctx_json_parse_bounded(text, strlen(text), n, &made);
+    assert_null(v);
+    assert_int_equal(made, n + 1);
+    v = ctx_json_parse_bounded(text, strlen(text), 100, &made);
+    assert_null(v);
+    assert_int_equal(made, 101);
+    /* nested containers count as they open */
+    v = ctx_json_parse_bounded("[[[[0]]]]", 9, 4, &made);
+    assert_null(v);
+    assert_int_equal(made, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -845,6 +954,9 @@ int main(void)
         UNIT_TEST(test_json_flask_texts_round_trip_byte_identical),
         UNIT_TEST(test_json_dump_then_parse_gives_equal_value),
         UNIT_TEST(test_json_deepest_parsable_value_dumps),
+        UNIT_TEST(test_json_writer_and_reader_agree_on_depth),
+        UNIT_TEST(test_json_reader_and_writer_count_the_same_values),
+        UNIT_TEST(test_json_parse_bounded_stops_at_the_value_limit),
     };
 
     return UNIT_RUN(tests);

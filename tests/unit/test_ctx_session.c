@@ -489,7 +489,7 @@ static void test_session_many_sets_below_the_limit_never_serialize(void **state)
 
     ctx_session_load(s, json_loads("{\"old\":\"caf\u00e9\",\"n\":[1,2.5]}", 0,
                                    NULL), 1, 0);
-    ctx_session_set_limits(s, 1 << 20, APR_SIZE_MAX);
+    ctx_session_set_limits(s, 1 << 20, APR_SIZE_MAX, APR_SIZE_MAX);
     for (int i = 0; i < 1000; ++i) {
         snprintf(key, sizeof(key), "k\"%d\u00e9", i % 700);
         assert_int_equal(ctx_session_set(s, key, json_integer(i)), APR_SUCCESS);
@@ -506,7 +506,7 @@ static void test_session_many_sets_below_the_limit_never_serialize(void **state)
 
         /* `,"x":1` adds 6 bytes */
         ctx_session_load(t, json_loads(json, 0, NULL), 1, 0);
-        ctx_session_set_limits(t, jlen + 6, jlen + 6);
+        ctx_session_set_limits(t, jlen + 6, jlen + 6, APR_SIZE_MAX);
         assert_int_equal(ctx_session_set(t, "x", json_integer(1)), APR_SUCCESS);
         assert_int_equal(l2.calls, 0);
         assert_int_equal(ctx_session_set(t, "x", json_integer(12)), CTX_ETOOLARGE);
@@ -525,7 +525,7 @@ static void test_session_exact_checks_near_the_limit_are_bounded(void **state)
     int i, refused = 0;
 
     ctx_session_load(s, NULL, 0, 0);
-    ctx_session_set_limits(s, 10, APR_SIZE_MAX);
+    ctx_session_set_limits(s, 10, APR_SIZE_MAX, APR_SIZE_MAX);
     for (i = 0; i < 5000 && !refused; ++i) {
         snprintf(key, sizeof(key), "key-%05d", i);
         refused = ctx_session_set(s, key, json_string("0123456789")) != APR_SUCCESS;
@@ -799,6 +799,65 @@ static void test_session_data_released_with_pool(void **state)
     json_decref(kept);
 }
 
+/* A value that cannot be written back (the session's object is one level
+ * more than the value) is refused as invalid, before anything changes,
+ * with or without a size limit; one level less is stored and reads back. */
+static void test_session_set_too_deep_value_is_einval_and_unchanged(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    limit_t l = { 1 << 20, 0, NULL, "" };
+
+    for (int limited = 0; limited < 2; ++limited) {
+        ctx_session_t *s = ctx_session_create(p, limited ? fits_limit : NULL,
+                                              &l);
+        json_t *deep = json_array(), *ok = json_array();
+        const char *json;
+        apr_size_t len;
+
+        ctx_session_load(s, json_pack("{s:i}", "n", 1), 0, 0);
+        /* CTX_JSON_MAX_DEPTH arrays: the reader accepts it alone */
+        for (int i = 1; i < CTX_JSON_MAX_DEPTH; ++i) {
+            json_t *outer = json_array();
+
+            json_array_append_new(outer, deep);
+            deep = outer;
+        }
+        assert_non_null(ctx_json_dump(p, deep, NULL));
+        assert_int_equal(ctx_session_set(s, "deep", deep), APR_EINVAL);
+        assert_false(ctx_session_modified(s));
+        assert_data(s, "{\"n\":1}");
+        /* one level less fits, and its text is read back */
+        for (int i = 1; i < CTX_JSON_MAX_DEPTH - 1; ++i) {
+            json_t *outer = json_array();
+
+            json_array_append_new(outer, ok);
+            ok = outer;
+        }
+        assert_int_equal(ctx_session_set(s, "ok", ok), APR_SUCCESS);
+        json = ctx_session_json(s, &len);
+        assert_non_null(json);
+        {
+            json_t *back = ctx_json_parse(json, len);
+
+            assert_non_null(back);
+            assert_true(json_equal(back, ctx_session_data(s)));
+            json_decref(back);
+        }
+    }
+}
+
+/* The fits callback can see how many JSON values the new text holds. */
+static void test_session_json_values_counts_the_new_text(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    assert_int_equal(ctx_session_set(s, "a", json_pack("[i,i,i]", 1, 2, 3)),
+                     APR_SUCCESS);
+    assert_non_null(ctx_session_json(s, NULL));
+    /* the object, the array and its three integers */
+    assert_int_equal(ctx_session_json_values(s), 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +900,8 @@ int main(void)
         UNIT_TEST(test_session_set_too_large_new_key_is_rolled_back),
         UNIT_TEST(test_session_set_too_large_replacement_restores_old),
         UNIT_TEST(test_session_set_exactly_at_limit_fits),
+        UNIT_TEST(test_session_set_too_deep_value_is_einval_and_unchanged),
+        UNIT_TEST(test_session_json_values_counts_the_new_text),
         UNIT_TEST(test_session_json_follows_every_change),
         UNIT_TEST(test_session_json_of_a_refused_set_is_the_old_data),
         UNIT_TEST(test_session_permanent_too_large_is_refused),
