@@ -3,8 +3,9 @@
  * Defaults and merge rules of every field:
  *   server  app_name    NULL (ServerName)   not inherited: one app per vhost
  *           config      empty               server -> vhost, vhost keys win
- *           secret      NULL                vhost's own, else inherited
- *           fallbacks   empty               vhost's own list, else inherited
+ *           secret,     NULL, empty         together: a vhost that sets its
+ *           fallbacks                       key or a fallback has only its own
+ *                                           key and fallbacks; else inherited
  *           session_used 0                  either
  *           task_threads 4, task_queue 1024, task_drain 5 s: main server
  *                       only (GLOBAL_ONLY), copied into every vhost
@@ -63,8 +64,18 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->app_name = add->app_name;
     conf->config = overlay(p, add->config, base->config);
     conf->app = NULL;
-    conf->secret = add->secret ? add->secret : base->secret;
-    conf->fallbacks = add->fallbacks->nelts ? add->fallbacks : base->fallbacks;
+    /* The key and its fallbacks go together: a vhost with its own key has
+     * exactly its own fallbacks (none of the main site's old keys), one with
+     * neither inherits both. Fallbacks without an own key: ctx_config_check
+     * refuses them. */
+    if (add->secret || add->fallbacks->nelts) {
+        conf->secret = add->secret;
+        conf->fallbacks = add->fallbacks;
+    }
+    else {
+        conf->secret = base->secret;
+        conf->fallbacks = base->fallbacks;
+    }
     conf->session_used = add->session_used || base->session_used;
     conf->keys = NULL;
     /* Only the main server's task settings count (GLOBAL_ONLY). */
@@ -564,7 +575,9 @@ int ctx_config_check(apr_pool_t *pconf, server_rec *main_s)
         else if (conf->fallbacks->nelts) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: "
                          "CtxSecretKeyFallback without CtxSecretKey or "
-                         "CtxSecretKeyFile in %s", server_label(s));
+                         "CtxSecretKeyFile in %s%s", server_label(s),
+                         s == main_s ? "" : " (a virtual host that lists "
+                         "fallbacks needs its own key)");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         if ((conf->session_used || used_anywhere) && !conf->keys) {

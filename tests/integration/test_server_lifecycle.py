@@ -90,6 +90,11 @@ def test_graceful_restarts_under_load_fail_no_request_and_switch_configuration(
 # ---- 10. configuration errors ----------------------------------------------------
 
 
+# Secrets that pass the strength rule (32+ bytes, 8+ different bytes).
+STRONG_1 = "lifecycle-key-1-0123456789abcdefghijklm"
+STRONG_2 = "lifecycle-key-2-0123456789abcdefghijklm"
+
+
 def missing_file(workdir):
     return f"CtxSecretKeyFile {workdir}/no-such-key\n"
 
@@ -162,8 +167,14 @@ CONFIG_ERRORS = [
       "CtxSecretKey or CtxSecretKeyFile"]),
     ("session-in-location-without-key", "<Location /app>\n CtxSession On\n</Location>\n",
      ["CtxSession On is used but", "has no secret key"]),
-    ("fallback-without-key", "CtxSecretKeyFallback " + "f" * 40 + "\n",
+    ("fallback-without-key", f"CtxSecretKeyFallback {STRONG_2}\n",
      ["CtxSecretKeyFallback without CtxSecretKey or CtxSecretKeyFile"]),
+    # A vhost's fallbacks go with its own key, never with the main server's.
+    ("vhost-fallback-without-its-own-key",
+     f"CtxSecretKey {STRONG_1}\n<VirtualHost 127.0.0.1:*>\n ServerName v.test\n"
+     f" CtxSecretKeyFallback {STRONG_2}\n</VirtualHost>\n",
+     ["CtxSecretKeyFallback without CtxSecretKey or CtxSecretKeyFile in ", "(v.test)",
+      "its own key"]),
 ]
 
 
