@@ -114,6 +114,27 @@ const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
     return set->key[purpose];
 }
 
+ctx_secret_strength_t ctx_secret_strength(const void *secret, apr_size_t len,
+                                          int *distinct)
+{
+    const unsigned char *b = secret;
+    unsigned char seen[256];
+    int n = 0;
+
+    memset(seen, 0, sizeof(seen));
+    for (apr_size_t i = 0; b && i < len; ++i) {
+        n += !seen[b[i]];
+        seen[b[i]] = 1;
+    }
+    if (distinct) {
+        *distinct = n;
+    }
+    if (!b || len < CTX_KEY_MIN_LEN) {
+        return CTX_SECRET_TOO_SHORT;
+    }
+    return n < CTX_KEY_MIN_DISTINCT ? CTX_SECRET_TOO_UNIFORM : CTX_SECRET_OK;
+}
+
 apr_status_t ctx_keyring_read_file(apr_pool_t *p, const char *path,
                                    const char **secret, apr_size_t *len,
                                    const char **err)

@@ -20,8 +20,26 @@ typedef enum {
 } ctx_key_purpose_t;
 
 #define CTX_KEY_MAX_LEN 32
-/* Below this many bytes a secret is accepted, with a warning by the glue. */
-#define CTX_KEY_RECOMMENDED_LEN 32
+
+/* The strength rule for configured secrets (the glue refuses a weak one
+ * unless CtxSecretKeyAllowWeak On): at least CTX_KEY_MIN_LEN bytes, with at
+ * least CTX_KEY_MIN_DISTINCT different byte values (catches "aaaa...",
+ * "abababab..." and the like; a random base64 or hex string of 32 characters
+ * has about 25 or 14). Not an entropy estimate: it refuses only the
+ * obviously weak. */
+#define CTX_KEY_MIN_LEN 32
+#define CTX_KEY_MIN_DISTINCT 8
+
+typedef enum {
+    CTX_SECRET_OK = 0,
+    CTX_SECRET_TOO_SHORT,       /* fewer than CTX_KEY_MIN_LEN bytes */
+    CTX_SECRET_TOO_UNIFORM      /* fewer than CTX_KEY_MIN_DISTINCT values */
+} ctx_secret_strength_t;
+
+/* Apply the strength rule to `len` bytes at `secret` (NUL bytes count);
+ * *distinct (if not NULL) is set to the number of different byte values. */
+ctx_secret_strength_t ctx_secret_strength(const void *secret, apr_size_t len,
+                                          int *distinct);
 
 typedef struct ctx_keyring_t ctx_keyring_t;
 

@@ -7,6 +7,7 @@
  *           fallbacks                       key or a fallback has only its own
  *                                           key and fallbacks; else inherited
  *           session_used 0                  either
+ *           allow_weak  0                   main server only (GLOBAL_ONLY)
  *           task_threads 4, task_queue 1024, task_drain 5 s: main server
  *                       only (GLOBAL_ONLY), copied into every vhost
  *   dir     config      empty               outer -> inner, inner keys win
@@ -77,6 +78,7 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         conf->fallbacks = base->fallbacks;
     }
     conf->session_used = add->session_used || base->session_used;
+    conf->allow_weak = base->allow_weak;
     conf->keys = NULL;
     /* Only the main server's task settings count (GLOBAL_ONLY). */
     conf->task_threads = base->task_threads;
@@ -259,7 +261,7 @@ static const char *set_secret(cmd_parms *cmd, void *dconf, const char *v)
             return apr_psprintf(cmd->pool, "%s: %s %s (%s)", cmd->cmd->name,
                                 path, err, apr_strerror(rv, buf, sizeof(buf)));
         }
-        sec->origin = path;
+        sec->origin = apr_pstrcat(cmd->pool, cmd->cmd->name, " ", path, NULL);
     }
     else {
         if (!*v) {
@@ -291,8 +293,22 @@ static const char *add_fallback(cmd_parms *cmd, void *dconf, const char *v)
     sec = apr_array_push(conf->fallbacks);
     sec->bytes = v;
     sec->len = strlen(v);
-    sec->origin = cmd->cmd->name;
+    sec->origin = apr_psprintf(cmd->pool, "%s #%d", cmd->cmd->name,
+                               conf->fallbacks->nelts);
     return NULL;
+}
+
+/* CtxSecretKeyAllowWeak: read at check_config, so that it also covers the
+ * secrets set before it. One setting for the whole server. */
+static const char *set_allow_weak(cmd_parms *cmd, void *dconf, int on)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dconf;
+    if (!err) {
+        ctx_server_conf(cmd->server)->allow_weak = on;
+    }
+    return err;
 }
 
 static const char *set_session(cmd_parms *cmd, void *dconf, int on)
@@ -473,6 +489,9 @@ const command_rec ctx_cmds[] = {
                   "A file (mode 0600 or 0400) holding the secret key"),
     AP_INIT_TAKE1("CtxSecretKeyFallback", add_fallback, NULL, RSRC_CONF,
                   "An older secret still accepted for reading (repeatable)"),
+    AP_INIT_FLAG("CtxSecretKeyAllowWeak", set_allow_weak, NULL, RSRC_CONF,
+                 "On: accept secrets shorter than 32 bytes or of fewer than "
+                 "8 different bytes, with a warning (default: Off, refused)"),
     AP_INIT_FLAG("CtxSession", set_session, NULL, DIR_OR_SERVER,
                  "On: requests here have a cookie session"),
     AP_INIT_TAKE1("CtxSessionFormat", set_format, NULL, DIR_OR_SERVER,
@@ -526,14 +545,72 @@ static const char *server_label(server_rec *s)
                         : "the main server";
 }
 
-static void warn_if_short(const ctx_secret_t *sec, server_rec *s)
+/* Why `sec` fails the strength rule (ctx_keys.h), in `p`; NULL if it
+ * passes. */
+static const char *weakness(apr_pool_t *p, const ctx_secret_t *sec)
 {
-    if (sec->len < CTX_KEY_RECOMMENDED_LEN) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
-                     "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
-                     "at least %d random bytes", sec->origin, server_label(s),
-                     sec->len, CTX_KEY_RECOMMENDED_LEN);
+    int distinct = 0;
+
+    switch (ctx_secret_strength(sec->bytes, sec->len, &distinct)) {
+    case CTX_SECRET_TOO_SHORT:
+        return apr_psprintf(p, "is only %" APR_SIZE_T_FMT " byte%s long (at "
+                            "least %d are required)", sec->len,
+                            sec->len == 1 ? "" : "s", CTX_KEY_MIN_LEN);
+    case CTX_SECRET_TOO_UNIFORM:
+        return apr_psprintf(p, "has only %d different byte values (at least "
+                            "%d are required)", distinct,
+                            CTX_KEY_MIN_DISTINCT);
+    default:
+        return NULL;
     }
+}
+
+/* Apply the strength rule to `sec` of server `s`: 0 (logged) if it is weak
+ * and CtxSecretKeyAllowWeak is Off; with it On, a warning when `warn`. */
+static int check_strength(const ctx_secret_t *sec, server_rec *s,
+                          int allow_weak, int warn)
+{
+    const char *why = weakness(s->process->pconf, sec);
+
+    if (!why) {
+        return 1;
+    }
+    if (!allow_weak) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: the secret of "
+                     "%s for %s %s: use random bytes (e.g. `openssl rand "
+                     "-base64 48`), or set CtxSecretKeyAllowWeak On to accept "
+                     "it with a warning", sec->origin, server_label(s), why);
+        return 0;
+    }
+    if (warn) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret of "
+                     "%s for %s %s; accepted because of CtxSecretKeyAllowWeak "
+                     "On", sec->origin, server_label(s), why);
+    }
+    return 1;
+}
+
+/* Apply the strength rule to every secret of `s` that is its own (a vhost
+ * inheriting the main server's key and fallbacks is checked once, with the
+ * main server). 0 if one is refused. */
+static int check_server_secrets(server_rec *main_s, server_rec *s, int warn)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(s);
+    int allow_weak = ctx_server_conf(main_s)->allow_weak;
+
+    if (s != main_s && conf->secret == ctx_server_conf(main_s)->secret) {
+        return 1;
+    }
+    if (conf->secret && !check_strength(conf->secret, s, allow_weak, warn)) {
+        return 0;
+    }
+    for (int i = 0; i < conf->fallbacks->nelts; ++i) {
+        if (!check_strength(&APR_ARRAY_IDX(conf->fallbacks, i, ctx_secret_t),
+                            s, allow_weak, warn)) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
@@ -543,11 +620,6 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: cannot derive "
                      "keys from %s for %s", sec->origin, server_label(s));
         return 0;
-    }
-    /* apache2 -t: now (its only pass). A start or restart: from
-     * post_config, when the error log is open (ctx_config_warn_keys). */
-    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
-        warn_if_short(sec, s);
     }
     return 1;
 }
@@ -560,6 +632,12 @@ int ctx_config_check(apr_pool_t *pconf, server_rec *main_s)
         ctx_server_conf_t *conf = ctx_server_conf(s);
 
         conf->keys = NULL;
+        /* apache2 -t warns now (its only pass); a start or restart from
+         * post_config, when the error log is open (ctx_config_warn_keys). */
+        if (!check_server_secrets(main_s, s, ap_state_query(AP_SQ_RUN_MODE)
+                                             == AP_SQ_RM_CONFIG_TEST)) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
         if (conf->secret) {
             conf->keys = ctx_keyring_create(pconf);
             if (!add_secret(conf->keys, conf->secret, s)) {
@@ -614,12 +692,6 @@ void ctx_config_warn_keys(server_rec *main_s)
         return;
     }
     for (server_rec *s = main_s; s; s = s->next) {
-        ctx_server_conf_t *conf = ctx_server_conf(s);
-        const ctx_secret_t *sec = conf->secret;
-
-        /* A vhost inheriting the main server's secret: warned once. */
-        if (sec && (s == main_s || sec != ctx_server_conf(main_s)->secret)) {
-            warn_if_short(sec, s);
-        }
+        check_server_secrets(main_s, s, 1);
     }
 }

@@ -15,7 +15,8 @@
 typedef struct {
     const char *bytes;
     apr_size_t len;
-    const char *origin;     /* "CtxSecretKey", or the key file's path */
+    const char *origin;     /* for messages: "CtxSecretKey", "CtxSecretKeyFile
+                             * PATH", "CtxSecretKeyFallback #N" */
 } ctx_secret_t;
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
     ctx_secret_t *secret;   /* CtxSecretKey / CtxSecretKeyFile; NULL unset */
     apr_array_header_t *fallbacks;  /* ctx_secret_t, CtxSecretKeyFallback */
     int session_used;       /* CtxSession On appears in this server */
+    int allow_weak;         /* CtxSecretKeyAllowWeak (main server only) */
     ctx_keyring_t *keys;    /* built at check_config; NULL without secret */
     int task_threads;       /* CtxTaskThreads (main server only) */
     int task_queue;         /* CtxTaskQueue */
@@ -88,8 +90,9 @@ ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
  * (check_config: a missing key fails the start and `apachectl -t`). */
 int ctx_config_check(apr_pool_t *pconf, server_rec *s);
 
-/* Warn about short secrets (post_config of a real start or restart, when
- * the error log is open; apachectl -t warns from ctx_config_check). */
+/* Warn about weak secrets accepted with CtxSecretKeyAllowWeak On
+ * (post_config of a real start or restart, when the error log is open;
+ * apachectl -t warns from ctx_config_check). */
 void ctx_config_warn_keys(server_rec *main_s);
 
 /* Build one app per virtual host (at post_config, in pconf). */
