@@ -11,6 +11,7 @@
 #define CTX_KEYS_H
 
 #include <apr_pools.h>
+#include <apr_user.h>
 
 typedef enum {
     CTX_KEY_SIGN = 0,
@@ -69,5 +70,19 @@ const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
 apr_status_t ctx_keyring_read_file(apr_pool_t *p, const char *path,
                                    const char **secret, apr_size_t *len,
                                    const char **err);
+
+/* Who owns a key file, for the caller's ownership rule. */
+typedef struct {
+    apr_uid_t owner;        /* of the file that was read */
+    int is_link;            /* `path` itself is a symbolic link */
+    apr_uid_t link_owner;   /* of that link (if is_link) */
+} ctx_key_file_info_t;
+
+/* ctx_keyring_read_file, and *info set (when it succeeds) from the open file
+ * that was read and from lstat() of `path`. */
+apr_status_t ctx_keyring_read_file_info(apr_pool_t *p, const char *path,
+                                        const char **secret, apr_size_t *len,
+                                        ctx_key_file_info_t *info,
+                                        const char **err);
 
 #endif

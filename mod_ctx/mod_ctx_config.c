@@ -16,13 +16,16 @@
 #include <string.h>
 
 #include <errno.h>
+#include <unistd.h>
 
 #include "apr_strings.h"
 #include "apr_lib.h"
+#include "apr_user.h"
 
 #include "mod_ctx_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "unixd.h"
 
 extern module AP_MODULE_DECLARE_DATA ctx_module;
 APLOG_USE_MODULE(ctx);
@@ -223,12 +226,69 @@ static const char *set_config(cmd_parms *cmd, void *dconf, const char *key,
 
 /* ---- sessions -------------------------------------------------------- */
 
+/* "uid N (name)" for messages, in `p`. */
+static const char *user_label(apr_pool_t *p, apr_uid_t uid)
+{
+    char *name = NULL;
+
+    if (apr_uid_name_get(&name, uid, p) != APR_SUCCESS) {
+        name = "no such user";
+    }
+    return apr_psprintf(p, "uid %ld (%s)", (long)uid, name);
+}
+
 static ctx_dir_conf_t *dir_of(cmd_parms *cmd, void *dconf)
 {
     (void)cmd;
     return dconf;
 }
 
+/* Fill `sec` from an inline secret, or with cmd->info "file" from the key
+ * file at `v` (read now, as root; its owner is checked at check_config,
+ * when the User is known). `origin` names it in messages. */
+static const char *read_secret(cmd_parms *cmd, const char *v,
+                               const char *origin, ctx_secret_t *sec)
+{
+    const char *path, *err;
+    apr_status_t rv;
+
+    if (!cmd->info) {
+        if (!*v) {
+            return apr_psprintf(cmd->pool, "%s: the key must not be empty",
+                                cmd->cmd->name);
+        }
+        sec->bytes = v;
+        sec->len = strlen(v);
+        sec->origin = origin;
+        return NULL;
+    }
+    if (!(path = ap_server_root_relative(cmd->pool, v))) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, v);
+    }
+    rv = ctx_keyring_read_file_info(cmd->pool, path, &sec->bytes, &sec->len,
+                                    &sec->file, &err);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+
+        return apr_psprintf(cmd->pool, "%s: %s %s (%s)", cmd->cmd->name,
+                            path, err, apr_strerror(rv, buf, sizeof(buf)));
+    }
+    /* A link that someone else may replace would pick the key: only root
+     * (or the unprivileged user that starts httpd) may own it. */
+    if (sec->file.is_link && sec->file.link_owner != 0
+        && sec->file.link_owner != geteuid()) {
+        return apr_psprintf(cmd->pool, "%s: %s is a symbolic link owned by "
+                            "%s; a link to a key file must be owned by root",
+                            cmd->cmd->name, path,
+                            user_label(cmd->pool, sec->file.link_owner));
+    }
+    sec->path = path;
+    sec->origin = apr_pstrcat(cmd->pool, cmd->cmd->name, " ", path, NULL);
+    return NULL;
+}
+
+/* CtxSecretKey, CtxSecretKeyFile */
 static const char *set_secret(cmd_parms *cmd, void *dconf, const char *v)
 {
     ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
@@ -245,37 +305,13 @@ static const char *set_secret(cmd_parms *cmd, void *dconf, const char *v)
                             "older keys", cmd->cmd->name, conf->secret->origin);
     }
     sec = apr_pcalloc(cmd->pool, sizeof(*sec));
-    if (cmd->info) {            /* CtxSecretKeyFile */
-        const char *path = ap_server_root_relative(cmd->pool, v);
-        apr_status_t rv;
-
-        if (!path) {
-            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                                cmd->cmd->name, v);
-        }
-        rv = ctx_keyring_read_file(cmd->pool, path, &sec->bytes, &sec->len,
-                                   &err);
-        if (rv != APR_SUCCESS) {
-            char buf[120];
-
-            return apr_psprintf(cmd->pool, "%s: %s %s (%s)", cmd->cmd->name,
-                                path, err, apr_strerror(rv, buf, sizeof(buf)));
-        }
-        sec->origin = apr_pstrcat(cmd->pool, cmd->cmd->name, " ", path, NULL);
+    if ((err = read_secret(cmd, v, cmd->cmd->name, sec)) == NULL) {
+        conf->secret = sec;
     }
-    else {
-        if (!*v) {
-            return apr_psprintf(cmd->pool, "%s: the key must not be empty",
-                                cmd->cmd->name);
-        }
-        sec->bytes = v;
-        sec->len = strlen(v);
-        sec->origin = cmd->cmd->name;
-    }
-    conf->secret = sec;
-    return NULL;
+    return err;
 }
 
+/* CtxSecretKeyFallback, CtxSecretKeyFallbackFile */
 static const char *add_fallback(cmd_parms *cmd, void *dconf, const char *v)
 {
     ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
@@ -286,16 +322,14 @@ static const char *add_fallback(cmd_parms *cmd, void *dconf, const char *v)
     if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT)) != NULL) {
         return err;
     }
-    if (!*v) {
-        return apr_psprintf(cmd->pool, "%s: the key must not be empty",
-                            cmd->cmd->name);
+    sec = apr_pcalloc(cmd->pool, sizeof(*sec));
+    err = read_secret(cmd, v, apr_psprintf(cmd->pool, "%s #%d",
+                                           cmd->cmd->name,
+                                           conf->fallbacks->nelts + 1), sec);
+    if (!err) {
+        *(ctx_secret_t *)apr_array_push(conf->fallbacks) = *sec;
     }
-    sec = apr_array_push(conf->fallbacks);
-    sec->bytes = v;
-    sec->len = strlen(v);
-    sec->origin = apr_psprintf(cmd->pool, "%s #%d", cmd->cmd->name,
-                               conf->fallbacks->nelts);
-    return NULL;
+    return err;
 }
 
 /* CtxSecretKeyAllowWeak: read at check_config, so that it also covers the
@@ -489,6 +523,9 @@ const command_rec ctx_cmds[] = {
                   "A file (mode 0600 or 0400) holding the secret key"),
     AP_INIT_TAKE1("CtxSecretKeyFallback", add_fallback, NULL, RSRC_CONF,
                   "An older secret still accepted for reading (repeatable)"),
+    AP_INIT_TAKE1("CtxSecretKeyFallbackFile", add_fallback, "file", RSRC_CONF,
+                  "A file (mode 0600 or 0400) holding an older secret still "
+                  "accepted for reading (repeatable)"),
     AP_INIT_FLAG("CtxSecretKeyAllowWeak", set_allow_weak, NULL, RSRC_CONF,
                  "On: accept secrets shorter than 32 bytes or of fewer than "
                  "8 different bytes, with a warning (default: Off, refused)"),
@@ -590,23 +627,79 @@ static int check_strength(const ctx_secret_t *sec, server_rec *s,
     return 1;
 }
 
-/* Apply the strength rule to every secret of `s` that is its own (a vhost
- * inheriting the main server's key and fallbacks is checked once, with the
- * main server). 0 if one is refused. */
-static int check_server_secrets(server_rec *main_s, server_rec *s, int warn)
+/* A key file must belong to root or to the user httpd runs as: anyone
+ * else could change the key (or, with a mode check alone, read it first).
+ * 0 (logged) if not. At check_config, when User has been read. */
+static int check_owner(const ctx_secret_t *sec, server_rec *s)
+{
+    apr_uid_t owner = sec->file.owner;
+    apr_pool_t *p = s->process->pconf;
+    const char *user;
+
+    if (!sec->path || owner == 0 || owner == ap_unixd_config.user_id
+        || owner == geteuid()) {
+        return 1;
+    }
+    /* Not root: httpd does not switch users and runs as whoever started
+     * it (the User directive has no effect). */
+    user = geteuid() == 0 ? ap_unixd_config.user_name : NULL;
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: %s for %s is owned "
+                 "by %s: a key file must be owned by root or by the user "
+                 "httpd runs as (%s)", sec->origin, server_label(s),
+                 user_label(p, owner),
+                 user ? user : user_label(p, geteuid()));
+    return 0;
+}
+
+/* Call fn on each secret of `s` that is its own, the key first, then the
+ * fallbacks: a vhost that inherits the main server's key and fallbacks has
+ * none (they are the main server's, seen once). 0 as soon as fn returns 0. */
+typedef int secret_fn(const ctx_secret_t *sec, server_rec *s, void *baton);
+
+static int each_own_secret(server_rec *main_s, server_rec *s, secret_fn *fn,
+                           void *baton)
 {
     ctx_server_conf_t *conf = ctx_server_conf(s);
-    int allow_weak = ctx_server_conf(main_s)->allow_weak;
 
     if (s != main_s && conf->secret == ctx_server_conf(main_s)->secret) {
         return 1;
     }
-    if (conf->secret && !check_strength(conf->secret, s, allow_weak, warn)) {
+    if (conf->secret && !fn(conf->secret, s, baton)) {
         return 0;
     }
     for (int i = 0; i < conf->fallbacks->nelts; ++i) {
-        if (!check_strength(&APR_ARRAY_IDX(conf->fallbacks, i, ctx_secret_t),
-                            s, allow_weak, warn)) {
+        if (!fn(&APR_ARRAY_IDX(conf->fallbacks, i, ctx_secret_t), s, baton)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct {
+    int owners;         /* check key file owners */
+    int allow_weak;     /* CtxSecretKeyAllowWeak */
+    int warn;           /* log the warning about an allowed weak secret */
+} secret_check_t;
+
+static int check_secret(const ctx_secret_t *sec, server_rec *s, void *baton)
+{
+    const secret_check_t *how = baton;
+
+    return (!how->owners || check_owner(sec, s))
+           && check_strength(sec, s, how->allow_weak, how->warn);
+}
+
+/* Check every secret of every server: key file owners when `owners` (at
+ * check_config), and the strength rule. 0 if one is refused. */
+static int check_secrets(server_rec *main_s, int owners, int warn)
+{
+    secret_check_t how;
+
+    how.owners = owners;
+    how.allow_weak = ctx_server_conf(main_s)->allow_weak;
+    how.warn = warn;
+    for (server_rec *s = main_s; s; s = s->next) {
+        if (!each_own_secret(main_s, s, check_secret, &how)) {
             return 0;
         }
     }
@@ -628,16 +721,17 @@ int ctx_config_check(apr_pool_t *pconf, server_rec *main_s)
 {
     int used_anywhere = ctx_server_conf(main_s)->session_used;
 
+    /* apache2 -t warns now (its only pass); a start or restart from
+     * post_config, when the error log is open (ctx_config_warn_keys). */
+    if (!check_secrets(main_s, 1, ap_state_query(AP_SQ_RUN_MODE)
+                                  == AP_SQ_RM_CONFIG_TEST)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     for (server_rec *s = main_s; s; s = s->next) {
         ctx_server_conf_t *conf = ctx_server_conf(s);
 
         conf->keys = NULL;
-        /* apache2 -t warns now (its only pass); a start or restart from
-         * post_config, when the error log is open (ctx_config_warn_keys). */
-        if (!check_server_secrets(main_s, s, ap_state_query(AP_SQ_RUN_MODE)
-                                             == AP_SQ_RM_CONFIG_TEST)) {
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
         if (conf->secret) {
             conf->keys = ctx_keyring_create(pconf);
             if (!add_secret(conf->keys, conf->secret, s)) {
@@ -686,12 +780,31 @@ apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s)
     return APR_SUCCESS;
 }
 
+/* mod_info's /server-info?config prints every directive's arguments, so
+ * secrets written in the configuration are one URL away: say so at startup
+ * (a notice, logged whatever the LogLevel) when mod_info is loaded. */
+static int notice_inline(const ctx_secret_t *sec, server_rec *s, void *baton)
+{
+    (void)baton;
+    if (!sec->path) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "mod_ctx: the secret of "
+                     "%s for %s is written in the configuration, which "
+                     "mod_info shows at /server-info?config; keep secrets in "
+                     "CtxSecretKeyFile / CtxSecretKeyFallbackFile",
+                     sec->origin, server_label(s));
+    }
+    return 1;
+}
+
 void ctx_config_warn_keys(server_rec *main_s)
 {
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return;
     }
-    for (server_rec *s = main_s; s; s = s->next) {
-        check_server_secrets(main_s, s, 1);
+    check_secrets(main_s, 0, 1);
+    if (ap_find_linked_module("mod_info.c")) {
+        for (server_rec *s = main_s; s; s = s->next) {
+            each_own_secret(main_s, s, notice_inline, NULL);
+        }
     }
 }

@@ -17,6 +17,8 @@ typedef struct {
     apr_size_t len;
     const char *origin;     /* for messages: "CtxSecretKey", "CtxSecretKeyFile
                              * PATH", "CtxSecretKeyFallback #N" */
+    const char *path;       /* the key file; NULL: written in the config */
+    ctx_key_file_info_t file;   /* its owners (if path) */
 } ctx_secret_t;
 
 typedef struct {

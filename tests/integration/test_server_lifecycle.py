@@ -1,13 +1,15 @@
 """The server's lifecycle with mod_ctx: graceful restarts under load (the new
 generation's apps and configuration take over, no request fails) and
 configuration errors that `apache2 -t` reports, naming the directive."""
+import os
+import pwd
 import re
 import threading
 import time
 
 import pytest
 
-from conftest import write_key
+from conftest import Httpd, write_key
 
 EXAMPLE_ROOT = """
 <LocationMatch "^/(home|g|config)">
@@ -276,3 +278,95 @@ def test_weak_secrets_start_with_a_warning_when_allowed(make_server, workdir, or
     assert srv.get("/home?page=1").text == "home page=1\n"
     for w in warnings:
         assert len(srv.log_lines(r"\[ctx:warn\].*" + w)) == 1, (w, srv.read_log())
+
+
+# ---- key files: owners and links (security issue #10, item 12) ----------------------
+
+NOBODY = pwd.getpwnam("nobody").pw_uid
+as_root = pytest.mark.skipif(os.getuid() != 0, reason="needs root to give files away")
+
+
+def key_owned_by(workdir, name, uid):
+    key = write_key(workdir / name)
+    os.chown(key, uid, -1)
+    return key
+
+
+def httpd_user_uid():
+    """The uid the children run as: the User of conftest's config, when root."""
+    return pwd.getpwnam("www-data").pw_uid if os.getuid() == 0 else os.getuid()
+
+
+@as_root
+@pytest.mark.parametrize("directive", ["CtxSecretKeyFile", "CtxSecretKeyFallbackFile"])
+def test_key_file_owned_by_another_user_is_refused(make_server, workdir, directive):
+    key = key_owned_by(workdir, "nobody.key", NOBODY)
+    body = f"CtxSecretKey {STRONG_1}\n" if directive != "CtxSecretKeyFile" else ""
+    srv = make_server(body + f"{directive} {key}\n", start=False)
+    rc, out = srv.check_config()
+    assert rc != 0 and "Syntax OK" not in out, out
+    assert (f"{directive} {key} for the main server is owned by uid {NOBODY} (nobody): a key "
+            "file must be owned by root or by the user httpd runs as (www-data)") in out, out
+
+
+@as_root
+def test_key_file_owner_is_checked_against_the_user_directive(make_server, workdir):
+    """The User directive may come after the key: the owner is checked once the
+    whole configuration is read. `nobody` is then the httpd user."""
+    key = key_owned_by(workdir, "nobody.key", NOBODY)
+    srv = Httpd(workdir, "user-nobody")
+    text = srv.config_text(f"CtxSecretKeyFile {key}\nUser nobody\n")
+    srv.conf.write_text(text.replace("User www-data\n", ""))
+    rc, out = srv.check_config()
+    assert rc == 0 and "Syntax OK" in out, out
+
+
+@as_root
+def test_symbolic_link_to_a_key_file_must_be_owned_by_root(make_server, workdir):
+    key = write_key(workdir / "real.key")
+    good, bad = workdir / "root-link.key", workdir / "nobody-link.key"
+    good.symlink_to(key)
+    bad.symlink_to(key)
+    os.lchown(bad, NOBODY, -1)
+    rc, out = make_server(f"CtxSecretKeyFile {good}\n", start=False).check_config()
+    assert rc == 0 and "Syntax OK" in out, out
+    rc, out = make_server(f"CtxSecretKeyFile {bad}\n", start=False).check_config()
+    assert rc != 0 and "Syntax OK" not in out, out
+    assert (f"CtxSecretKeyFile: {bad} is a symbolic link owned by uid {NOBODY} (nobody); "
+            "a link to a key file must be owned by root") in out, out
+
+
+def test_key_files_of_root_or_the_httpd_user_are_accepted(make_server, workdir):
+    mine = write_key(workdir / "mine.key")
+    users = write_key(workdir / "httpd-user.key")
+    if os.getuid() == 0:
+        os.chown(users, httpd_user_uid(), -1)
+    srv = make_server(EXAMPLE_ROOT + f"CtxSecretKeyFile {mine}\n"
+                      f"CtxSecretKeyFallbackFile {users}\nCtxSession On\n", start=False)
+    rc, out = srv.check_config()
+    assert rc == 0 and "Syntax OK" in out, out
+    srv.start()
+    assert srv.get("/home?page=1").text == "home page=1\n"
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "files"])
+def test_secrets_written_in_the_config_get_a_notice_when_mod_info_is_loaded(
+        make_server, workdir, inline):
+    if inline:
+        keys = f"CtxSecretKey {STRONG_1}\nCtxSecretKeyFallback {STRONG_2}\n"
+    else:
+        keys = (f"CtxSecretKeyFile {write_key(workdir / 'k.key')}\n"
+                f"CtxSecretKeyFallbackFile {write_key(workdir / 'f.key')}\n")
+    notice = (r"\[ctx:notice\].*mod_ctx: the secret of {} for the main server is written in "
+              r"the configuration, which mod_info shows at /server-info\?config; keep "
+              r"secrets in CtxSecretKeyFile / CtxSecretKeyFallbackFile")
+    srv = make_server(EXAMPLE_ROOT + keys + "CtxSession On\n", modules=("info",))
+    assert srv.get("/home?page=1").text == "home page=1\n"
+    for origin in ("CtxSecretKey", "CtxSecretKeyFallback #1"):
+        assert len(srv.log_lines(notice.format(origin))) == (1 if inline else 0), \
+            srv.read_log()
+    assert not srv.log_lines(r"mod_ctx: the secret of .* written in the configuration")\
+        or inline
+    # Without mod_info there is nothing to say.
+    other = make_server(EXAMPLE_ROOT + keys + "CtxSession On\n")
+    assert not other.log_lines(r"written in the configuration")

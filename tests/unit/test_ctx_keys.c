@@ -533,6 +533,33 @@ static void test_keys_file_read_then_added_gives_same_keys(void **state)
                    "4d50ad79847b366eb85f0c79d35a580ff1348d10");
 }
 
+static void test_keys_file_info_reports_owner_and_link(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    tmpdir_t *t = tmpdir(p);
+    const char *path = key_file(t, "owned", "s3cret", 6, 0600);
+    char *link = t->files[t->n++];
+    ctx_key_file_info_t info;
+    const char *secret, *err;
+    apr_size_t len;
+
+    memset(&info, 0xff, sizeof(info));
+    assert_int_equal(ctx_keyring_read_file_info(p, path, &secret, &len, &info,
+                                                &err), APR_SUCCESS);
+    assert_int_equal(info.owner, geteuid());
+    assert_int_equal(info.is_link, 0);
+    /* Through a link: the target's owner, and the link itself flagged. */
+    snprintf(link, sizeof(t->files[0]), "%s/link", t->dir);
+    assert_int_equal(symlink(path, link), 0);
+    memset(&info, 0xff, sizeof(info));
+    assert_int_equal(ctx_keyring_read_file_info(p, link, &secret, &len, &info,
+                                                &err), APR_SUCCESS);
+    assert_int_equal(len, 6);
+    assert_int_equal(info.owner, geteuid());
+    assert_int_equal(info.is_link, 1);
+    assert_int_equal(info.link_owner, geteuid());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +587,7 @@ int main(void)
         UNIT_TEST(test_keys_refuses_empty_or_newline_only_file),
         UNIT_TEST(test_keys_refuses_missing_file_and_directory),
         UNIT_TEST(test_keys_file_read_then_added_gives_same_keys),
+        UNIT_TEST(test_keys_file_info_reports_owner_and_link),
     };
 
     return UNIT_RUN(tests);
