@@ -21,6 +21,7 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include "apr_user.h"
+#include "apr_atomic.h"
 
 #include "mod_ctx_config.h"
 #include "http_core.h"
@@ -131,8 +132,63 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
 #define OR_DEFAULT(v, d) (((v) != CTX_UNSET) ? (v) : (d))
 
+/* The directives a cookie rule depends on (bits of cookie_rule_t.fields). */
+enum {
+    F_NAME = 2, F_SECURE = 4, F_DOMAIN = 8, F_PATH = 16,
+    F_SAMESITE = 32, F_PARTITIONED = 64
+};
+
+/* Why browsers (RFC 6265bis, CHIPS) would drop a cookie with these
+ * attributes, or NULL; *fields says which directives decide it. Secure
+ * means On: Auto sends no Secure over http, where these cookies are then
+ * dropped, and On works wherever Auto would. */
+static const char *cookie_rule(const ctx_session_conf_t *c, int *fields)
+{
+    int secure = c->attrs.secure;       /* On; Auto leaves it 0 */
+    int host = !strncasecmp(c->attrs.name, "__Host-", 7);
+
+    *fields = F_NAME | F_SECURE;
+    if ((host || !strncasecmp(c->attrs.name, "__Secure-", 9)) && !secure) {
+        return host ? "a __Host- cookie name needs CtxSessionCookieSecure On"
+                    : "a __Secure- cookie name needs CtxSessionCookieSecure "
+                      "On";
+    }
+    if (host && c->attrs.domain) {
+        *fields = F_NAME | F_DOMAIN;
+        return "a __Host- cookie name allows no CtxSessionCookieDomain";
+    }
+    if (host && strcmp(c->attrs.path, "/")) {
+        *fields = F_NAME | F_PATH;
+        return "a __Host- cookie name needs CtxSessionCookiePath /";
+    }
+    *fields = F_SAMESITE | F_SECURE;
+    if (c->attrs.samesite == CTX_SAMESITE_NONE && !secure) {
+        return "CtxSessionCookieSameSite None needs CtxSessionCookieSecure On";
+    }
+    *fields = F_PARTITIONED | F_SECURE;
+    if (c->attrs.partitioned && !secure) {
+        return "CtxSessionCookiePartitioned On needs CtxSessionCookieSecure "
+               "On";
+    }
+    *fields = 0;
+    return NULL;
+}
+
+/* The `fields` that `d` sets itself. */
+static int fields_set(const ctx_dir_conf_t *d, int fields)
+{
+    return ((fields & F_NAME) && d->cookie_name)
+           || ((fields & F_SECURE) && d->cookie_secure != CTX_UNSET)
+           || ((fields & F_DOMAIN) && d->cookie_domain)
+           || ((fields & F_PATH) && d->cookie_path)
+           || ((fields & F_SAMESITE) && d->cookie_samesite != CTX_UNSET)
+           || ((fields & F_PARTITIONED) && d->cookie_partitioned != CTX_UNSET);
+}
+
 void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
 {
+    int fields;
+
     int secure = OR_DEFAULT(d->cookie_secure, CTX_SECURE_AUTO);
 
     out->enabled = OR_DEFAULT(d->session, 0);
@@ -151,6 +207,28 @@ void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
                                            : CTX_SESSION_DEFAULT_MAX_AGE;
     out->refresh = OR_DEFAULT(d->refresh, 1);
     out->max_size = OR_DEFAULT(d->max_size, CTX_SESSION_MAX_COOKIE);
+    out->cookie_problem = cookie_rule(out, &fields);
+    if (out->cookie_problem) {
+        out->enabled = 0;
+    }
+}
+
+void ctx_config_log_cookie_problem(request_rec *r)
+{
+    static apr_uint32_t logged;
+    ctx_session_conf_t conf;
+    ctx_dir_conf_t *d = ctx_dir_conf(r);
+
+    if (r->main || !d || d->session != 1) {
+        return;
+    }
+    ctx_session_conf_get(d, &conf);
+    if (conf.cookie_problem && apr_atomic_cas32(&logged, 1, 0) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: no session for "
+                      "%s: %s (cookie %s; the settings of several sections "
+                      "combined; logged once per process)", r->uri,
+                      conf.cookie_problem, conf.attrs.name);
+    }
 }
 
 ctx_server_conf_t *ctx_server_conf(const server_rec *s)
@@ -717,9 +795,128 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
     return 1;
 }
 
-int ctx_config_check(apr_pool_t *pconf, server_rec *main_s)
+/* ---- cookie attributes at check_config --------------------------------- */
+
+typedef struct {
+    const ctx_dir_conf_t *d;    /* NULL: the section sets no Ctx* directive */
+    const char *label;          /* "<Location /app>" */
+} section_t;
+
+/* Collect the sections under `v` (a section or a server's defaults):
+ * <Files> and <If> nested in it, recursively. */
+static void add_nested(apr_array_header_t *out, apr_pool_t *p,
+                       ap_conf_vector_t *v, int depth)
+{
+    core_dir_config *core = ap_get_core_module_config(v);
+    static const char *const kinds[] = { "Files", "If" };
+
+    if (!core || depth > 8) {
+        return;
+    }
+    for (int k = 0; k < 2; ++k) {
+        apr_array_header_t *a = k ? core->sec_if : core->sec_file;
+
+        for (int i = 0; a && i < a->nelts; ++i) {
+            ap_conf_vector_t *sv = APR_ARRAY_IDX(a, i, ap_conf_vector_t *);
+            core_dir_config *sc = ap_get_core_module_config(sv);
+            section_t *sec = apr_array_push(out);
+
+            sec->d = ap_get_module_config(sv, &ctx_module);
+            sec->label = apr_psprintf(p, "<%s %s>", kinds[k],
+                                      sc && sc->d ? sc->d : "...");
+            add_nested(out, p, sv, depth + 1);
+        }
+    }
+}
+
+/* Every section that a request of server `s` may merge. */
+static apr_array_header_t *sections_of(apr_pool_t *p, server_rec *s)
+{
+    core_server_config *core = ap_get_core_module_config(s->module_config);
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(section_t));
+    static const char *const kinds[] = { "Directory", "Location" };
+
+    add_nested(out, p, s->lookup_defaults, 0);
+    for (int k = 0; k < 2; ++k) {
+        apr_array_header_t *a = k ? core->sec_url : core->sec_dir;
+
+        for (int i = 0; a && i < a->nelts; ++i) {
+            ap_conf_vector_t *sv = APR_ARRAY_IDX(a, i, ap_conf_vector_t *);
+            core_dir_config *sc = ap_get_core_module_config(sv);
+            section_t *sec = apr_array_push(out);
+
+            sec->d = ap_get_module_config(sv, &ctx_module);
+            sec->label = apr_psprintf(p, "<%s %s>", kinds[k],
+                                      sc && sc->d ? sc->d : "...");
+            add_nested(out, p, sv, 1);
+        }
+    }
+    return out;
+}
+
+/* 1 if a section of `all` other than `self` sets one of `fields`: then a
+ * request may merge them into something else than `self` over the server's
+ * defaults, and only the request can tell (ctx_session_conf_get). */
+static int set_elsewhere(const apr_array_header_t *all, const section_t *self,
+                         int fields)
+{
+    for (int i = 0; i < all->nelts; ++i) {
+        const section_t *o = &APR_ARRAY_IDX(all, i, section_t);
+
+        if (o != self && o->d && fields_set(o->d, fields)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Refuse a session cookie that browsers would drop, where that is certain:
+ * in a server's own settings, and in each section over them when no other
+ * section sets a directive the problem depends on. */
+static int check_cookies(apr_pool_t *ptemp, server_rec *main_s)
+{
+    for (server_rec *s = main_s; s; s = s->next) {
+        ctx_dir_conf_t *base = ap_get_module_config(s->lookup_defaults,
+                                                    &ctx_module);
+        apr_array_header_t *all = sections_of(ptemp, s);
+
+        for (int i = -1; base && i < all->nelts; ++i) {
+            const section_t *sec = i < 0 ? NULL
+                                         : &APR_ARRAY_IDX(all, i, section_t);
+            const ctx_dir_conf_t *d;
+            ctx_session_conf_t conf;
+            const char *problem;
+            int fields;
+
+            if (sec && !sec->d) {
+                continue;           /* the server's settings, seen at -1 */
+            }
+            d = sec ? ctx_merge_dir_conf(ptemp, base, (void *)sec->d) : base;
+            ctx_session_conf_get(d, &conf);
+            /* Where the session is off no cookie is sent; if another
+             * section turns it on, the request checks. */
+            if (d->session != 1 || !(problem = cookie_rule(&conf, &fields))
+                || set_elsewhere(all, sec, fields)) {
+                continue;
+            }
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: %s%s for "
+                         "%s: browsers drop such a cookie (session cookie "
+                         "'%s')", problem,
+                         sec ? apr_pstrcat(ptemp, " in ", sec->label, NULL)
+                             : "", server_label(s), conf.attrs.name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
 {
     int used_anywhere = ctx_server_conf(main_s)->session_used;
+
+    if (!check_cookies(ptemp, main_s)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     /* apache2 -t warns now (its only pass); a start or restart from
      * post_config, when the error log is open (ctx_config_warn_keys). */

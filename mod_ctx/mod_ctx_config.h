@@ -70,12 +70,23 @@ typedef struct {
     apr_int64_t max_age;
     int refresh;
     int max_size;
+    /* Why browsers would drop this cookie (ctx_session_conf_get then turns
+     * the session off); NULL when the attributes go together. */
+    const char *cookie_problem;
 } ctx_session_conf_t;
 
 #define CTX_SESSION_DEFAULT_MAX_AGE (31 * 24 * 3600)
 #define CTX_SESSION_MAX_COOKIE 4093
 
+/* The effective settings of `d`. A cookie that browsers would refuse
+ * (ctx_session_conf_t.cookie_problem) disables the session: refused at
+ * check_config where certain, else found here per request. */
 void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out);
+
+/* Log, at error level and once per process, that the session of `r` is off
+ * because of its cookie attributes (a combination of several sections that
+ * check_config could not see). */
+void ctx_config_log_cookie_problem(request_rec *r);
 
 extern const command_rec ctx_cmds[];
 
@@ -88,9 +99,11 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 ctx_server_conf_t *ctx_server_conf(const server_rec *s);
 ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
 
-/* Build keyrings and check that every server using sessions has a key
- * (check_config: a missing key fails the start and `apachectl -t`). */
-int ctx_config_check(apr_pool_t *pconf, server_rec *s);
+/* Build keyrings and check that every server using sessions has a key, that
+ * secrets are strong and key files well owned, and that no session cookie
+ * has attributes browsers refuse (check_config: a problem fails the start
+ * and `apachectl -t`). */
+int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
 /* Warn about weak secrets accepted with CtxSecretKeyAllowWeak On
  * (post_config of a real start or restart, when the error log is open;

@@ -115,6 +115,7 @@ def uniform_file(workdir):
 
 
 WEAK = "the secret of {} for {} {}: use random bytes"
+COOKIE = "mod_ctx: {} for {}: browsers drop such a cookie (session cookie '{}')"
 ALLOW_WEAK_HINT = "or set CtxSecretKeyAllowWeak On to accept it with a warning"
 
 
@@ -201,6 +202,47 @@ CONFIG_ERRORS = [
      ["CtxSecretKeyAllowWeak", "VirtualHost"]),
     ("allow-weak-not-a-flag", "CtxSecretKeyAllowWeak maybe\n",
      ["CtxSecretKeyAllowWeak must be On or Off"]),
+    # Security issue #10, item 13: session cookies that browsers drop.
+    ("host-prefix-secure-auto", f"CtxSecretKey {STRONG_1}\nCtxSession On\n"
+     "CtxSessionCookieName __Host-s\n",
+     [COOKIE.format("a __Host- cookie name needs CtxSessionCookieSecure On",
+                    "the main server", "__Host-s")]),
+    ("host-prefix-secure-off", f"CtxSecretKey {STRONG_1}\nCtxSession On\n"
+     "CtxSessionCookieName __Host-s\nCtxSessionCookieSecure Off\n",
+     [COOKIE.format("a __Host- cookie name needs CtxSessionCookieSecure On",
+                    "the main server", "__Host-s")]),
+    ("host-prefix-with-domain", f"CtxSecretKey {STRONG_1}\nCtxSession On\n"
+     "CtxSessionCookieName __Host-s\nCtxSessionCookieSecure On\n"
+     "CtxSessionCookieDomain example.test\n",
+     [COOKIE.format("a __Host- cookie name allows no CtxSessionCookieDomain",
+                    "the main server", "__Host-s")]),
+    ("host-prefix-with-path", f"CtxSecretKey {STRONG_1}\nCtxSession On\n"
+     "CtxSessionCookieName __Host-s\nCtxSessionCookieSecure On\n"
+     "CtxSessionCookiePath /app\n",
+     [COOKIE.format("a __Host- cookie name needs CtxSessionCookiePath /",
+                    "the main server", "__Host-s")]),
+    ("secure-prefix-any-case", f"CtxSecretKey {STRONG_1}\nCtxSession On\n"
+     "CtxSessionCookieName __SECURE-s\n",
+     [COOKIE.format("a __Secure- cookie name needs CtxSessionCookieSecure On",
+                    "the main server", "__SECURE-s")]),
+    ("samesite-none-without-secure", f"CtxSecretKey {STRONG_1}\nCtxSession On\n"
+     "CtxSessionCookieSameSite None\n",
+     [COOKIE.format("CtxSessionCookieSameSite None needs CtxSessionCookieSecure On",
+                    "the main server", "session")]),
+    ("partitioned-without-secure", f"CtxSecretKey {STRONG_1}\nCtxSession On\n"
+     "CtxSessionCookiePartitioned On\nCtxSessionCookieSecure Off\n",
+     [COOKIE.format("CtxSessionCookiePartitioned On needs CtxSessionCookieSecure On",
+                    "the main server", "session")]),
+    ("samesite-none-in-location", f"CtxSecretKey {STRONG_1}\n"
+     "CtxSessionCookieSameSite None\n<Location /app>\n CtxSession On\n</Location>\n",
+     ["mod_ctx: CtxSessionCookieSameSite None needs CtxSessionCookieSecure On in "
+      "<Location /app> for the main server: browsers drop such a cookie"]),
+    ("host-prefix-in-vhost-location", f"CtxSecretKey {STRONG_1}\n"
+     "<VirtualHost 127.0.0.1:*>\n ServerName v.test\n CtxSessionCookieSecure On\n"
+     " <Location /app>\n  CtxSession On\n  CtxSessionCookieName __Host-app\n"
+     "  CtxSessionCookiePath /app\n </Location>\n</VirtualHost>\n",
+     ["mod_ctx: a __Host- cookie name needs CtxSessionCookiePath / in <Location /app> for ",
+      "(v.test): browsers drop such a cookie (session cookie '__Host-app')"]),
     ("session-without-key", "CtxSession On\n",
      ["CtxSession On is used but the main server has no secret key",
       "CtxSecretKey or CtxSecretKeyFile"]),
@@ -370,3 +412,63 @@ def test_secrets_written_in_the_config_get_a_notice_when_mod_info_is_loaded(
     # Without mod_info there is nothing to say.
     other = make_server(EXAMPLE_ROOT + keys + "CtxSession On\n")
     assert not other.log_lines(r"written in the configuration")
+
+
+# ---- cookie attributes (security issue #10, item 13) ---------------------------------
+
+def test_cookie_attributes_browsers_accept_pass_config_test(make_server):
+    srv = make_server(f"""
+CtxSecretKey {STRONG_1}
+CtxSessionCookieSecure On
+CtxSessionCookieSameSite None
+CtxSessionCookiePartitioned On
+CtxSession On
+CtxSessionCookieName __Host-s
+<Location /app>
+    CtxSessionCookieName __Secure-app
+    CtxSessionCookiePath /app
+    CtxSessionCookieDomain example.test
+</Location>
+<Location /off>
+    CtxSession Off
+    CtxSessionCookieSecure Off
+    CtxSessionCookieSameSite Lax
+    CtxSessionCookiePartitioned Off
+</Location>
+""", start=False)
+    rc, out = srv.check_config()
+    assert rc == 0 and "Syntax OK" in out, out
+
+
+def test_cookie_attributes_combined_across_sections_are_checked_per_request(make_server):
+    """Only a request knows which sections it merges: /session (SameSite None
+    with Secure On) sends its cookie; /counter (SameSite None, Secure Auto) has
+    no session, and the error log says why once."""
+    srv = make_server(f"""
+CtxSecretKey {STRONG_1}
+<Location /counter>
+    SetHandler ctx-example
+    CtxSession On
+    CtxSessionCookieSameSite None
+</Location>
+<Location /session>
+    SetHandler ctx-example
+    CtxSession On
+    CtxSessionCookieSameSite None
+    CtxSessionCookieSecure On
+</Location>
+""", start=False)
+    rc, out = srv.check_config()
+    assert rc == 0 and "Syntax OK" in out, out
+    problem = (r"\[ctx:error\].*mod_ctx: no session for /counter: CtxSessionCookieSameSite "
+               r"None needs CtxSessionCookieSecure On \(cookie session; ")
+    srv.expect_log(problem)
+    srv.start()
+    r = srv.get("/session/set?user=alice")
+    assert r.status == 200, r.text
+    cookie = r.header("set-cookie")
+    assert cookie and "SameSite=None" in cookie and "Secure" in cookie, cookie
+    for _ in range(3):
+        r = srv.get("/counter")
+        assert r.status == 404 and not r.header("set-cookie"), (r.status, r.headers)
+    assert len(srv.wait_log(problem)) == 1, srv.read_log()

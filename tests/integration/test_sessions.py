@@ -167,7 +167,7 @@ def site_config(tmp, https_port):
                   "CtxSessionCookieSameSite Strict", "CtxSessionCookiePartitioned On",
                   port=p),
             vhost("samesite-none.test", "CtxSession On", "CtxSessionCookieSameSite None",
-                  port=p),
+                  "CtxSessionCookieSecure On", port=p),
             vhost("samesite-off.test", "CtxSession On", "CtxSessionCookieSameSite Off",
                   port=p),
             vhost("secure-auto.test", "CtxSession On", "CtxSessionCookieSecure Auto",
