@@ -1,6 +1,7 @@
 """The server's lifecycle with mod_ctx: graceful restarts under load (the new
 generation's apps and configuration take over, no request fails) and
 configuration errors that `apache2 -t` reports, naming the directive."""
+import http.client
 import os
 import pwd
 import re
@@ -468,7 +469,14 @@ CtxSecretKey {STRONG_1}
     assert r.status == 200, r.text
     cookie = r.header("set-cookie")
     assert cookie and "SameSite=None" in cookie and "Secure" in cookie, cookie
-    for _ in range(3):
-        r = srv.get("/counter")
-        assert r.status == 404 and not r.header("set-cookie"), (r.status, r.headers)
+    # One keep-alive connection: one child process, which logs it once.
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        for _ in range(3):
+            conn.request("GET", "/counter")
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 404 and not r.getheader("set-cookie"), r.getheaders()
+    finally:
+        conn.close()
     assert len(srv.wait_log(problem)) == 1, srv.read_log()
