@@ -132,10 +132,11 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
 #define OR_DEFAULT(v, d) (((v) != CTX_UNSET) ? (v) : (d))
 
-/* The directives a cookie rule depends on (bits of cookie_rule_t.fields). */
+/* The directives a cookie rule depends on (bits of cookie_rule()'s
+ * *fields). */
 enum {
-    F_NAME = 2, F_SECURE = 4, F_DOMAIN = 8, F_PATH = 16,
-    F_SAMESITE = 32, F_PARTITIONED = 64
+    F_NAME = 1, F_SECURE = 2, F_DOMAIN = 4, F_PATH = 8,
+    F_SAMESITE = 16, F_PARTITIONED = 32
 };
 
 /* Why browsers (RFC 6265bis, CHIPS) would drop a cookie with these
@@ -187,9 +188,8 @@ static int fields_set(const ctx_dir_conf_t *d, int fields)
 
 void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
 {
-    int fields;
-
     int secure = OR_DEFAULT(d->cookie_secure, CTX_SECURE_AUTO);
+    int fields;
 
     out->enabled = OR_DEFAULT(d->session, 0);
     out->format = (ctx_format_t)OR_DEFAULT(d->format, CTX_FORMAT_SIGNED);
@@ -802,55 +802,51 @@ typedef struct {
     const char *label;          /* "<Location /app>" */
 } section_t;
 
-/* Collect the sections under `v` (a section or a server's defaults):
- * <Files> and <If> nested in it, recursively. */
+static void add_nested(apr_array_header_t *out, apr_pool_t *p,
+                       ap_conf_vector_t *v, int depth);
+
+/* Add each section of `a` (<`kind` ...>) and the sections nested in it. */
+static void add_sections(apr_array_header_t *out, apr_pool_t *p,
+                         const apr_array_header_t *a, const char *kind,
+                         int depth)
+{
+    for (int i = 0; a && i < a->nelts; ++i) {
+        ap_conf_vector_t *sv = APR_ARRAY_IDX(a, i, ap_conf_vector_t *);
+        core_dir_config *sc = ap_get_core_module_config(sv);
+        section_t *sec = apr_array_push(out);
+
+        sec->d = ap_get_module_config(sv, &ctx_module);
+        /* <If> records "*If" as its path: name the kind alone then. */
+        sec->label = sc && sc->d && *sc->d != '*'
+                         ? apr_psprintf(p, "<%s %s>", kind, sc->d)
+                         : apr_psprintf(p, "<%s>", kind);
+        add_nested(out, p, sv, depth + 1);
+    }
+}
+
+/* Add the <Files> and <If> sections nested in `v` (a section or a server's
+ * defaults), recursively. */
 static void add_nested(apr_array_header_t *out, apr_pool_t *p,
                        ap_conf_vector_t *v, int depth)
 {
     core_dir_config *core = ap_get_core_module_config(v);
-    static const char *const kinds[] = { "Files", "If" };
 
-    if (!core || depth > 8) {
-        return;
-    }
-    for (int k = 0; k < 2; ++k) {
-        apr_array_header_t *a = k ? core->sec_if : core->sec_file;
-
-        for (int i = 0; a && i < a->nelts; ++i) {
-            ap_conf_vector_t *sv = APR_ARRAY_IDX(a, i, ap_conf_vector_t *);
-            core_dir_config *sc = ap_get_core_module_config(sv);
-            section_t *sec = apr_array_push(out);
-
-            sec->d = ap_get_module_config(sv, &ctx_module);
-            sec->label = apr_psprintf(p, "<%s %s>", kinds[k],
-                                      sc && sc->d ? sc->d : "...");
-            add_nested(out, p, sv, depth + 1);
-        }
+    if (core && depth < 8) {
+        add_sections(out, p, core->sec_file, "Files", depth);
+        add_sections(out, p, core->sec_if, "If", depth);
     }
 }
 
-/* Every section that a request of server `s` may merge. */
+/* Every section that a request of server `s` may merge (a vhost's lists
+ * hold the main server's sections too). */
 static apr_array_header_t *sections_of(apr_pool_t *p, server_rec *s)
 {
     core_server_config *core = ap_get_core_module_config(s->module_config);
     apr_array_header_t *out = apr_array_make(p, 8, sizeof(section_t));
-    static const char *const kinds[] = { "Directory", "Location" };
 
     add_nested(out, p, s->lookup_defaults, 0);
-    for (int k = 0; k < 2; ++k) {
-        apr_array_header_t *a = k ? core->sec_url : core->sec_dir;
-
-        for (int i = 0; a && i < a->nelts; ++i) {
-            ap_conf_vector_t *sv = APR_ARRAY_IDX(a, i, ap_conf_vector_t *);
-            core_dir_config *sc = ap_get_core_module_config(sv);
-            section_t *sec = apr_array_push(out);
-
-            sec->d = ap_get_module_config(sv, &ctx_module);
-            sec->label = apr_psprintf(p, "<%s %s>", kinds[k],
-                                      sc && sc->d ? sc->d : "...");
-            add_nested(out, p, sv, 1);
-        }
-    }
+    add_sections(out, p, core->sec_dir, "Directory", 0);
+    add_sections(out, p, core->sec_url, "Location", 0);
     return out;
 }
 

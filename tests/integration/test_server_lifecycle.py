@@ -244,6 +244,16 @@ CONFIG_ERRORS = [
      "  CtxSessionCookiePath /app\n </Location>\n</VirtualHost>\n",
      ["mod_ctx: a __Host- cookie name needs CtxSessionCookiePath / in <Location /app> for ",
       "(v.test): browsers drop such a cookie (session cookie '__Host-app')"]),
+    ("secure-prefix-in-nested-files", f"CtxSecretKey {STRONG_1}\n"
+     "<Directory /srv>\n <Files app.cgi>\n  CtxSession On\n"
+     "  CtxSessionCookieName __Secure-app\n </Files>\n</Directory>\n",
+     ["mod_ctx: a __Secure- cookie name needs CtxSessionCookieSecure On in "
+      "<Files app.cgi> for the main server"]),
+    ("partitioned-in-if", f"CtxSecretKey {STRONG_1}\n"
+     "<If \"%{QUERY_STRING} == 'x'\">\n CtxSession On\n CtxSessionCookiePartitioned On\n"
+     "</If>\n",
+     ["mod_ctx: CtxSessionCookiePartitioned On needs CtxSessionCookieSecure On in <If> "
+      "for the main server"]),
     ("session-without-key", "CtxSession On\n",
      ["CtxSession On is used but the main server has no secret key",
       "CtxSecretKey or CtxSecretKeyFile"]),
