@@ -114,18 +114,54 @@ const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
     return set->key[purpose];
 }
 
+ctx_secret_strength_t ctx_secret_strength(const void *secret, apr_size_t len,
+                                          int *distinct)
+{
+    const unsigned char *b = secret;
+    unsigned char seen[256];
+    int n = 0;
+
+    memset(seen, 0, sizeof(seen));
+    for (apr_size_t i = 0; b && i < len; ++i) {
+        n += !seen[b[i]];
+        seen[b[i]] = 1;
+    }
+    if (distinct) {
+        *distinct = n;
+    }
+    if (!b || len < CTX_KEY_MIN_LEN) {
+        return CTX_SECRET_TOO_SHORT;
+    }
+    return n < CTX_KEY_MIN_DISTINCT ? CTX_SECRET_TOO_UNIFORM : CTX_SECRET_OK;
+}
+
 apr_status_t ctx_keyring_read_file(apr_pool_t *p, const char *path,
                                    const char **secret, apr_size_t *len,
                                    const char **err)
 {
-    apr_finfo_t fi;
+    ctx_key_file_info_t info;
+
+    return ctx_keyring_read_file_info(p, path, secret, len, &info, err);
+}
+
+apr_status_t ctx_keyring_read_file_info(apr_pool_t *p, const char *path,
+                                        const char **secret, apr_size_t *len,
+                                        ctx_key_file_info_t *info,
+                                        const char **err)
+{
+    apr_finfo_t fi, li;
     apr_file_t *f;
     apr_status_t rv;
     char *buf;
     apr_size_t n;
 
     *err = NULL;
-    rv = apr_stat(&fi, path, APR_FINFO_PROT | APR_FINFO_SIZE | APR_FINFO_TYPE, p);
+    rv = apr_stat(&li, path, APR_FINFO_LINK | APR_FINFO_TYPE | APR_FINFO_USER,
+                  p);
+    if (rv == APR_SUCCESS || rv == APR_INCOMPLETE) {
+        rv = apr_stat(&fi, path, APR_FINFO_PROT | APR_FINFO_SIZE
+                                 | APR_FINFO_TYPE, p);
+    }
     if (rv != APR_SUCCESS) {
         *err = "cannot be read";
         return rv;
@@ -151,11 +187,23 @@ apr_status_t ctx_keyring_read_file(apr_pool_t *p, const char *path,
     n = (apr_size_t)fi.size;
     buf = apr_palloc(p, n + 1);
     rv = apr_file_read_full(f, buf, n, &n);
+    if (rv == APR_SUCCESS) {
+        /* The owner of what was read, not of what the path names now. */
+        apr_finfo_t ofi;
+
+        rv = apr_file_info_get(&ofi, APR_FINFO_USER, f);
+        if (rv == APR_INCOMPLETE && (ofi.valid & APR_FINFO_USER)) {
+            rv = APR_SUCCESS;
+        }
+        info->owner = ofi.user;
+    }
     apr_file_close(f);
     if (rv != APR_SUCCESS) {
         *err = "cannot be read";
         return rv;
     }
+    info->is_link = li.filetype == APR_LNK;
+    info->link_owner = li.user;
     if (n > 0 && buf[n - 1] == '\n') --n;
     if (n > 0 && buf[n - 1] == '\r') --n;
     if (n == 0) {

@@ -11,6 +11,7 @@
 #define CTX_KEYS_H
 
 #include <apr_pools.h>
+#include <apr_user.h>
 
 typedef enum {
     CTX_KEY_SIGN = 0,
@@ -20,8 +21,26 @@ typedef enum {
 } ctx_key_purpose_t;
 
 #define CTX_KEY_MAX_LEN 32
-/* Below this many bytes a secret is accepted, with a warning by the glue. */
-#define CTX_KEY_RECOMMENDED_LEN 32
+
+/* The strength rule for configured secrets (the glue refuses a weak one
+ * unless CtxSecretKeyAllowWeak On): at least CTX_KEY_MIN_LEN bytes, with at
+ * least CTX_KEY_MIN_DISTINCT different byte values (catches "aaaa...",
+ * "abababab..." and the like; a random base64 or hex string of 32 characters
+ * has about 25 or 14). Not an entropy estimate: it refuses only the
+ * obviously weak. */
+#define CTX_KEY_MIN_LEN 32
+#define CTX_KEY_MIN_DISTINCT 8
+
+typedef enum {
+    CTX_SECRET_OK = 0,
+    CTX_SECRET_TOO_SHORT,       /* fewer than CTX_KEY_MIN_LEN bytes */
+    CTX_SECRET_TOO_UNIFORM      /* fewer than CTX_KEY_MIN_DISTINCT values */
+} ctx_secret_strength_t;
+
+/* Apply the strength rule to `len` bytes at `secret` (NUL bytes count);
+ * *distinct (if not NULL) is set to the number of different byte values. */
+ctx_secret_strength_t ctx_secret_strength(const void *secret, apr_size_t len,
+                                          int *distinct);
 
 typedef struct ctx_keyring_t ctx_keyring_t;
 
@@ -51,5 +70,19 @@ const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
 apr_status_t ctx_keyring_read_file(apr_pool_t *p, const char *path,
                                    const char **secret, apr_size_t *len,
                                    const char **err);
+
+/* Who owns a key file, for the caller's ownership rule. */
+typedef struct {
+    apr_uid_t owner;        /* of the file that was read */
+    int is_link;            /* `path` itself is a symbolic link */
+    apr_uid_t link_owner;   /* of that link (if is_link) */
+} ctx_key_file_info_t;
+
+/* ctx_keyring_read_file, and *info set (when it succeeds) from the open file
+ * that was read and from lstat() of `path`. */
+apr_status_t ctx_keyring_read_file_info(apr_pool_t *p, const char *path,
+                                        const char **secret, apr_size_t *len,
+                                        ctx_key_file_info_t *info,
+                                        const char **err);
 
 #endif

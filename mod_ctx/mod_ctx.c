@@ -129,8 +129,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
                         apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
-    (void)ptemp;
-    return ctx_config_check(pconf, s);
+    return ctx_config_check(pconf, ptemp, s);
 }
 
 static void enter_void(request_rec *r)
@@ -166,6 +165,14 @@ static int sub_lookup_done(request_rec *r)
     if (r->main) {
         ctx_context_leave(ctx_glue_of(r));
     }
+    return DECLINED;
+}
+
+static int check_cookie_conf(request_rec *r)
+{
+    /* Sections combined per request may give a cookie browsers refuse:
+     * the session is off there (ctx_session_conf_get); say why. */
+    ctx_config_log_cookie_problem(r);
     return DECLINED;
 }
 
@@ -342,6 +349,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_header_parser(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(sub_lookup_done, NULL, NULL, APR_HOOK_REALLY_LAST);
+    ap_hook_fixups(check_cookie_conf, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_filter(enter_void, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_log_transaction(log_transaction, NULL, NULL,

@@ -3,9 +3,11 @@
  * Defaults and merge rules of every field:
  *   server  app_name    NULL (ServerName)   not inherited: one app per vhost
  *           config      empty               server -> vhost, vhost keys win
- *           secret      NULL                vhost's own, else inherited
- *           fallbacks   empty               vhost's own list, else inherited
+ *           secret,     NULL, empty         together: a vhost that sets its
+ *           fallbacks                       key or a fallback has only its own
+ *                                           key and fallbacks; else inherited
  *           session_used 0                  either
+ *           allow_weak  0                   main server only (GLOBAL_ONLY)
  *           task_threads 4, task_queue 1024, task_drain 5 s: main server
  *                       only (GLOBAL_ONLY), copied into every vhost
  *           legacy_cookies Auto             vhost's own, else inherited
@@ -15,13 +17,17 @@
 #include <string.h>
 
 #include <errno.h>
+#include <unistd.h>
 
 #include "apr_strings.h"
 #include "apr_lib.h"
+#include "apr_user.h"
+#include "apr_atomic.h"
 
 #include "mod_ctx_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "unixd.h"
 
 extern module AP_MODULE_DECLARE_DATA ctx_module;
 APLOG_USE_MODULE(ctx);
@@ -65,9 +71,20 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->app_name = add->app_name;
     conf->config = overlay(p, add->config, base->config);
     conf->app = NULL;
-    conf->secret = add->secret ? add->secret : base->secret;
-    conf->fallbacks = add->fallbacks->nelts ? add->fallbacks : base->fallbacks;
+    /* The key and its fallbacks go together: a vhost with its own key has
+     * exactly its own fallbacks (none of the main site's old keys), one with
+     * neither inherits both. Fallbacks without an own key: ctx_config_check
+     * refuses them. */
+    if (add->secret || add->fallbacks->nelts) {
+        conf->secret = add->secret;
+        conf->fallbacks = add->fallbacks;
+    }
+    else {
+        conf->secret = base->secret;
+        conf->fallbacks = base->fallbacks;
+    }
     conf->session_used = add->session_used || base->session_used;
+    conf->allow_weak = base->allow_weak;
     conf->keys = NULL;
     /* Only the main server's task settings count (GLOBAL_ONLY). */
     conf->task_threads = base->task_threads;
@@ -121,9 +138,64 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
 #define OR_DEFAULT(v, d) (((v) != CTX_UNSET) ? (v) : (d))
 
+/* The directives a cookie rule depends on (bits of cookie_rule()'s
+ * *fields). */
+enum {
+    F_NAME = 1, F_SECURE = 2, F_DOMAIN = 4, F_PATH = 8,
+    F_SAMESITE = 16, F_PARTITIONED = 32
+};
+
+/* Why browsers (RFC 6265bis, CHIPS) would drop a cookie with these
+ * attributes, or NULL; *fields says which directives decide it. Secure
+ * means On: Auto sends no Secure over http, where these cookies are then
+ * dropped, and On works wherever Auto would. */
+static const char *cookie_rule(const ctx_session_conf_t *c, int *fields)
+{
+    int secure = c->attrs.secure;       /* On; Auto leaves it 0 */
+    int host = !strncasecmp(c->attrs.name, "__Host-", 7);
+
+    *fields = F_NAME | F_SECURE;
+    if ((host || !strncasecmp(c->attrs.name, "__Secure-", 9)) && !secure) {
+        return host ? "a __Host- cookie name needs CtxSessionCookieSecure On"
+                    : "a __Secure- cookie name needs CtxSessionCookieSecure "
+                      "On";
+    }
+    if (host && c->attrs.domain) {
+        *fields = F_NAME | F_DOMAIN;
+        return "a __Host- cookie name allows no CtxSessionCookieDomain";
+    }
+    if (host && strcmp(c->attrs.path, "/")) {
+        *fields = F_NAME | F_PATH;
+        return "a __Host- cookie name needs CtxSessionCookiePath /";
+    }
+    *fields = F_SAMESITE | F_SECURE;
+    if (c->attrs.samesite == CTX_SAMESITE_NONE && !secure) {
+        return "CtxSessionCookieSameSite None needs CtxSessionCookieSecure On";
+    }
+    *fields = F_PARTITIONED | F_SECURE;
+    if (c->attrs.partitioned && !secure) {
+        return "CtxSessionCookiePartitioned On needs CtxSessionCookieSecure "
+               "On";
+    }
+    *fields = 0;
+    return NULL;
+}
+
+/* The `fields` that `d` sets itself. */
+static int fields_set(const ctx_dir_conf_t *d, int fields)
+{
+    return ((fields & F_NAME) && d->cookie_name)
+           || ((fields & F_SECURE) && d->cookie_secure != CTX_UNSET)
+           || ((fields & F_DOMAIN) && d->cookie_domain)
+           || ((fields & F_PATH) && d->cookie_path)
+           || ((fields & F_SAMESITE) && d->cookie_samesite != CTX_UNSET)
+           || ((fields & F_PARTITIONED) && d->cookie_partitioned != CTX_UNSET);
+}
+
 void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
 {
     int secure = OR_DEFAULT(d->cookie_secure, CTX_SECURE_AUTO);
+    int fields;
 
     out->enabled = OR_DEFAULT(d->session, 0);
     out->format = (ctx_format_t)OR_DEFAULT(d->format, CTX_FORMAT_SIGNED);
@@ -142,6 +214,28 @@ void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
     out->refresh = OR_DEFAULT(d->refresh, 1);
     out->max_size = OR_DEFAULT(d->max_size, CTX_SESSION_MAX_COOKIE);
     out->max_lifetime = OR_DEFAULT(d->max_lifetime, 0);
+    out->cookie_problem = cookie_rule(out, &fields);
+    if (out->cookie_problem) {
+        out->enabled = 0;
+    }
+}
+
+void ctx_config_log_cookie_problem(request_rec *r)
+{
+    static apr_uint32_t logged;
+    ctx_session_conf_t conf;
+    ctx_dir_conf_t *d = ctx_dir_conf(r);
+
+    if (r->main || !d || d->session != 1) {
+        return;
+    }
+    ctx_session_conf_get(d, &conf);
+    if (conf.cookie_problem && apr_atomic_cas32(&logged, 1, 0) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: no session for "
+                      "%s: %s (cookie %s; the settings of several sections "
+                      "combined; logged once per process)", r->uri,
+                      conf.cookie_problem, conf.attrs.name);
+    }
 }
 
 ctx_server_conf_t *ctx_server_conf(const server_rec *s)
@@ -217,12 +311,69 @@ static const char *set_config(cmd_parms *cmd, void *dconf, const char *key,
 
 /* ---- sessions -------------------------------------------------------- */
 
+/* "uid N (name)" for messages, in `p`. */
+static const char *user_label(apr_pool_t *p, apr_uid_t uid)
+{
+    char *name = NULL;
+
+    if (apr_uid_name_get(&name, uid, p) != APR_SUCCESS) {
+        name = "no such user";
+    }
+    return apr_psprintf(p, "uid %ld (%s)", (long)uid, name);
+}
+
 static ctx_dir_conf_t *dir_of(cmd_parms *cmd, void *dconf)
 {
     (void)cmd;
     return dconf;
 }
 
+/* Fill `sec` from an inline secret, or with cmd->info "file" from the key
+ * file at `v` (read now, as root; its owner is checked at check_config,
+ * when the User is known). `origin` names it in messages. */
+static const char *read_secret(cmd_parms *cmd, const char *v,
+                               const char *origin, ctx_secret_t *sec)
+{
+    const char *path, *err;
+    apr_status_t rv;
+
+    if (!cmd->info) {
+        if (!*v) {
+            return apr_psprintf(cmd->pool, "%s: the key must not be empty",
+                                cmd->cmd->name);
+        }
+        sec->bytes = v;
+        sec->len = strlen(v);
+        sec->origin = origin;
+        return NULL;
+    }
+    if (!(path = ap_server_root_relative(cmd->pool, v))) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, v);
+    }
+    rv = ctx_keyring_read_file_info(cmd->pool, path, &sec->bytes, &sec->len,
+                                    &sec->file, &err);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+
+        return apr_psprintf(cmd->pool, "%s: %s %s (%s)", cmd->cmd->name,
+                            path, err, apr_strerror(rv, buf, sizeof(buf)));
+    }
+    /* A link that someone else may replace would pick the key: only root
+     * (or the unprivileged user that starts httpd) may own it. */
+    if (sec->file.is_link && sec->file.link_owner != 0
+        && sec->file.link_owner != geteuid()) {
+        return apr_psprintf(cmd->pool, "%s: %s is a symbolic link owned by "
+                            "%s; a link to a key file must be owned by root",
+                            cmd->cmd->name, path,
+                            user_label(cmd->pool, sec->file.link_owner));
+    }
+    sec->path = path;
+    sec->origin = apr_pstrcat(cmd->pool, cmd->cmd->name, " ", path, NULL);
+    return NULL;
+}
+
+/* CtxSecretKey, CtxSecretKeyFile */
 static const char *set_secret(cmd_parms *cmd, void *dconf, const char *v)
 {
     ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
@@ -239,37 +390,13 @@ static const char *set_secret(cmd_parms *cmd, void *dconf, const char *v)
                             "older keys", cmd->cmd->name, conf->secret->origin);
     }
     sec = apr_pcalloc(cmd->pool, sizeof(*sec));
-    if (cmd->info) {            /* CtxSecretKeyFile */
-        const char *path = ap_server_root_relative(cmd->pool, v);
-        apr_status_t rv;
-
-        if (!path) {
-            return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                                cmd->cmd->name, v);
-        }
-        rv = ctx_keyring_read_file(cmd->pool, path, &sec->bytes, &sec->len,
-                                   &err);
-        if (rv != APR_SUCCESS) {
-            char buf[120];
-
-            return apr_psprintf(cmd->pool, "%s: %s %s (%s)", cmd->cmd->name,
-                                path, err, apr_strerror(rv, buf, sizeof(buf)));
-        }
-        sec->origin = path;
+    if ((err = read_secret(cmd, v, cmd->cmd->name, sec)) == NULL) {
+        conf->secret = sec;
     }
-    else {
-        if (!*v) {
-            return apr_psprintf(cmd->pool, "%s: the key must not be empty",
-                                cmd->cmd->name);
-        }
-        sec->bytes = v;
-        sec->len = strlen(v);
-        sec->origin = cmd->cmd->name;
-    }
-    conf->secret = sec;
-    return NULL;
+    return err;
 }
 
+/* CtxSecretKeyFallback, CtxSecretKeyFallbackFile */
 static const char *add_fallback(cmd_parms *cmd, void *dconf, const char *v)
 {
     ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
@@ -280,15 +407,27 @@ static const char *add_fallback(cmd_parms *cmd, void *dconf, const char *v)
     if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT)) != NULL) {
         return err;
     }
-    if (!*v) {
-        return apr_psprintf(cmd->pool, "%s: the key must not be empty",
-                            cmd->cmd->name);
+    sec = apr_pcalloc(cmd->pool, sizeof(*sec));
+    err = read_secret(cmd, v, apr_psprintf(cmd->pool, "%s #%d",
+                                           cmd->cmd->name,
+                                           conf->fallbacks->nelts + 1), sec);
+    if (!err) {
+        *(ctx_secret_t *)apr_array_push(conf->fallbacks) = *sec;
     }
-    sec = apr_array_push(conf->fallbacks);
-    sec->bytes = v;
-    sec->len = strlen(v);
-    sec->origin = cmd->cmd->name;
-    return NULL;
+    return err;
+}
+
+/* CtxSecretKeyAllowWeak: read at check_config, so that it also covers the
+ * secrets set before it. One setting for the whole server. */
+static const char *set_allow_weak(cmd_parms *cmd, void *dconf, int on)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dconf;
+    if (!err) {
+        ctx_server_conf(cmd->server)->allow_weak = on;
+    }
+    return err;
 }
 
 static const char *set_session(cmd_parms *cmd, void *dconf, int on)
@@ -500,6 +639,12 @@ const command_rec ctx_cmds[] = {
                   "A file (mode 0600 or 0400) holding the secret key"),
     AP_INIT_TAKE1("CtxSecretKeyFallback", add_fallback, NULL, RSRC_CONF,
                   "An older secret still accepted for reading (repeatable)"),
+    AP_INIT_TAKE1("CtxSecretKeyFallbackFile", add_fallback, "file", RSRC_CONF,
+                  "A file (mode 0600 or 0400) holding an older secret still "
+                  "accepted for reading (repeatable)"),
+    AP_INIT_FLAG("CtxSecretKeyAllowWeak", set_allow_weak, NULL, RSRC_CONF,
+                 "On: accept secrets shorter than 32 bytes or of fewer than "
+                 "8 different bytes, with a warning (default: Off, refused)"),
     AP_INIT_FLAG("CtxSession", set_session, NULL, DIR_OR_SERVER,
                  "On: requests here have a cookie session"),
     AP_INIT_TAKE1("CtxSessionFormat", set_format, NULL, DIR_OR_SERVER,
@@ -560,14 +705,128 @@ static const char *server_label(server_rec *s)
                         : "the main server";
 }
 
-static void warn_if_short(const ctx_secret_t *sec, server_rec *s)
+/* Why `sec` fails the strength rule (ctx_keys.h), in `p`; NULL if it
+ * passes. */
+static const char *weakness(apr_pool_t *p, const ctx_secret_t *sec)
 {
-    if (sec->len < CTX_KEY_RECOMMENDED_LEN) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret "
-                     "from %s for %s is only %" APR_SIZE_T_FMT " bytes; use "
-                     "at least %d random bytes", sec->origin, server_label(s),
-                     sec->len, CTX_KEY_RECOMMENDED_LEN);
+    int distinct = 0;
+
+    switch (ctx_secret_strength(sec->bytes, sec->len, &distinct)) {
+    case CTX_SECRET_TOO_SHORT:
+        return apr_psprintf(p, "is only %" APR_SIZE_T_FMT " byte%s long (at "
+                            "least %d are required)", sec->len,
+                            sec->len == 1 ? "" : "s", CTX_KEY_MIN_LEN);
+    case CTX_SECRET_TOO_UNIFORM:
+        return apr_psprintf(p, "has only %d different byte values (at least "
+                            "%d are required)", distinct,
+                            CTX_KEY_MIN_DISTINCT);
+    default:
+        return NULL;
     }
+}
+
+/* Apply the strength rule to `sec` of server `s`: 0 (logged) if it is weak
+ * and CtxSecretKeyAllowWeak is Off; with it On, a warning when `warn`. */
+static int check_strength(const ctx_secret_t *sec, server_rec *s,
+                          int allow_weak, int warn)
+{
+    const char *why = weakness(s->process->pconf, sec);
+
+    if (!why) {
+        return 1;
+    }
+    if (!allow_weak) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: the secret of "
+                     "%s for %s %s: use random bytes (e.g. `openssl rand "
+                     "-base64 48`), or set CtxSecretKeyAllowWeak On to accept "
+                     "it with a warning", sec->origin, server_label(s), why);
+        return 0;
+    }
+    if (warn) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: the secret of "
+                     "%s for %s %s; accepted because of CtxSecretKeyAllowWeak "
+                     "On", sec->origin, server_label(s), why);
+    }
+    return 1;
+}
+
+/* A key file must belong to root or to the user httpd runs as: anyone
+ * else could change the key (or, with a mode check alone, read it first).
+ * 0 (logged) if not. At check_config, when User has been read. */
+static int check_owner(const ctx_secret_t *sec, server_rec *s)
+{
+    apr_uid_t owner = sec->file.owner;
+    apr_pool_t *p = s->process->pconf;
+    const char *user;
+
+    if (!sec->path || owner == 0 || owner == ap_unixd_config.user_id
+        || owner == geteuid()) {
+        return 1;
+    }
+    /* Not root: httpd does not switch users and runs as whoever started
+     * it (the User directive has no effect). */
+    user = geteuid() == 0 ? ap_unixd_config.user_name : NULL;
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: %s for %s is owned "
+                 "by %s: a key file must be owned by root or by the user "
+                 "httpd runs as (%s)", sec->origin, server_label(s),
+                 user_label(p, owner),
+                 user ? user : user_label(p, geteuid()));
+    return 0;
+}
+
+/* Call fn on each secret of `s` that is its own, the key first, then the
+ * fallbacks: a vhost that inherits the main server's key and fallbacks has
+ * none (they are the main server's, seen once). 0 as soon as fn returns 0. */
+typedef int secret_fn(const ctx_secret_t *sec, server_rec *s, void *baton);
+
+static int each_own_secret(server_rec *main_s, server_rec *s, secret_fn *fn,
+                           void *baton)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(s);
+
+    if (s != main_s && conf->secret == ctx_server_conf(main_s)->secret) {
+        return 1;
+    }
+    if (conf->secret && !fn(conf->secret, s, baton)) {
+        return 0;
+    }
+    for (int i = 0; i < conf->fallbacks->nelts; ++i) {
+        if (!fn(&APR_ARRAY_IDX(conf->fallbacks, i, ctx_secret_t), s, baton)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct {
+    int owners;         /* check key file owners */
+    int allow_weak;     /* CtxSecretKeyAllowWeak */
+    int warn;           /* log the warning about an allowed weak secret */
+} secret_check_t;
+
+static int check_secret(const ctx_secret_t *sec, server_rec *s, void *baton)
+{
+    const secret_check_t *how = baton;
+
+    return (!how->owners || check_owner(sec, s))
+           && check_strength(sec, s, how->allow_weak, how->warn);
+}
+
+/* Check every secret of every server: key file owners when `owners` (at
+ * check_config), and the strength rule. 0 if one is refused. */
+static int check_secrets(server_rec *main_s, int owners, int warn)
+{
+    secret_check_t how;
+
+    how.owners = owners;
+    how.allow_weak = ctx_server_conf(main_s)->allow_weak;
+    how.warn = warn;
+    for (server_rec *s = main_s; s; s = s->next) {
+        if (!each_own_secret(main_s, s, check_secret, &how)) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
@@ -578,17 +837,134 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
                      "keys from %s for %s", sec->origin, server_label(s));
         return 0;
     }
-    /* apache2 -t: now (its only pass). A start or restart: from
-     * post_config, when the error log is open (ctx_config_warn_keys). */
-    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
-        warn_if_short(sec, s);
+    return 1;
+}
+
+/* ---- cookie attributes at check_config --------------------------------- */
+
+typedef struct {
+    const ctx_dir_conf_t *d;    /* NULL: the section sets no Ctx* directive */
+    const char *label;          /* "<Location /app>" */
+} section_t;
+
+static void add_nested(apr_array_header_t *out, apr_pool_t *p,
+                       ap_conf_vector_t *v, int depth);
+
+/* Add each section of `a` (<`kind` ...>) and the sections nested in it. */
+static void add_sections(apr_array_header_t *out, apr_pool_t *p,
+                         const apr_array_header_t *a, const char *kind,
+                         int depth)
+{
+    for (int i = 0; a && i < a->nelts; ++i) {
+        ap_conf_vector_t *sv = APR_ARRAY_IDX(a, i, ap_conf_vector_t *);
+        core_dir_config *sc = ap_get_core_module_config(sv);
+        section_t *sec = apr_array_push(out);
+
+        sec->d = ap_get_module_config(sv, &ctx_module);
+        /* <If> records "*If" as its path: name the kind alone then. */
+        sec->label = sc && sc->d && *sc->d != '*'
+                         ? apr_psprintf(p, "<%s %s>", kind, sc->d)
+                         : apr_psprintf(p, "<%s>", kind);
+        add_nested(out, p, sv, depth + 1);
+    }
+}
+
+/* Add the <Files> and <If> sections nested in `v` (a section or a server's
+ * defaults), recursively. */
+static void add_nested(apr_array_header_t *out, apr_pool_t *p,
+                       ap_conf_vector_t *v, int depth)
+{
+    core_dir_config *core = ap_get_core_module_config(v);
+
+    if (core && depth < 8) {
+        add_sections(out, p, core->sec_file, "Files", depth);
+        add_sections(out, p, core->sec_if, "If", depth);
+    }
+}
+
+/* Every section that a request of server `s` may merge (a vhost's lists
+ * hold the main server's sections too). */
+static apr_array_header_t *sections_of(apr_pool_t *p, server_rec *s)
+{
+    core_server_config *core = ap_get_core_module_config(s->module_config);
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(section_t));
+
+    add_nested(out, p, s->lookup_defaults, 0);
+    add_sections(out, p, core->sec_dir, "Directory", 0);
+    add_sections(out, p, core->sec_url, "Location", 0);
+    return out;
+}
+
+/* 1 if a section of `all` other than `self` sets one of `fields`: then a
+ * request may merge them into something else than `self` over the server's
+ * defaults, and only the request can tell (ctx_session_conf_get). */
+static int set_elsewhere(const apr_array_header_t *all, const section_t *self,
+                         int fields)
+{
+    for (int i = 0; i < all->nelts; ++i) {
+        const section_t *o = &APR_ARRAY_IDX(all, i, section_t);
+
+        if (o != self && o->d && fields_set(o->d, fields)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Refuse a session cookie that browsers would drop, where that is certain:
+ * in a server's own settings, and in each section over them when no other
+ * section sets a directive the problem depends on. */
+static int check_cookies(apr_pool_t *ptemp, server_rec *main_s)
+{
+    for (server_rec *s = main_s; s; s = s->next) {
+        ctx_dir_conf_t *base = ap_get_module_config(s->lookup_defaults,
+                                                    &ctx_module);
+        apr_array_header_t *all = sections_of(ptemp, s);
+
+        for (int i = -1; base && i < all->nelts; ++i) {
+            const section_t *sec = i < 0 ? NULL
+                                         : &APR_ARRAY_IDX(all, i, section_t);
+            const ctx_dir_conf_t *d;
+            ctx_session_conf_t conf;
+            const char *problem;
+            int fields;
+
+            if (sec && !sec->d) {
+                continue;           /* the server's settings, seen at -1 */
+            }
+            d = sec ? ctx_merge_dir_conf(ptemp, base, (void *)sec->d) : base;
+            ctx_session_conf_get(d, &conf);
+            /* Where the session is off no cookie is sent; if another
+             * section turns it on, the request checks. */
+            if (d->session != 1 || !(problem = cookie_rule(&conf, &fields))
+                || set_elsewhere(all, sec, fields)) {
+                continue;
+            }
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: %s%s for "
+                         "%s: browsers drop such a cookie (session cookie "
+                         "'%s')", problem,
+                         sec ? apr_pstrcat(ptemp, " in ", sec->label, NULL)
+                             : "", server_label(s), conf.attrs.name);
+            return 0;
+        }
     }
     return 1;
 }
 
-int ctx_config_check(apr_pool_t *pconf, server_rec *main_s)
+int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
 {
     int used_anywhere = ctx_server_conf(main_s)->session_used;
+
+    if (!check_cookies(ptemp, main_s)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* apache2 -t warns now (its only pass); a start or restart from
+     * post_config, when the error log is open (ctx_config_warn_keys). */
+    if (!check_secrets(main_s, 1, ap_state_query(AP_SQ_RUN_MODE)
+                                  == AP_SQ_RM_CONFIG_TEST)) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     for (server_rec *s = main_s; s; s = s->next) {
         ctx_server_conf_t *conf = ctx_server_conf(s);
@@ -609,7 +985,9 @@ int ctx_config_check(apr_pool_t *pconf, server_rec *main_s)
         else if (conf->fallbacks->nelts) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: "
                          "CtxSecretKeyFallback without CtxSecretKey or "
-                         "CtxSecretKeyFile in %s", server_label(s));
+                         "CtxSecretKeyFile in %s%s", server_label(s),
+                         s == main_s ? "" : " (a virtual host that lists "
+                         "fallbacks needs its own key)");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         if ((conf->session_used || used_anywhere) && !conf->keys) {
@@ -640,18 +1018,31 @@ apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s)
     return APR_SUCCESS;
 }
 
+/* mod_info's /server-info?config prints every directive's arguments, so
+ * secrets written in the configuration are one URL away: say so at startup
+ * (a notice, logged whatever the LogLevel) when mod_info is loaded. */
+static int notice_inline(const ctx_secret_t *sec, server_rec *s, void *baton)
+{
+    (void)baton;
+    if (!sec->path) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "mod_ctx: the secret of "
+                     "%s for %s is written in the configuration, which "
+                     "mod_info shows at /server-info?config; keep secrets in "
+                     "CtxSecretKeyFile / CtxSecretKeyFallbackFile",
+                     sec->origin, server_label(s));
+    }
+    return 1;
+}
+
 void ctx_config_warn_keys(server_rec *main_s)
 {
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return;
     }
-    for (server_rec *s = main_s; s; s = s->next) {
-        ctx_server_conf_t *conf = ctx_server_conf(s);
-        const ctx_secret_t *sec = conf->secret;
-
-        /* A vhost inheriting the main server's secret: warned once. */
-        if (sec && (s == main_s || sec != ctx_server_conf(main_s)->secret)) {
-            warn_if_short(sec, s);
+    check_secrets(main_s, 0, 1);
+    if (ap_find_linked_module("mod_info.c")) {
+        for (server_rec *s = main_s; s; s = s->next) {
+            each_own_secret(main_s, s, notice_inline, NULL);
         }
     }
 }

@@ -15,7 +15,10 @@
 typedef struct {
     const char *bytes;
     apr_size_t len;
-    const char *origin;     /* "CtxSecretKey", or the key file's path */
+    const char *origin;     /* for messages: "CtxSecretKey", "CtxSecretKeyFile
+                             * PATH", "CtxSecretKeyFallback #N" */
+    const char *path;       /* the key file; NULL: written in the config */
+    ctx_key_file_info_t file;   /* its owners (if path) */
 } ctx_secret_t;
 
 typedef struct {
@@ -25,6 +28,7 @@ typedef struct {
     ctx_secret_t *secret;   /* CtxSecretKey / CtxSecretKeyFile; NULL unset */
     apr_array_header_t *fallbacks;  /* ctx_secret_t, CtxSecretKeyFallback */
     int session_used;       /* CtxSession On appears in this server */
+    int allow_weak;         /* CtxSecretKeyAllowWeak (main server only) */
     ctx_keyring_t *keys;    /* built at check_config; NULL without secret */
     int task_threads;       /* CtxTaskThreads (main server only) */
     int task_queue;         /* CtxTaskQueue */
@@ -73,12 +77,23 @@ typedef struct {
     int refresh;
     int max_size;
     apr_int64_t max_lifetime;
+    /* Why browsers would drop this cookie (ctx_session_conf_get then turns
+     * the session off); NULL when the attributes go together. */
+    const char *cookie_problem;
 } ctx_session_conf_t;
 
 #define CTX_SESSION_DEFAULT_MAX_AGE (31 * 24 * 3600)
 #define CTX_SESSION_MAX_COOKIE 4093
 
+/* The effective settings of `d`. A cookie that browsers would refuse
+ * (ctx_session_conf_t.cookie_problem) disables the session: refused at
+ * check_config where certain, else found here per request. */
 void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out);
+
+/* Log, at error level and once per process, that the session of `r` is off
+ * because of its cookie attributes (a combination of several sections that
+ * check_config could not see). */
+void ctx_config_log_cookie_problem(request_rec *r);
 
 extern const command_rec ctx_cmds[];
 
@@ -91,12 +106,15 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 ctx_server_conf_t *ctx_server_conf(const server_rec *s);
 ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
 
-/* Build keyrings and check that every server using sessions has a key
- * (check_config: a missing key fails the start and `apachectl -t`). */
-int ctx_config_check(apr_pool_t *pconf, server_rec *s);
+/* Build keyrings and check that every server using sessions has a key, that
+ * secrets are strong and key files well owned, and that no session cookie
+ * has attributes browsers refuse (check_config: a problem fails the start
+ * and `apachectl -t`). */
+int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
-/* Warn about short secrets (post_config of a real start or restart, when
- * the error log is open; apachectl -t warns from ctx_config_check). */
+/* Warn about weak secrets accepted with CtxSecretKeyAllowWeak On
+ * (post_config of a real start or restart, when the error log is open;
+ * apachectl -t warns from ctx_config_check). */
 void ctx_config_warn_keys(server_rec *main_s);
 
 /* Build one app per virtual host (at post_config, in pconf). */

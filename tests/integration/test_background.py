@@ -13,7 +13,7 @@ import urllib.parse
 
 from conftest import MPM
 
-KEY = "k" * 48
+KEY = "background-test-key-0123456789abcdefghij"
 EXAMPLE = """
 <LocationMatch "^/(home|g|config|counter|session|background)">
     SetHandler ctx-example

@@ -188,7 +188,7 @@ def site_config(tmp, https_port):
                   "CtxSessionCookieSameSite Strict", "CtxSessionCookiePartitioned On",
                   port=p),
             vhost("samesite-none.test", "CtxSession On", "CtxSessionCookieSameSite None",
-                  port=p),
+                  "CtxSessionCookieSecure On", port=p),
             vhost("samesite-off.test", "CtxSession On", "CtxSessionCookieSameSite Off",
                   port=p),
             vhost("secure-auto.test", "CtxSession On", "CtxSessionCookieSecure Auto",
@@ -597,6 +597,44 @@ def test_key_rotation_keeps_old_cookies_and_reissues_them_under_the_new_key(rota
                    headers={"Cookie": f"session={reissued}"}).text == "count=2\n"
     assert srv.get("/counter", host=host,
                    headers={"Cookie": f"session={under_a}"}).text == "count=1\n"
+
+
+KEY_C = "session-test-key-C-0123456789abcdefghij"
+
+
+def test_vhost_with_its_own_key_has_only_its_own_fallbacks(make_server):
+    """Security issue #10, item 2. The main server rotates from A to B (A a
+    fallback). A vhost with its own key must not accept A's cookies, else an
+    "isolated" vhost takes the main site's old cookies and re-issues them under
+    its own key; with its own fallback C it accepts C. A vhost that sets no key
+    and no fallback inherits both B and A."""
+    out = [f'CtxSecretKey "{KEY_B}"', f'CtxSecretKeyFallback "{KEY_A}"']
+    for f in FORMATS:
+        # one app on every vhost: only the keys may tell them apart here
+        fmt = f"CtxSessionFormat {f}\n    CtxAppName one-app"
+        out += [
+            vhost(f"{f}-maker-a.test", f'CtxSecretKey "{KEY_A}"', "CtxSession On", fmt),
+            vhost(f"{f}-maker-c.test", f'CtxSecretKey "{KEY_C}"', "CtxSession On", fmt),
+            vhost(f"{f}-isolated.test", f'CtxSecretKey "{KEY_OTHER}"', "CtxSession On", fmt),
+            vhost(f"{f}-isolated-own.test", f'CtxSecretKey "{KEY_OTHER}"',
+                  f'CtxSecretKeyFallback "{KEY_C}"', "CtxSession On", fmt),
+            vhost(f"{f}-inherits.test", "CtxSession On", fmt),
+        ]
+    srv = make_server("\n".join(out))
+
+    def count(host, cookie):
+        return count_of(srv.get("/counter", host=host,
+                                headers={"Cookie": f"session={cookie}"}))
+
+    for f in FORMATS:
+        under_a, _ = new_cookie(srv.get("/counter", host=f"{f}-maker-a.test"))
+        under_c, _ = new_cookie(srv.get("/counter", host=f"{f}-maker-c.test"))
+        assert count(f"{f}-inherits.test", under_a) == 2, f     # inherited fallback A
+        assert count(f"{f}-isolated.test", under_a) == 1, f     # not the main's fallback
+        assert count(f"{f}-isolated-own.test", under_a) == 1, f
+        assert count(f"{f}-isolated-own.test", under_c) == 2, f  # its own fallback C
+        assert count(f"{f}-isolated.test", under_c) == 1, f
+        assert count(f"{f}-inherits.test", under_c) == 1, f
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

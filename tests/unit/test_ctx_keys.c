@@ -270,10 +270,9 @@ static void test_keys_empty_or_null_secret_is_einval(void **state)
 
 static void test_keys_short_secret_is_accepted(void **state)
 {
-    /* Below CTX_KEY_RECOMMENDED_LEN the core accepts (the glue warns). */
+    /* The keyring takes any secret; the strength rule is the glue's. */
     ctx_keyring_t *kr = ctx_keyring_create(UNIT_POOL(state));
 
-    assert_int_equal(CTX_KEY_RECOMMENDED_LEN, 32);
     assert_int_equal(ctx_keyring_add(kr, "x", 1), APR_SUCCESS);
     assert_int_equal(ctx_keyring_count(kr), 1);
     assert_non_null(ctx_keyring_key(kr, 0, CTX_KEY_SIGN, NULL));
@@ -292,6 +291,60 @@ static void test_keys_long_secret_is_accepted(void **state)
     assert_int_equal(len, 32);
     assert_non_null(ctx_keyring_key(kr, 0, CTX_KEY_FLASK, &len));
     assert_int_equal(len, 20);
+}
+
+/* ---- the strength rule ------------------------------------------------------- */
+
+static void test_strength_refuses_secrets_shorter_than_32_bytes(void **state)
+{
+    int distinct = -1;
+
+    (void)state;
+    /* 31 different bytes: only the length is wrong. */
+    assert_int_equal(ctx_secret_strength("abcdefghijklmnopqrstuvwxyz01234", 31,
+                                         &distinct), CTX_SECRET_TOO_SHORT);
+    assert_int_equal(distinct, 31);
+    assert_int_equal(ctx_secret_strength("a", 1, NULL), CTX_SECRET_TOO_SHORT);
+    assert_int_equal(ctx_secret_strength("", 0, &distinct), CTX_SECRET_TOO_SHORT);
+    assert_int_equal(distinct, 0);
+    assert_int_equal(ctx_secret_strength(NULL, 40, NULL), CTX_SECRET_TOO_SHORT);
+}
+
+static void test_strength_refuses_long_secrets_of_few_different_bytes(void **state)
+{
+    char s[4096];
+    int distinct = -1;
+
+    (void)state;
+    memset(s, 'k', sizeof(s));
+    assert_int_equal(ctx_secret_strength(s, sizeof(s), &distinct),
+                     CTX_SECRET_TOO_UNIFORM);
+    assert_int_equal(distinct, 1);
+    /* Seven values repeated: still refused; an eighth makes it pass. */
+    for (int i = 0; i < 40; ++i) {
+        s[i] = (char)('a' + i % 7);
+    }
+    assert_int_equal(ctx_secret_strength(s, 40, &distinct),
+                     CTX_SECRET_TOO_UNIFORM);
+    assert_int_equal(distinct, 7);
+    s[39] = 'z';
+    assert_int_equal(ctx_secret_strength(s, 40, &distinct), CTX_SECRET_OK);
+    assert_int_equal(distinct, 8);
+}
+
+static void test_strength_accepts_random_text_and_binary_secrets(void **state)
+{
+    /* 32 bytes, NUL and high bytes counted like any other. */
+    static const unsigned char bin[32] = {
+        0, 0, 1, 2, 3, 0xff, 0xfe, 0x80, 9, 9, 9, 9, 9, 9, 9, 9,
+        9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9 };
+
+    (void)state;
+    assert_int_equal(ctx_secret_strength("3q2+7wAAAABmb29iYXJiYXpxdXV4cXV1", 32,
+                                         NULL), CTX_SECRET_OK);
+    assert_int_equal(ctx_secret_strength("9f86d081884c7d659a2feaa0c55ad015", 32,
+                                         NULL), CTX_SECRET_OK);
+    assert_int_equal(ctx_secret_strength(bin, sizeof(bin), NULL), CTX_SECRET_OK);
 }
 
 static void test_keys_out_of_range_index_or_purpose_is_null(void **state)
@@ -480,6 +533,33 @@ static void test_keys_file_read_then_added_gives_same_keys(void **state)
                    "4d50ad79847b366eb85f0c79d35a580ff1348d10");
 }
 
+static void test_keys_file_info_reports_owner_and_link(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    tmpdir_t *t = tmpdir(p);
+    const char *path = key_file(t, "owned", "s3cret", 6, 0600);
+    char *link = t->files[t->n++];
+    ctx_key_file_info_t info;
+    const char *secret, *err;
+    apr_size_t len;
+
+    memset(&info, 0xff, sizeof(info));
+    assert_int_equal(ctx_keyring_read_file_info(p, path, &secret, &len, &info,
+                                                &err), APR_SUCCESS);
+    assert_int_equal(info.owner, geteuid());
+    assert_int_equal(info.is_link, 0);
+    /* Through a link: the target's owner, and the link itself flagged. */
+    snprintf(link, sizeof(t->files[0]), "%s/link", t->dir);
+    assert_int_equal(symlink(path, link), 0);
+    memset(&info, 0xff, sizeof(info));
+    assert_int_equal(ctx_keyring_read_file_info(p, link, &secret, &len, &info,
+                                                &err), APR_SUCCESS);
+    assert_int_equal(len, 6);
+    assert_int_equal(info.owner, geteuid());
+    assert_int_equal(info.is_link, 1);
+    assert_int_equal(info.link_owner, geteuid());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +575,9 @@ int main(void)
         UNIT_TEST(test_keys_empty_or_null_secret_is_einval),
         UNIT_TEST(test_keys_short_secret_is_accepted),
         UNIT_TEST(test_keys_long_secret_is_accepted),
+        UNIT_TEST(test_strength_refuses_secrets_shorter_than_32_bytes),
+        UNIT_TEST(test_strength_refuses_long_secrets_of_few_different_bytes),
+        UNIT_TEST(test_strength_accepts_random_text_and_binary_secrets),
         UNIT_TEST(test_keys_out_of_range_index_or_purpose_is_null),
         UNIT_TEST(test_keys_reads_0600_file_without_trailing_newline),
         UNIT_TEST(test_keys_reads_0400_file),
@@ -504,6 +587,7 @@ int main(void)
         UNIT_TEST(test_keys_refuses_empty_or_newline_only_file),
         UNIT_TEST(test_keys_refuses_missing_file_and_directory),
         UNIT_TEST(test_keys_file_read_then_added_gives_same_keys),
+        UNIT_TEST(test_keys_file_info_reports_owner_and_link),
     };
 
     return UNIT_RUN(tests);
