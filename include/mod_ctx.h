@@ -62,6 +62,10 @@ extern "C" {
 #define CTX_EQUEUEFULL  (CTX_STATUS_BASE + 4)
 /* The child is shutting down (or restarting): no new background task. */
 #define CTX_ESHUTDOWN   (CTX_STATUS_BASE + 5)
+/* An app resource's constructor asked for the resource it is building,
+ * directly or through other resources' constructors (ctx_app_resource):
+ * refused instead of waiting for ever. */
+#define CTX_ECYCLE      (CTX_STATUS_BASE + 6)
 
 /* A request context. Opaque. */
 typedef struct ctx_t ctx_t;
@@ -331,11 +335,21 @@ static APR_INLINE apr_status_t ctx_app_pop(ctx_app_t *app)
     return a ? a->app_pop(app) : APR_ENOTIMPL;
 }
 
-/* Get a named per-process resource of `app` (e.g. a connection pool),
- * creating it once per child process with `ctor` (under a lock; concurrent
- * callers wait). `dtor` runs when the child exits. *res is owned by the app
- * and valid until then. Errors: APR_EINVAL, APR_EINIT (called before the
- * child started), or the constructor's own status. */
+/* Get a named per-process resource of `app` (NULL: current), e.g. a
+ * connection pool, creating it once per child process with `ctor`. No lock
+ * is held while `ctor` runs: it may be slow (a database connect) without
+ * stalling lookups of other resources, and it may itself ask for other
+ * resources (a pool's constructor reading a "config" resource). Callers
+ * that want a resource being built wait for it and get the same object, or
+ * the same error if that construction fails; the next call after a failure
+ * tries again. `ctor`'s pool `p` is the resource's own and lives until the
+ * resource is destroyed. `dtor` runs when the child exits, in reverse order
+ * of completion (a resource is destroyed before those its constructor
+ * used). *res is owned by the app and valid until then. Errors: APR_EINVAL,
+ * APR_EINIT (called before the child started), the constructor's own
+ * status, or CTX_ECYCLE: a constructor asked for the resource it is
+ * building (directly, or through another resource's constructor on this or
+ * another thread). */
 static APR_INLINE apr_status_t ctx_app_resource(ctx_app_t *app,
                                                 const char *name,
                                                 ctx_resource_ctor *ctor,
