@@ -44,7 +44,7 @@ extern "C" {
 
 /* Version of the function table. Bumped when functions are appended; a
  * module built against version N works with any mod_ctx providing >= N. */
-#define MOD_CTX_API_VERSION 3
+#define MOD_CTX_API_VERSION 4
 
 /* mod_ctx's own status codes (besides APR's). */
 #define CTX_STATUS_BASE (APR_OS_START_USERERR + 4300)
@@ -98,6 +98,23 @@ typedef void *ctx_g_copy_fn(const void *ptr, apr_pool_t *p);
  * also current on the task's thread. Return APR_SUCCESS, or an error that is
  * counted and logged with the request's method and URI. */
 typedef apr_status_t ctx_task_fn(ctx_t *c, void *baton);
+
+/* How a background task ended (see ctx_task_submit_ex). */
+typedef enum {
+    CTX_TASK_RAN = 0,           /* fn ran; status is what it returned */
+    CTX_TASK_DROPPED            /* fn never ran: the child shut down and the
+                                 * task had not started within
+                                 * CtxTaskDrainTimeout; status is
+                                 * CTX_ESHUTDOWN */
+} ctx_task_outcome_t;
+
+/* Completion callback of a background task (see ctx_task_submit_ex): runs
+ * exactly once for every task that was accepted. `c` is the task's context
+ * (not current: pass it explicitly, e.g. ctx_info(c, CTX_INFO_URI),
+ * ctx_g_get(c, key)); `baton` is the submit's. It must not block for long
+ * (for a dropped task it runs while the child shuts down). */
+typedef void ctx_task_done_fn(ctx_t *c, ctx_task_outcome_t outcome,
+                              apr_status_t status, void *baton);
 
 /* What ctx_info() tells about a request (or the request a task copied). */
 typedef enum {
@@ -197,6 +214,10 @@ typedef struct ctx_api_t {
     apr_status_t (*task_submit)(request_rec *r, ctx_task_fn *fn, void *baton,
                                 const char *const *headers);
     void (*task_stats)(ctx_task_stats_t *st);
+    /* version 4: background tasks with a completion callback */
+    apr_status_t (*task_submit_ex)(request_rec *r, ctx_task_fn *fn,
+                                   void *baton, const char *const *headers,
+                                   ctx_task_done_fn *on_done);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -624,9 +645,11 @@ static APR_INLINE int ctx_is_task(const ctx_t *c)
  * request's location, the string entries of `g` (pointers only through
  * ctx_g_set_ptr_copyable), the session's data. `baton` is passed as is:
  * keep it alive until fn runs (or put what fn needs in `g`).
- * Teardown callbacks registered in the task run once on its thread after fn
- * returns, with fn's return value as `status` (CTX_ESHUTDOWN if the task was
- * dropped unrun by a drain). Returns APR_SUCCESS (accepted: it will run once,
+ * Teardown callbacks registered in the task (by fn) run once on its thread
+ * after fn returns, with fn's return value as `status`. A task that is
+ * dropped never runs fn, so nothing registered there runs: to learn of a
+ * drop, or to free `baton` in every case, use ctx_task_submit_ex().
+ * Returns APR_SUCCESS (accepted: it will run once,
  * or be dropped and logged at shutdown after CtxTaskDrainTimeout),
  * CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL (no fn, no request and no app),
  * APR_ENOTIMPL (mod_ctx not loaded, or called from inside a task with
@@ -641,6 +664,32 @@ static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
 {
     const ctx_api_t *a = ctx_api();
     return a ? a->task_submit(r, fn, baton, headers) : APR_ENOTIMPL;
+}
+
+/* ctx_task_submit() with a completion callback. When (and only when) it
+ * returns APR_SUCCESS, on_done(c, outcome, status, baton) is called exactly
+ * once (on_done NULL: none, as ctx_task_submit):
+ * - CTX_TASK_RAN, fn's return value: on the task's thread after fn and
+ *   after the teardown callbacks fn registered;
+ * - CTX_TASK_DROPPED, CTX_ESHUTDOWN: the child stopped (stop, graceful
+ *   restart, MaxConnectionsPerChild) before the task started and
+ *   CtxTaskDrainTimeout ran out; on the thread that shuts the child down.
+ * In both cases `c` (the task's context, with its `g` and copied request
+ * data) is readable during the call and gone after it; it is not current.
+ * `baton` is yours again in on_done: free it there. On any other return
+ * (CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL, APR_ENOTIMPL …) neither fn
+ * nor on_done is ever called and `baton` is still the caller's. Needs
+ * mod_ctx with API version 4 (else APR_ENOTIMPL, as every call here when
+ * the table is missing). */
+static APR_INLINE apr_status_t ctx_task_submit_ex(request_rec *r,
+                                                  ctx_task_fn *fn,
+                                                  void *baton,
+                                                  const char *const *headers,
+                                                  ctx_task_done_fn *on_done)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->task_submit_ex(r, fn, baton, headers, on_done)
+             : APR_ENOTIMPL;
 }
 
 /* This child's task counters (all zero before the first task). */

@@ -558,6 +558,8 @@ static const ctx_api_t api = {
     api_is_task,
     ctx_glue_task_submit,
     ctx_glue_task_stats,
+    /* version 4 */
+    ctx_glue_task_submit_ex,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)
