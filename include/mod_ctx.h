@@ -275,7 +275,11 @@ static APR_INLINE ctx_t *ctx_current(void)
 
 /* The request_rec the calling thread is serving now, or NULL. Never a
  * request of another connection, never one whose pool is destroyed. Owned by
- * httpd; valid while the caller runs on behalf of that request. */
+ * httpd; valid while the caller runs on behalf of that request. Current in
+ * every request hook from post_read_request to the handler, in the
+ * request's filters, and in log_transaction hooks ordered from
+ * APR_HOOK_FIRST to APR_HOOK_LAST (whatever thread runs them); not in
+ * teardown callbacks or pool cleanups. */
 static APR_INLINE request_rec *ctx_current_request(void)
 {
     const ctx_api_t *a = ctx_api();

@@ -37,6 +37,8 @@
  *                       M ms; the completion callback logs how each ended
  * The handler dispatches on the last path segment, so the endpoints also
  * answer under other paths handled by ctx-test (e.g. a DirectoryIndex file).
+ * With `CtxConfig TEST_LOG_CURRENT on`, the log_transaction hook logs (at
+ * notice) what ctx_current_request(), g and ctx_arg(NULL, ...) say there.
  * With `CtxConfig TEST_G_TRAIL on`, every request's fixups hook appends its
  * uri to g "trail" (shown by whoami): what a subrequest or an internal
  * redirect sees of its main request's g.
@@ -202,9 +204,23 @@ static int test_fixups(request_rec *r)
     return DECLINED;
 }
 
+/* With `CtxConfig TEST_LOG_CURRENT on`: what a Flask-style helper (no
+ * request_rec argument) sees in log_transaction, logged at notice. */
 static int test_log_transaction(request_rec *r)
 {
-    check_current("log_transaction", r->connection);
+    request_rec *cur = check_current("log_transaction", r->connection);
+
+    if (ctx_config(r, "TEST_LOG_CURRENT")) {
+        const char *tag = ctx_g_get(NULL, "whoami_tag");
+        const char *arg = ctx_arg(NULL, "tag");
+        ctx_app_t *app = ctx_current_app();
+
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                     "ctx_test log_transaction uri=%s current_is_r=%d "
+                     "g_whoami_tag=%s arg_tag=%s app=%s", r->uri, cur == r,
+                     tag ? tag : "-", arg ? arg : "-",
+                     app ? ctx_app_name(app) : "-");
+    }
     return DECLINED;
 }
 
