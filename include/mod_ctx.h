@@ -672,7 +672,8 @@ static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
 
 /* ctx_task_submit() with a completion callback. When (and only when) it
  * returns APR_SUCCESS, on_done(c, outcome, status, baton) is called exactly
- * once (on_done NULL: none, as ctx_task_submit):
+ * once, unless the process dies first (killed, crashed) (on_done NULL:
+ * none, as ctx_task_submit):
  * - CTX_TASK_RAN, fn's return value: on the task's thread after fn and
  *   after the teardown callbacks fn registered;
  * - CTX_TASK_DROPPED, CTX_ESHUTDOWN: the child stopped (stop, graceful
