@@ -44,7 +44,7 @@ extern "C" {
 
 /* Version of the function table. Bumped when functions are appended; a
  * module built against version N works with any mod_ctx providing >= N. */
-#define MOD_CTX_API_VERSION 3
+#define MOD_CTX_API_VERSION 4
 
 /* mod_ctx's own status codes (besides APR's). */
 #define CTX_STATUS_BASE (APR_OS_START_USERERR + 4300)
@@ -62,6 +62,10 @@ extern "C" {
 #define CTX_EQUEUEFULL  (CTX_STATUS_BASE + 4)
 /* The child is shutting down (or restarting): no new background task. */
 #define CTX_ESHUTDOWN   (CTX_STATUS_BASE + 5)
+/* An app resource's constructor asked for the resource it is building,
+ * directly or through other resources' constructors (ctx_app_resource):
+ * refused instead of waiting for ever. */
+#define CTX_ECYCLE      (CTX_STATUS_BASE + 6)
 
 /* A request context. Opaque. */
 typedef struct ctx_t ctx_t;
@@ -94,6 +98,23 @@ typedef void *ctx_g_copy_fn(const void *ptr, apr_pool_t *p);
  * also current on the task's thread. Return APR_SUCCESS, or an error that is
  * counted and logged with the request's method and URI. */
 typedef apr_status_t ctx_task_fn(ctx_t *c, void *baton);
+
+/* How a background task ended (see ctx_task_submit_ex). */
+typedef enum {
+    CTX_TASK_RAN = 0,           /* fn ran; status is what it returned */
+    CTX_TASK_DROPPED            /* fn never ran: the child shut down and the
+                                 * task had not started within
+                                 * CtxTaskDrainTimeout; status is
+                                 * CTX_ESHUTDOWN */
+} ctx_task_outcome_t;
+
+/* Completion callback of a background task (see ctx_task_submit_ex): runs
+ * exactly once for every task that was accepted. `c` is the task's context
+ * (not current: pass it explicitly, e.g. ctx_info(c, CTX_INFO_URI),
+ * ctx_g_get(c, key)); `baton` is the submit's. It must not block for long
+ * (for a dropped task it runs while the child shuts down). */
+typedef void ctx_task_done_fn(ctx_t *c, ctx_task_outcome_t outcome,
+                              apr_status_t status, void *baton);
 
 /* What ctx_info() tells about a request (or the request a task copied). */
 typedef enum {
@@ -193,6 +214,10 @@ typedef struct ctx_api_t {
     apr_status_t (*task_submit)(request_rec *r, ctx_task_fn *fn, void *baton,
                                 const char *const *headers);
     void (*task_stats)(ctx_task_stats_t *st);
+    /* version 4: background tasks with a completion callback */
+    apr_status_t (*task_submit_ex)(request_rec *r, ctx_task_fn *fn,
+                                   void *baton, const char *const *headers,
+                                   ctx_task_done_fn *on_done);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -250,7 +275,11 @@ static APR_INLINE ctx_t *ctx_current(void)
 
 /* The request_rec the calling thread is serving now, or NULL. Never a
  * request of another connection, never one whose pool is destroyed. Owned by
- * httpd; valid while the caller runs on behalf of that request. */
+ * httpd; valid while the caller runs on behalf of that request. Current in
+ * every request hook from post_read_request to the handler, in the
+ * request's filters, and in log_transaction hooks ordered from
+ * APR_HOOK_FIRST to APR_HOOK_LAST (whatever thread runs them); not in
+ * teardown callbacks or pool cleanups. */
 static APR_INLINE request_rec *ctx_current_request(void)
 {
     const ctx_api_t *a = ctx_api();
@@ -331,11 +360,21 @@ static APR_INLINE apr_status_t ctx_app_pop(ctx_app_t *app)
     return a ? a->app_pop(app) : APR_ENOTIMPL;
 }
 
-/* Get a named per-process resource of `app` (e.g. a connection pool),
- * creating it once per child process with `ctor` (under a lock; concurrent
- * callers wait). `dtor` runs when the child exits. *res is owned by the app
- * and valid until then. Errors: APR_EINVAL, APR_EINIT (called before the
- * child started), or the constructor's own status. */
+/* Get a named per-process resource of `app` (NULL: current), e.g. a
+ * connection pool, creating it once per child process with `ctor`. No lock
+ * is held while `ctor` runs: it may be slow (a database connect) without
+ * stalling lookups of other resources, and it may itself ask for other
+ * resources (a pool's constructor reading a "config" resource). Callers
+ * that want a resource being built wait for it and get the same object, or
+ * the same error if that construction fails; the next call after a failure
+ * tries again. `ctor`'s pool `p` is the resource's own and lives until the
+ * resource is destroyed. `dtor` runs when the child exits, in reverse order
+ * of completion (a resource is destroyed before those its constructor
+ * used). *res is owned by the app and valid until then. Errors: APR_EINVAL,
+ * APR_EINIT (called before the child started), the constructor's own
+ * status, or CTX_ECYCLE: a constructor asked for the resource it is
+ * building (directly, or through another resource's constructor on this or
+ * another thread). */
 static APR_INLINE apr_status_t ctx_app_resource(ctx_app_t *app,
                                                 const char *name,
                                                 ctx_resource_ctor *ctor,
@@ -611,9 +650,11 @@ static APR_INLINE int ctx_is_task(const ctx_t *c)
  * request's location, the string entries of `g` (pointers only through
  * ctx_g_set_ptr_copyable), the session's data. `baton` is passed as is:
  * keep it alive until fn runs (or put what fn needs in `g`).
- * Teardown callbacks registered in the task run once on its thread after fn
- * returns, with fn's return value as `status` (CTX_ESHUTDOWN if the task was
- * dropped unrun by a drain). Returns APR_SUCCESS (accepted: it will run once,
+ * Teardown callbacks registered in the task (by fn) run once on its thread
+ * after fn returns, with fn's return value as `status`. A task that is
+ * dropped never runs fn, so nothing registered there runs: to learn of a
+ * drop, or to free `baton` in every case, use ctx_task_submit_ex().
+ * Returns APR_SUCCESS (accepted: it will run once,
  * or be dropped and logged at shutdown after CtxTaskDrainTimeout),
  * CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL (no fn, no request and no app),
  * APR_ENOTIMPL (mod_ctx not loaded, or called from inside a task with
@@ -628,6 +669,33 @@ static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
 {
     const ctx_api_t *a = ctx_api();
     return a ? a->task_submit(r, fn, baton, headers) : APR_ENOTIMPL;
+}
+
+/* ctx_task_submit() with a completion callback. When (and only when) it
+ * returns APR_SUCCESS, on_done(c, outcome, status, baton) is called exactly
+ * once, unless the process dies first (killed, crashed) (on_done NULL:
+ * none, as ctx_task_submit):
+ * - CTX_TASK_RAN, fn's return value: on the task's thread after fn and
+ *   after the teardown callbacks fn registered;
+ * - CTX_TASK_DROPPED, CTX_ESHUTDOWN: the child stopped (stop, graceful
+ *   restart, MaxConnectionsPerChild) before the task started and
+ *   CtxTaskDrainTimeout ran out; on the thread that shuts the child down.
+ * In both cases `c` (the task's context, with its `g` and copied request
+ * data) is readable during the call and gone after it; it is not current.
+ * `baton` is yours again in on_done: free it there. On any other return
+ * (CTX_EQUEUEFULL, CTX_ESHUTDOWN, APR_EINVAL, APR_ENOTIMPL …) neither fn
+ * nor on_done is ever called and `baton` is still the caller's. Needs
+ * mod_ctx with API version 4 (else APR_ENOTIMPL, as every call here when
+ * the table is missing). */
+static APR_INLINE apr_status_t ctx_task_submit_ex(request_rec *r,
+                                                  ctx_task_fn *fn,
+                                                  void *baton,
+                                                  const char *const *headers,
+                                                  ctx_task_done_fn *on_done)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->task_submit_ex(r, fn, baton, headers, on_done)
+             : APR_ENOTIMPL;
 }
 
 /* This child's task counters (all zero before the first task). */

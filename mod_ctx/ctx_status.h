@@ -16,5 +16,8 @@
 #define CTX_EQUEUEFULL  (CTX_STATUS_BASE + 4)
 /* The task pool is draining or drained: the task was not accepted. */
 #define CTX_ESHUTDOWN   (CTX_STATUS_BASE + 5)
+/* An app resource's constructor asked, directly or through other
+ * resources' constructors, for the resource it is building. */
+#define CTX_ECYCLE      (CTX_STATUS_BASE + 6)
 
 #endif

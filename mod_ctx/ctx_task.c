@@ -62,6 +62,8 @@ struct ctx_task_t {
     ctx_taskpool_t *tp;         /* the task pool it was created for */
     ctx_task_work_fn *fn;
     void *baton;
+    ctx_task_end_fn *end;       /* or NULL */
+    void *end_baton;
     void *data;                 /* the glue's */
     const char *desc;           /* in `pool`, or NULL */
 };
@@ -210,6 +212,14 @@ const char *ctx_task_description(const ctx_task_t *t)
     return t ? t->desc : NULL;
 }
 
+void ctx_task_set_end(ctx_task_t *t, ctx_task_end_fn *end, void *baton)
+{
+    if (t) {
+        t->end = end;
+        t->end_baton = baton;
+    }
+}
+
 void ctx_task_destroy(ctx_task_t *t)
 {
     if (t) {
@@ -231,6 +241,9 @@ static apr_status_t task_run(ctx_taskpool_t *tp, ctx_task_t *t)
     rv = t->fn(t, t->baton);
     if (h->leave) {
         h->leave(t, rv, h->hook_baton);
+    }
+    if (t->end) {
+        t->end(t, CTX_TASK_END_RAN, rv, t->end_baton);
     }
     if (rv != APR_SUCCESS) {
         char err[120];
@@ -441,6 +454,9 @@ apr_status_t ctx_taskpool_drain(ctx_taskpool_t *tp,
             ctx_log(CTX_LOG_INFO, "dropped background task %s: it had not "
                     "started when its task pool shut down",
                     t->desc ? t->desc : "(no description)");
+            if (t->end) {
+                t->end(t, CTX_TASK_END_DROPPED, CTX_ESHUTDOWN, t->end_baton);
+            }
             task_free(t);
         }
         ctx_log(CTX_LOG_WARNING, "background task pool shut down: dropped %"

@@ -33,7 +33,8 @@
  *
  * Anything a task holds that must be released whether it runs or is dropped
  * belongs in a cleanup on the task's pool: that pool is destroyed in both
- * cases (enter/leave are only called for tasks that run).
+ * cases (enter/leave are only called for tasks that run). To learn which of
+ * the two happened, set an end callback (ctx_task_set_end).
  *
  * Create the task pool after any fork (httpd: child_init, on pchild): its
  * threads do not survive fork(). */
@@ -77,6 +78,18 @@ typedef struct ctx_task_t ctx_task_t;
  * A non-APR_SUCCESS return counts the task as failed and is logged at error
  * level with the task's description; nothing else happens. */
 typedef apr_status_t ctx_task_work_fn(ctx_task_t *task, void *baton);
+
+/* How a task ended, for its end callback (ctx_task_set_end). */
+typedef enum {
+    CTX_TASK_END_RAN = 0,       /* fn ran (rv: what it returned) */
+    CTX_TASK_END_DROPPED        /* never ran: dropped by a drain (rv:
+                                 * CTX_ESHUTDOWN) */
+} ctx_task_end_t;
+
+/* A task's end callback: see ctx_task_set_end. `t` and its pool are valid
+ * during the call. */
+typedef void ctx_task_end_fn(ctx_task_t *t, ctx_task_end_t how,
+                             apr_status_t rv, void *baton);
 
 /* Called on the worker thread right before and right after each task's fn
  * (same thread, same task; `rv` is what fn returned). The task's pool is
@@ -199,6 +212,14 @@ void ctx_task_set_data(ctx_task_t *t, void *data);
  * (or NULL), valid as long as the task's pool. */
 void ctx_task_set_description(ctx_task_t *t, const char *desc);
 const char *ctx_task_description(const ctx_task_t *t);
+
+/* Have `end` called exactly once for `t` if a submit accepts it: on the
+ * worker after fn and the leave hook (CTX_TASK_END_RAN, fn's status), or,
+ * for a task a drain drops unrun, on the draining thread
+ * (CTX_TASK_END_DROPPED, CTX_ESHUTDOWN); in both cases right before t's
+ * pool is destroyed. Never for a task that is refused and then
+ * ctx_task_destroy'ed. Set it before the submit (end may be NULL: none). */
+void ctx_task_set_end(ctx_task_t *t, ctx_task_end_fn *end, void *baton);
 
 /* Destroy a task the caller still owns (never submitted, or refused): its
  * pool (and the task) are destroyed, running the pool's cleanups on the

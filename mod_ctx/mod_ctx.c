@@ -176,11 +176,71 @@ static int check_cookie_conf(request_rec *r)
     return DECLINED;
 }
 
+/* log_transaction runs when the EOR bucket is destroyed: on the request's
+ * thread after its binding was released (CTX_CONN_END), during write
+ * completion on another worker, or while the thread already serves the
+ * next request of the connection (pipelining). So that other modules'
+ * log_transaction hooks see their request (ctx_current_request(), g), the
+ * first hook binds it and the last one puts back what the thread had bound
+ * before (usually nothing): a thread never keeps a finished request.
+ * Nesting is per thread; a last hook that never ran (a hook in between
+ * returned an error) leaves an entry that the next one skips, and the
+ * context's pool cleanup still releases the binding. */
+#define LOG_NEST_MAX 4
+
+static __thread struct {
+    request_rec *r;
+    ctx_t *saved;               /* current before log_transaction began */
+} log_nest[LOG_NEST_MAX];
+static __thread int log_depth;
+
+static int log_transaction_enter(request_rec *r)
+{
+    ctx_t *c = ctx_glue_of(r);
+
+    if (c && log_depth < LOG_NEST_MAX) {
+        log_nest[log_depth].r = r;
+        log_nest[log_depth].saved = ctx_context_current();
+        ++log_depth;
+        if (log_nest[log_depth - 1].saved != c) {
+            ctx_context_enter(c);
+        }
+    }
+    return DECLINED;
+}
+
 static int log_transaction(request_rec *r)
 {
-    /* May run on another thread (from the EOR cleanup): release only what
-     * this request's context bound. */
-    ctx_context_leave(ctx_glue_of(r));
+    ctx_t *c = ctx_glue_of(r);
+    ctx_t *saved = NULL;
+    int found = 0;
+
+    while (!found && log_depth > 0) {
+        --log_depth;
+        if (log_nest[log_depth].r == r) {
+            saved = log_nest[log_depth].saved;
+            found = 1;
+        }
+        log_nest[log_depth].r = NULL;
+        log_nest[log_depth].saved = NULL;
+    }
+    if (found && saved != c) {
+        /* We bound c on this thread: restore the thread's own binding, if
+         * c is still what it serves. */
+        if (c && ctx_context_current() == c) {
+            if (saved) {
+                ctx_context_enter(saved);
+            }
+            else {
+                ctx_context_unbind_thread();
+            }
+        }
+        return DECLINED;
+    }
+    /* c was current already (a request that failed while being read logs
+     * on its own thread), or was not bound here: release only what this
+     * request's context bound (this may be another thread). */
+    ctx_context_leave(c);
     return DECLINED;
 }
 
@@ -352,6 +412,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_fixups(check_cookie_conf, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_filter(enter_void, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(enter_int, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_log_transaction(log_transaction_enter, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
     ap_hook_log_transaction(log_transaction, NULL, NULL,
                             APR_HOOK_REALLY_LAST);
 

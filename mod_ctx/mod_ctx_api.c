@@ -15,7 +15,8 @@
 /* The public header repeats the core's status numbers: keep them equal. */
 #if CTX_EDISABLED != CTX_STATUS_BASE + 1 || CTX_ETOOLATE != CTX_STATUS_BASE + 2 \
     || CTX_ETOOLARGE != CTX_STATUS_BASE + 3 \
-    || CTX_EQUEUEFULL != CTX_STATUS_BASE + 4 || CTX_ESHUTDOWN != CTX_STATUS_BASE + 5
+    || CTX_EQUEUEFULL != CTX_STATUS_BASE + 4 || CTX_ESHUTDOWN != CTX_STATUS_BASE + 5 \
+    || CTX_ECYCLE != CTX_STATUS_BASE + 6
 #error "status codes of include/mod_ctx.h and mod_ctx/ctx_status.h differ"
 #endif
 
@@ -545,6 +546,8 @@ static const ctx_api_t api = {
     api_is_task,
     ctx_glue_task_submit,
     ctx_glue_task_stats,
+    /* version 4 */
+    ctx_glue_task_submit_ex,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

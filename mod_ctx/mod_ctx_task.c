@@ -30,6 +30,9 @@ typedef struct {
     void *baton;
     apr_status_t result;        /* fn's return, teardown's status */
     const char *describe;       /* "GET /uri" */
+    ctx_task_done_fn *on_done;  /* the module's, or NULL */
+    int accepted;               /* the submit succeeded: on_done is due */
+    ctx_task_outcome_t outcome;
 } task_glue_t;
 
 static apr_pool_t *child_pool;         /* the task pool's parent */
@@ -89,6 +92,32 @@ static apr_status_t task_run(ctx_task_t *t, void *baton)
 }
 
 static const ctx_task_hooks_t task_hooks = { task_enter, task_leave, NULL };
+
+/* The core's end callback: right before the task's pool goes, whether fn
+ * ran or the task was dropped; on_done itself comes later (done_teardown). */
+static void task_end(ctx_task_t *t, ctx_task_end_t how, apr_status_t rv,
+                     void *baton)
+{
+    task_glue_t *tg = baton;
+
+    (void)t;
+    tg->outcome = how == CTX_TASK_END_RAN ? CTX_TASK_RAN : CTX_TASK_DROPPED;
+    tg->result = rv;
+}
+
+/* The task's first teardown callback, so the last to run: the module's
+ * on_done sees the task's own teardown callbacks done and `g` still there.
+ * Not for a submit that failed: its caller got the status instead. */
+static apr_status_t done_teardown(ctx_t *c, int status, void *baton)
+{
+    task_glue_t *tg = baton;
+
+    (void)status;
+    if (tg->accepted && tg->on_done) {
+        tg->on_done(c, tg->outcome, tg->result, tg->baton);
+    }
+    return APR_SUCCESS;
+}
 
 /* ---- the per-child pool ------------------------------------------------- */
 
@@ -213,6 +242,13 @@ static void fill_from_request(ctx_snapshot_t *src, request_rec *r,
 apr_status_t ctx_glue_task_submit(request_rec *r, ctx_task_fn *fn,
                                   void *baton, const char *const *headers)
 {
+    return ctx_glue_task_submit_ex(r, fn, baton, headers, NULL);
+}
+
+apr_status_t ctx_glue_task_submit_ex(request_rec *r, ctx_task_fn *fn,
+                                     void *baton, const char *const *headers,
+                                     ctx_task_done_fn *on_done)
+{
     ctx_snapshot_t src;
     ctx_taskpool_t *tp;
     ctx_task_t *t = NULL;
@@ -260,7 +296,14 @@ apr_status_t ctx_glue_task_submit(request_rec *r, ctx_task_fn *fn,
     tg->describe = r ? apr_pstrcat(p, r->method, " ", r->unparsed_uri, NULL)
                      : apr_pstrcat(p, "task of app ",
                                    ctx_app_name(src.app), NULL);
+    tg->on_done = on_done;
+    tg->outcome = CTX_TASK_DROPPED;
     tg->ctx = ctx_context_create_task(p, tg, &task_ops);
+    if (on_done
+        && (rv = ctx_teardown_add(ctx_context_teardown(tg->ctx),
+                                  done_teardown, tg)) != APR_SUCCESS) {
+        goto leave;
+    }
     if (from && (rv = ctx_gtable_copy_into(ctx_context_g(tg->ctx),
                                            ctx_context_g(from)))
                 != APR_SUCCESS) {
@@ -274,9 +317,13 @@ apr_status_t ctx_glue_task_submit(request_rec *r, ctx_task_fn *fn,
     }
     ctx_task_set_data(t, tg);
     ctx_task_set_description(t, tg->describe);
+    ctx_task_set_end(t, task_end, tg);
+    /* Set before: once accepted, the task is no longer ours to touch. */
+    tg->accepted = 1;
     rv = ctx_taskpool_submit(tp, t, task_run, tg);
 leave:
     if (rv != APR_SUCCESS) {
+        tg->accepted = 0;
         tg->result = rv;
         ctx_task_destroy(t);    /* runs the task's teardown: status = rv */
     }

@@ -15,6 +15,11 @@ void ctx_glue_task_child_init(apr_pool_t *pchild, server_rec *s);
 apr_status_t ctx_glue_task_submit(request_rec *r, ctx_task_fn *fn,
                                   void *baton, const char *const *headers);
 
+/* ctx_task_submit_ex() of the API (see include/mod_ctx.h). */
+apr_status_t ctx_glue_task_submit_ex(request_rec *r, ctx_task_fn *fn,
+                                     void *baton, const char *const *headers,
+                                     ctx_task_done_fn *on_done);
+
 /* ctx_task_stats() of the API. */
 void ctx_glue_task_stats(ctx_task_stats_t *st);
 

@@ -297,3 +297,33 @@ def test_modules_own_thread_submits_a_task_from_an_app_context(make_server, work
     lines = srv.wait_log(r"ctx_test app task:")
     assert lines, srv.read_log()
     assert "app=bg-app TEST_KEY=from-app request=none is_task=1 current_is_c=1" in lines[0]
+
+
+def test_completion_callback_reports_every_task_once_whether_it_ran_or_was_dropped(
+        make_server, workdir):
+    # mod_ctx_test's /t/task-done: ctx_task_submit_ex with an on_done that
+    # logs how each task ended. One pool thread and no drain time: stopping
+    # the child while the first task sleeps drops the ones queued behind it.
+    srv = make_server("CtxTaskThreads 1\nCtxTaskDrainTimeout 0\n",
+                      mpm_conf=ONE_CHILD[MPM])
+    srv.expect_log(r"dropp")
+    assert srv.get("/t/task-done?tag=td&n=5&ms=800").text == "accepted=5\n"
+    assert srv.wait_log(r"ctx_test task start tag=td i=1\b"), srv.read_log()
+    srv.stop()
+    started = {re.search(r" i=(\d+)", l).group(1)
+               for l in srv.log_lines(r"ctx_test task start tag=td ")}
+    done = {}
+    for line in srv.log_lines(r"ctx_test task done "):
+        f = fields(line.split("ctx_test task done ", 1)[1])
+        assert f["i"] not in done, line            # exactly once
+        done[f["i"]] = f
+    assert sorted(done, key=int) == [str(i) for i in range(1, 6)], srv.read_log()
+    for i, f in done.items():
+        # The task's own context, readable but not current, with its copy of g.
+        assert (f["tag"], f["uri"], f["current_is_c"]) == ("td", "/t/task-done", "0")
+        if i in started:
+            assert (f["outcome"], f["status_ok"], f["eshutdown"]) == ("ran", "1", "0")
+        else:
+            assert (f["outcome"], f["status_ok"], f["eshutdown"]) == ("dropped", "0", "1")
+    assert "1" in started
+    assert any(f["outcome"] == "dropped" for f in done.values()), srv.read_log()

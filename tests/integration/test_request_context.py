@@ -354,7 +354,7 @@ def test_write_completion_on_another_thread_keeps_requests_apart(make_server):
     # a small send buffer (the kernel takes less of the response, so more of
     # it is left to write completion) and fewer workers (the one that ran the
     # handler is less likely to be the one woken up) make it all six.
-    srv = make_server("SendBufferSize 16384\n",
+    srv = make_server("SendBufferSize 16384\nCtxConfig TEST_LOG_CURRENT on\n",
                       mpm_conf=["StartServers 1", "ServerLimit 2", "ThreadsPerChild 8",
                                 "MaxRequestWorkers 16", "MinSpareThreads 1",
                                 "MaxSpareThreads 16"])
@@ -395,6 +395,11 @@ def test_write_completion_on_another_thread_keeps_requests_apart(make_server):
     # other than the one that created the request.
     moved = srv.wait_log(r"ctx_test: request pool destroyed on another thread", timeout=5)
     assert moved, "no request ended on another thread: write completion was not exercised"
+    # log_transaction hooks (run from the EOR, after write completion) saw
+    # their own request: current, with its arguments and g.
+    for i in range(len(sizes)):
+        lines = srv.log_lines(rf"ctx_test log_transaction uri=/t/big .*arg_tag=big{i} ")
+        assert len(lines) == 1 and "current_is_r=1 " in lines[0], (i, lines)
 
 
 # ---- 4. HTTP/2 ----------------------------------------------------------------
@@ -652,3 +657,31 @@ def test_internal_and_fast_redirects_keep_the_current_request_and_g(make_server,
     assert f["current_is_r"] == "1" and f["ctx_request_is_r"] == "1", f
     assert f["arg_tag"] == "idx"
     assert f["g_trail"] == "/d/>/d/whoami"
+
+
+# ---- log_transaction ----------------------------------------------------------
+
+
+def test_log_transaction_hooks_see_their_request_and_g_as_current(make_server):
+    # A module's log_transaction hook uses Flask-style helpers (no request_rec):
+    # the request is current there, with its g and arguments; afterwards the
+    # thread serves no request (the test module's invariants check that in
+    # every later hook, filter and pool cleanup).
+    srv = make_server("CtxAppName log-app\nCtxConfig TEST_LOG_CURRENT on\n")
+    tags = [f"lt{i}" for i in range(6)]
+    for tag in tags:
+        (b,) = whoami_blocks(srv.get(f"/t/whoami?tag={tag}").text)
+        assert b["current_is_r"] == "1"
+    # Keep-alive: several requests on one connection, each logged as itself.
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        for tag in ("ka0", "ka1", "ka2"):
+            conn.request("GET", f"/t/whoami?tag={tag}")
+            assert conn.getresponse().read().startswith(b"uri=/t/whoami")
+    finally:
+        conn.close()
+    for tag in tags + ["ka0", "ka1", "ka2"]:
+        lines = srv.wait_log(rf"ctx_test log_transaction uri=/t/whoami .*arg_tag={tag} ")
+        assert len(lines) == 1, (tag, srv.read_log())
+        assert (f"current_is_r=1 g_whoami_tag={tag} arg_tag={tag} app=log-app"
+                in lines[0]), lines[0]

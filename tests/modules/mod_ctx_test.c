@@ -34,8 +34,13 @@
  *   GET /t/sub?uri=U    runs a subrequest for U (its output first), then
  *                       says which request was current after its lookup,
  *                       run and destroy
+ *   GET /t/task-done?tag=T&n=N&ms=M  submits N background tasks with
+ *                       ctx_task_submit_ex; each logs when it starts, sleeps
+ *                       M ms; the completion callback logs how each ended
  * The handler dispatches on the last path segment, so the endpoints also
  * answer under other paths handled by ctx-test (e.g. a DirectoryIndex file).
+ * With `CtxConfig TEST_LOG_CURRENT on`, the log_transaction hook logs (at
+ * notice) what ctx_current_request(), g and ctx_arg(NULL, ...) say there.
  * With `CtxConfig TEST_G_TRAIL on`, every request's fixups hook appends its
  * uri to g "trail" (shown by whoami): what a subrequest or an internal
  * redirect sees of its main request's g.
@@ -201,9 +206,23 @@ static int test_fixups(request_rec *r)
     return DECLINED;
 }
 
+/* With `CtxConfig TEST_LOG_CURRENT on`: what a Flask-style helper (no
+ * request_rec argument) sees in log_transaction, logged at notice. */
 static int test_log_transaction(request_rec *r)
 {
-    check_current("log_transaction", r->connection);
+    request_rec *cur = check_current("log_transaction", r->connection);
+
+    if (ctx_config(r, "TEST_LOG_CURRENT")) {
+        const char *tag = ctx_g_get(NULL, "whoami_tag");
+        const char *arg = ctx_arg(NULL, "tag");
+        ctx_app_t *app = ctx_current_app();
+
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                     "ctx_test log_transaction uri=%s current_is_r=%d "
+                     "g_whoami_tag=%s arg_tag=%s app=%s", r->uri, cur == r,
+                     tag ? tag : "-", arg ? arg : "-",
+                     app ? ctx_app_name(app) : "-");
+    }
     return DECLINED;
 }
 
@@ -604,6 +623,70 @@ static int answer_session_op(request_rec *r)
     return OK;
 }
 
+/* ---- background tasks with a completion callback ------------------------ */
+
+typedef struct {
+    int i;
+    apr_interval_time_t sleep;
+} done_baton_t;
+
+static apr_status_t sleepy_task(ctx_t *c, void *baton)
+{
+    done_baton_t *b = baton;
+    const char *tag = ctx_g_get(c, "task_tag");
+
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test task start tag=%s i=%d", tag ? tag : "-", b->i);
+    apr_sleep(b->sleep);
+    return APR_SUCCESS;
+}
+
+/* Frees the baton: it is the submitter's again, whether the task ran. */
+static void task_done(ctx_t *c, ctx_task_outcome_t outcome,
+                      apr_status_t status, void *baton)
+{
+    done_baton_t *b = baton;
+    const char *tag = ctx_g_get(c, "task_tag");
+    const char *uri = ctx_info(c, CTX_INFO_URI);
+
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test task done tag=%s i=%d outcome=%s status_ok=%d "
+                 "eshutdown=%d current_is_c=%d uri=%s", tag ? tag : "-", b->i,
+                 outcome == CTX_TASK_RAN ? "ran"
+                 : outcome == CTX_TASK_DROPPED ? "dropped" : "?",
+                 status == APR_SUCCESS, status == CTX_ESHUTDOWN,
+                 ctx_current() == c, uri ? uri : "-");
+    free(b);
+}
+
+static int answer_task_done(request_rec *r)
+{
+    int n = atoi(arg_or(r, "n", "1"));
+    apr_interval_time_t ms = apr_atoi64(arg_or(r, "ms", "0"));
+    int i, accepted = 0;
+
+    ctx_g_set(ctx_of(r), "task_tag", arg_or(r, "tag", "-"));
+    for (i = 1; i <= n && i <= 64; i++) {
+        done_baton_t *b = malloc(sizeof(*b));
+        apr_status_t rv;
+
+        if (!b) {
+            break;
+        }
+        b->i = i;
+        b->sleep = apr_time_from_msec(ms);
+        rv = ctx_task_submit_ex(r, sleepy_task, b, NULL, task_done);
+        if (rv == APR_SUCCESS) {
+            accepted++;
+        }
+        else {
+            free(b);            /* refused: still ours, on_done never runs */
+        }
+    }
+    ap_rprintf(r, "accepted=%d\n", accepted);
+    return OK;
+}
+
 static int test_handler(request_rec *r)
 {
     const char *name;
@@ -641,6 +724,9 @@ static int test_handler(request_rec *r)
     }
     if (!strcmp(name, "session-lifetimes")) {
         return answer_session_lifetimes(r);
+    }
+    if (!strcmp(name, "task-done")) {
+        return answer_task_done(r);
     }
     if (!strcmp(name, "session-late")) {
         return answer_session_late(r);

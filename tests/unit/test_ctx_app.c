@@ -4,8 +4,10 @@
 
 #include <apr_hash.h>
 #include <apr_time.h>
+#include <time.h>
 
 #include "ctx_app.h"
+#include "ctx_status.h"
 
 /* The app stack is per thread and the main thread runs every test: empty
  * it after each one. */
@@ -418,6 +420,440 @@ static void test_app_resource_created_once_under_concurrency(void **state)
     assert_int_equal(r.dtor_calls, 1);
 }
 
+/* ---- constructors that use other resources, slow and failing ones -------- */
+
+/* ctx_app_resource() on a thread of its own, so that a test that would hang
+ * fails instead: call_within() gives up after `ms`. A call that hangs keeps
+ * its (leaked) record and leaves the app's lock in an unknown state: the
+ * test must then not destroy the pools involved. */
+typedef struct {
+    ctx_app_t *app;
+    const char *name;
+    ctx_resource_ctor *ctor;
+    ctx_resource_dtor *dtor;
+    void *baton;
+    void *res;
+    apr_status_t rv;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+    pthread_t thread;
+} timed_call_t;
+
+static void *timed_call_main(void *arg)
+{
+    timed_call_t *tc = arg;
+    apr_status_t rv;
+
+    rv = ctx_app_resource(tc->app, tc->name, tc->ctor, tc->dtor, tc->baton,
+                          &tc->res);
+    pthread_mutex_lock(&tc->lock);
+    tc->rv = rv;
+    tc->done = 1;
+    pthread_cond_broadcast(&tc->cond);
+    pthread_mutex_unlock(&tc->lock);
+    return NULL;
+}
+
+static timed_call_t *call_start(ctx_app_t *app, const char *name,
+                                ctx_resource_ctor *ctor,
+                                ctx_resource_dtor *dtor, void *baton)
+{
+    timed_call_t *tc = calloc(1, sizeof(*tc));
+
+    assert_non_null(tc);
+    tc->app = app;
+    tc->name = name;
+    tc->ctor = ctor;
+    tc->dtor = dtor;
+    tc->baton = baton;
+    tc->rv = APR_EGENERAL;
+    pthread_mutex_init(&tc->lock, NULL);
+    pthread_cond_init(&tc->cond, NULL);
+    assert_int_equal(pthread_create(&tc->thread, NULL, timed_call_main, tc),
+                     0);
+    return tc;
+}
+
+/* 1 if the call returned within `ms` (tc is freed, its result copied to
+ * *rv and *res), 0 if it still hangs (tc is leaked with its thread). */
+static int call_end(timed_call_t *tc, int ms, apr_status_t *rv, void **res)
+{
+    struct timespec until;
+    int done;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec += 1;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&tc->lock);
+    while (!tc->done) {
+        if (pthread_cond_timedwait(&tc->cond, &tc->lock, &until) != 0) {
+            break;
+        }
+    }
+    done = tc->done;
+    pthread_mutex_unlock(&tc->lock);
+    if (!done) {
+        pthread_detach(tc->thread);
+        return 0;
+    }
+    pthread_join(tc->thread, NULL);
+    if (rv) {
+        *rv = tc->rv;
+    }
+    if (res) {
+        *res = tc->res;
+    }
+    pthread_cond_destroy(&tc->cond);
+    pthread_mutex_destroy(&tc->lock);
+    free(tc);
+    return 1;
+}
+
+static int call_within(ctx_app_t *app, const char *name,
+                       ctx_resource_ctor *ctor, ctx_resource_dtor *dtor,
+                       void *baton, int ms, apr_status_t *rv, void **res)
+{
+    return call_end(call_start(app, name, ctor, dtor, baton), ms, rv, res);
+}
+
+/* A pool of the test's own, not the test's state pool: a test that sees a
+ * hang leaves threads blocked on the app's lock, so it must leave the app
+ * and its pools alone (leaked) rather than have the teardown free them. */
+static apr_pool_t *own_pool(void **state)
+{
+    apr_pool_t *p = NULL;
+
+    (void)state;
+    assert_int_equal(apr_pool_create(&p, NULL), APR_SUCCESS);
+    return p;
+}
+
+/* A constructor that asks for another resource (or, with a cycle, for
+ * itself), as a connection pool reads a "config" resource. */
+typedef struct {
+    const char *inner_name;     /* what the constructor asks for */
+    ctx_resource_ctor *inner_ctor;
+    void *inner_baton;
+    void *inner_res;
+    apr_status_t inner_rv;
+    int calls;
+    int *order_log;
+    int *order_n;
+    int id;
+} user_t;
+
+static apr_status_t user_ctor(void **res, ctx_app_t *app, apr_pool_t *p,
+                              void *baton)
+{
+    user_t *u = baton;
+
+    u->calls++;
+    /* res_dtor only goes with res_ctor's res_t baton. */
+    u->inner_rv = ctx_app_resource(app, u->inner_name, u->inner_ctor,
+                                   u->inner_ctor == res_ctor ? res_dtor : NULL,
+                                   u->inner_baton, &u->inner_res);
+    if (u->inner_rv != APR_SUCCESS) {
+        return u->inner_rv;
+    }
+    *res = apr_pcalloc(p, 16);
+    return APR_SUCCESS;
+}
+
+static void user_dtor(void *res, void *baton)
+{
+    user_t *u = baton;
+
+    (void)res;
+    if (u->order_log) {
+        u->order_log[(*u->order_n)++] = u->id;
+    }
+}
+
+static void test_app_resource_ctor_may_ask_for_another_resource(void **state)
+{
+    apr_pool_t *p = own_pool(state);
+    apr_pool_t *pchild = unit_subpool(p);
+    ctx_app_t *app = ctx_app_create(p, "app", NULL);
+    res_t config = {0};
+    user_t pool = { "config", res_ctor, &config, NULL, APR_EGENERAL, 0,
+                    NULL, NULL, 0 };
+    void *res = NULL, *again = NULL;
+    apr_status_t rv = APR_EGENERAL;
+
+    assert_int_equal(ctx_app_child_init(app, pchild), APR_SUCCESS);
+    if (!call_within(app, "pool", user_ctor, NULL, &pool, 3000, &rv, &res)) {
+        fail_msg("ctx_app_resource() hangs when a constructor asks for "
+                 "another resource");
+    }
+    assert_int_equal(rv, APR_SUCCESS);
+    assert_non_null(res);
+    assert_int_equal(pool.inner_rv, APR_SUCCESS);
+    assert_int_equal(config.ctor_calls, 1);
+    /* The inner resource is an ordinary one: found without a new ctor. */
+    assert_int_equal(ctx_app_resource(app, "config", res_ctor, res_dtor,
+                                      &config, &again), APR_SUCCESS);
+    assert_ptr_equal(again, pool.inner_res);
+    assert_int_equal(config.ctor_calls, 1);
+    apr_pool_destroy(pchild);
+    assert_int_equal(config.dtor_calls, 1);
+    apr_pool_destroy(p);
+}
+
+static void test_app_resource_used_by_another_is_destroyed_after_it(void **state)
+{
+    apr_pool_t *p = own_pool(state);
+    apr_pool_t *pchild = unit_subpool(p);
+    ctx_app_t *app = ctx_app_create(p, "app", NULL);
+    int order[2], n = 0;
+    res_t config = {0};
+    user_t pool = { "config", res_ctor, &config, NULL, APR_EGENERAL, 0,
+                    order, &n, 1 };
+    timed_call_t *tc;
+    apr_status_t rv = APR_EGENERAL;
+
+    config.id = 2;
+    config.order_log = order;
+    config.order_n = &n;
+    assert_int_equal(ctx_app_child_init(app, pchild), APR_SUCCESS);
+    /* "pool" begins first, "config" is complete first. */
+    tc = call_start(app, "pool", user_ctor, user_dtor, &pool);
+    if (!call_end(tc, 3000, &rv, NULL)) {
+        fail_msg("ctx_app_resource() hangs when a constructor asks for "
+                 "another resource");
+    }
+    assert_int_equal(rv, APR_SUCCESS);
+    apr_pool_destroy(pchild);
+    assert_int_equal(n, 2);
+    assert_int_equal(order[0], 1);      /* the user first */
+    assert_int_equal(order[1], 2);      /* then what it used */
+    apr_pool_destroy(p);
+}
+
+static void test_app_resource_ctor_asking_for_itself_is_ecycle(void **state)
+{
+    apr_pool_t *p = own_pool(state);
+    apr_pool_t *pchild = unit_subpool(p);
+    ctx_app_t *app = ctx_app_create(p, "app", NULL);
+    user_t self = { "self", user_ctor, NULL, NULL, APR_EGENERAL, 0,
+                    NULL, NULL, 0 };
+    res_t good = {0};
+    void *res = NULL;
+    apr_status_t rv = APR_SUCCESS;
+
+    self.inner_baton = &self;
+    assert_int_equal(ctx_app_child_init(app, pchild), APR_SUCCESS);
+    if (!call_within(app, "self", user_ctor, NULL, &self, 3000, &rv, &res)) {
+        fail_msg("a constructor asking for itself hangs");
+    }
+    assert_int_equal(self.calls, 1);    /* not run again for the inner call */
+    assert_int_equal(self.inner_rv, CTX_ECYCLE);
+    assert_int_equal(rv, CTX_ECYCLE);   /* the ctor passed it on */
+    /* Nothing was stored: a later call with a sound constructor builds it. */
+    assert_int_equal(ctx_app_resource(app, "self", res_ctor, res_dtor, &good,
+                                      &res), APR_SUCCESS);
+    assert_int_equal(good.ctor_calls, 1);
+    apr_pool_destroy(pchild);
+    apr_pool_destroy(p);
+}
+
+static void test_app_resource_cycle_through_another_resource_is_ecycle(void **state)
+{
+    apr_pool_t *p = own_pool(state);
+    apr_pool_t *pchild = unit_subpool(p);
+    ctx_app_t *app = ctx_app_create(p, "app", NULL);
+    user_t a = { "b", user_ctor, NULL, NULL, APR_EGENERAL, 0, NULL, NULL, 0 };
+    user_t b = { "a", user_ctor, NULL, NULL, APR_EGENERAL, 0, NULL, NULL, 0 };
+    void *res = NULL;
+    apr_status_t rv = APR_SUCCESS;
+
+    a.inner_baton = &b;
+    b.inner_baton = &a;
+    assert_int_equal(ctx_app_child_init(app, pchild), APR_SUCCESS);
+    if (!call_within(app, "a", user_ctor, NULL, &a, 3000, &rv, &res)) {
+        fail_msg("a cycle a -> b -> a of constructors hangs");
+    }
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(b.inner_rv, CTX_ECYCLE);
+    assert_int_equal(a.inner_rv, CTX_ECYCLE);
+    assert_int_equal(rv, CTX_ECYCLE);
+    apr_pool_destroy(pchild);
+    apr_pool_destroy(p);
+}
+
+/* Two threads build "a" and "b" at once; a's constructor asks for b and b's
+ * for a: neither may wait for the other for ever. */
+typedef struct {
+    pthread_barrier_t *both_building;
+    const char *other;
+    apr_status_t inner_rv;
+} crossed_t;
+
+static apr_status_t crossed_ctor(void **res, ctx_app_t *app, apr_pool_t *p,
+                                 void *baton)
+{
+    crossed_t *x = baton;
+    void *other = NULL;
+
+    pthread_barrier_wait(x->both_building);
+    x->inner_rv = ctx_app_resource(app, x->other, crossed_ctor, NULL, x,
+                                   &other);
+    if (x->inner_rv != APR_SUCCESS) {
+        return x->inner_rv;
+    }
+    *res = apr_pcalloc(p, 16);
+    return APR_SUCCESS;
+}
+
+static void test_app_resource_cycle_across_threads_is_ecycle(void **state)
+{
+    apr_pool_t *p = own_pool(state);
+    apr_pool_t *pchild = unit_subpool(p);
+    ctx_app_t *app = ctx_app_create(p, "app", NULL);
+    pthread_barrier_t both;
+    crossed_t xa = { &both, "b", APR_SUCCESS };
+    crossed_t xb = { &both, "a", APR_SUCCESS };
+    timed_call_t *ta, *tb;
+    apr_status_t rva = APR_SUCCESS, rvb = APR_SUCCESS;
+    int enda, endb;
+
+    assert_int_equal(pthread_barrier_init(&both, NULL, 2), 0);
+    assert_int_equal(ctx_app_child_init(app, pchild), APR_SUCCESS);
+    ta = call_start(app, "a", crossed_ctor, NULL, &xa);
+    tb = call_start(app, "b", crossed_ctor, NULL, &xb);
+    enda = call_end(ta, 3000, &rva, NULL);
+    endb = call_end(tb, 3000, &rvb, NULL);
+    if (!enda || !endb) {
+        fail_msg("a cycle of constructors on two threads hangs");
+    }
+    pthread_barrier_destroy(&both);
+    /* One of them saw the cycle; the other got that failure back. */
+    assert_true(xa.inner_rv == CTX_ECYCLE || xb.inner_rv == CTX_ECYCLE);
+    assert_int_equal(rva, CTX_ECYCLE);
+    assert_int_equal(rvb, CTX_ECYCLE);
+    apr_pool_destroy(pchild);
+    apr_pool_destroy(p);
+}
+
+/* A constructor that waits (at most 5 s) until the test lets it finish. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int started;
+    int released;
+} gate_t;
+
+static apr_status_t gated_ctor(void **res, ctx_app_t *app, apr_pool_t *p,
+                               void *baton)
+{
+    gate_t *g = baton;
+    struct timespec until;
+
+    (void)app;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&g->lock);
+    g->started = 1;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->released) {
+        if (pthread_cond_timedwait(&g->cond, &g->lock, &until) != 0) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    *res = apr_pcalloc(p, 16);
+    return APR_SUCCESS;
+}
+
+static void test_app_resource_slow_ctor_does_not_stall_other_lookups(void **state)
+{
+    apr_pool_t *p = own_pool(state);
+    apr_pool_t *pchild = unit_subpool(p);
+    ctx_app_t *app = ctx_app_create(p, "app", NULL);
+    gate_t gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                    0, 0 };
+    res_t config = {0}, other = {0};
+    void *cfg = NULL, *found = NULL, *made = NULL, *db = NULL;
+    apr_status_t rv = APR_EGENERAL, rv_other = APR_EGENERAL;
+    apr_status_t rv_db = APR_EGENERAL;
+    timed_call_t *slow;
+    int quick, quick_other;
+
+    assert_int_equal(ctx_app_child_init(app, pchild), APR_SUCCESS);
+    assert_int_equal(ctx_app_resource(app, "config", res_ctor, res_dtor,
+                                      &config, &cfg), APR_SUCCESS);
+    slow = call_start(app, "db", gated_ctor, NULL, &gate);
+    pthread_mutex_lock(&gate.lock);
+    while (!gate.started) {
+        pthread_cond_wait(&gate.cond, &gate.lock);
+    }
+    pthread_mutex_unlock(&gate.lock);
+    /* "db" is being built: an existing resource and a new one are still
+     * served at once. */
+    quick = call_within(app, "config", res_ctor, res_dtor, &config, 1000,
+                        &rv, &found);
+    quick_other = call_within(app, "other", res_ctor, res_dtor, &other, 1000,
+                              &rv_other, &made);
+    pthread_mutex_lock(&gate.lock);
+    gate.released = 1;
+    pthread_cond_broadcast(&gate.cond);
+    pthread_mutex_unlock(&gate.lock);
+    assert_true(call_end(slow, 6000, &rv_db, &db));
+    assert_true(quick);
+    assert_true(quick_other);
+    assert_int_equal(rv, APR_SUCCESS);
+    assert_ptr_equal(found, cfg);
+    assert_int_equal(rv_other, APR_SUCCESS);
+    assert_non_null(made);
+    assert_int_equal(rv_db, APR_SUCCESS);
+    assert_non_null(db);
+    apr_pool_destroy(pchild);
+    apr_pool_destroy(p);
+}
+
+static void test_app_resource_waiters_share_a_failed_attempt(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    apr_pool_t *pchild = unit_subpool(p);
+    ctx_app_t *app = ctx_app_create(p, "app", NULL);
+    res_t r = {0};
+    racer_t rc[RACERS];
+    pthread_t t[RACERS];
+    pthread_barrier_t start;
+    void *res = NULL;
+
+    /* Long enough for every racer to be waiting when it fails. */
+    r.ctor_sleep = apr_time_from_msec(300);
+    r.fail_next = APR_ECONNREFUSED;
+    assert_int_equal(ctx_app_child_init(app, pchild), APR_SUCCESS);
+    assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+    for (int i = 0; i < RACERS; ++i) {
+        rc[i] = (racer_t){ app, &r, &start, APR_SUCCESS, NULL };
+        assert_int_equal(pthread_create(&t[i], NULL, racer, &rc[i]), 0);
+    }
+    for (int i = 0; i < RACERS; ++i) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    }
+    pthread_barrier_destroy(&start);
+    /* One attempt, its failure for all: not eight connects in a row. */
+    assert_int_equal(r.ctor_calls, 1);
+    for (int i = 0; i < RACERS; ++i) {
+        assert_int_equal(rc[i].rv, APR_ECONNREFUSED);
+    }
+    /* The next call tries again. */
+    r.ctor_sleep = 0;
+    assert_int_equal(ctx_app_resource(app, "shared", res_ctor, res_dtor, &r,
+                                      &res), APR_SUCCESS);
+    assert_int_equal(r.ctor_calls, 2);
+    apr_pool_destroy(pchild);
+    assert_int_equal(r.dtor_calls, 1);
+}
+
 /* ---- the per-thread app stack -------------------------------------------- */
 
 static void test_app_top_is_null_when_nothing_pushed(void **state)
@@ -579,6 +1015,13 @@ int main(void)
         APP_TEST(test_app_resources_destroyed_in_reverse_creation_order),
         APP_TEST(test_app_resource_without_destructor),
         APP_TEST(test_app_resource_created_once_under_concurrency),
+        APP_TEST(test_app_resource_ctor_may_ask_for_another_resource),
+        APP_TEST(test_app_resource_used_by_another_is_destroyed_after_it),
+        APP_TEST(test_app_resource_ctor_asking_for_itself_is_ecycle),
+        APP_TEST(test_app_resource_cycle_through_another_resource_is_ecycle),
+        APP_TEST(test_app_resource_cycle_across_threads_is_ecycle),
+        APP_TEST(test_app_resource_slow_ctor_does_not_stall_other_lookups),
+        APP_TEST(test_app_resource_waiters_share_a_failed_attempt),
         APP_TEST(test_app_top_is_null_when_nothing_pushed),
         APP_TEST(test_app_push_makes_top_and_pop_restores),
         APP_TEST(test_app_same_app_may_be_pushed_twice),

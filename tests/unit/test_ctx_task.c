@@ -157,6 +157,11 @@ typedef struct {
     void *baton_seen;
     apr_status_t leave_rv;
     int pool_alive_in_leave;
+    int ends;                   /* end callback calls (atomic) */
+    int at_end;
+    pthread_t th_end;
+    ctx_task_end_t end_how;
+    apr_status_t end_rv;
 } rec_t;
 
 static int hook_token;
@@ -224,6 +229,20 @@ static ctx_task_t *rec_task(ctx_taskpool_t *tp, rec_t *r, const char *desc)
     apr_pool_cleanup_register(ctx_task_pool(t), r, rec_cleanup,
                               apr_pool_cleanup_null);
     return t;
+}
+
+/* An end callback recording into the task's rec_t. */
+static void rec_end(ctx_task_t *t, ctx_task_end_t how, apr_status_t rv,
+                    void *baton)
+{
+    rec_t *r = baton;
+
+    __atomic_add_fetch(&r->ends, 1, __ATOMIC_RELAXED);
+    r->at_end = ++r->step;
+    r->th_end = pthread_self();
+    r->end_how = how;
+    r->end_rv = rv;
+    (void)t;
 }
 
 /* Submit a recorded task that must be accepted. */
@@ -661,6 +680,65 @@ static void test_task_drain_timeout_drops_queued_tasks_and_waits_for_running(voi
     ctx_taskpool_stats(tp, &st);
     assert_int_equal(st.dropped, 4);
     assert_int_equal(unit_log_count_at(CTX_LOG_WARNING), 1);
+}
+
+static void test_task_end_callback_runs_once_whether_the_task_ran_or_was_dropped(void **state)
+{
+    ctx_taskpool_t *tp = make_pool(UNIT_POOL(state), 1, 2, &rec_hooks);
+    rec_t running = {0}, queued[2], refused = {0};
+    opener_t op = { 2 };
+    ctx_task_t *t;
+    apr_size_t dropped = 0;
+    pthread_t th;
+
+    memset(queued, 0, sizeof(queued));
+    running.blocks = 1;
+    running.rv = APR_EOF;       /* a failure, passed on as is */
+    t = rec_task(tp, &running, "GET /running");
+    ctx_task_set_end(t, rec_end, &running);
+    assert_int_equal(ctx_taskpool_submit(tp, t, rec_fn, &running),
+                     APR_SUCCESS);
+    WAIT(&fx.started, 1);
+    for (int i = 0; i < 2; ++i) {
+        t = rec_task(tp, &queued[i], "GET /queued");
+        ctx_task_set_end(t, rec_end, &queued[i]);
+        assert_int_equal(ctx_taskpool_submit(tp, t, rec_fn, &queued[i]),
+                         APR_SUCCESS);
+    }
+    /* Refused (queue full), then destroyed by its owner: no end. */
+    t = rec_task(tp, &refused, "GET /refused");
+    ctx_task_set_end(t, rec_end, &refused);
+    assert_int_equal(ctx_taskpool_submit(tp, t, rec_fn, &refused),
+                     CTX_EQUEUEFULL);
+    ctx_task_destroy(t);
+    assert_int_equal(refused.ends, 0);
+    assert_int_equal(refused.at_cleanup, 1);
+
+    /* The worker is held until both queued tasks were dropped. */
+    assert_int_equal(pthread_create(&th, NULL, open_after_cleaned, &op), 0);
+    assert_int_equal(ctx_taskpool_drain(tp, apr_time_from_msec(10), &dropped),
+                     APR_TIMEUP);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(dropped, 2);
+
+    assert_int_equal(running.ends, 1);
+    assert_int_equal(running.end_how, CTX_TASK_END_RAN);
+    assert_int_equal(running.end_rv, APR_EOF);
+    assert_true(running.at_end > running.at_leave);     /* after the hooks */
+    assert_true(running.at_end < running.at_cleanup);   /* pool still there */
+    assert_true(pthread_equal(running.th_end, running.th_fn));
+    for (int i = 0; i < 2; ++i) {
+        rec_t *r = &queued[i];
+
+        assert_int_equal(r->runs, 0);
+        assert_int_equal(r->ends, 1);
+        assert_int_equal(r->end_how, CTX_TASK_END_DROPPED);
+        assert_int_equal(r->end_rv, CTX_ESHUTDOWN);
+        assert_int_equal(r->at_end, 1);                 /* before the pool */
+        assert_int_equal(r->at_cleanup, 2);
+        assert_true(pthread_equal(r->th_end, pthread_self()));  /* drainer */
+    }
+    assert_int_equal(refused.ends, 0);
 }
 
 static void test_task_drain_twice_is_harmless(void **state)
@@ -1406,6 +1484,7 @@ int main(void)
         TASK_TEST(test_task_submit_after_drain_returns_eshutdown),
         TASK_TEST(test_task_drain_without_timeout_runs_every_queued_task),
         TASK_TEST(test_task_drain_timeout_drops_queued_tasks_and_waits_for_running),
+        TASK_TEST(test_task_end_callback_runs_once_whether_the_task_ran_or_was_dropped),
         TASK_TEST(test_task_drain_twice_is_harmless),
         TASK_TEST(test_task_failing_task_is_counted_failed_and_logged_with_description),
         TASK_TEST(test_task_failure_without_description_is_logged),
