@@ -14,7 +14,9 @@ struct ctx_session_t {
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
     apr_int64_t issued;
+    void *log_request;          /* the glue's request, for log lines */
     int loaded, accessed, modified, reissue, sealed;
+    int read_only;              /* a background task's copy */
     int serialized;             /* a text was made in `pool` already */
 };
 
@@ -98,13 +100,58 @@ int ctx_session_is_loaded(const ctx_session_t *s)
 static apr_status_t writable(ctx_session_t *s, const char *what,
                              const char *key)
 {
+    if (s->read_only) {
+        /* Documented, and the caller gets the status: not an error. */
+        ctx_log_r(CTX_LOG_DEBUG, s->log_request, "session %s%s%s%s refused: "
+                  "a background task's session is a read-only copy", what,
+                  key ? " '" : "", key ? key : "", key ? "'" : "");
+        return CTX_ETOOLATE;
+    }
     if (s->sealed) {
-        ctx_log(CTX_LOG_ERR, "session %s%s%s%s after the response headers "
-                "were sent: the change cannot be saved and is refused", what,
-                key ? " '" : "", key ? key : "", key ? "'" : "");
+        /* A change in request code that can never reach the client: a
+         * bug in the caller, whatever it does with the status. */
+        ctx_log_r(CTX_LOG_ERR, s->log_request, "session %s%s%s%s after the "
+                  "response headers were sent: the change cannot be saved "
+                  "and is refused", what, key ? " '" : "", key ? key : "",
+                  key ? "'" : "");
         return CTX_ETOOLATE;
     }
     return APR_SUCCESS;
+}
+
+/* After a change to the data: does the session still fit? APR_SUCCESS,
+ * CTX_ETOOLARGE or APR_ENOMEM; on failure the caller undoes its change and
+ * calls refused(). */
+static apr_status_t check_size(ctx_session_t *s)
+{
+    s->json = NULL;
+    if (!s->fits) {
+        return APR_SUCCESS;
+    }
+    if (!serialize(s)) {
+        return APR_ENOMEM;
+    }
+    return s->fits(s->baton, s, s->json, s->jlen) ? APR_SUCCESS
+                                                   : CTX_ETOOLARGE;
+}
+
+static apr_status_t refused(ctx_session_t *s, apr_status_t rv,
+                            const char *what, const char *key)
+{
+    s->json = NULL;             /* the text of the refused data */
+    if (rv == CTX_ETOOLARGE) {
+        /* The caller gets the status and the session is unchanged: worth
+         * knowing for the operator (limits too small?), not an error. */
+        ctx_log_r(CTX_LOG_INFO, s->log_request, "session: %s '%s' refused: "
+                  "the session would exceed the cookie size limit", what,
+                  key);
+    }
+    return rv;
+}
+
+void ctx_session_set_log_request(ctx_session_t *s, void *request)
+{
+    s->log_request = request;
 }
 
 json_t *ctx_session_get(ctx_session_t *s, const char *key)
@@ -137,28 +184,102 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
         json_decref(old);
         return APR_EINVAL;      /* key is not valid UTF-8 */
     }
-    s->json = NULL;
-    if (s->fits) {
-        if (!serialize(s)) {
-            rv = APR_ENOMEM;
-        }
-        else if (!s->fits(s->baton, s, s->json, s->jlen)) {
-            rv = CTX_ETOOLARGE;
-        }
-    }
-    if (rv != APR_SUCCESS) {
+    if ((rv = check_size(s)) != APR_SUCCESS) {
         if (old) {
             json_object_set_new(s->data, key, old);
         }
         else {
             json_object_del(s->data, key);
         }
-        s->json = NULL;         /* the text of the refused data */
-        if (rv == CTX_ETOOLARGE) {
-            ctx_log(CTX_LOG_ERR, "session: setting '%s' refused: the session "
-                    "would exceed the cookie size limit", key);
-        }
+        return refused(s, rv, "setting", key);
+    }
+    json_decref(old);
+    s->modified = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
+                                json_t *val)
+{
+    json_t *list;
+    apr_status_t rv;
+
+    if (!key || !val) {
+        json_decref(val);
+        return APR_EINVAL;
+    }
+    s->accessed = 1;
+    if ((rv = writable(s, "append to", key)) != APR_SUCCESS) {
+        json_decref(val);
         return rv;
+    }
+    if (!(list = json_object_get(s->data, key))) {
+        if (!(list = json_array())) {
+            json_decref(val);
+            return APR_ENOMEM;
+        }
+        json_array_append_new(list, val);
+        /* Through set: one place for new keys, their checks and rollback. */
+        return ctx_session_set(s, key, list);
+    }
+    if (!json_is_array(list)) {
+        json_decref(val);
+        return APR_EINVAL;
+    }
+    if (json_array_append_new(list, val) != 0) {
+        return APR_ENOMEM;
+    }
+    if ((rv = check_size(s)) != APR_SUCCESS) {
+        json_array_remove(list, json_array_size(list) - 1);
+        return refused(s, rv, "appending to", key);
+    }
+    s->modified = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
+                                   const char *field, json_t *val)
+{
+    json_t *obj, *old;
+    apr_status_t rv;
+
+    if (!key || !field || !val) {
+        json_decref(val);
+        return APR_EINVAL;
+    }
+    s->accessed = 1;
+    if ((rv = writable(s, "set a field of", key)) != APR_SUCCESS) {
+        json_decref(val);
+        return rv;
+    }
+    if (!(obj = json_object_get(s->data, key))) {
+        if (!(obj = json_object())) {
+            json_decref(val);
+            return APR_ENOMEM;
+        }
+        if (json_object_set_new(obj, field, val) != 0) {
+            json_decref(obj);
+            return APR_EINVAL;  /* field is not valid UTF-8 */
+        }
+        return ctx_session_set(s, key, obj);
+    }
+    if (!json_is_object(obj)) {
+        json_decref(val);
+        return APR_EINVAL;
+    }
+    old = json_incref(json_object_get(obj, field));
+    if (json_object_set_new(obj, field, val) != 0) {
+        json_decref(old);
+        return APR_EINVAL;
+    }
+    if ((rv = check_size(s)) != APR_SUCCESS) {
+        if (old) {
+            json_object_set_new(obj, field, old);
+        }
+        else {
+            json_object_del(obj, field);
+        }
+        return refused(s, rv, "setting a field of", key);
     }
     json_decref(old);
     s->modified = 1;
@@ -286,6 +407,12 @@ apr_int64_t ctx_session_issued(const ctx_session_t *s)
 void ctx_session_seal(ctx_session_t *s)
 {
     s->sealed = 1;
+}
+
+void ctx_session_set_read_only(ctx_session_t *s)
+{
+    s->sealed = 1;
+    s->read_only = 1;
 }
 
 int ctx_session_sealed(const ctx_session_t *s)

@@ -150,6 +150,9 @@ ctx_session_t *ctx_glue_session(ctx_t *c, apr_status_t *rv)
     st->codec.max_age = st->conf.max_age;
     st->codec.max_skew = MAX_SKEW;
     st->session = ctx_session_create(main->pool, session_fits, st);
+    /* Its log lines name the client request (the main one: it lives as
+     * long as the session). */
+    ctx_session_set_log_request(st->session, main->request);
 
     memset(&lb, 0, sizeof(lb));
     lb.st = st;
@@ -193,8 +196,9 @@ apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, json_t *data)
     st = apr_pcalloc(task->pool, sizeof(*st));
     st->session = ctx_session_create(task->pool, NULL, NULL);
     ctx_session_load(st->session, json_incref(data), 0, 0);
-    /* The response has gone: a change could never reach the client. */
-    ctx_session_seal(st->session);
+    /* The response has gone: a change could never reach the client. The
+     * caller is told (CTX_ETOOLATE); the log has a debug line only. */
+    ctx_session_set_read_only(st->session);
     ctx_context_set_session(task, st);
     return APR_SUCCESS;
 }
