@@ -30,37 +30,42 @@ int ctx_log_enabled(ctx_log_level_t level)
     return log_fn != NULL && level <= log_level;
 }
 
-void ctx_log_(const char *file, int line, ctx_log_level_t level,
-              const char *fmt, ...)
+static void deliver(const char *file, int line, ctx_log_level_t level,
+                    void *request, const char *fmt, va_list ap)
 {
     char buf[1024];
-    va_list ap;
 
-    if (!ctx_log_enabled(level)) {
-        return;
-    }
-    va_start(ap, fmt);
     apr_vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    log_fn(log_baton, level, file, line, buf);
-}
-
-void ctx_log_r_(const char *file, int line, ctx_log_level_t level,
-                void *request, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-
-    if (!ctx_log_enabled(level)) {
-        return;
-    }
-    va_start(ap, fmt);
-    apr_vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
     if (request && log_request_fn) {
         log_request_fn(log_baton, level, file, line, request, buf);
     }
     else {
         log_fn(log_baton, level, file, line, buf);
     }
+}
+
+void ctx_log_(const char *file, int line, ctx_log_level_t level,
+              const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!ctx_log_enabled(level)) {
+        return;
+    }
+    va_start(ap, fmt);
+    deliver(file, line, level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void ctx_log_r_(const char *file, int line, ctx_log_level_t level,
+                void *request, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!ctx_log_enabled(level)) {
+        return;
+    }
+    va_start(ap, fmt);
+    deliver(file, line, level, request, fmt, ap);
+    va_end(ap);
 }

@@ -165,37 +165,54 @@ int ctx_session_has(ctx_session_t *s, const char *key)
     return ctx_session_get(s, key) != NULL;
 }
 
-apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
+/* The checks every change starts with: APR_SUCCESS, or the refusal (then
+ * `val`, which may be NULL, is released). */
+static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
+                          const char *key, json_t *val)
 {
-    json_t *old;
+    apr_status_t rv = APR_EINVAL;
+
+    if (args_ok) {
+        s->accessed = 1;
+        if ((rv = writable(s, what, key)) == APR_SUCCESS) {
+            return APR_SUCCESS;
+        }
+    }
+    json_decref(val);
+    return rv;
+}
+
+/* obj[name] = val (stolen), kept only if the session still fits; `what`
+ * and `key` name the change in the log. */
+static apr_status_t put(ctx_session_t *s, json_t *obj, const char *name,
+                        json_t *val, const char *what, const char *key)
+{
+    json_t *old = json_incref(json_object_get(obj, name));
     apr_status_t rv;
 
-    if (!key || !val) {
-        json_decref(val);
-        return APR_EINVAL;
-    }
-    s->accessed = 1;
-    if ((rv = writable(s, "set", key)) != APR_SUCCESS) {
-        json_decref(val);
-        return rv;
-    }
-    old = json_incref(json_object_get(s->data, key));
-    if (json_object_set_new(s->data, key, val) != 0) {
+    if (json_object_set_new(obj, name, val) != 0) {
         json_decref(old);
-        return APR_EINVAL;      /* key is not valid UTF-8 */
+        return APR_EINVAL;      /* name is not valid UTF-8 */
     }
     if ((rv = check_size(s)) != APR_SUCCESS) {
         if (old) {
-            json_object_set_new(s->data, key, old);
+            json_object_set_new(obj, name, old);
         }
         else {
-            json_object_del(s->data, key);
+            json_object_del(obj, name);
         }
-        return refused(s, rv, "setting", key);
+        return refused(s, rv, what, key);
     }
     json_decref(old);
     s->modified = 1;
     return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
+{
+    apr_status_t rv = begin(s, key && val, "set", key, val);
+
+    return rv == APR_SUCCESS ? put(s, s->data, key, val, "setting", key) : rv;
 }
 
 apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
@@ -204,23 +221,17 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
     json_t *list;
     apr_status_t rv;
 
-    if (!key || !val) {
-        json_decref(val);
-        return APR_EINVAL;
-    }
-    s->accessed = 1;
-    if ((rv = writable(s, "append to", key)) != APR_SUCCESS) {
-        json_decref(val);
+    if ((rv = begin(s, key && val, "append to", key, val)) != APR_SUCCESS) {
         return rv;
     }
     if (!(list = json_object_get(s->data, key))) {
-        if (!(list = json_array())) {
-            json_decref(val);
+        /* [val] as a new key: json_array_append_new releases val on
+         * failure (also with a NULL list). */
+        if (json_array_append_new(list = json_array(), val) != 0) {
+            json_decref(list);
             return APR_ENOMEM;
         }
-        json_array_append_new(list, val);
-        /* Through set: one place for new keys, their checks and rollback. */
-        return ctx_session_set(s, key, list);
+        return put(s, s->data, key, list, "appending to", key);
     }
     if (!json_is_array(list)) {
         json_decref(val);
@@ -240,19 +251,15 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
 apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
                                    const char *field, json_t *val)
 {
-    json_t *obj, *old;
+    json_t *obj;
     apr_status_t rv;
 
-    if (!key || !field || !val) {
-        json_decref(val);
-        return APR_EINVAL;
-    }
-    s->accessed = 1;
-    if ((rv = writable(s, "set a field of", key)) != APR_SUCCESS) {
-        json_decref(val);
+    if ((rv = begin(s, key && field && val, "set a field of", key, val))
+        != APR_SUCCESS) {
         return rv;
     }
     if (!(obj = json_object_get(s->data, key))) {
+        /* {field: val} as a new key */
         if (!(obj = json_object())) {
             json_decref(val);
             return APR_ENOMEM;
@@ -261,29 +268,13 @@ apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
             json_decref(obj);
             return APR_EINVAL;  /* field is not valid UTF-8 */
         }
-        return ctx_session_set(s, key, obj);
+        return put(s, s->data, key, obj, "setting a field of", key);
     }
     if (!json_is_object(obj)) {
         json_decref(val);
         return APR_EINVAL;
     }
-    old = json_incref(json_object_get(obj, field));
-    if (json_object_set_new(obj, field, val) != 0) {
-        json_decref(old);
-        return APR_EINVAL;
-    }
-    if ((rv = check_size(s)) != APR_SUCCESS) {
-        if (old) {
-            json_object_set_new(obj, field, old);
-        }
-        else {
-            json_object_del(obj, field);
-        }
-        return refused(s, rv, "setting a field of", key);
-    }
-    json_decref(old);
-    s->modified = 1;
-    return APR_SUCCESS;
+    return put(s, obj, field, val, "setting a field of", key);
 }
 
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)

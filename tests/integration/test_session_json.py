@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from flask_helper import FlaskPeer
+from test_session_flask_interop import flask_peer  # noqa: F401 (a fixture)
 from test_sessions import (Site, incompressible, new_cookie, session_of, start_shared,
                            stop_shared, vhost)
 
@@ -57,13 +57,6 @@ def site(shared_json):
     yield shared_json
     bad = shared_json.unexpected_lines()
     assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
-
-
-@pytest.fixture(scope="module")
-def flask_peer():
-    peer = FlaskPeer()
-    yield peer
-    peer.close()
 
 
 class Client:
