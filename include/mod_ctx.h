@@ -604,7 +604,10 @@ static APR_INLINE apr_status_t ctx_session_remove(ctx_t *c, const char *key)
 /* Remove every key: the cookie is deleted when saved. */
 static APR_INLINE apr_status_t ctx_session_clear(ctx_t *c)
 { CTX__SESSION_CALL(session_clear, c); }
-/* *keys: a new array of const char * in the request's pool. */
+/* *keys: a new array of const char * (copies) in the request's pool. Flask's
+ * reserved keys are ordinary keys here and are listed too: "_permanent"
+ * (see ctx_session_set_permanent), and Flask-Login's "_user_id", "_fresh",
+ * "_id", "_remember" when a login shares the session. */
 static APR_INLINE apr_status_t ctx_session_keys(ctx_t *c,
                                                 apr_array_header_t **keys)
 { CTX__SESSION_CALL(session_keys, c, keys); }
