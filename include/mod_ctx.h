@@ -37,6 +37,7 @@
 #include "http_core.h"
 #include "apr_optional.h"
 #include "apr_tables.h"
+#include "apr_strings.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,65 @@ extern "C" {
  * directly or through other resources' constructors (ctx_app_resource):
  * refused instead of waiting for ever. */
 #define CTX_ECYCLE      (CTX_STATUS_BASE + 6)
+
+/* The text of a status that the mod_ctx API returned, in the meaning
+ * mod_ctx gives it: mod_ctx's own codes, APR_NOTFOUND ("key not found"),
+ * APR_EINVAL, APR_ENOTIMPL ("mod_ctx is not loaded", what every helper
+ * returns then); any other status falls back to apr_strerror(). Needs no
+ * mod_ctx at run time (it is compiled into the caller). Writes at most
+ * `len` bytes, NUL included, into `buf` and returns `buf`. */
+static APR_INLINE char *ctx_strerror(apr_status_t status, char *buf,
+                                     apr_size_t len)
+{
+    const char *text = NULL;
+
+    switch (status) {
+    case CTX_EDISABLED:
+        text = "sessions are off here (CtxSession Off, or no "
+               "CtxSecretKey)";
+        break;
+    case CTX_ETOOLATE:
+        text = "too late to change the session (the response "
+               "headers were sent, or it is a background task's read-only "
+               "copy)";
+        break;
+    case CTX_ETOOLARGE:
+        text = "the session would not fit in its cookie "
+               "(CtxSessionMaxSize); it is unchanged";
+        break;
+    case CTX_EQUEUEFULL:
+        text = "the background task queue is full (CtxTaskQueue)";
+        break;
+    case CTX_ESHUTDOWN:
+        text = "the child process is shutting down: no new "
+               "background task";
+        break;
+    case APR_NOTFOUND:
+        text = "key not found";
+        break;
+    case APR_EINVAL:
+        text = "invalid argument (no current request, a NULL "
+               "argument, bad JSON, or a value of another type)";
+        break;
+    case APR_ENOTIMPL:
+        text = "mod_ctx is not loaded (or older than this module's "
+               "MOD_CTX_API_VERSION)";
+        break;
+    default:
+        break;
+    }
+    if (!text) {
+        if (status > CTX_STATUS_BASE && status < CTX_STATUS_BASE + 100) {
+            /* A code of a newer mod_ctx than this header. */
+            apr_snprintf(buf, len, "mod_ctx status %d (unknown to this "
+                         "version of mod_ctx.h)", status);
+            return buf;
+        }
+        return apr_strerror(status, buf, len);
+    }
+    apr_cpystrn(buf, text, len);
+    return buf;
+}
 
 /* A request context. Opaque. */
 typedef struct ctx_t ctx_t;
@@ -135,6 +195,14 @@ typedef struct {
     apr_uint64_t rejected;      /* refused: queue full or shutting down */
     apr_uint64_t dropped;       /* accepted, then dropped by a drain timeout */
 } ctx_task_stats_t;
+
+/* Visitor for ctx_session_do(): `key` and `json` (the value as compact JSON
+ * text, as ctx_session_get_json gives it) are copies in the main request's
+ * pool, so they stay valid after the call, and the visitor may change the
+ * session (the walk is over a copy taken before the first call). Return 0
+ * to stop. */
+typedef int ctx_session_do_fn(void *baton, const char *key,
+                              const char *json);
 
 /* Per-process app resource constructor/destructor (see ctx_app_resource). */
 typedef apr_status_t ctx_resource_ctor(void **res, ctx_app_t *app,
@@ -218,6 +286,17 @@ typedef struct ctx_api_t {
     apr_status_t (*task_submit_ex)(request_rec *r, ctx_task_fn *fn,
                                    void *baton, const char *const *headers,
                                    ctx_task_done_fn *on_done);
+    /* version 4: JSON values without jansson */
+    apr_status_t (*session_get_double)(ctx_t *c, const char *key,
+                                       double *val);
+    apr_status_t (*session_set_double)(ctx_t *c, const char *key,
+                                       double val);
+    apr_status_t (*session_append_json)(ctx_t *c, const char *key,
+                                        const char *json);
+    apr_status_t (*session_set_field_json)(ctx_t *c, const char *key,
+                                           const char *field,
+                                           const char *json);
+    apr_status_t (*session_do)(ctx_t *c, ctx_session_do_fn *fn, void *baton);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -244,7 +323,9 @@ static APR_INLINE const ctx_api_t *ctx_api(void)
 /* Call from your module's post_config hook. Returns APR_SUCCESS when mod_ctx
  * is there; otherwise logs one error naming `module_name` (on the real
  * startup pass only, not the configuration test pass) and returns
- * APR_ENOTIMPL. Your module keeps running; its ctx_* calls fail softly. */
+ * APR_ENOTIMPL. Your module keeps running; its ctx_* calls fail softly.
+ * The line carries your module's tag when the calling file has
+ * APLOG_USE_MODULE(yours) (or AP_DECLARE_MODULE); without, none. */
 static APR_INLINE apr_status_t ctx_api_require(server_rec *s,
                                                const char *module_name)
 {
@@ -252,7 +333,10 @@ static APR_INLINE apr_status_t ctx_api_require(server_rec *s,
         return APR_SUCCESS;
     }
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        ap_log_error(__FILE__, __LINE__, APLOG_NO_MODULE, APLOG_ERR, 0, s,
+        /* Compiled in the caller: APLOG_MARK carries the caller's module
+         * index (its APLOG_USE_MODULE), so the line is tagged and its
+         * LogLevel is the caller's, e.g. [hello:error]. */
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      "%s: mod_ctx is not loaded (or older than API version "
                      "%d): request contexts, g and app configuration are "
                      "unavailable; add 'LoadModule ctx_module "
@@ -559,7 +643,10 @@ static APR_INLINE apr_status_t ctx_session_remove(ctx_t *c, const char *key)
 /* Remove every key: the cookie is deleted when saved. */
 static APR_INLINE apr_status_t ctx_session_clear(ctx_t *c)
 { CTX__SESSION_CALL(session_clear, c); }
-/* *keys: a new array of const char * in the request's pool. */
+/* *keys: a new array of const char * (copies) in the request's pool. Flask's
+ * reserved keys are ordinary keys here and are listed too: "_permanent"
+ * (see ctx_session_set_permanent), and Flask-Login's "_user_id", "_fresh",
+ * "_id", "_remember" when a login shares the session. */
 static APR_INLINE apr_status_t ctx_session_keys(ctx_t *c,
                                                 apr_array_header_t **keys)
 { CTX__SESSION_CALL(session_keys, c, keys); }
@@ -595,6 +682,42 @@ static APR_INLINE int ctx_session_is_permanent(ctx_t *c)
     const ctx_api_t *a = ctx_api();
     return a ? a->session_is_permanent(c) : 0;
 }
+/* *val: a JSON number (an integer is converted: JSON has one number
+ * type). APR_EINVAL for another type. */
+static APR_INLINE apr_status_t ctx_session_get_double(ctx_t *c,
+                                                      const char *key,
+                                                      double *val)
+{ CTX__SESSION_CALL(session_get_double, c, key, val); }
+/* Stored as a JSON number with Python's repr (1.0, 2.5, 1e+20), so Flask
+ * reads a float. NaN and infinities: APR_EINVAL (JSON has none). */
+static APR_INLINE apr_status_t ctx_session_set_double(ctx_t *c,
+                                                      const char *key,
+                                                      double val)
+{ CTX__SESSION_CALL(session_set_double, c, key, val); }
+/* Append one JSON value (`json`, any type) to the list under key, like
+ * Python's session[key].append(v); an absent key becomes [v]. APR_EINVAL
+ * for bad JSON or when key holds something else than a list; the size
+ * check applies (CTX_ETOOLARGE: unchanged). */
+static APR_INLINE apr_status_t ctx_session_append_json(ctx_t *c,
+                                                       const char *key,
+                                                       const char *json)
+{ CTX__SESSION_CALL(session_append_json, c, key, json); }
+/* Set one field of the object under key to a JSON value, like
+ * session[key][field] = v; an absent key becomes {field: v}. APR_EINVAL
+ * for bad JSON, a field that is not UTF-8, or when key holds something
+ * else than an object; the size check applies (CTX_ETOOLARGE: unchanged). */
+static APR_INLINE apr_status_t ctx_session_set_field_json(ctx_t *c,
+                                                          const char *key,
+                                                          const char *field,
+                                                          const char *json)
+{ CTX__SESSION_CALL(session_set_field_json, c, key, field, json); }
+/* Call fn for every key with its value as JSON text (see ctx_session_do_fn:
+ * copies, in the main request's pool), in insertion order, reserved keys
+ * such as "_permanent" included. APR_SUCCESS when every key was visited,
+ * APR_EINCOMPLETE when fn stopped the walk, APR_EINVAL without fn. */
+static APR_INLINE apr_status_t ctx_session_do(ctx_t *c, ctx_session_do_fn *fn,
+                                              void *baton)
+{ CTX__SESSION_CALL(session_do, c, fn, baton); }
 
 /* ---- request data that background tasks see too ------------------------- */
 

@@ -147,9 +147,11 @@ const ctx_args_t *ctx_context_args(ctx_t *c)
         c->args_query = query;
         c->args = ctx_args_parse(c->pool, query);
         if (ctx_args_dropped(c->args)) {
-            ctx_log(CTX_LOG_DEBUG, "%s: dropped %d query argument(s) that "
-                    "decode to a NUL byte", c->ops->describe(c->request),
-                    ctx_args_dropped(c->args));
+            ctx_log_r(CTX_LOG_DEBUG,
+                      c->kind == CTX_KIND_TASK ? NULL : c->request,
+                      "%s: dropped %d query argument(s) that "
+                      "decode to a NUL byte", c->ops->describe(c->request),
+                      ctx_args_dropped(c->args));
         }
     }
     return c->args;

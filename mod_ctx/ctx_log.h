@@ -38,6 +38,25 @@ void ctx_log_(const char *file, int line, ctx_log_level_t level,
 
 #define ctx_log(level, ...) ctx_log_(__FILE__, __LINE__, (level), __VA_ARGS__)
 
+/* Lines about one request: `request` is the glue's request (opaque here,
+ * borrowed for the call), so that the line carries the client and the
+ * request line. Without a request, or without a request callback, the line
+ * goes to the plain callback. */
+typedef void ctx_log_request_fn(void *baton, ctx_log_level_t level,
+                                const char *file, int line, void *request,
+                                const char *msg);
+
+/* Install (or with fn == NULL remove) the callback for request lines; it
+ * shares the baton of ctx_log_set. Same rules as ctx_log_set. */
+void ctx_log_set_request_fn(ctx_log_request_fn *fn);
+
+void ctx_log_r_(const char *file, int line, ctx_log_level_t level,
+                void *request, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+#define ctx_log_r(level, request, ...) \
+    ctx_log_r_(__FILE__, __LINE__, (level), (request), __VA_ARGS__)
+
 /* Set the maximum level delivered (default CTX_LOG_DEBUG: the callback's
  * receiver filters further). */
 void ctx_log_set_level(ctx_log_level_t level);

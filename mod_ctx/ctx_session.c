@@ -24,7 +24,9 @@ struct ctx_session_t {
     apr_size_t values;          /* JSON values in `json` */
     apr_status_t json_status;   /* why the last serialization failed */
     apr_int64_t issued, created;
+    void *log_request;          /* the glue's request, for log lines */
     int loaded, accessed, modified, reissue, sealed;
+    int read_only;              /* a background task's copy */
     int serialized;             /* a text was made in `pool` already */
     ctx_session_changed_fn *changed;
     void *changed_baton;
@@ -255,13 +257,86 @@ int ctx_session_is_loaded(const ctx_session_t *s)
 static apr_status_t writable(ctx_session_t *s, const char *what,
                              const char *key)
 {
+    if (s->read_only) {
+        /* Documented, and the caller gets the status: not an error. */
+        ctx_log_r(CTX_LOG_DEBUG, s->log_request, "session %s%s%s%s refused: "
+                  "a background task's session is a read-only copy", what,
+                  key ? " '" : "", key ? key : "", key ? "'" : "");
+        return CTX_ETOOLATE;
+    }
     if (s->sealed) {
-        ctx_log(CTX_LOG_ERR, "session %s%s%s%s after the response headers "
-                "were sent: the change cannot be saved and is refused", what,
-                key ? " '" : "", key ? key : "", key ? "'" : "");
+        /* A change in request code that can never reach the client: a
+         * bug in the caller, whatever it does with the status. */
+        ctx_log_r(CTX_LOG_ERR, s->log_request, "session %s%s%s%s after the "
+                  "response headers were sent: the change cannot be saved "
+                  "and is refused", what, key ? " '" : "", key ? key : "",
+                  key ? "'" : "");
         return CTX_ETOOLATE;
     }
     return APR_SUCCESS;
+}
+
+/* After a change to the entry `key` of the data: is it still writable,
+ * and does the session still fit? The entry is measured (its length and
+ * values), so the check costs the entry, not the session, except near the
+ * limit (see ctx_session_set_limits). APR_SUCCESS, APR_EINVAL (a value the
+ * writer refuses: NaN, infinity, too deep), CTX_ETOOLARGE or APR_ENOMEM;
+ * on failure the caller undoes its change and calls refused(). */
+static apr_status_t check_size(ctx_session_t *s, const char *key)
+{
+    entry_size_t new_size, old_size = { 0, 0 }, *slot;
+    apr_size_t jlen, values;
+    apr_status_t rv;
+
+    s->json = NULL;
+    /* Measured even without a size limit: a value the writer refuses is
+     * refused here, not at the save. */
+    if ((rv = measure_entry(s, key, json_object_get(s->data, key),
+                            &new_size)) != APR_SUCCESS || !s->fits) {
+        return rv;
+    }
+    if ((slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING)) != NULL) {
+        old_size = *slot;
+    }
+    jlen = object_len(json_object_size(s->data),
+                      s->entries_len - old_size.len + new_size.len);
+    values = 1 + s->entries_values - old_size.values + new_size.values;
+    if (values > s->max_values) {
+        return CTX_ETOOLARGE;
+    }
+    if (jlen > s->sure_fit) {
+        if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
+            return CTX_ETOOLARGE;
+        }
+        if (!serialize(s)) {
+            return s->json_status;
+        }
+        s->checked += s->jlen;
+        if (!s->fits(s->baton, s, s->json, s->jlen)) {
+            return CTX_ETOOLARGE;
+        }
+    }
+    lens_put(s, key, &new_size);
+    return APR_SUCCESS;
+}
+
+static apr_status_t refused(ctx_session_t *s, apr_status_t rv,
+                            const char *what, const char *key)
+{
+    s->json = NULL;             /* the text of the refused data */
+    if (rv == CTX_ETOOLARGE) {
+        /* The caller gets the status and the session is unchanged: worth
+         * knowing for the operator (limits too small?), not an error. */
+        ctx_log_r(CTX_LOG_INFO, s->log_request, "session: %s '%s' refused: "
+                  "the session would exceed the cookie size limit", what,
+                  key);
+    }
+    return rv;
+}
+
+void ctx_session_set_log_request(ctx_session_t *s, void *request)
+{
+    s->log_request = request;
 }
 
 json_t *ctx_session_get(ctx_session_t *s, const char *key)
@@ -275,81 +350,119 @@ int ctx_session_has(ctx_session_t *s, const char *key)
     return ctx_session_get(s, key) != NULL;
 }
 
-apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
+/* The checks every change starts with: APR_SUCCESS, or the refusal (then
+ * `val`, which may be NULL, is released). */
+static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
+                          const char *key, json_t *val)
 {
-    json_t *old;
-    apr_status_t rv;
-    entry_size_t new_size, old_size = { 0, 0 }, *slot;
-    apr_size_t jlen, values;
+    apr_status_t rv = APR_EINVAL;
 
-    if (!key || !val) {
-        json_decref(val);
-        return APR_EINVAL;
+    if (args_ok) {
+        s->accessed = 1;
+        /* The entries are measured before the first change, so that each
+         * check knows the size of what it replaces. */
+        if ((rv = writable(s, what, key)) == APR_SUCCESS
+            && (!s->fits || s->lens || (rv = lens_init(s)) == APR_SUCCESS)) {
+            return APR_SUCCESS;
+        }
     }
-    s->accessed = 1;
-    if ((rv = writable(s, "set", key)) != APR_SUCCESS) {
-        json_decref(val);
-        return rv;
-    }
-    /* Measured even without a size limit: a value the writer refuses (NaN,
-     * nested too deep to be read back) is refused here, not at the save. */
-    if ((s->fits && !s->lens && (rv = lens_init(s)) != APR_SUCCESS)
-        || (rv = measure_entry(s, key, val, &new_size)) != APR_SUCCESS) {
-        json_decref(val);
-        return rv;
-    }
-    if (s->lens
-        && (slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING)) != NULL) {
-        old_size = *slot;
-    }
-    old = json_incref(json_object_get(s->data, key));
-    if (json_object_set_new(s->data, key, val) != 0) {
+    json_decref(val);
+    return rv;
+}
+
+/* obj[name] = val (stolen), kept only if the session still fits; `what`
+ * and `key` name the change in the log. */
+static apr_status_t put(ctx_session_t *s, json_t *obj, const char *name,
+                        json_t *val, const char *what, const char *key)
+{
+    json_t *old = json_incref(json_object_get(obj, name));
+    apr_status_t rv;
+
+    if (json_object_set_new(obj, name, val) != 0) {
         json_decref(old);
-        return APR_EINVAL;      /* key is not valid UTF-8 */
+        return APR_EINVAL;      /* name is not valid UTF-8 */
     }
-    s->json = NULL;
-    if (s->fits) {
-        jlen = object_len(json_object_size(s->data),
-                          s->entries_len - old_size.len + new_size.len);
-        values = 1 + s->entries_values - old_size.values + new_size.values;
-        if (values > s->max_values) {
-            rv = CTX_ETOOLARGE;
-        }
-        else if (jlen <= s->sure_fit) {
-            rv = APR_SUCCESS;
-        }
-        else if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
-            rv = CTX_ETOOLARGE;
-        }
-        else if (!serialize(s)) {
-            rv = s->json_status;
-        }
-        else {
-            s->checked += s->jlen;
-            rv = s->fits(s->baton, s, s->json, s->jlen) ? APR_SUCCESS
-                                                        : CTX_ETOOLARGE;
-        }
-    }
-    if (rv != APR_SUCCESS) {
+    if ((rv = check_size(s, key)) != APR_SUCCESS) {
         if (old) {
-            json_object_set_new(s->data, key, old);
+            json_object_set_new(obj, name, old);
         }
         else {
-            json_object_del(s->data, key);
+            json_object_del(obj, name);
         }
-        s->json = NULL;         /* the text of the refused data */
-        if (rv == CTX_ETOOLARGE) {
-            ctx_log(CTX_LOG_ERR, "session: setting '%s' refused: the session "
-                    "would exceed the cookie size limit", key);
-        }
-        return rv;
-    }
-    if (s->lens) {
-        lens_put(s, key, &new_size);
+        return refused(s, rv, what, key);
     }
     json_decref(old);
     mark_modified(s);
     return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
+{
+    apr_status_t rv = begin(s, key && val, "set", key, val);
+
+    return rv == APR_SUCCESS ? put(s, s->data, key, val, "setting", key) : rv;
+}
+
+apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
+                                json_t *val)
+{
+    json_t *list;
+    apr_status_t rv;
+
+    if ((rv = begin(s, key && val, "append to", key, val)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(list = json_object_get(s->data, key))) {
+        /* [val] as a new key: json_array_append_new releases val on
+         * failure (also with a NULL list). */
+        if (json_array_append_new(list = json_array(), val) != 0) {
+            json_decref(list);
+            return APR_ENOMEM;
+        }
+        return put(s, s->data, key, list, "appending to", key);
+    }
+    if (!json_is_array(list)) {
+        json_decref(val);
+        return APR_EINVAL;
+    }
+    if (json_array_append_new(list, val) != 0) {
+        return APR_ENOMEM;
+    }
+    if ((rv = check_size(s, key)) != APR_SUCCESS) {
+        json_array_remove(list, json_array_size(list) - 1);
+        return refused(s, rv, "appending to", key);
+    }
+    mark_modified(s);
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
+                                   const char *field, json_t *val)
+{
+    json_t *obj;
+    apr_status_t rv;
+
+    if ((rv = begin(s, key && field && val, "set a field of", key, val))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(obj = json_object_get(s->data, key))) {
+        /* {field: val} as a new key */
+        if (!(obj = json_object())) {
+            json_decref(val);
+            return APR_ENOMEM;
+        }
+        if (json_object_set_new(obj, field, val) != 0) {
+            json_decref(obj);
+            return APR_EINVAL;  /* field is not valid UTF-8 */
+        }
+        return put(s, s->data, key, obj, "setting a field of", key);
+    }
+    if (!json_is_object(obj)) {
+        json_decref(val);
+        return APR_EINVAL;
+    }
+    return put(s, obj, field, val, "setting a field of", key);
 }
 
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
@@ -494,6 +607,12 @@ void ctx_session_ask_reissue(ctx_session_t *s)
 void ctx_session_seal(ctx_session_t *s)
 {
     s->sealed = 1;
+}
+
+void ctx_session_set_read_only(ctx_session_t *s)
+{
+    s->sealed = 1;
+    s->read_only = 1;
 }
 
 int ctx_session_sealed(const ctx_session_t *s)

@@ -71,6 +71,20 @@ int ctx_session_has(ctx_session_t *s, const char *key);
  * APR_ENOMEM without memory. */
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val);
 
+/* Append `val` (stolen, even on failure) to the list under key, creating
+ * [val] when key is absent, without re-serializing the rest by hand.
+ * APR_EINVAL if key holds something else than a list; otherwise as
+ * ctx_session_set (unchanged on failure). */
+apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
+                                json_t *val);
+
+/* Set `field` of the object under key to `val` (stolen, even on failure),
+ * creating {field: val} when key is absent. APR_EINVAL if key holds
+ * something else than an object, or field is not valid UTF-8; otherwise as
+ * ctx_session_set (unchanged on failure). */
+apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
+                                   const char *field, json_t *val);
+
 /* APR_NOTFOUND if absent; CTX_ETOOLATE once sealed. */
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key);
 
@@ -124,8 +138,16 @@ void ctx_session_set_created(ctx_session_t *s, apr_int64_t created);
 /* Ask for a re-issue that keeps the issue time (an old cookie format). */
 void ctx_session_ask_reissue(ctx_session_t *s);
 
-/* No changes from now on. */
+/* No changes from now on: each one is refused with CTX_ETOOLATE and logged
+ * as an error (a change after the response headers left is a bug). */
 void ctx_session_seal(ctx_session_t *s);
+/* A background task's copy: sealed too, but a refused change is logged at
+ * debug level only (documented behaviour the caller handles). */
+void ctx_session_set_read_only(ctx_session_t *s);
+
+/* The request log lines about this session name (the glue's request,
+ * opaque here; it must outlive the session). NULL (the default): none. */
+void ctx_session_set_log_request(ctx_session_t *s, void *request);
 int ctx_session_sealed(const ctx_session_t *s);
 
 #endif

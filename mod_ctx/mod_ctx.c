@@ -45,6 +45,16 @@ static void log_to_httpd(void *baton, ctx_log_level_t level, const char *file,
                   "mod_ctx: %s", msg);
 }
 
+/* Lines about a request carry its client and request line. */
+static void log_request_to_httpd(void *baton, ctx_log_level_t level,
+                                 const char *file, int line, void *request,
+                                 const char *msg)
+{
+    (void)baton;
+    ap_log_rerror_(file, line, APLOG_MODULE_INDEX, (int)level, 0, request,
+                   "mod_ctx: %s", msg);
+}
+
 /* ---- what the core needs to know about a request_rec -------------------- */
 
 static int req_status(void *request)
@@ -357,6 +367,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     (void)ptemp;
     log_server = s;
     ctx_log_set(log_to_httpd, NULL);
+    ctx_log_set_request_fn(log_request_to_httpd);
     ctx_config_warn_keys(s);
     if ((rv = ctx_config_build_apps(pconf, s)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "mod_ctx: cannot create "

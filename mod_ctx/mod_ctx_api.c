@@ -1,9 +1,11 @@
 /* mod_ctx_api: the function table behind include/mod_ctx.h. Each entry
  * resolves "NULL means current", checks its arguments and calls the core. */
+#include <math.h>
 #include <string.h>
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_log.h"
 #include "apr_strings.h"
 
 #include "mod_ctx_private.h"
@@ -11,6 +13,8 @@
 #include "mod_ctx_session.h"
 #include "mod_ctx_task.h"
 #include "ctx_json.h"
+
+APLOG_USE_MODULE(ctx);
 
 /* The public header repeats the core's status numbers: keep them equal. */
 #if CTX_EDISABLED != CTX_STATUS_BASE + 1 || CTX_ETOOLATE != CTX_STATUS_BASE + 2 \
@@ -328,22 +332,122 @@ static apr_status_t api_session_get_json(ctx_t *c, const char *key,
     return *json ? APR_SUCCESS : APR_EINVAL;
 }
 
+/* Parse `json` for a setter. A session that is unavailable reports that
+ * first (as every setter does), then NULL or bad JSON is APR_EINVAL. */
+static apr_status_t parse_for_set(ctx_t *c, const char *json, json_t **v)
+{
+    apr_status_t rv;
+
+    if (!ctx_glue_session(resolve(c), &rv)) {
+        return rv;
+    }
+    *v = json ? ctx_json_parse(json, strlen(json)) : NULL;
+    return *v ? APR_SUCCESS : APR_EINVAL;
+}
+
 static apr_status_t api_session_set_json(ctx_t *c, const char *key,
                                          const char *json)
 {
-    json_t *v = json ? ctx_json_parse(json, strlen(json)) : NULL;
+    json_t *v;
+    apr_status_t rv = parse_for_set(c, json, &v);
 
-    if (json && !v) {
-        ctx_t *cc = resolve(c);
+    return rv == APR_SUCCESS ? set_value(c, key, v) : rv;
+}
 
-        /* Still report a disabled session as such. */
-        apr_status_t rv;
-        if (cc && !ctx_glue_session(cc, &rv)) {
-            return rv;
-        }
+static apr_status_t api_session_get_double(ctx_t *c, const char *key,
+                                           double *val)
+{
+    json_t *v = NULL;
+    apr_status_t rv = typed_get(c, key, JSON_REAL, &v);
+
+    /* JSON has one number type: 3 read as a double is 3.0. */
+    if (rv == APR_EINVAL && v && json_is_integer(v)) {
+        rv = APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS) {
+        *val = json_number_value(v);
+    }
+    return rv;
+}
+
+static apr_status_t api_session_set_double(ctx_t *c, const char *key,
+                                           double val)
+{
+    /* JSON has no NaN or infinity; set_value makes NULL APR_EINVAL. */
+    return set_value(c, key, isfinite(val) ? json_real(val) : NULL);
+}
+
+static apr_status_t api_session_append_json(ctx_t *c, const char *key,
+                                            const char *json)
+{
+    json_t *v;
+    apr_status_t rv = parse_for_set(c, json, &v);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return ctx_session_append(ctx_glue_session(resolve(c), &rv), key, v);
+}
+
+static apr_status_t api_session_set_field_json(ctx_t *c, const char *key,
+                                               const char *field,
+                                               const char *json)
+{
+    json_t *v;
+    apr_status_t rv = parse_for_set(c, json, &v);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return ctx_session_set_field(ctx_glue_session(resolve(c), &rv), key,
+                                 field, v);
+}
+
+typedef struct {
+    apr_pool_t *pool;
+    apr_array_header_t *pairs;  /* key, json, key, json ... */
+    apr_status_t rv;
+} do_copy_t;
+
+static int copy_pair(void *baton, const char *key, const json_t *val)
+{
+    do_copy_t *dc = baton;
+    const char *json = ctx_json_dump(dc->pool, val, NULL);
+
+    if (!json) {
+        dc->rv = APR_ENOMEM;
+        return 0;
+    }
+    APR_ARRAY_PUSH(dc->pairs, const char *) = apr_pstrdup(dc->pool, key);
+    APR_ARRAY_PUSH(dc->pairs, const char *) = json;
+    return 1;
+}
+
+static apr_status_t api_session_do(ctx_t *c, ctx_session_do_fn *fn,
+                                   void *baton)
+{
+    do_copy_t dc;
+
+    SESSION_OR_RETURN(c, s);
+    if (!fn) {
         return APR_EINVAL;
     }
-    return set_value(c, key, v);
+    /* Copies first: the visitor gets strings that outlive the call and may
+     * change the session while the walk goes on. */
+    dc.pool = ctx_context_main(resolve(c))->pool;
+    dc.pairs = apr_array_make(dc.pool, 16, sizeof(const char *));
+    dc.rv = APR_SUCCESS;
+    ctx_session_do(s, copy_pair, &dc);
+    if (dc.rv != APR_SUCCESS) {
+        return dc.rv;
+    }
+    for (int i = 0; i + 1 < dc.pairs->nelts; i += 2) {
+        if (!fn(baton, APR_ARRAY_IDX(dc.pairs, i, const char *),
+                APR_ARRAY_IDX(dc.pairs, i + 1, const char *))) {
+            return APR_EINCOMPLETE;
+        }
+    }
+    return APR_SUCCESS;
 }
 
 static int api_session_has(ctx_t *c, const char *key)
@@ -548,6 +652,11 @@ static const ctx_api_t api = {
     ctx_glue_task_stats,
     /* version 4 */
     ctx_glue_task_submit_ex,
+    api_session_get_double,
+    api_session_set_double,
+    api_session_append_json,
+    api_session_set_field_json,
+    api_session_do,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

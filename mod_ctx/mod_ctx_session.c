@@ -181,8 +181,9 @@ static ctx_session_t *task_session(ctx_t *task, session_state_t *st)
     st->session = ctx_session_create(task->pool, NULL, NULL);
     ctx_session_load(st->session, ctx_json_parse(st->snapshot,
                                                  st->snapshot_len), 0, 0);
-    /* The response has gone: a change could never reach the client. */
-    ctx_session_seal(st->session);
+    /* The response has gone: a change could never reach the client. The
+     * caller is told (CTX_ETOOLATE); the log has a debug line only. */
+    ctx_session_set_read_only(st->session);
     return st->session;
 }
 
@@ -252,6 +253,9 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->session = ctx_session_create(main->pool, session_fits, st);
     ctx_session_on_change(st->session, session_changed, st);
     session_limits(st);
+    /* Its log lines name the client request (the main one: it lives as
+     * long as the session). */
+    ctx_session_set_log_request(st->session, main->request);
 
     ctx_load_init(&lb, &st->codec, main->pool, apr_time_sec(apr_time_now()));
     apr_table_do(each_cookie_header, &lb,

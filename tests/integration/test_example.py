@@ -100,6 +100,9 @@ def test_example_without_mod_ctx_loads_logs_one_error_and_answers_503(make_serve
     errors = srv.log_lines(r":error\]")
     assert len(errors) == 1, errors
     assert "mod_ctx" in errors[0] and "LoadModule" in errors[0]
+    # The line comes from mod_ctx.h's inline, compiled into the example:
+    # tagged as the example's (its APLOG_USE_MODULE), not as nobody's.
+    assert "[ctx_example:error]" in errors[0], errors[0]
 
 
 def test_example_works_when_loaded_before_mod_ctx(make_server):

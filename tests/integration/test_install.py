@@ -54,3 +54,73 @@ def test_a2enmod_ctx_enables_a_config_that_apache2_accepts(tmp_path):
               env={**os.environ, **sanitizer_env()})
     assert res.returncode == 0, res.stderr
     assert "Syntax OK" in res.stderr
+
+
+TINY_MODULE = r'''
+#include "httpd.h"
+#include "http_config.h"
+#include "mod_ctx.h"
+
+#if MOD_CTX_API_VERSION < 4
+#error "an older mod_ctx.h than the one just installed"
+#endif
+
+APLOG_USE_MODULE(tiny);
+
+static int tiny_post_config(apr_pool_t *p, apr_pool_t *pl, apr_pool_t *pt,
+                            server_rec *s)
+{
+    char buf[128];
+
+    if (ctx_api_require(s, "mod_tiny") != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "%s",
+                     ctx_strerror(APR_ENOTIMPL, buf, sizeof(buf)));
+    }
+    return OK;
+}
+
+static int tiny_handler(request_rec *r)
+{
+    return ctx_session_append_json(NULL, "seen", "1") == APR_SUCCESS ? OK
+                                                                     : DECLINED;
+}
+
+static void tiny_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(tiny_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(tiny_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA tiny_module = {
+    STANDARD20_MODULE_STUFF, NULL, NULL, NULL, NULL, NULL, tiny_hooks
+};
+'''
+
+
+def test_a_module_builds_with_pkg_config_against_the_installed_tree(tmp_path):
+    dest = tmp_path / "root"
+    res = run("make", "-C", str(BUILD), "-s", "install", f"DESTDIR={dest}")
+    assert res.returncode == 0, res.stderr
+    pc = dest / "usr/lib/pkgconfig/mod_ctx.pc"
+    assert pc.is_file()
+    # --define-prefix: the prefix of a .pc is where it lies (DESTDIR here).
+    env = {**os.environ, "PKG_CONFIG_PATH": str(pc.parent)}
+    res = run("pkg-config", "--define-prefix", "--cflags", "mod_ctx", env=env)
+    assert res.returncode == 0, res.stderr
+    cflags = res.stdout.split()
+    assert f"-I{dest}/usr/include/apache2" in cflags       # mod_ctx.h
+    assert "-I/usr/include/apache2" in cflags               # httpd.h
+    assert any(f.startswith("-I") and "apr-1" in f for f in cflags), cflags
+    # Nothing to link: the API is fetched from mod_ctx at run time.
+    res = run("pkg-config", "--define-prefix", "--libs", "mod_ctx", env=env)
+    assert res.returncode == 0 and res.stdout.strip() == "", res.stdout
+    src = tmp_path / "mod_tiny.c"
+    src.write_text(TINY_MODULE)
+    so = tmp_path / "mod_tiny.so"
+    res = run("cc", "-shared", "-fPIC", "-Wall", "-Werror", *cflags, "-MD",
+              "-MF", str(tmp_path / "deps"), "-o", str(so), str(src))
+    assert res.returncode == 0, res.stderr
+    assert so.is_file()
+    # The header compiled in is the installed one, not one elsewhere.
+    deps = (tmp_path / "deps").read_text()
+    assert f"{dest}/usr/include/apache2/mod_ctx.h" in deps, deps

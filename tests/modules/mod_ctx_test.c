@@ -31,6 +31,10 @@
  *   GET /t/session-late?early=1  a session change after the headers left
  *   GET /t/session-lifetimes  strings from the session API outlive changes
  *   GET /t/session-op?get=K&set=K&value=V  session calls, their statuses
+ *   GET /t/session-json?op=OP&k=KEY&f=FIELD&v=VALUE  one JSON call of the
+ *                       session API (set-double get-double set-json get-json
+ *                       append field do task strerror); answers rv=, err=
+ *                       (ctx_strerror) and value= or item= lines
  *   GET /t/sub?uri=U    runs a subrequest for U (its output first), then
  *                       says which request was current after its lookup,
  *                       run and destroy
@@ -45,6 +49,8 @@
  * uri to g "trail" (shown by whoami): what a subrequest or an internal
  * redirect sees of its main request's g.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "httpd.h"
@@ -687,6 +693,95 @@ static int answer_task_done(request_rec *r)
     return OK;
 }
 
+/* ---- GET /t/session-json: the JSON calls of the session API -------------- */
+
+typedef struct {
+    request_rec *r;
+    int stop_after, seen, remove;
+} walk_t;
+
+static int print_item(void *baton, const char *key, const char *json)
+{
+    walk_t *w = baton;
+
+    /* Removing the visited key must not free what we were handed. */
+    if (w->remove) {
+        ctx_session_remove(NULL, key);
+    }
+    ap_rprintf(w->r, "item=%s %s\n", key, json);
+    return !(w->stop_after && ++w->seen >= w->stop_after);
+}
+
+/* A background task: its session is a read-only copy. */
+static apr_status_t session_task(ctx_t *c, void *baton)
+{
+    const char *k = NULL;
+    apr_status_t get = ctx_session_get_json(c, "k", &k);
+    apr_status_t set = ctx_session_set_string(c, "k", "task");
+    apr_status_t append = ctx_session_append_json(c, "l", "1");
+
+    (void)baton;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test session task: get=%d k=%s set=%d append=%d",
+                 get, k ? k : "-", set, append);
+    return APR_SUCCESS;
+}
+
+static int answer_session_json(request_rec *r)
+{
+    const char *op = arg_or(r, "op", "");
+    const char *k = ctx_arg(r, "k"), *f = ctx_arg(r, "f"), *v = ctx_arg(r, "v");
+    const char *json = NULL;
+    char err[256];
+    apr_status_t rv;
+
+    if (!strcmp(op, "set-double")) {
+        rv = ctx_session_set_double(NULL, k, v ? strtod(v, NULL) : 0);
+    }
+    else if (!strcmp(op, "get-double")) {
+        double d = 0;
+
+        if ((rv = ctx_session_get_double(NULL, k, &d)) == APR_SUCCESS) {
+            char num[40];
+
+            /* libc's, not APR's formatter: that one rounds off digits. */
+            snprintf(num, sizeof(num), "%.17g", d);
+            ap_rprintf(r, "value=%s\n", num);
+        }
+    }
+    else if (!strcmp(op, "set-json")) {
+        rv = ctx_session_set_json(NULL, k, v);
+    }
+    else if (!strcmp(op, "get-json")) {
+        if ((rv = ctx_session_get_json(NULL, k, &json)) == APR_SUCCESS) {
+            ap_rprintf(r, "value=%s\n", json);
+        }
+    }
+    else if (!strcmp(op, "append")) {
+        rv = ctx_session_append_json(NULL, k, v);
+    }
+    else if (!strcmp(op, "field")) {
+        rv = ctx_session_set_field_json(NULL, k, f, v);
+    }
+    else if (!strcmp(op, "do")) {
+        walk_t w = { r, atoi(arg_or(r, "stop", "0")), 0,
+                     ctx_arg(r, "remove") != NULL };
+
+        rv = ctx_session_do(NULL, print_item, &w);
+    }
+    else if (!strcmp(op, "task")) {
+        rv = ctx_task_submit(r, session_task, NULL, NULL);
+    }
+    else if (!strcmp(op, "strerror")) {
+        rv = (apr_status_t)atoi(arg_or(r, "status", "0"));
+    }
+    else {
+        return HTTP_NOT_FOUND;
+    }
+    ap_rprintf(r, "rv=%d\nerr=%s\n", rv, ctx_strerror(rv, err, sizeof(err)));
+    return OK;
+}
+
 static int test_handler(request_rec *r)
 {
     const char *name;
@@ -730,6 +825,9 @@ static int test_handler(request_rec *r)
     }
     if (!strcmp(name, "session-late")) {
         return answer_session_late(r);
+    }
+    if (!strcmp(name, "session-json")) {
+        return answer_session_json(r);
     }
     return HTTP_NOT_FOUND;
 }

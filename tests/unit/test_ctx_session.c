@@ -638,7 +638,7 @@ static void test_session_set_too_large_new_key_is_rolled_back(void **state)
     assert_false(ctx_session_has(s, "b"));
     assert_false(ctx_session_modified(s));
     assert_data(s, "{\"a\":\"12345\"}");
-    assert_int_equal(unit_log_count_matching(CTX_LOG_ERR, "'b'", "size limit",
+    assert_int_equal(unit_log_count_matching(CTX_LOG_INFO, "'b'", "size limit",
                                              NULL), 1);
 }
 
@@ -783,6 +783,261 @@ static void test_session_sealed_modified_flag_survives(void **state)
     assert_data(s, "{\"a\":1}");
 }
 
+
+/* ---- append and set_field: one element without re-serializing by hand ---- */
+
+static void test_session_append_to_an_absent_key_creates_a_list(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+
+    assert_int_equal(ctx_session_append(s, "l", json_string("x")),
+                     APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+    assert_data(s, "{\"a\":1,\"l\":[\"x\"]}");
+}
+
+static void test_session_append_adds_at_the_end_of_the_list(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"l\":[1,{\"b\":2}]}");
+
+    assert_int_equal(ctx_session_append(s, "l", json_pack("[i]", 3)),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_session_append(s, "l", json_null()), APR_SUCCESS);
+    assert_data(s, "{\"l\":[1,{\"b\":2},[3],null]}");
+    assert_json_text(s, "{\"l\":[1,{\"b\":2},[3],null]}");
+}
+
+static void test_session_append_to_a_non_list_is_einval_unchanged(void **state)
+{
+    static const char *const others[] = {
+        "{\"v\":{\"a\":1}}", "{\"v\":\"s\"}", "{\"v\":1}", "{\"v\":null}",
+        "{\"v\":true}"
+    };
+
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); ++i) {
+        ctx_session_t *s = loaded(UNIT_POOL(state), others[i]);
+
+        assert_int_equal(ctx_session_append(s, "v", json_integer(7)),
+                         APR_EINVAL);
+        assert_false(ctx_session_modified(s));
+        assert_data(s, others[i]);
+    }
+}
+
+static void test_session_append_too_large_removes_the_element(void **state)
+{
+    /* {"l":[1]} is 9 bytes; {"l":[1,2]} would be 11 */
+    limit_t l = { 10, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, json_pack("{s:[i]}", "l", 1), 0, 0);
+    assert_int_equal(ctx_session_append(s, "l", json_integer(2)),
+                     CTX_ETOOLARGE);
+    assert_false(ctx_session_modified(s));
+    assert_data(s, "{\"l\":[1]}");
+    assert_json_text(s, "{\"l\":[1]}");
+    /* an absent key that would not fit either: no empty list left behind */
+    assert_int_equal(ctx_session_append(s, "m", json_integer(2)),
+                     CTX_ETOOLARGE);
+    assert_data(s, "{\"l\":[1]}");
+    assert_false(ctx_session_modified(s));
+}
+
+static void test_session_set_field_of_an_absent_key_creates_an_object(
+    void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    assert_int_equal(ctx_session_set_field(s, "o", "f", json_string("v")),
+                     APR_SUCCESS);
+    assert_true(ctx_session_modified(s));
+    assert_data(s, "{\"o\":{\"f\":\"v\"}}");
+}
+
+static void test_session_set_field_replaces_one_field_and_keeps_others(
+    void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state),
+                              "{\"o\":{\"a\":1,\"b\":[2]},\"x\":0}");
+
+    assert_int_equal(ctx_session_set_field(s, "o", "b", json_pack("{s:b}",
+                                                                  "t", 1)),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_session_set_field(s, "o", "c", json_real(2.5)),
+                     APR_SUCCESS);
+    assert_data(s, "{\"o\":{\"a\":1,\"b\":{\"t\":true},\"c\":2.5},\"x\":0}");
+    assert_json_text(s, "{\"o\":{\"a\":1,\"b\":{\"t\":true},\"c\":2.5},"
+                        "\"x\":0}");
+}
+
+static void test_session_set_field_of_a_non_object_is_einval_unchanged(
+    void **state)
+{
+    static const char *const others[] = {
+        "{\"v\":[1]}", "{\"v\":\"s\"}", "{\"v\":1.5}", "{\"v\":null}",
+        "{\"v\":false}"
+    };
+
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); ++i) {
+        ctx_session_t *s = loaded(UNIT_POOL(state), others[i]);
+
+        assert_int_equal(ctx_session_set_field(s, "v", "f", json_integer(7)),
+                         APR_EINVAL);
+        assert_false(ctx_session_modified(s));
+        assert_data(s, others[i]);
+    }
+}
+
+static void test_session_set_field_with_invalid_utf8_field_is_einval(
+    void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"o\":{}}");
+
+    assert_int_equal(ctx_session_set_field(s, "o", "\xff", json_integer(1)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_set_field(s, "n", "\xc3", json_integer(1)),
+                     APR_EINVAL);
+    assert_data(s, "{\"o\":{}}");
+    assert_false(ctx_session_modified(s));
+}
+
+static void test_session_set_field_too_large_restores_the_old_field(
+    void **state)
+{
+    /* {"o":{"a":1}} is 13 bytes */
+    limit_t l = { 14, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, json_pack("{s:{s:i}}", "o", "a", 1), 0, 0);
+    assert_int_equal(ctx_session_set_field(s, "o", "a", json_string("long")),
+                     CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set_field(s, "o", "b", json_integer(2)),
+                     CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set_field(s, "p", "b", json_integer(2)),
+                     CTX_ETOOLARGE);
+    assert_false(ctx_session_modified(s));
+    assert_data(s, "{\"o\":{\"a\":1}}");
+    assert_json_text(s, "{\"o\":{\"a\":1}}");
+    assert_int_equal(ctx_session_set_field(s, "o", "a", json_integer(9)),
+                     APR_SUCCESS);
+    assert_data(s, "{\"o\":{\"a\":9}}");
+}
+
+static void test_session_append_and_set_field_null_arguments_are_einval(
+    void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    assert_int_equal(ctx_session_append(s, NULL, json_integer(1)), APR_EINVAL);
+    assert_int_equal(ctx_session_append(s, "l", NULL), APR_EINVAL);
+    assert_int_equal(ctx_session_set_field(s, NULL, "f", json_integer(1)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_set_field(s, "o", NULL, json_integer(1)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_set_field(s, "o", "f", NULL), APR_EINVAL);
+    assert_data(s, "{}");
+}
+
+/* ---- log levels: refusals the caller handles are not errors ---------------- */
+
+static void test_session_too_large_refusal_is_logged_at_info_not_error(
+    void **state)
+{
+    limit_t l = { 13, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+
+    ctx_session_load(s, json_pack("{s:s}", "a", "12345"), 0, 0);
+    unit_log_reset();
+    assert_int_equal(ctx_session_set(s, "b", json_integer(1)), CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_append(s, "c", json_integer(1)),
+                     CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set_field(s, "d", "f", json_integer(1)),
+                     CTX_ETOOLARGE);
+    assert_int_equal(unit_log_count_at(CTX_LOG_ERR), 0);
+    assert_int_equal(unit_log_count_at(CTX_LOG_WARNING), 0);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_INFO, "'b'", "size limit",
+                                             NULL), 1);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_INFO, "'c'", "size limit",
+                                             NULL), 1);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_INFO, "'d'", "size limit",
+                                             NULL), 1);
+}
+
+static void test_session_read_only_refuses_changes_logged_at_debug(
+    void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1,\"l\":[]}");
+
+    ctx_session_set_read_only(s);
+    assert_true(ctx_session_sealed(s));
+    unit_log_reset();
+    assert_int_equal(ctx_session_set(s, "b", json_integer(1)), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_append(s, "l", json_integer(1)),
+                     CTX_ETOOLATE);
+    assert_int_equal(ctx_session_set_field(s, "o", "f", json_integer(1)),
+                     CTX_ETOOLATE);
+    assert_int_equal(ctx_session_remove(s, "a"), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_clear(s), CTX_ETOOLATE);
+    assert_data(s, "{\"a\":1,\"l\":[]}");
+    assert_false(ctx_session_modified(s));
+    assert_int_equal(unit_log_count_at(CTX_LOG_ERR), 0);
+    assert_int_equal(unit_log_count_at(CTX_LOG_WARNING), 0);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_DEBUG, "'b'", "read-only",
+                                             NULL), 1);
+    assert_int_equal(unit_log_count_at(CTX_LOG_DEBUG), 5);
+}
+
+static void test_session_sealed_append_and_set_field_are_errors(void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"l\":[],\"o\":{}}");
+
+    ctx_session_seal(s);
+    unit_log_reset();
+    assert_int_equal(ctx_session_append(s, "l", json_integer(1)),
+                     CTX_ETOOLATE);
+    assert_int_equal(ctx_session_set_field(s, "o", "f", json_integer(1)),
+                     CTX_ETOOLATE);
+    assert_data(s, "{\"l\":[],\"o\":{}}");
+    assert_int_equal(unit_log_count_matching(CTX_LOG_ERR, "'l'",
+                                             "response headers", NULL), 1);
+    assert_int_equal(unit_log_count_matching(CTX_LOG_ERR, "'o'",
+                                             "response headers", NULL), 1);
+}
+
+/* Lines about a session go to the request callback with its request. */
+static void *seen_request;
+static int request_lines;
+
+static void record_request(void *baton, ctx_log_level_t level,
+                           const char *file, int line, void *request,
+                           const char *msg)
+{
+    (void)baton; (void)level; (void)file; (void)line; (void)msg;
+    seen_request = request;
+    ++request_lines;
+}
+
+static void test_session_log_lines_carry_the_owners_request(void **state)
+{
+    static int the_request;
+    ctx_session_t *s = loaded(UNIT_POOL(state), NULL);
+
+    seen_request = NULL;
+    request_lines = 0;
+    ctx_session_set_log_request(s, &the_request);
+    ctx_session_seal(s);
+    ctx_log_set_request_fn(record_request);
+    assert_int_equal(ctx_session_set(s, "k", json_integer(1)), CTX_ETOOLATE);
+    ctx_log_set_request_fn(NULL);
+    assert_int_equal(request_lines, 1);
+    assert_ptr_equal(seen_request, &the_request);
+    /* without a request callback the line still goes out */
+    unit_log_reset();
+    assert_int_equal(ctx_session_set(s, "k", json_integer(1)), CTX_ETOOLATE);
+    assert_int_equal(unit_log_count_at(CTX_LOG_ERR), 1);
+    assert_int_equal(request_lines, 1);
+}
+
 /* ---- lifetime ------------------------------------------------------------- */
 
 static void test_session_data_released_with_pool(void **state)
@@ -908,6 +1163,20 @@ int main(void)
         UNIT_TEST(test_session_sealed_refuses_every_change),
         UNIT_TEST(test_session_sealed_still_reads),
         UNIT_TEST(test_session_sealed_modified_flag_survives),
+        UNIT_TEST(test_session_append_to_an_absent_key_creates_a_list),
+        UNIT_TEST(test_session_append_adds_at_the_end_of_the_list),
+        UNIT_TEST(test_session_append_to_a_non_list_is_einval_unchanged),
+        UNIT_TEST(test_session_append_too_large_removes_the_element),
+        UNIT_TEST(test_session_set_field_of_an_absent_key_creates_an_object),
+        UNIT_TEST(test_session_set_field_replaces_one_field_and_keeps_others),
+        UNIT_TEST(test_session_set_field_of_a_non_object_is_einval_unchanged),
+        UNIT_TEST(test_session_set_field_with_invalid_utf8_field_is_einval),
+        UNIT_TEST(test_session_set_field_too_large_restores_the_old_field),
+        UNIT_TEST(test_session_append_and_set_field_null_arguments_are_einval),
+        UNIT_TEST(test_session_too_large_refusal_is_logged_at_info_not_error),
+        UNIT_TEST(test_session_read_only_refuses_changes_logged_at_debug),
+        UNIT_TEST(test_session_sealed_append_and_set_field_are_errors),
+        UNIT_TEST(test_session_log_lines_carry_the_owners_request),
         UNIT_TEST(test_session_data_released_with_pool),
     };
 
