@@ -10,6 +10,7 @@
 #include "mod_ctx_config.h"
 #include "mod_ctx_session.h"
 #include "mod_ctx_task.h"
+#include "mod_ctx_body.h"
 #include "ctx_json.h"
 
 /* The public header repeats the core's status numbers: keep them equal. */
@@ -557,6 +558,14 @@ static const ctx_api_t api = {
     api_is_task,
     ctx_glue_task_submit,
     ctx_glue_task_stats,
+    ctx_glue_body,
+    ctx_glue_form,
+    ctx_glue_form_all,
+    ctx_glue_form_names,
+    ctx_glue_form_file,
+    ctx_glue_form_files,
+    ctx_glue_json_body,
+    ctx_glue_cookie,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)
