@@ -657,6 +657,9 @@ static int answer_cookie(request_rec *r)
     const char *v = ctx_cookie(r, arg_or(r, "name", ""));
 
     ap_rprintf(r, "cookie=%s\n", v ? v : "(none)");
+    /* Out now: httpd discards an unread body after the handler, and would
+     * send "100 Continue" for that if nothing had been sent yet. */
+    ap_rflush(r);
     return OK;
 }
 
