@@ -300,3 +300,18 @@ def test_cookie_lookup(make_server):
     assert srv.get("/t/cookie?name=empty", headers=hdrs).text == "cookie=\n"
     assert srv.get("/t/cookie?name=Theme", headers=hdrs).text == "cookie=(none)\n"
     assert srv.get("/t/cookie?name=theme").text == "cookie=(none)\n"
+
+
+def test_limit_request_body_of_httpd_still_answers_413(make_server):
+    # httpd's own limit under mod_ctx's: httpd's input filter refuses the
+    # body; the handler's status must not make a second response.
+    srv = make_server("""
+<Location /t/lrb>
+    LimitRequestBody 50
+</Location>
+""")
+    assert post(srv, "/t/lrb/body", b"x" * 50) == (200, b"x" * 50)
+    assert post(srv, "/t/lrb/body", b"x" * 51)[0] == 413
+    status, body = post(srv, "/t/lrb/body", None, chunks=[b"x" * 30, b"y" * 30])
+    assert status == 413, body
+    assert body.count(b"413") <= 2 and b"200 OK" not in body
