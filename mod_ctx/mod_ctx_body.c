@@ -89,14 +89,19 @@ static apr_status_t read_error(request_rec *m, apr_status_t rv)
     }
 }
 
-static apr_status_t too_large(request_rec *m, apr_int64_t limit,
-                              const char *how)
+static apr_status_t too_large(request_rec *m, const char *why)
 {
     m->connection->keepalive = AP_CONN_CLOSE;
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, m, "mod_ctx: request body %s "
-                  "over CtxMaxBodySize (%" APR_INT64_T_FMT " bytes): refused",
-                  how, limit);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, m, "mod_ctx: request body "
+                  "refused: %s", why);
     return CTX_EBODYTOOLARGE;
+}
+
+static const char *over_limit(request_rec *m, const char *what,
+                              apr_int64_t limit)
+{
+    return apr_psprintf(m->pool, "%s is over CtxMaxBodySize (%"
+                        APR_INT64_T_FMT " bytes)", what, limit);
 }
 
 /* Append n bytes to the buffer (capacity *cap, growing by doubling up to
@@ -142,7 +147,7 @@ static apr_status_t read_body(request_rec *m, apr_int64_t limit,
             return CTX_EBADBODY;
         }
         if (n > limit) {
-            return too_large(m, limit, "length");
+            return too_large(m, over_limit(m, "its Content-Length", limit));
         }
         cap = (apr_size_t)n + 1;
     }
@@ -177,7 +182,7 @@ static apr_status_t read_body(request_rec *m, apr_int64_t limit,
 
                 apr_brigade_destroy(bb);
                 return http == HTTP_REQUEST_ENTITY_TOO_LARGE
-                           ? too_large(m, limit, "(LimitRequestBody)")
+                           ? too_large(m, "over httpd's LimitRequestBody")
                            : read_error(m, APR_EGENERAL);
             }
             if (APR_BUCKET_IS_METADATA(b)) {
@@ -190,7 +195,7 @@ static apr_status_t read_body(request_rec *m, apr_int64_t limit,
             }
             if (n > lim - len) {
                 apr_brigade_destroy(bb);
-                return too_large(m, limit, "size");
+                return too_large(m, over_limit(m, "its size", limit));
             }
             append(m, &buf, &len, &cap, lim, d, n);
         }
@@ -313,14 +318,15 @@ static apr_status_t parse_form(request_rec *r, body_state_t **stp)
                                        CTX_FORM_MAX_FIELDS, &st->form);
     }
     if (rv == APR_ENOSPC) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, m, "mod_ctx: form over "
-                      "%d fields or %d bytes of part headers: refused",
-                      CTX_FORM_MAX_FIELDS, BODY_MAX_PART_HEADERS);
-        rv = CTX_EBODYTOOLARGE;
+        rv = too_large(m, apr_psprintf(m->pool, "a form over %d fields or "
+                                       "%d bytes of part headers",
+                                       CTX_FORM_MAX_FIELDS,
+                                       BODY_MAX_PART_HEADERS));
     }
     else if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, m, "mod_ctx: malformed "
-                      "form body (Content-Type: %s)", ct);
+                      "form body (Content-Type: %s)",
+                      ap_escape_logitem(m->pool, ct));
         rv = CTX_EBADBODY;
     }
     if (rv == APR_SUCCESS && ctx_form_dropped(st->form)) {
