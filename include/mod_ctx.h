@@ -4,7 +4,8 @@
  * calling thread serves, reachable from anywhere (ctx_current_request()); an
  * application context with configuration from httpd.conf (ctx_current_app(),
  * ctx_config()); a per-request table `g` for module-to-module data; teardown
- * callbacks; decoded query arguments; a signed or encrypted cookie session;
+ * callbacks; decoded query arguments; the request body (forms, files, JSON)
+ * and cookies; a signed or encrypted cookie session;
  * background tasks that carry a copy of the request's context.
  *
  * Linking: none. mod_ctx exports one optional function, ctx_api_get, which
