@@ -24,6 +24,9 @@
  *                      child, an app resource); answers 202 at once
  *                      (503 when the queue is full). ?fail=1: the task fails
  *   GET /background/status    this child's task counters
+ *   POST /greet        name=x as a form (urlencoded or multipart): hello x
+ *                      (Flask: request.form["name"]; a missing field is 400,
+ *                      a body over CtxMaxBodySize 413)
  *
  * It builds against include/mod_ctx.h only (no link to mod_ctx) and still
  * loads when mod_ctx is absent: it logs one error at startup and answers 503.
@@ -436,12 +439,28 @@ static int answer_session(request_rec *r)
     return HTTP_NOT_FOUND;
 }
 
+/* request.form["name"]: the body is read here, on first use. */
+static int answer_greet(request_rec *r)
+{
+    const char *name;
+    apr_status_t rv;
+
+    if (r->method_number != M_POST) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if ((rv = ctx_form(NULL, "name", &name)) != APR_SUCCESS) {
+        return ctx_body_http_status(rv);
+    }
+    ap_rprintf(r, "hello %s\n", name);
+    return OK;
+}
+
 static int example_handler(request_rec *r)
 {
     if (!r->handler || strcmp(r->handler, HANDLER)) {
         return DECLINED;
     }
-    if (r->method_number != M_GET) {
+    if (r->method_number != M_GET && strcmp(r->uri, "/greet")) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (!ctx_api()) {
@@ -449,6 +468,9 @@ static int example_handler(request_rec *r)
     }
     ap_set_content_type(r, "text/plain; charset=utf-8");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (!strcmp(r->uri, "/greet")) {
+        return answer_greet(r);
+    }
     if (!strcmp(r->uri, "/home")) {
         return answer_home(r);
     }

@@ -4,7 +4,8 @@
  * calling thread serves, reachable from anywhere (ctx_current_request()); an
  * application context with configuration from httpd.conf (ctx_current_app(),
  * ctx_config()); a per-request table `g` for module-to-module data; teardown
- * callbacks; decoded query arguments; a signed or encrypted cookie session;
+ * callbacks; decoded query arguments; the request body (forms, files, JSON)
+ * and cookies; a signed or encrypted cookie session;
  * background tasks that carry a copy of the request's context.
  *
  * Linking: none. mod_ctx exports one optional function, ctx_api_get, which
@@ -68,6 +69,23 @@ extern "C" {
  * refused instead of waiting for ever. */
 #define CTX_ECYCLE      (CTX_STATUS_BASE + 6)
 
+/* Request body (ctx_body, ctx_form*, ctx_json_body); 20-29 are reserved for
+ * it. ctx_body_http_status() turns each into the status to return. */
+/* The body is larger than CtxMaxBodySize (by its Content-Length, before
+ * anything is read, or while reading a chunked one), or a form has more
+ * than 1000 fields/parts or a part's headers exceed 8 KiB: answer 413. */
+#define CTX_EBODYTOOLARGE (CTX_STATUS_BASE + 20)
+/* The body is malformed: invalid JSON (or an empty body) for
+ * ctx_json_body, a multipart body that does not parse, a broken chunked
+ * encoding or a client that stopped sending mid-body: answer 400. */
+#define CTX_EBADBODY    (CTX_STATUS_BASE + 21)
+/* ctx_json_body on a body that is not application/json (or
+ * application/...+json): answer 415, as Flask's request.get_json(). */
+#define CTX_EMEDIATYPE  (CTX_STATUS_BASE + 22)
+/* httpd's own input filters refused the body and already sent the error
+ * response (e.g. LimitRequestBody): return AP_FILTER_ERROR. */
+#define CTX_EBODYREAD   (CTX_STATUS_BASE + 23)
+
 /* The text of a status that the mod_ctx API returned, in the meaning
  * mod_ctx gives it: mod_ctx's own codes, APR_NOTFOUND ("key not found"),
  * APR_EINVAL, APR_ENOTIMPL ("mod_ctx is not loaded", what every helper
@@ -99,6 +117,24 @@ static APR_INLINE char *ctx_strerror(apr_status_t status, char *buf,
     case CTX_ESHUTDOWN:
         text = "the child process is shutting down: no new "
                "background task";
+        break;
+    case CTX_ECYCLE:
+        text = "an app resource's constructor asked for the resource it "
+               "is building";
+        break;
+    case CTX_EBODYTOOLARGE:
+        text = "the request body is too large (CtxMaxBodySize, or too "
+               "many form fields)";
+        break;
+    case CTX_EBADBODY:
+        text = "the request body is malformed (bad JSON, multipart or "
+               "chunked encoding, or cut short)";
+        break;
+    case CTX_EMEDIATYPE:
+        text = "the request body is not JSON (its Content-Type)";
+        break;
+    case CTX_EBODYREAD:
+        text = "httpd refused the request body and answered already";
         break;
     case APR_NOTFOUND:
         text = "key not found";
@@ -203,6 +239,18 @@ typedef struct {
  * to stop. */
 typedef int ctx_session_do_fn(void *baton, const char *key,
                               const char *json);
+/* A file of a multipart/form-data body (Flask's request.files[name]).
+ * Every pointer lives until the client request ends (its main request's
+ * pool); `data` points into the body that ctx_body() gives and is `len`
+ * bytes, not NUL-terminated. `filename` is what the client sent ("" when a
+ * form was sent without choosing a file): never a path to trust. */
+typedef struct {
+    const char *name;           /* the form field's name */
+    const char *filename;
+    const char *content_type;   /* the part's Content-Type, or NULL */
+    const char *data;
+    apr_size_t len;
+} ctx_form_file_t;
 
 /* Per-process app resource constructor/destructor (see ctx_app_resource). */
 typedef apr_status_t ctx_resource_ctor(void **res, ctx_app_t *app,
@@ -297,6 +345,18 @@ typedef struct ctx_api_t {
                                            const char *field,
                                            const char *json);
     apr_status_t (*session_do)(ctx_t *c, ctx_session_do_fn *fn, void *baton);
+    /* version 4: request body and cookies */
+    apr_status_t (*body)(request_rec *r, const char **data, apr_size_t *len);
+    apr_status_t (*form)(request_rec *r, const char *name, const char **val);
+    apr_status_t (*form_all)(request_rec *r, const char *name,
+                             apr_array_header_t **vals);
+    apr_status_t (*form_names)(request_rec *r, apr_array_header_t **names);
+    apr_status_t (*form_file)(request_rec *r, const char *name,
+                              const ctx_form_file_t **file);
+    apr_status_t (*form_files)(request_rec *r, const char *name,
+                               apr_array_header_t **files);
+    apr_status_t (*json_body)(request_rec *r, const char **json);
+    const char *(*cookie)(request_rec *r, const char *name);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -831,6 +891,130 @@ static APR_INLINE void ctx_task_stats(ctx_task_stats_t *st)
     else if (st) {
         memset(st, 0, sizeof(*st));
     }
+}
+
+/* ---- request body and cookies (Flask's request.form, request.files,
+ * request.get_json(), request.data, request.cookies) -----------------------
+ * The body is read on the first call that needs it, never before: from the
+ * client request's input filters (chunked bodies too; httpd sends "100
+ * Continue" to a client that asked for it at that moment), at most
+ * CtxMaxBodySize bytes (of the request that makes the first call), and kept
+ * in the client request's pool: every later call, from any module, and a
+ * subrequest's or internal redirect's calls, get the same bytes. A body
+ * whose Content-Length is over the limit is refused without reading it (no
+ * 100 Continue) and the connection is closed after the response. Read
+ * errors are kept too: every later call returns the same status. If
+ * another module read the body first (ap_get_client_block), mod_ctx sees
+ * what it left. Not available in background tasks (APR_EINVAL): copy what
+ * a task needs into `g`. `r` NULL means the current request.
+ * Everything returned lives until the client request ends (its main
+ * request's pool) and must not be modified or freed. Memory: the body once
+ * (a chunked one of unknown size up to about twice, while it grows) plus
+ * the parsed fields.
+ * Statuses: APR_SUCCESS; APR_NOTFOUND (no such field or file); the CTX_EBODY*
+ * codes above and CTX_EMEDIATYPE; APR_TIMEUP (the client was too slow:
+ * 408); APR_EINVAL (NULL argument, no request); APR_ENOTIMPL (mod_ctx not
+ * loaded). In a handler:
+ *     if ((rv = ctx_form(r, "q", &q)) != APR_SUCCESS)
+ *         return ctx_body_http_status(rv);
+ */
+
+/* The HTTP status a handler returns for a status of the body functions:
+ * OK for APR_SUCCESS, 413 for CTX_EBODYTOOLARGE, 400 for CTX_EBADBODY and
+ * APR_NOTFOUND (a missing field, as Flask's request.form["x"]), 415 for
+ * CTX_EMEDIATYPE, 408 for APR_TIMEUP, AP_FILTER_ERROR for CTX_EBODYREAD,
+ * 500 for anything else. */
+static APR_INLINE int ctx_body_http_status(apr_status_t rv)
+{
+    switch (rv) {
+    case APR_SUCCESS:       return OK;
+    case CTX_EBODYTOOLARGE: return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    case CTX_EBADBODY:      return HTTP_BAD_REQUEST;
+    case APR_NOTFOUND:      return HTTP_BAD_REQUEST;
+    case CTX_EMEDIATYPE:    return HTTP_UNSUPPORTED_MEDIA_TYPE;
+    case CTX_EBODYREAD:     return AP_FILTER_ERROR;
+    default:
+        return APR_STATUS_IS_TIMEUP(rv) ? HTTP_REQUEST_TIME_OUT
+                                        : HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+/* The raw body: *data is *len bytes followed by a '\0' that is not part of
+ * it (the body itself may hold NUL bytes); an empty body is "" and 0. Any
+ * content type. */
+static APR_INLINE apr_status_t ctx_body(request_rec *r, const char **data,
+                                        apr_size_t *len)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->body(r, data, len) : APR_ENOTIMPL;
+}
+
+/* The first value of form field `name` (application/x-www-form-urlencoded
+ * or multipart/form-data; files are not fields). APR_NOTFOUND when absent,
+ * and for a body of any other content type (which is then not read). */
+static APR_INLINE apr_status_t ctx_form(request_rec *r, const char *name,
+                                        const char **val)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->form(r, name, val) : APR_ENOTIMPL;
+}
+
+/* Every value of field `name` in order: *vals is a new array of
+ * const char * (empty if none: APR_SUCCESS). */
+static APR_INLINE apr_status_t ctx_form_all(request_rec *r, const char *name,
+                                            apr_array_header_t **vals)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->form_all(r, name, vals) : APR_ENOTIMPL;
+}
+
+/* The distinct field names in order of first appearance: a new array of
+ * const char * (files not included). */
+static APR_INLINE apr_status_t ctx_form_names(request_rec *r,
+                                              apr_array_header_t **names)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->form_names(r, names) : APR_ENOTIMPL;
+}
+
+/* The first file sent as `name` (a multipart part with a filename
+ * parameter); *file is a new copy. APR_NOTFOUND when there is none. */
+static APR_INLINE apr_status_t ctx_form_file(request_rec *r, const char *name,
+                                             const ctx_form_file_t **file)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->form_file(r, name, file) : APR_ENOTIMPL;
+}
+
+/* Every file sent as `name` (NULL: every file) in order: *files is a new
+ * array of const ctx_form_file_t * (empty if none: APR_SUCCESS). */
+static APR_INLINE apr_status_t ctx_form_files(request_rec *r,
+                                              const char *name,
+                                              apr_array_header_t **files)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->form_files(r, name, files) : APR_ENOTIMPL;
+}
+
+/* The body as JSON text, as sent (NUL-terminated), after checking that it
+ * is one valid JSON value (UTF-8, no duplicate keys, at most 64 levels
+ * deep): parse it with your JSON library. CTX_EMEDIATYPE unless the
+ * Content-Type is application/json or application/...+json; CTX_EBADBODY
+ * for an empty or invalid body. */
+static APR_INLINE apr_status_t ctx_json_body(request_rec *r, const char **json)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->json_body(r, json) : APR_ENOTIMPL;
+}
+
+/* The value of the first cookie `name` in the request's Cookie headers
+ * (names compared exactly; surrounding double quotes removed, nothing
+ * else decoded), or NULL. Lives until the client request ends. Reads no
+ * body. */
+static APR_INLINE const char *ctx_cookie(request_rec *r, const char *name)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->cookie(r, name) : NULL;
 }
 
 #endif /* MOD_CTX_NO_INLINE_HELPERS */

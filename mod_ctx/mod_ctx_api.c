@@ -12,6 +12,7 @@
 #include "mod_ctx_config.h"
 #include "mod_ctx_session.h"
 #include "mod_ctx_task.h"
+#include "mod_ctx_body.h"
 #include "ctx_json.h"
 
 APLOG_USE_MODULE(ctx);
@@ -657,6 +658,14 @@ static const ctx_api_t api = {
     api_session_append_json,
     api_session_set_field_json,
     api_session_do,
+    ctx_glue_body,
+    ctx_glue_form,
+    ctx_glue_form_all,
+    ctx_glue_form_names,
+    ctx_glue_form_file,
+    ctx_glue_form_files,
+    ctx_glue_json_body,
+    ctx_glue_cookie,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

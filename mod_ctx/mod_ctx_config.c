@@ -13,7 +13,8 @@
  *           legacy_cookies Auto             vhost's own, else inherited
  *   dir     config      empty               outer -> inner, inner keys win
  *           every session field  CTX_UNSET/NULL  inner if set, else outer;
- *                       defaults applied by ctx_session_conf_get() */
+ *                       defaults applied by ctx_session_conf_get()
+ *           max_body    CTX_UNSET           inner if set, else outer; 1 MiB */
 #include <string.h>
 
 #include <errno.h>
@@ -107,6 +108,7 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     conf->max_age = CTX_UNSET;
     conf->refresh = conf->max_size = CTX_UNSET;
     conf->max_lifetime = CTX_UNSET;
+    conf->max_body = CTX_UNSET;
     return conf;
 }
 
@@ -131,6 +133,7 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(refresh);
     MERGE_INT(max_size);
     MERGE_INT(max_lifetime);
+    MERGE_INT(max_body);
 #undef MERGE_INT
 #undef MERGE_PTR
     return conf;
@@ -601,6 +604,23 @@ static const char *set_max_size(cmd_parms *cmd, void *dconf, const char *v)
     return err;
 }
 
+/* CtxMaxBodySize: 0 refuses every body. */
+static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *v)
+{
+    apr_int64_t n;
+    const char *err = parse_number(cmd, v, 0, CTX_BODY_MAX_LIMIT, &n);
+
+    if (!err) {
+        dir_of(cmd, dconf)->max_body = n;
+    }
+    return err;
+}
+
+apr_int64_t ctx_body_limit(const ctx_dir_conf_t *d)
+{
+    return d->max_body != CTX_UNSET ? d->max_body : CTX_BODY_DEFAULT_MAX;
+}
+
 /* CtxTaskThreads / CtxTaskQueue / CtxTaskDrainTimeout: one task pool per
  * child process, so these belong to the main server only. */
 static const char *set_task_number(cmd_parms *cmd, void *dconf, const char *v)
@@ -679,6 +699,9 @@ const command_rec ctx_cmds[] = {
     AP_INIT_TAKE1("CtxSessionLegacyCookies", set_legacy, NULL, RSRC_CONF,
                   "On, Off or Auto (default): still read s1/e1 cookies of "
                   "mod_ctx before cookie format 2"),
+    AP_INIT_TAKE1("CtxMaxBodySize", set_max_body, NULL, DIR_OR_SERVER,
+                  "Largest request body mod_ctx reads, in bytes (0-1073741824, "
+                  "default 1048576)"),
     AP_INIT_TAKE1("CtxAppName", set_app_name, NULL, RSRC_CONF,
                   "Name of this virtual host's application (default: its "
                   "ServerName)"),

@@ -65,7 +65,15 @@ typedef struct {
     int refresh;            /* default 1 */
     int max_size;           /* bytes of Set-Cookie; default 4093 */
     apr_int64_t max_lifetime;   /* seconds since creation; default 0: none */
+    apr_int64_t max_body;   /* CtxMaxBodySize; CTX_UNSET: 1 MiB */
 } ctx_dir_conf_t;
+
+/* CtxMaxBodySize: the default, and the largest value accepted. */
+#define CTX_BODY_DEFAULT_MAX (1024 * 1024)
+#define CTX_BODY_MAX_LIMIT (1024 * 1024 * 1024)
+
+/* The body limit in bytes that applies to a directory configuration. */
+apr_int64_t ctx_body_limit(const ctx_dir_conf_t *d);
 
 /* Effective session settings of a directory configuration. */
 typedef struct {

@@ -7,7 +7,7 @@ from conftest import LIBS
 
 # The example dispatches on the whole path, so mount it at / for its URLs.
 EXAMPLE_ROOT = """
-<LocationMatch "^/(home|g|config|counter|session)">
+<LocationMatch "^/(home|g|config|counter|session|greet)">
     SetHandler ctx-example
 </LocationMatch>
 """
@@ -20,6 +20,20 @@ def test_home_reads_page_argument_through_helper_without_request_rec(make_server
     # Decoded, and the first of repeated keys.
     assert srv.get("/home?page=%33%34&page=9").text == "home page=34\n"
     assert srv.get("/home?x=1&page=a+b").text == "home page=a b\n"
+
+
+def test_greet_reads_a_form_field_from_the_body(make_server):
+    srv = make_server(EXAMPLE_ROOT + "<Location /greet>\n    CtxMaxBodySize 512\n</Location>\n")
+    res = srv.curl("-d", "name=J%C3%B6rg+M", srv.url("/greet"))
+    assert res.stdout == "hello J\u00f6rg M\n", res.stderr
+    res = srv.curl("-F", "name=ann", srv.url("/greet"))
+    assert res.stdout == "hello ann\n", res.stderr
+    res = srv.curl("-o", "/dev/null", "-w", "%{http_code}", "-d", "other=1", srv.url("/greet"))
+    assert res.stdout == "400"
+    res = srv.curl("-o", "/dev/null", "-w", "%{http_code}", "-d", "name=" + "x" * 508,
+                   srv.url("/greet"))
+    assert res.stdout == "413"
+    assert srv.get("/greet").status == 405
 
 
 def test_g_shows_values_set_by_fixups_hook_earlier_in_the_request(make_server):

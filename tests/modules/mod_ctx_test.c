@@ -41,6 +41,15 @@
  *   GET /t/task-done?tag=T&n=N&ms=M  submits N background tasks with
  *                       ctx_task_submit_ex; each logs when it starts, sleeps
  *                       M ms; the completion callback logs how each ended
+ *   POST /t/form?get=N  the form: "field NAME=VALUE" per value, "file NAME
+ *                       filename=F type=T len=L hex=H" per file, and with
+ *                       get=N the first value of N ("get=V" or "get_status=S")
+ *   POST /t/json        the body's JSON text as ctx_json_body gives it
+ *   POST /t/body        the raw body as ctx_body gives it
+ *   POST /t/bodysub     a subrequest for /t/body (echoes the body), then
+ *                       "\nmain_len=N" as the main request sees it
+ *   GET /t/cookie?name=N  "cookie=VALUE" or "cookie=(none)"
+ *   Body errors answer ctx_body_http_status(status).
  * The handler dispatches on the last path segment, so the endpoints also
  * answer under other paths handled by ctx-test (e.g. a DirectoryIndex file).
  * With `CtxConfig TEST_LOG_CURRENT on`, the log_transaction hook logs (at
@@ -782,6 +791,119 @@ static int answer_session_json(request_rec *r)
     return OK;
 }
 
+/* ---- request body and cookies --------------------------------------------- */
+
+static int answer_form(request_rec *r)
+{
+    apr_array_header_t *names, *files;
+    const char *get = ctx_arg(r, "get"), *v = NULL;
+    apr_status_t rv;
+
+    if ((rv = ctx_form_names(r, &names)) != APR_SUCCESS) {
+        return ctx_body_http_status(rv);
+    }
+    for (int i = 0; i < names->nelts; ++i) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        apr_array_header_t *vals;
+
+        if ((rv = ctx_form_all(r, name, &vals)) != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        for (int j = 0; j < vals->nelts; ++j) {
+            ap_rprintf(r, "field %s=%s\n", name,
+                       APR_ARRAY_IDX(vals, j, const char *));
+        }
+    }
+    if ((rv = ctx_form_files(r, NULL, &files)) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (int i = 0; i < files->nelts; ++i) {
+        const ctx_form_file_t *f = APR_ARRAY_IDX(files, i,
+                                                 const ctx_form_file_t *);
+        const ctx_form_file_t *first = NULL;
+
+        ap_rprintf(r, "file %s filename=%s type=%s len=%" APR_SIZE_T_FMT
+                   " hex=", f->name, f->filename,
+                   f->content_type ? f->content_type : "(none)", f->len);
+        for (apr_size_t k = 0; k < f->len; ++k) {
+            ap_rprintf(r, "%02x", (unsigned char)f->data[k]);
+        }
+        ap_rputs("\n", r);
+        if (ctx_form_file(r, f->name, &first) != APR_SUCCESS || !first) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (get) {
+        rv = ctx_form(r, get, &v);
+        if (rv == APR_SUCCESS) {
+            ap_rprintf(r, "get=%s\n", v);
+        }
+        else {
+            ap_rprintf(r, "get_status=%d\n", ctx_body_http_status(rv));
+        }
+    }
+    return OK;
+}
+
+static int answer_json(request_rec *r)
+{
+    const char *json = NULL;
+    apr_status_t rv = ctx_json_body(r, &json);
+
+    if (rv != APR_SUCCESS) {
+        return ctx_body_http_status(rv);
+    }
+    ap_set_content_type(r, "application/json");
+    ap_rputs(json, r);
+    return OK;
+}
+
+static int answer_body(request_rec *r)
+{
+    const char *data = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv = ctx_body(r, &data, &len);
+
+    if (rv != APR_SUCCESS) {
+        return ctx_body_http_status(rv);
+    }
+    ap_set_content_type(r, "application/octet-stream");
+    ap_rwrite(data, (int)len, r);
+    return OK;
+}
+
+static int answer_bodysub(request_rec *r)
+{
+    request_rec *sub = ap_sub_req_lookup_uri("/t/body", r, r->output_filters);
+    const char *data = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv;
+    int st = sub ? ap_run_sub_req(sub) : HTTP_INTERNAL_SERVER_ERROR;
+
+    if (sub) {
+        ap_destroy_sub_req(sub);
+    }
+    if (st != OK) {
+        return st;
+    }
+    if ((rv = ctx_body(r, &data, &len)) != APR_SUCCESS) {
+        return ctx_body_http_status(rv);
+    }
+    ap_rprintf(r, "\nmain_len=%" APR_SIZE_T_FMT, len);
+    return OK;
+}
+
+static int answer_cookie(request_rec *r)
+{
+    const char *v = ctx_cookie(r, arg_or(r, "name", ""));
+
+    ap_rprintf(r, "cookie=%s\n", v ? v : "(none)");
+    /* Out now: httpd discards an unread body after the handler, and would
+     * send "100 Continue" for that if nothing had been sent yet. */
+    ap_rflush(r);
+    return OK;
+}
+
 static int test_handler(request_rec *r)
 {
     const char *name;
@@ -828,6 +950,21 @@ static int test_handler(request_rec *r)
     }
     if (!strcmp(name, "session-json")) {
         return answer_session_json(r);
+    }
+    if (!strcmp(name, "form")) {
+        return answer_form(r);
+    }
+    if (!strcmp(name, "json")) {
+        return answer_json(r);
+    }
+    if (!strcmp(name, "body")) {
+        return answer_body(r);
+    }
+    if (!strcmp(name, "bodysub")) {
+        return answer_bodysub(r);
+    }
+    if (!strcmp(name, "cookie")) {
+        return answer_cookie(r);
     }
     return HTTP_NOT_FOUND;
 }
