@@ -16,5 +16,9 @@
 #define CTX_EQUEUEFULL  (CTX_STATUS_BASE + 4)
 /* The task pool is draining or drained: the task was not accepted. */
 #define CTX_ESHUTDOWN   (CTX_STATUS_BASE + 5)
+/* The session store (CtxSessionStore socache:...) failed or is marked down:
+ * the session could not be read or written; nothing was half-written. Not
+ * yet in include/mod_ctx.h (the glue adds it with the directive). */
+#define CTX_ESTORE      (CTX_STATUS_BASE + 6)
 
 #endif
