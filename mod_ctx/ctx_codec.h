@@ -71,6 +71,9 @@ typedef struct {
     const char *app_name;       /* bound in signed and encrypted */
     int legacy;                 /* also read version 1 (s1, e1) */
     apr_int64_t max_lifetime;   /* seconds since creation; 0: no limit */
+    apr_size_t max_value;       /* longest value decoded; 0:
+                                 * CTX_CODEC_MAX_VALUE (a cookie). Server-
+                                 * side sessions store larger values. */
 } ctx_codec_t;
 
 /* What a decode learnt besides the data. */
@@ -81,7 +84,8 @@ typedef struct {
     int legacy;                 /* 1: a version 1 cookie (re-issue it) */
 } ctx_codec_meta_t;
 
-/* Longest cookie value decoded; a longer one is CTX_REASON_OVERSIZED. */
+/* Longest cookie value decoded unless max_value says otherwise; a longer
+ * one is CTX_REASON_OVERSIZED. */
 #define CTX_CODEC_MAX_VALUE 8192
 /* Largest JSON a compressed payload may inflate to. */
 #define CTX_CODEC_MAX_JSON (128 * 1024)
