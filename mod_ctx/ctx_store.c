@@ -23,8 +23,8 @@ apr_status_t ctx_store_get(const ctx_store_t *st, apr_pool_t *p,
     *len = 0;
     buf = apr_palloc(p, cap);
     rv = st->ops->get(st->baton, key, strlen(key), buf, &n, p);
-    if (rv == APR_NOTFOUND) {
-        return APR_NOTFOUND;
+    if (rv == APR_NOTFOUND || rv == APR_ENOSPC) {
+        return rv;
     }
     if (rv != APR_SUCCESS || n > cap) {
         return CTX_ESTORE;

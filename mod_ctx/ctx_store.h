@@ -10,8 +10,10 @@
  *   get     key (klen bytes) -> up to *len bytes into buf; *len is the
  *           capacity on entry and the value's length on APR_SUCCESS.
  *           APR_SUCCESS: found. APR_NOTFOUND: no such entry (or expired).
+ *           APR_ENOSPC: the value is larger than *len (the glue maps each
+ *           provider's own code for that, e.g. APR_ENOMEM, to it).
  *           Anything else (CTX_ESTORE preferred): the store failed, timed
- *           out, is known to be down, or the value is larger than *len.
+ *           out, or is known to be down.
  *   set     store `vlen` bytes under key until `expiry` (absolute,
  *           apr_time_t, as socache). APR_SUCCESS or a failure status.
  *   remove  APR_SUCCESS or APR_NOTFOUND (nothing to remove: both mean the
@@ -20,10 +22,12 @@
  * for the call's temporary allocations.
  *
  * The wrappers below check arguments and map every failure to CTX_ESTORE,
- * so that a caller sees exactly three outcomes: found (APR_SUCCESS), not
- * found (APR_NOTFOUND), store unavailable (CTX_ESTORE). A store that is
- * down must never look like an empty session: callers keep CTX_ESTORE
- * distinct from APR_NOTFOUND all the way up.
+ * so that a caller of get sees exactly four outcomes: found (APR_SUCCESS),
+ * not found (APR_NOTFOUND), too large for the reader (APR_ENOSPC: a value
+ * written under a larger CtxSessionMaxSize; the store works), store
+ * unavailable (CTX_ESTORE). A store that is down must never look like an
+ * empty session: callers keep CTX_ESTORE distinct from APR_NOTFOUND all
+ * the way up.
  *
  * Lifetime refresh: an entry lives CtxSessionMaxAge seconds from its last
  * write. A request that changes nothing rewrites it (same data, new issue
@@ -62,8 +66,8 @@ typedef struct {
 #define CTX_STORE_REFRESH_MAX 3600
 
 /* Read `key` into a buffer of `cap` bytes allocated in `p`: *val and *len
- * set on APR_SUCCESS (*val owned by `p`). APR_NOTFOUND, CTX_ESTORE (any
- * failure, a value over `cap` bytes included), APR_EINVAL for bad
+ * set on APR_SUCCESS (*val owned by `p`). APR_NOTFOUND, APR_ENOSPC (a
+ * value over `cap` bytes), CTX_ESTORE (any failure), APR_EINVAL for bad
  * arguments (no call made). */
 apr_status_t ctx_store_get(const ctx_store_t *st, apr_pool_t *p,
                            const char *key, apr_size_t cap,
