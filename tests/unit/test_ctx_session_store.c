@@ -6,6 +6,7 @@
 
 #include "ctx_journal.h"
 #include "ctx_json.h"
+#include "ctx_session.h"
 #include "ctx_session_store.h"
 #include "ctx_store_mem.h"
 
@@ -767,6 +768,36 @@ static void test_sstore_fallback_key_id_is_resigned_without_store_write(void **s
     release(r);
 }
 
+/* How the glue drives it: the loaded data into a ctx_session recording
+ * into the journal, the handler's calls, then the save. */
+static void test_sstore_saves_what_a_ctx_session_changed(void **state)
+{
+    fixture_t *f = fixture(UNIT_POOL(state), CTX_FORMAT_SIGNED);
+    const char *cookie = new_session(f, "n", "1");
+    req_t *a = load(f, cookie, T0 + 1), *b = load(f, cookie, T0 + 1);
+    ctx_session_t *sa = ctx_session_create(f->p, NULL, NULL);
+    ctx_session_t *sb = ctx_session_create(f->p, NULL, NULL);
+    ctx_sstore_cookie_t c;
+
+    ctx_session_load(sa, a->data, a->st.issued, a->st.sid.key_index);
+    ctx_session_load(sb, b->data, b->st.issued, b->st.sid.key_index);
+    a->data = b->data = NULL;           /* stolen by the sessions */
+    ctx_session_set_journal(sa, a->j);
+    ctx_session_set_journal(sb, b->j);
+    assert_int_equal(ctx_session_set(sa, "n",
+                                     json_integer(json_integer_value(
+                                         ctx_session_get(sa, "n")) + 1)),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_session_set(sb, "user", json_string("bob")),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_session_remove(sb, "n"), APR_SUCCESS);
+    assert_int_equal(save(f, b, T0 + 2, &c), APR_SUCCESS);
+    assert_int_equal(save(f, a, T0 + 3, &c), APR_SUCCESS);
+    /* b removed n, then a (saved last) set it: a's value stands. */
+    assert_string_equal(seen(f, cookie, T0 + 4),
+                        "{\"n\":2,\"user\":\"bob\"}");
+}
+
 static void test_sstore_bad_configuration_is_einval(void **state)
 {
     fixture_t *f = fixture(UNIT_POOL(state), CTX_FORMAT_FLASK);
@@ -820,6 +851,7 @@ int main(void)
         UNIT_TEST(test_sstore_max_lifetime_ends_an_active_session),
         UNIT_TEST(test_sstore_refresh_keeps_the_creation_time),
         UNIT_TEST(test_sstore_fallback_key_id_is_resigned_without_store_write),
+        UNIT_TEST(test_sstore_saves_what_a_ctx_session_changed),
         UNIT_TEST(test_sstore_bad_configuration_is_einval),
     };
 
