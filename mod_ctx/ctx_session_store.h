@@ -46,7 +46,15 @@
  * The same holds for an invalidate that runs inside another request's
  * save window: that save may write the entry again under the old id.
  * Outside that window, requests keep each other's changes (different
- * keys) and the last save wins on the same key. */
+ * keys) and the last save wins on the same key.
+ *
+ * How the glue drives it: a ctx_store_ops_t over the socache provider
+ * (under the global mutex for AP_SOCACHE_FLAG_NOTMPSAFE), wrapped by
+ * ctx_store_health, in a ctx_session_store_t per server config; on first
+ * use, ctx_session_store_load with the id cookie, then ctx_session_load
+ * the data into the request's ctx_session_t and ctx_session_set_journal a
+ * ctx_journal_t to it; in the save filter, ctx_session_store_save with
+ * that journal and a Set-Cookie as *cookie says. */
 #ifndef CTX_SESSION_STORE_H
 #define CTX_SESSION_STORE_H
 
