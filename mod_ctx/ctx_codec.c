@@ -1012,7 +1012,7 @@ ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
         || !names_ok(codec)) {
         return counted(CTX_REASON_MALFORMED);   /* the names are bound */
     }
-    if (len > CTX_CODEC_MAX_VALUE) {
+    if (len > (codec->max_value ? codec->max_value : CTX_CODEC_MAX_VALUE)) {
         return counted(CTX_REASON_OVERSIZED);
     }
     memset(&m, 0, sizeof(m));

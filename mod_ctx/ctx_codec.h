@@ -76,6 +76,9 @@ typedef struct {
      * ctx_codec_set_max_size sets both from the cookie size limit. */
     apr_size_t max_json;        /* bytes of JSON, inflated or not */
     apr_size_t max_values;      /* JSON values (ctx_json_write counts) */
+    apr_size_t max_value;       /* longest value decoded; 0:
+                                 * CTX_CODEC_MAX_VALUE (a cookie). Server-
+                                 * side sessions store larger values. */
 } ctx_codec_t;
 
 /* What a decode learnt besides the data. */
@@ -86,7 +89,8 @@ typedef struct {
     int legacy;                 /* 1: a version 1 cookie (re-issue it) */
 } ctx_codec_meta_t;
 
-/* Longest cookie value decoded; a longer one is CTX_REASON_OVERSIZED. */
+/* Longest cookie value decoded unless max_value says otherwise; a longer
+ * one is CTX_REASON_OVERSIZED. */
 #define CTX_CODEC_MAX_VALUE 8192
 /* Defaults of max_json and max_values: those of the largest max_size. */
 #define CTX_CODEC_MAX_JSON (CTX_CODEC_JSON_PER_BYTE * 4093)

@@ -76,11 +76,13 @@ apr_status_t ctx_keyring_add(ctx_keyring_t *kr, const void *secret,
         return APR_EINVAL;
     }
     memset(&set, 0, sizeof(set));
-    set.len[CTX_KEY_SIGN] = set.len[CTX_KEY_ENCRYPT] = 32;
+    set.len[CTX_KEY_SIGN] = set.len[CTX_KEY_ENCRYPT] = set.len[CTX_KEY_ID] = 32;
     if (!hkdf_sha256(set.key[CTX_KEY_SIGN], 32, secret, len,
                      "mod_ctx session signing v1")
         || !hkdf_sha256(set.key[CTX_KEY_ENCRYPT], 32, secret, len,
                         "mod_ctx session encryption v1")
+        || !hkdf_sha256(set.key[CTX_KEY_ID], 32, secret, len,
+                        "mod_ctx session id v1")
         || !HMAC(EVP_sha1(), secret, (int)len, (const unsigned char *)salt,
                  sizeof(salt) - 1, set.key[CTX_KEY_FLASK], &flen)) {
         OPENSSL_cleanse(&set, sizeof(set));

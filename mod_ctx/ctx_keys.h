@@ -6,6 +6,8 @@
  *   CTX_KEY_SIGN     HKDF-SHA256(secret, info "mod_ctx session signing v1")
  *   CTX_KEY_ENCRYPT  HKDF-SHA256(secret, info "mod_ctx session encryption v1")
  *   CTX_KEY_FLASK    HMAC-SHA1(secret, "cookie-session"), as itsdangerous
+ *   CTX_KEY_ID       HKDF-SHA256(secret, info "mod_ctx session id v1"),
+ *                    signs server-side session ids (ctx_session_id.h)
  * so a signing key never doubles as an encryption key. */
 #ifndef CTX_KEYS_H
 #define CTX_KEYS_H
@@ -17,6 +19,7 @@ typedef enum {
     CTX_KEY_SIGN = 0,
     CTX_KEY_ENCRYPT,
     CTX_KEY_FLASK,
+    CTX_KEY_ID,
     CTX_KEY_PURPOSES
 } ctx_key_purpose_t;
 

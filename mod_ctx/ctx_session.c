@@ -2,6 +2,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "ctx_journal.h"
 #include "ctx_json.h"
 #include "ctx_log.h"
 #include "ctx_session.h"
@@ -30,6 +31,7 @@ struct ctx_session_t {
     int serialized;             /* a text was made in `pool` already */
     ctx_session_changed_fn *changed;
     void *changed_baton;
+    ctx_journal_t *journal;     /* records changes (server-side store) */
     /* The exact length of the data's text and its number of values, kept
      * per key (key -> entry_size_t of `"key":value`), so that a change
      * costs what changed, not the whole session: set when first needed,
@@ -50,6 +52,11 @@ static void mark_modified(ctx_session_t *s)
         s->changed(s->changed_baton, s);
     }
     s->modified = 1;
+}
+
+void ctx_session_set_journal(ctx_session_t *s, ctx_journal_t *j)
+{
+    s->journal = j;
 }
 
 void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
@@ -276,6 +283,29 @@ static apr_status_t writable(ctx_session_t *s, const char *what,
     return APR_SUCCESS;
 }
 
+/* Record a set in the journal: the value's text, made in the measuring
+ * pool and copied by the journal. */
+static apr_status_t record_set(ctx_session_t *s, const char *key,
+                               const json_t *val)
+{
+    apr_size_t len = 0;
+    const char *text;
+    apr_status_t rv;
+
+    if (!s->journal) {
+        return APR_SUCCESS;
+    }
+    if (!s->measure && apr_pool_create(&s->measure, s->pool) != APR_SUCCESS) {
+        s->measure = NULL;
+        return APR_ENOMEM;
+    }
+    text = ctx_json_dump(s->measure, val, &len);
+    /* No text: a value the writer refuses (NaN, too deep). */
+    rv = text ? ctx_journal_set(s->journal, key, text, len) : APR_EINVAL;
+    apr_pool_clear(s->measure);
+    return rv;
+}
+
 /* After a change to the entry `key` of the data: is it still writable,
  * and does the session still fit? The entry is measured (its length and
  * values), so the check costs the entry, not the session, except near the
@@ -292,8 +322,11 @@ static apr_status_t check_size(ctx_session_t *s, const char *key)
     /* Measured even without a size limit: a value the writer refuses is
      * refused here, not at the save. */
     if ((rv = measure_entry(s, key, json_object_get(s->data, key),
-                            &new_size)) != APR_SUCCESS || !s->fits) {
+                            &new_size)) != APR_SUCCESS) {
         return rv;
+    }
+    if (!s->fits) {
+        return record_set(s, key, json_object_get(s->data, key));
     }
     if ((slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING)) != NULL) {
         old_size = *slot;
@@ -315,6 +348,12 @@ static apr_status_t check_size(ctx_session_t *s, const char *key)
         if (!s->fits(s->baton, s, s->json, s->jlen)) {
             return CTX_ETOOLARGE;
         }
+    }
+    /* A server-side store merges what changed: the whole new value of the
+     * key (append and set_field included). */
+    if ((rv = record_set(s, key, json_object_get(s->data, key)))
+        != APR_SUCCESS) {
+        return rv;
     }
     lens_put(s, key, &new_size);
     return APR_SUCCESS;
@@ -476,9 +515,14 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
     if ((rv = writable(s, "remove", key)) != APR_SUCCESS) {
         return rv;
     }
-    if (json_object_del(s->data, key) != 0) {
+    if (!json_object_get(s->data, key)) {
         return APR_NOTFOUND;
     }
+    if (s->journal && (rv = ctx_journal_remove(s->journal, key))
+                      != APR_SUCCESS) {
+        return rv;
+    }
+    json_object_del(s->data, key);
     lens_forget(s, key);
     s->json = NULL;
     mark_modified(s);
@@ -495,6 +539,10 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
     }
     s->created = 0;             /* what comes next is a new session */
     if (json_object_size(s->data)) {
+        if (s->journal && (rv = ctx_journal_clear(s->journal))
+                          != APR_SUCCESS) {
+            return rv;
+        }
         json_object_clear(s->data);
         s->lens = NULL;
         s->json = NULL;
@@ -542,6 +590,9 @@ apr_status_t ctx_session_regenerate(ctx_session_t *s)
     if ((rv = writable(s, "regenerate", NULL)) != APR_SUCCESS) {
         return rv;
     }
+    if (s->journal) {
+        ctx_journal_mark(s->journal, CTX_JOURNAL_REGENERATE);
+    }
     mark_modified(s);
     s->reissue = 1;
     s->created = 0;
@@ -555,6 +606,9 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
     s->accessed = 1;
     if ((rv = writable(s, "invalidate", NULL)) != APR_SUCCESS) {
         return rv;
+    }
+    if (s->journal) {
+        ctx_journal_mark(s->journal, CTX_JOURNAL_INVALIDATE);
     }
     json_object_clear(s->data);
     s->lens = NULL;

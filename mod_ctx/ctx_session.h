@@ -56,6 +56,16 @@ void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
 /* How many times the whole data was serialized (for tests). */
 unsigned ctx_session_serializations(const ctx_session_t *s);
 
+/* Record every later change in `j` (NULL: stop recording), for a
+ * server-side session's save (ctx_session_store.h): a set records the
+ * value's text as ctx_json_dump writes it, a remove that removed, a clear
+ * of a non-empty session, regenerate and invalidate their marks. A change
+ * the session refuses records nothing; a change the journal cannot record
+ * (no memory) is refused (APR_ENOMEM) and rolled back. `j` is borrowed:
+ * it must live as long as the session records into it. */
+struct ctx_journal_t;
+void ctx_session_set_journal(ctx_session_t *s, struct ctx_journal_t *j);
+
 /* Tell `fn` (with `baton`) of the first change; NULL: nobody. */
 void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
                            void *baton);

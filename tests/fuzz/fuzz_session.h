@@ -41,6 +41,7 @@ static int fuzz_session(ctx_format_t format, const uint8_t *data, size_t size)
     codec.app_name = "app";
     codec.legacy = 1;           /* reach the version 1 readers too */
     codec.max_lifetime = 0;
+    codec.max_value = 0;        /* a cookie's limit */
     if (ctx_codec_decode(&codec, p, (const char *)data, size, FUZZ_NOW, &out,
                          &meta) == CTX_REASON_OK) {
         const char *again;

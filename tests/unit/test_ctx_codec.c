@@ -171,6 +171,7 @@ static ctx_codec_t codec_of(ctx_format_t f, const ctx_keyring_t *kr)
     c.app_name = APP;
     c.legacy = 0;
     c.max_lifetime = 0;
+    c.max_value = 0;
     return c;
 }
 
@@ -1877,6 +1878,41 @@ static void test_codec_value_longer_than_max_is_oversized(void **state)
     counts_check();
 }
 
+/* A server-side session's stored value may be longer than a cookie. */
+static void test_codec_max_value_raises_the_length_limit(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    json_t *data = json_object();
+    char *text = apr_palloc(p, 3 * CTX_CODEC_MAX_VALUE);
+    unsigned seed = 7;
+
+    /* Random letters: neither compression nor encryption makes it fit. */
+    for (int i = 0; i < 3 * CTX_CODEC_MAX_VALUE - 1; ++i) {
+        text[i] = (char)('a' + rand_r(&seed) % 26);
+    }
+    text[3 * CTX_CODEC_MAX_VALUE - 1] = '\0';
+    json_object_set_new(data, "big", json_string(text));
+    for (int f = 0; f < 2; ++f) {
+        ctx_codec_t c = codec_of((ctx_format_t)f, keyring(p, "k", NULL));
+        const char *v = enc(&c, p, data, T0);
+        json_t *back = NULL;
+
+        assert_true(strlen(v) > CTX_CODEC_MAX_VALUE);
+        assert_reason(dec(&c, p, v, strlen(v), T0, NULL, NULL, NULL),
+                      CTX_REASON_OVERSIZED);
+        c.max_value = strlen(v);
+        assert_reason(dec(&c, p, v, strlen(v), T0, &back, NULL, NULL),
+                      CTX_REASON_OK);
+        assert_true(json_equal(back, data));
+        json_decref(back);
+        c.max_value = strlen(v) - 1;
+        assert_reason(dec(&c, p, v, strlen(v), T0, NULL, NULL, NULL),
+                      CTX_REASON_OVERSIZED);
+    }
+    json_decref(data);
+    counts_check();
+}
+
 /* A JSON object of exactly n bytes: {"a":"xxx..."}. */
 static char *json_of_len(apr_pool_t *p, apr_size_t n)
 {
@@ -2727,6 +2763,7 @@ int main(void)
         CODEC_TEST(test_codec_zero_skew_refuses_any_future_time),
         CODEC_TEST(test_codec_expired_cookie_under_unknown_key_is_bad_signature),
         CODEC_TEST(test_codec_value_longer_than_max_is_oversized),
+        CODEC_TEST(test_codec_max_value_raises_the_length_limit),
         CODEC_TEST(test_codec_inflated_payload_limit),
         CODEC_TEST(test_codec_broken_zlib_is_bad_compression),
         CODEC_TEST(test_codec_verified_non_object_is_bad_json),

@@ -146,6 +146,10 @@ static void test_keys_hkdf_keys_match_rfc5869_computation(void **state)
                    "ad4c90f7c93c909a0115fdd6b51a6a1e92ad73807c351b4b6d9f8890c7115afc");
     assert_key_hex(long_, 0, CTX_KEY_FLASK,
                    "dd71faa2e7fc2740710b5ce7363b5a678ee98227");
+    assert_key_hex(dev, 0, CTX_KEY_ID,
+                   "d61dd0104de6af3706a3e54b7365e9c98a9b4e904c8f25cf157e468d6cf94087");
+    assert_key_hex(long_, 0, CTX_KEY_ID,
+                   "a63b6c5b88d15057360887f51e2195d4d01807b5ac408b2137db5622ce5b61d7");
 }
 
 static void test_keys_each_purpose_gets_a_different_key(void **state)
@@ -162,6 +166,15 @@ static void test_keys_each_purpose_gets_a_different_key(void **state)
     assert_memory_not_equal(s, e, 32);
     assert_memory_not_equal(s, f, 20);
     assert_memory_not_equal(e, f, 20);
+    {
+        apr_size_t li = 0;
+        const unsigned char *i = ctx_keyring_key(kr, 0, CTX_KEY_ID, &li);
+
+        assert_int_equal(li, 32);
+        assert_memory_not_equal(i, s, 32);
+        assert_memory_not_equal(i, e, 32);
+        assert_memory_not_equal(i, f, 20);
+    }
     /* and none is the secret itself */
     assert_memory_not_equal(s, "one secret for all", 18);
     assert_memory_not_equal(e, "one secret for all", 18);

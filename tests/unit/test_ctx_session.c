@@ -1,6 +1,7 @@
 /* Unit tests of ctx_session: the dict-like session of one request. */
 #include "unit.h"
 
+#include "ctx_journal.h"
 #include "ctx_json.h"
 #include "ctx_session.h"
 
@@ -1113,6 +1114,131 @@ static void test_session_json_values_counts_the_new_text(void **state)
     assert_int_equal(ctx_session_json_values(s), 5);
 }
 
+/* ---- the journal (server-side sessions) ------------------------------------ */
+
+/* Arrays nested `depth` deep: more than the writer accepts. */
+static json_t *deep_array(int depth)
+{
+    json_t *deep = json_integer(1);
+
+    for (int i = 0; i < depth; ++i) {
+        json_t *a = json_array();
+
+        json_array_append_new(a, deep);
+        deep = a;
+    }
+    return deep;
+}
+
+static void test_session_records_its_changes_in_the_journal(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_session_t *s = loaded(p, "{\"a\":1,\"b\":2}");
+    ctx_journal_t *j = ctx_journal_create(p);
+    const ctx_journal_entry_t *e;
+
+    ctx_session_set_journal(s, j);
+    assert_int_equal(ctx_session_set(s, "c", json_pack("{s:[i,f]}", "x", 1,
+                                                       0.5)), APR_SUCCESS);
+    assert_int_equal(ctx_session_remove(s, "a"), APR_SUCCESS);
+    assert_int_equal(ctx_session_remove(s, "absent"), APR_NOTFOUND);
+    assert_int_equal(ctx_journal_count(j), 2);
+    e = ctx_journal_entry(j, 0);
+    assert_int_equal(e->op, CTX_JOURNAL_SET);
+    assert_string_equal(e->key, "c");
+    /* The text Flask's json.dumps writes for the value. */
+    assert_string_equal(e->value, "{\"x\":[1,0.5]}");
+    e = ctx_journal_entry(j, 1);
+    assert_int_equal(e->op, CTX_JOURNAL_REMOVE);
+    assert_string_equal(e->key, "a");
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_true(ctx_journal_cleared(j));
+    assert_int_equal(ctx_journal_count(j), 1);
+}
+
+static void test_session_refused_set_records_nothing(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    limit_t l = { 13, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(p, fits_limit, &l);
+    ctx_journal_t *j = ctx_journal_create(p);
+
+    ctx_session_load(s, json_pack("{s:s}", "a", "12345"), 0, 0);
+    ctx_session_set_journal(s, j);
+    assert_int_equal(ctx_session_set(s, "b", json_integer(1)), CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set(s, "n", deep_array(200)), APR_EINVAL);
+    ctx_session_seal(s);
+    assert_int_equal(ctx_session_set(s, "a", json_integer(1)), CTX_ETOOLATE);
+    assert_int_equal(ctx_session_remove(s, "a"), CTX_ETOOLATE);
+    assert_true(ctx_journal_is_empty(j));
+}
+
+static void test_session_unwritable_value_is_refused_with_journal_alone(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_session_t *s = loaded(p, "{}");
+    ctx_journal_t *j = ctx_journal_create(p);
+
+    ctx_session_set_journal(s, j);
+    /* No fits callback: only the journal's text can refuse it. */
+    assert_int_equal(ctx_session_set(s, "n", deep_array(200)), APR_EINVAL);
+    assert_false(ctx_session_has(s, "n"));
+    assert_false(ctx_session_modified(s));
+    assert_true(ctx_journal_is_empty(j));
+}
+
+static void test_session_regenerate_and_invalidate_mark_the_journal(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_session_t *s = loaded(p, "{\"a\":1}");
+    ctx_journal_t *j = ctx_journal_create(p);
+
+    ctx_session_set_journal(s, j);
+    assert_int_equal(ctx_session_regenerate(s), APR_SUCCESS);
+    assert_int_equal(ctx_journal_marks(j), CTX_JOURNAL_REGENERATE);
+    assert_int_equal(ctx_session_invalidate(s), APR_SUCCESS);
+    assert_true(ctx_journal_marks(j) & CTX_JOURNAL_INVALIDATE);
+    assert_true(ctx_journal_cleared(j));
+}
+
+/* Whatever a request does, its journal applied to what it loaded gives
+ * what it ended with (so a save without concurrent writers stores exactly
+ * the session the handler saw). */
+static void test_session_journal_applied_to_loaded_data_gives_session_data(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    unsigned seed = 99;
+
+    for (int round = 0; round < 200; ++round) {
+        apr_pool_t *sub = unit_subpool(p);
+        ctx_session_t *s = loaded(sub, "{\"a\":0,\"b\":[0],\"c\":\"0\"}");
+        json_t *base = json_deep_copy(ctx_session_data(s)), *out = NULL;
+        ctx_journal_t *j = ctx_journal_create(sub);
+        int n = (int)(rand_r(&seed) % 40);
+
+        ctx_session_set_journal(s, j);
+        for (int i = 0; i < n; ++i) {
+            char key[2] = { (char)('a' + rand_r(&seed) % 5), 0 };
+            unsigned r = rand_r(&seed) % 10;
+
+            if (r < 6) {
+                ctx_session_set(s, key, json_pack("{s:i}", "i", i));
+            }
+            else if (r < 9) {
+                ctx_session_remove(s, key);
+            }
+            else {
+                ctx_session_clear(s);
+            }
+        }
+        assert_int_equal(ctx_journal_apply(j, base, &out), APR_SUCCESS);
+        assert_true(json_equal(out, (json_t *)ctx_session_data(s)));
+        json_decref(out);
+        json_decref(base);
+        apr_pool_destroy(sub);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1178,6 +1304,11 @@ int main(void)
         UNIT_TEST(test_session_sealed_append_and_set_field_are_errors),
         UNIT_TEST(test_session_log_lines_carry_the_owners_request),
         UNIT_TEST(test_session_data_released_with_pool),
+        UNIT_TEST(test_session_records_its_changes_in_the_journal),
+        UNIT_TEST(test_session_refused_set_records_nothing),
+        UNIT_TEST(test_session_unwritable_value_is_refused_with_journal_alone),
+        UNIT_TEST(test_session_regenerate_and_invalidate_mark_the_journal),
+        UNIT_TEST(test_session_journal_applied_to_loaded_data_gives_session_data),
     };
 
     return UNIT_RUN(tests);

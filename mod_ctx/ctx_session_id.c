@@ -1,0 +1,188 @@
+/* ctx_session_id: see ctx_session_id.h. */
+#include <pthread.h>
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "ctx_b64.h"
+#include "ctx_session_id.h"
+
+#define PREFIX "i1."
+#define PREFIX_LEN 3
+#define ID_B64 43                       /* ctx_b64url_len(CTX_SID_BYTES) */
+#define MAC_LEN 32
+#define MAC_DOMAIN "mod_ctx session id 1"
+#define KEY_DOMAIN "mod_ctx store key 1"
+#define KEY_PREFIX "ctx1."
+#define KEY_PREFIX_LEN 5
+
+static apr_uint32_t reason_counts[CTX_REASON_COUNT];
+
+static ctx_reason_t count(ctx_reason_t reason)
+{
+    apr_atomic_inc32(&reason_counts[reason]);
+    return reason;
+}
+
+apr_uint32_t ctx_sid_reason_count(ctx_reason_t reason)
+{
+    return (reason >= 0 && reason < CTX_REASON_COUNT)
+               ? apr_atomic_read32(&reason_counts[reason]) : 0;
+}
+
+static int usable(const ctx_sid_codec_t *c)
+{
+    return c && c->keys && ctx_keyring_count(c->keys) > 0 && c->app_name
+           && *c->app_name && c->cookie_name && *c->cookie_name;
+}
+
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* HMAC-SHA256 under key `idx`'s id key over the binding and the signed
+ * text `msg` ("i1." ID). 0 if OpenSSL fails or idx is out of range. */
+static int id_mac(const ctx_sid_codec_t *c, int idx, const char *msg,
+                  unsigned char out[MAC_LEN])
+{
+    apr_size_t klen = 0;
+    const unsigned char *key = ctx_keyring_key(c->keys, idx, CTX_KEY_ID,
+                                               &klen);
+    EVP_MAC_CTX *h = NULL;
+    OSSL_PARAM params[2];
+    size_t olen = 0;
+    int ok;
+
+    pthread_once(&hmac_once, hmac_fetch);
+    if (!key || !hmac_alg || !(h = EVP_MAC_CTX_new(hmac_alg))) {
+        return 0;
+    }
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    /* Each string with its NUL: names are C strings, so the binding
+     * parses one way only. */
+    ok = EVP_MAC_init(h, key, klen, params)
+         && EVP_MAC_update(h, (const unsigned char *)MAC_DOMAIN,
+                           sizeof(MAC_DOMAIN))
+         && EVP_MAC_update(h, (const unsigned char *)c->app_name,
+                           strlen(c->app_name) + 1)
+         && EVP_MAC_update(h, (const unsigned char *)c->cookie_name,
+                           strlen(c->cookie_name) + 1)
+         && EVP_MAC_update(h, (const unsigned char *)msg, PREFIX_LEN + ID_B64)
+         && EVP_MAC_final(h, out, &olen, MAC_LEN) && olen == MAC_LEN;
+    EVP_MAC_CTX_free(h);
+    return ok;
+}
+
+apr_status_t ctx_sid_store_key(const char *app,
+                               const unsigned char id[CTX_SID_BYTES],
+                               char *out)
+{
+    EVP_MD_CTX *md;
+    unsigned char digest[32];
+    unsigned int dlen = 0;
+    int ok;
+
+    if (!app || !*app || !id || !out) {
+        return APR_EINVAL;
+    }
+    if (!(md = EVP_MD_CTX_new())) {
+        return APR_EGENERAL;
+    }
+    ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+         && EVP_DigestUpdate(md, KEY_DOMAIN, sizeof(KEY_DOMAIN))
+         && EVP_DigestUpdate(md, app, strlen(app) + 1)
+         && EVP_DigestUpdate(md, id, CTX_SID_BYTES)
+         && EVP_DigestFinal_ex(md, digest, &dlen) && dlen == sizeof(digest);
+    EVP_MD_CTX_free(md);
+    if (!ok) {
+        return APR_EGENERAL;
+    }
+    memcpy(out, KEY_PREFIX, KEY_PREFIX_LEN);
+    ctx_b64url_encode(out + KEY_PREFIX_LEN, digest, sizeof(digest));
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_sid_sign(const ctx_sid_codec_t *c, ctx_sid_t *sid)
+{
+    unsigned char m[MAC_LEN];
+    char *v;
+
+    if (!usable(c) || !sid) {
+        return APR_EINVAL;
+    }
+    v = sid->cookie;
+    memcpy(v, PREFIX, PREFIX_LEN);
+    ctx_b64url_encode(v + PREFIX_LEN, sid->id, CTX_SID_BYTES);
+    v[PREFIX_LEN + ID_B64] = '.';
+    if (!id_mac(c, 0, v, m)
+        || ctx_sid_store_key(c->app_name, sid->id, sid->store_key)
+           != APR_SUCCESS) {
+        OPENSSL_cleanse(sid, sizeof(*sid));
+        return APR_EGENERAL;
+    }
+    ctx_b64url_encode(v + PREFIX_LEN + ID_B64 + 1, m, MAC_LEN);
+    sid->key_index = 0;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_sid_new(const ctx_sid_codec_t *c, ctx_sid_t *sid)
+{
+    if (!usable(c) || !sid) {
+        return APR_EINVAL;
+    }
+    if (RAND_bytes(sid->id, CTX_SID_BYTES) != 1) {
+        OPENSSL_cleanse(sid, sizeof(*sid));
+        return APR_EGENERAL;
+    }
+    return ctx_sid_sign(c, sid);
+}
+
+ctx_reason_t ctx_sid_verify(const ctx_sid_codec_t *c, const char *value,
+                            apr_size_t len, ctx_sid_t *sid)
+{
+    unsigned char got[MAC_LEN + 1], want[MAC_LEN];
+    int n;
+
+    if (sid) {
+        memset(sid, 0, sizeof(*sid));
+    }
+    /* Shape first: the cheapest refusals come before any crypto. */
+    if (!sid || !value || len != CTX_SID_COOKIE_LEN
+        || memcmp(value, PREFIX, PREFIX_LEN) != 0
+        || value[PREFIX_LEN + ID_B64] != '.') {
+        return count(CTX_REASON_MALFORMED);
+    }
+    if (ctx_b64url_decode(sid->id, value + PREFIX_LEN, ID_B64)
+            != CTX_SID_BYTES
+        || ctx_b64url_decode(got, value + PREFIX_LEN + ID_B64 + 1, ID_B64)
+            != MAC_LEN) {
+        memset(sid, 0, sizeof(*sid));
+        return count(CTX_REASON_BAD_ENCODING);
+    }
+    n = usable(c) ? ctx_keyring_count(c->keys) : 0;
+    for (int k = 0; k < n; ++k) {
+        if (id_mac(c, k, value, want)
+            && CRYPTO_memcmp(want, got, MAC_LEN) == 0) {
+            memcpy(sid->cookie, value, CTX_SID_COOKIE_LEN);
+            sid->cookie[CTX_SID_COOKIE_LEN] = '\0';
+            sid->key_index = k;
+            if (ctx_sid_store_key(c->app_name, sid->id, sid->store_key)
+                != APR_SUCCESS) {
+                break;
+            }
+            return count(CTX_REASON_OK);
+        }
+    }
+    OPENSSL_cleanse(sid, sizeof(*sid));
+    return count(CTX_REASON_BAD_SIGNATURE);
+}
