@@ -11,10 +11,11 @@
  * is followed by a space or tab (httpd's join of two header lines). */
 static const char *pair_end(const char *s)
 {
-    for (; *s; ++s) {
-        if (*s == ';' || (*s == ',' && (s[1] == ' ' || s[1] == '\t'))) {
+    while ((s = strpbrk(s, ";,")) != NULL) {
+        if (*s == ';' || s[1] == ' ' || s[1] == '\t') {
             return s;
         }
+        ++s;
     }
     return NULL;
 }

@@ -21,6 +21,7 @@ typedef struct {
     apr_size_t values;          /* JSON values written */
     int failed;                 /* out of memory, or: */
     int invalid;                /* not expressible (NaN, too deep) */
+    int count_only;             /* measure: add up lengths, write nothing */
     char inline_buf[OUT_INLINE];
 } out_t;
 
@@ -32,6 +33,7 @@ static void out_init(out_t *o)
     o->values = 0;
     o->failed = 0;
     o->invalid = 0;
+    o->count_only = 0;
 }
 
 static void out_free(out_t *o)
@@ -68,6 +70,10 @@ static int grow(out_t *o, apr_size_t n)
 
 static void put(out_t *o, const char *s, apr_size_t n)
 {
+    if (o->count_only) {
+        o->len += n;
+        return;
+    }
     if (o->failed || (o->len + n + 1 > o->cap && !grow(o, n))) {
         return;
     }
@@ -309,7 +315,7 @@ static void put_value(out_t *o, const json_t *v, int depth)
             m[i].key = key;
             m[i++].val = val;
         }
-        if (n > 1) {
+        if (n > 1 && !o->count_only) {     /* a length needs no order */
             qsort(m, n, sizeof(*m), cmp_members);
         }
         PUTS(o, "{");
@@ -351,6 +357,32 @@ apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
     }
     out_free(&o);
     return rv;
+}
+
+apr_status_t ctx_json_measure_entry(const char *key, const json_t *val,
+                                    apr_size_t *len, apr_size_t *values)
+{
+    out_t o;
+
+    if (!key || !val) {
+        return APR_EINVAL;
+    }
+    /* The writer itself, counting instead of copying: the same bytes. */
+    o.len = o.values = 0;
+    o.failed = o.invalid = 0;
+    o.count_only = 1;
+    put_string(&o, key, strlen(key));
+    PUTS(&o, ":");
+    put_value(&o, val, 1);
+    if (o.failed) {
+        return APR_ENOMEM;
+    }
+    if (o.invalid) {
+        return APR_EINVAL;
+    }
+    *len = o.len;
+    *values = o.values;
+    return APR_SUCCESS;
 }
 
 char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)

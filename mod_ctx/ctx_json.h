@@ -32,6 +32,14 @@ char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len);
 apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
                             apr_size_t *len, apr_size_t *values);
 
+/* What `"key":val` adds to the text of an object that holds it (as
+ * ctx_json_write writes it, without a separating comma): *len bytes and
+ * *values JSON values. Writes and allocates nothing. APR_EINVAL if `val`
+ * cannot be written inside an object (NaN, infinity, nested too deep),
+ * APR_ENOMEM without memory for a large object's members. */
+apr_status_t ctx_json_measure_entry(const char *key, const json_t *val,
+                                    apr_size_t *len, apr_size_t *values);
+
 /* Parse `len` bytes as one JSON value (any type); trailing garbage, invalid
  * UTF-8, NUL bytes in strings, duplicate keys and nesting deeper than
  * CTX_JSON_MAX_DEPTH are refused. Returns a new reference (the caller owns

@@ -1,5 +1,4 @@
 /* ctx_session: see ctx_session.h. */
-#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "ctx_journal.h"
@@ -13,6 +12,12 @@
  * change that needs one is refused (CTX_ETOOLARGE). A handler sets a few
  * keys; only a request setting thousands near the limit gets here. */
 #define CHECK_BUDGET (64 * 1024)
+
+/* What one entry `"key":value` adds to the session's text. */
+typedef struct {
+    apr_size_t len;             /* bytes, without the comma */
+    apr_size_t values;          /* JSON values (as ctx_json_write counts) */
+} entry_size_t;
 
 struct ctx_session_t {
     json_t *data;
@@ -36,9 +41,10 @@ struct ctx_session_t {
      * per key (key -> entry_size_t of `"key":value`), so that a change
      * costs what changed, not the whole session: set when first needed,
      * then kept up to date. */
-    apr_hash_t *lens;
+    int sized;                  /* entries_len/_values are known */
+    entry_size_t before;        /* the changing entry, before the change */
     apr_pool_t *measure;        /* cleared after each measurement */
-    apr_size_t entries_len;     /* sums over the entries in `lens` */
+    apr_size_t entries_len;     /* sums over every `"key":value` */
     apr_size_t entries_values;
     apr_size_t sure_fit, never_fit, max_values, checked;
     unsigned serializations;
@@ -97,7 +103,7 @@ void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
         json_decref(data);
     }
     s->json = NULL;
-    s->lens = NULL;
+    s->sized = 0;
     s->issued = data ? issued : 0;
     s->created = s->issued;
     s->reissue = key_index > 0;
@@ -153,89 +159,37 @@ unsigned ctx_session_serializations(const ctx_session_t *s)
     return s->serializations;
 }
 
-/* What one entry `"key":value` adds to the session's text. */
-typedef struct {
-    apr_size_t len;             /* bytes, without the comma */
-    apr_size_t values;          /* JSON values (as ctx_json_write counts) */
-} entry_size_t;
 
-/* Measure the entry `key`: `val` as the session's text would hold it.
- * Written inside an object of its own, so that the writer judges its depth
- * as in the session's object. APR_EINVAL if the writer refuses it (NaN,
- * infinity, too deep), APR_ENOMEM without memory. */
-static apr_status_t measure_entry(ctx_session_t *s, const char *key,
-                                  json_t *val, entry_size_t *size)
+/* What the entry `key` adds now (zero when absent). */
+static apr_status_t entry_size(const ctx_session_t *s, const char *key,
+                               entry_size_t *size)
 {
-    json_t *one;
-    char *text;
-    apr_status_t rv = APR_ENOMEM;
+    json_t *val = json_object_get(s->data, key);
 
-    if (!s->measure && apr_pool_create(&s->measure, s->pool) != APR_SUCCESS) {
-        s->measure = NULL;
-        return APR_ENOMEM;
-    }
-    if ((one = json_object()) != NULL) {
-        if (json_object_set(one, key, val) != 0) {
-            rv = APR_EINVAL;    /* key is not valid UTF-8 */
-        }
-        else if ((rv = ctx_json_write(s->measure, one, &text, &size->len,
-                                      &size->values)) == APR_SUCCESS) {
-            size->len -= 2;     /* the braces */
-            size->values -= 1;  /* the object */
-        }
-        json_decref(one);
-    }
-    apr_pool_clear(s->measure);
-    return rv;
+    size->len = size->values = 0;
+    return val ? ctx_json_measure_entry(key, val, &size->len, &size->values)
+               : APR_SUCCESS;
 }
 
-static void lens_forget(ctx_session_t *s, const char *key)
-{
-    entry_size_t *size;
-
-    if (s->lens && (size = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING))) {
-        s->entries_len -= size->len;
-        s->entries_values -= size->values;
-        apr_hash_set(s->lens, key, APR_HASH_KEY_STRING, NULL);
-    }
-}
-
-static void lens_put(ctx_session_t *s, const char *key,
-                     const entry_size_t *size)
-{
-    entry_size_t *slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING);
-
-    if (slot) {
-        s->entries_len -= slot->len;
-        s->entries_values -= slot->values;
-    }
-    else {
-        slot = apr_palloc(s->pool, sizeof(*slot));
-        apr_hash_set(s->lens, apr_pstrdup(s->pool, key), APR_HASH_KEY_STRING,
-                     slot);
-    }
-    *slot = *size;
-    s->entries_len += size->len;
-    s->entries_values += size->values;
-}
-
-/* Measure every entry once: the first checked change of a request. */
-static apr_status_t lens_init(ctx_session_t *s)
+/* Measure every entry once, at the first checked change of a request; from
+ * then on each change adjusts the sums by what it changed. */
+static apr_status_t size_all(ctx_session_t *s)
 {
     const char *key;
     json_t *val;
     entry_size_t size;
     apr_status_t rv;
 
-    s->lens = apr_hash_make(s->pool);
     s->entries_len = s->entries_values = 0;
     json_object_foreach(s->data, key, val) {
-        if ((rv = measure_entry(s, key, val, &size)) != APR_SUCCESS) {
-            s->lens = NULL;
+        if ((rv = ctx_json_measure_entry(key, val, &size.len, &size.values))
+            != APR_SUCCESS) {
             return rv;
         }
-        lens_put(s, key, &size);
+        s->entries_len += size.len;
+        s->entries_values += size.values;
     }
+    s->sized = 1;
     return APR_SUCCESS;
 }
 
@@ -314,22 +268,20 @@ static apr_status_t record_set(ctx_session_t *s, const char *key,
  * on failure the caller undoes its change and calls refused(). */
 static apr_status_t check_size(ctx_session_t *s, const char *key)
 {
-    entry_size_t new_size, old_size = { 0, 0 }, *slot;
+    entry_size_t new_size, old_size = s->before;
     apr_size_t jlen, values;
     apr_status_t rv;
 
     s->json = NULL;
     /* Measured even without a size limit: a value the writer refuses is
      * refused here, not at the save. */
-    if ((rv = measure_entry(s, key, json_object_get(s->data, key),
-                            &new_size)) != APR_SUCCESS) {
+    if ((rv = ctx_json_measure_entry(key, json_object_get(s->data, key),
+                                     &new_size.len, &new_size.values))
+        != APR_SUCCESS) {
         return rv;
     }
     if (!s->fits) {
         return record_set(s, key, json_object_get(s->data, key));
-    }
-    if ((slot = apr_hash_get(s->lens, key, APR_HASH_KEY_STRING)) != NULL) {
-        old_size = *slot;
     }
     jlen = object_len(json_object_size(s->data),
                       s->entries_len - old_size.len + new_size.len);
@@ -355,7 +307,8 @@ static apr_status_t check_size(ctx_session_t *s, const char *key)
         != APR_SUCCESS) {
         return rv;
     }
-    lens_put(s, key, &new_size);
+    s->entries_len += new_size.len - old_size.len;
+    s->entries_values += new_size.values - old_size.values;
     return APR_SUCCESS;
 }
 
@@ -398,10 +351,13 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
 
     if (args_ok) {
         s->accessed = 1;
-        /* The entries are measured before the first change, so that each
-         * check knows the size of what it replaces. */
+        /* Sized before the change, so that its check knows the size of
+         * what it replaces. */
         if ((rv = writable(s, what, key)) == APR_SUCCESS
-            && (!s->fits || s->lens || (rv = lens_init(s)) == APR_SUCCESS)) {
+            && (!s->fits
+                || ((s->sized || (rv = size_all(s)) == APR_SUCCESS)
+                    && (rv = entry_size(s, key, &s->before))
+                       == APR_SUCCESS))) {
             return APR_SUCCESS;
         }
     }
@@ -522,8 +478,18 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
                       != APR_SUCCESS) {
         return rv;
     }
+    if (s->sized) {
+        entry_size_t gone;
+
+        if (entry_size(s, key, &gone) == APR_SUCCESS) {
+            s->entries_len -= gone.len;
+            s->entries_values -= gone.values;
+        }
+        else {
+            s->sized = 0;       /* measured again at the next change */
+        }
+    }
     json_object_del(s->data, key);
-    lens_forget(s, key);
     s->json = NULL;
     mark_modified(s);
     return APR_SUCCESS;
@@ -544,7 +510,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
             return rv;
         }
         json_object_clear(s->data);
-        s->lens = NULL;
+        s->sized = 0;
         s->json = NULL;
         mark_modified(s);
     }
@@ -611,7 +577,7 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
         ctx_journal_mark(s->journal, CTX_JOURNAL_INVALIDATE);
     }
     json_object_clear(s->data);
-    s->lens = NULL;
+    s->sized = 0;
     s->json = NULL;
     mark_modified(s);
     s->created = 0;

@@ -913,6 +913,69 @@ static void test_json_parse_bounded_stops_at_the_value_limit(void **state)
     assert_int_equal(made, 5);
 }
 
+/* The measure must be the writer's own bytes: for every value, what
+ * `"key":val` adds is the length of {"key":val} less the braces, and its
+ * values those of the object less one. */
+static void test_json_measure_entry_agrees_with_the_writer(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *texts[] = {
+        "1", "-9223372036854775807", "0.1", "1e+20", "-1.5e-07", "true",
+        "null", "\"\"", "\"caf\u00e9 \\\" \\n \\u0001 \\ud83d\\ude00 \x7f\"",
+        "[]", "{}", "[1,[2,[3,{\"b\":2,\"a\":[1.25,\"x\"]}]]]",
+        "{\"z\":1,\"a\":{\"k\\n\":[true,false,null]}}",
+    };
+    const char *keys[] = { "k", "caf\xc3\xa9", "q\"\\\n", "" };
+
+    for (unsigned i = 0; i < sizeof(texts) / sizeof(texts[0]); ++i) {
+        for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); ++k) {
+            json_t *val = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+            json_t *obj = json_object();
+            char *text;
+            apr_size_t len, values, mlen, mvalues;
+
+            assert_non_null(val);
+            assert_int_equal(json_object_set(obj, keys[k], val), 0);
+            assert_int_equal(ctx_json_write(p, obj, &text, &len, &values),
+                             APR_SUCCESS);
+            assert_int_equal(ctx_json_measure_entry(keys[k], val, &mlen,
+                                                    &mvalues), APR_SUCCESS);
+            if (mlen != len - 2 || mvalues != values - 1) {
+                fail_msg("%s under %s: measured %lu/%lu, written %s",
+                         texts[i], keys[k], (unsigned long)mlen,
+                         (unsigned long)mvalues, text);
+            }
+            json_decref(obj);
+            json_decref(val);
+        }
+    }
+}
+
+/* Depth is judged as inside an object: the deepest value an object can
+ * hold measures, one level more is refused, as the writer refuses it. */
+static void test_json_measure_entry_refuses_what_the_writer_refuses(void **state)
+{
+    json_t *v = json_integer(1);
+    apr_size_t len, values;
+
+    (void)state;
+    for (int i = 0; i < CTX_JSON_MAX_DEPTH - 1; ++i) {
+        json_t *a = json_array();
+
+        json_array_append_new(a, v);
+        v = a;
+    }
+    assert_int_equal(ctx_json_measure_entry("k", v, &len, &values), APR_SUCCESS);
+    {
+        json_t *a = json_array();
+
+        json_array_append_new(a, v);
+        v = a;
+    }
+    assert_int_equal(ctx_json_measure_entry("k", v, &len, &values), APR_EINVAL);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -957,6 +1020,8 @@ int main(void)
         UNIT_TEST(test_json_writer_and_reader_agree_on_depth),
         UNIT_TEST(test_json_reader_and_writer_count_the_same_values),
         UNIT_TEST(test_json_parse_bounded_stops_at_the_value_limit),
+        UNIT_TEST(test_json_measure_entry_agrees_with_the_writer),
+        UNIT_TEST(test_json_measure_entry_refuses_what_the_writer_refuses),
     };
 
     return UNIT_RUN(tests);
