@@ -117,8 +117,8 @@ int ctx_codec_decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
     return 1;
 }
 
-ctx_reason_t ctx_codec_check_age(const ctx_codec_t *codec, apr_int64_t ts,
-                                 apr_int64_t now)
+static ctx_reason_t check_age(const ctx_codec_t *codec, apr_int64_t ts,
+                              apr_int64_t now)
 {
     if (ts > now + codec->max_skew) {
         return CTX_REASON_FUTURE;
@@ -140,6 +140,29 @@ ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
     return CTX_REASON_OK;
 }
 
+ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
+                             apr_size_t ts_len, const char *ct_s,
+                             apr_size_t ct_len, apr_int64_t now,
+                             apr_int64_t *ts, apr_int64_t *ct)
+{
+    ctx_reason_t reason;
+
+    if (!ctx_codec_decode_ts(ts_s, ts_len, ts)
+        || (ct_s && !ctx_codec_decode_ts(ct_s, ct_len, ct))) {
+        return CTX_REASON_BAD_ENCODING;
+    }
+    if (!ct_s) {
+        *ct = *ts;
+    }
+    else if (*ct > *ts) {
+        return CTX_REASON_MALFORMED;        /* never written */
+    }
+    if ((reason = check_age(codec, *ts, now)) != CTX_REASON_OK) {
+        return reason;
+    }
+    return ctx_codec_check_lifetime(codec, *ct, now);
+}
+
 /* ---- wire pieces ----------------------------------------------------------- */
 
 unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
@@ -155,13 +178,27 @@ unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
     return buf;
 }
 
-int ctx_codec_version_of(const char *value, apr_size_t len, const char *v2,
-                         const char *v1)
+ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
+                               apr_size_t len, const char *p2, const char *d2,
+                               const char *p1, const char *d1, int *version,
+                               ctx_codec_binding_t *b)
 {
-    if (len >= 3 && !memcmp(value, v2, 3)) {
-        return 2;
+    if (len >= 3 && !memcmp(value, p2, 3)) {
+        *version = 2;
     }
-    return (len >= 3 && !memcmp(value, v1, 3)) ? 1 : 0;
+    else if (len >= 3 && !memcmp(value, p1, 3)) {
+        *version = 1;
+    }
+    else {
+        return CTX_REASON_MALFORMED;
+    }
+    if (*version == 1 && !codec->legacy) {
+        return CTX_REASON_LEGACY;
+    }
+    b->domain = *version == 2 ? d2 : d1;
+    b->app = *version == 2 ? codec->app_name : NULL;
+    b->name = codec->cookie_name;
+    return CTX_REASON_OK;
 }
 
 apr_size_t ctx_codec_bound_prefix(unsigned char *out,

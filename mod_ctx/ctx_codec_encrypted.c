@@ -91,20 +91,16 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     unsigned char *blob, *plain;
     apr_size_t n, tslen;
     apr_int64_t ts, ct;
-    int k, version = ctx_codec_version_of(value, len, ENCRYPTED_PREFIX,
-                                          ENCRYPTED_PREFIX_1);
+    int k, version;
     ctx_codec_binding_t b;
     ctx_reason_t reason;
 
-    if (!version) {
-        return CTX_REASON_MALFORMED;
+    if ((reason = ctx_codec_version(codec, value, len, ENCRYPTED_PREFIX,
+                                    ENCRYPTED_DOMAIN, ENCRYPTED_PREFIX_1,
+                                    ENCRYPTED_DOMAIN_1, &version, &b))
+        != CTX_REASON_OK) {
+        return reason;
     }
-    if (version == 1 && !codec->legacy) {
-        return CTX_REASON_LEGACY;
-    }
-    b.domain = version == 2 ? ENCRYPTED_DOMAIN : ENCRYPTED_DOMAIN_1;
-    b.app = version == 2 ? codec->app_name : NULL;
-    b.name = codec->cookie_name;
     ts_s = value + 3;
     if (!(dot = memchr(ts_s, '.', len - 3))) {
         return CTX_REASON_MALFORMED;
@@ -144,22 +140,11 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     if (k == ctx_keyring_count(codec->keys)) {
         return CTX_REASON_BAD_SIGNATURE;
     }
-    if (!ctx_codec_decode_ts(ts_s, (apr_size_t)((dot_ct ? dot_ct : dot)
-                                                - ts_s), &ts)
-        || (dot_ct && !ctx_codec_decode_ts(dot_ct + 1,
-                                           (apr_size_t)(dot - dot_ct - 1),
-                                           &ct))) {
-        return CTX_REASON_BAD_ENCODING;
-    }
-    if (!dot_ct) {
-        ct = ts;
-    }
-    else if (ct > ts) {
-        return CTX_REASON_MALFORMED;        /* never written */
-    }
-    if ((reason = ctx_codec_check_age(codec, ts, now)) != CTX_REASON_OK
-        || (reason = ctx_codec_check_lifetime(codec, ct, now))
-           != CTX_REASON_OK) {
+    if ((reason = ctx_codec_times(
+             codec, ts_s, (apr_size_t)((dot_ct ? dot_ct : dot) - ts_s),
+             dot_ct ? dot_ct + 1 : NULL,
+             dot_ct ? (apr_size_t)(dot - dot_ct - 1) : 0, now, &ts, &ct))
+        != CTX_REASON_OK) {
         return reason;
     }
     if ((reason = ctx_codec_parse_json(codec, (char *)plain,

@@ -141,23 +141,12 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     if (matched < 0) {
         return CTX_REASON_BAD_SIGNATURE;
     }
-    if (!ctx_codec_decode_ts(dot_ts + 1,
-                             (apr_size_t)((dot_ct ? dot_ct : dot_sig)
-                                          - dot_ts - 1), &ts)
-        || (dot_ct && !ctx_codec_decode_ts(dot_ct + 1,
-                                           (apr_size_t)(dot_sig - dot_ct - 1),
-                                           &ct))) {
-        return CTX_REASON_BAD_ENCODING;
-    }
-    if (!dot_ct) {
-        ct = ts;
-    }
-    else if (ct > ts) {
-        return CTX_REASON_MALFORMED;        /* never written */
-    }
-    if ((reason = ctx_codec_check_age(codec, ts, now)) != CTX_REASON_OK
-        || (reason = ctx_codec_check_lifetime(codec, ct, now))
-           != CTX_REASON_OK) {
+    if ((reason = ctx_codec_times(
+             codec, dot_ts + 1,
+             (apr_size_t)((dot_ct ? dot_ct : dot_sig) - dot_ts - 1),
+             dot_ct ? dot_ct + 1 : NULL,
+             dot_ct ? (apr_size_t)(dot_sig - dot_ct - 1) : 0, now, &ts, &ct))
+        != CTX_REASON_OK) {
         return reason;
     }
     blen = (apr_size_t)(dot_ts - body);

@@ -35,14 +35,31 @@ int ctx_codec_decode_ts(const char *s, apr_size_t len, apr_int64_t *ts);
 unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
                                  apr_size_t len, apr_size_t *n);
 
-/* Version of a signed or encrypted value from its 3-byte prefix: 2 (`v2`),
- * 1 (`v1`) or 0. */
-int ctx_codec_version_of(const char *value, apr_size_t len, const char *v2,
-                         const char *v1);
+/* What a version binds before its message: the domain string and its
+ * NUL, then (version 2) the app's name and NUL, then the cookie name and
+ * NUL. */
+typedef struct {
+    const char *domain;         /* NUL-terminated; the NUL is bound too */
+    const char *app;            /* NULL in version 1 */
+    const char *name;
+} ctx_codec_binding_t;
 
-/* CTX_REASON_FUTURE or _EXPIRED for an issue time out of bounds at `now`. */
-ctx_reason_t ctx_codec_check_age(const ctx_codec_t *codec, apr_int64_t ts,
-                                 apr_int64_t now);
+/* The version of a signed or encrypted value from its 3-byte prefix (`p2`
+ * for 2, `p1` for 1) into *version, and what it binds (domain `d2` or `d1`)
+ * into *b. CTX_REASON_MALFORMED for neither prefix, CTX_REASON_LEGACY for
+ * version 1 unless codec->legacy. */
+ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
+                               apr_size_t len, const char *p2, const char *d2,
+                               const char *p1, const char *d1, int *version,
+                               ctx_codec_binding_t *b);
+
+/* The times of a verified value: TS (`ts_len` bytes at `ts_s`) and, unless
+ * ct_s is NULL, CT (`ct_len` bytes; else the creation time is TS), checked
+ * against the skew, max_age and max_lifetime at `now`. */
+ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
+                             apr_size_t ts_len, const char *ct_s,
+                             apr_size_t ct_len, apr_int64_t now,
+                             apr_int64_t *ts, apr_int64_t *ct);
 
 /* CTX_REASON_LIFETIME for a session created over max_lifetime ago. */
 ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
@@ -52,15 +69,6 @@ ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
  * CTX_REASON_OK *data is a new object reference owned by the caller. */
 ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
                                   apr_size_t jlen, json_t **data);
-
-/* What a version binds before its message: the domain string and its
- * NUL, then (version 2) the app's name and NUL, then the cookie name and
- * NUL. */
-typedef struct {
-    const char *domain;         /* NUL-terminated; the NUL is bound too */
-    const char *app;            /* NULL in version 1 */
-    const char *name;
-} ctx_codec_binding_t;
 
 /* Size of the stack buffer a binding and its tail are copied into. */
 #define CTX_CODEC_PREFIX_MAX 256

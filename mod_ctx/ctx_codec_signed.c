@@ -14,21 +14,17 @@ ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                      apr_int64_t now, json_t **data,
                                      ctx_codec_meta_t *meta)
 {
-    int version = ctx_codec_version_of(value, len, SIGNED_PREFIX,
-                                       SIGNED_PREFIX_1);
+    int version;
     ctx_codec_binding_t b;
     ctx_codec_hmac_t f;
     ctx_reason_t reason;
 
-    if (!version) {
-        return CTX_REASON_MALFORMED;
+    if ((reason = ctx_codec_version(codec, value, len, SIGNED_PREFIX,
+                                    SIGNED_DOMAIN, SIGNED_PREFIX_1,
+                                    SIGNED_DOMAIN_1, &version, &b))
+        != CTX_REASON_OK) {
+        return reason;
     }
-    if (version == 1 && !codec->legacy) {
-        return CTX_REASON_LEGACY;
-    }
-    b.domain = version == 2 ? SIGNED_DOMAIN : SIGNED_DOMAIN_1;
-    b.app = version == 2 ? codec->app_name : NULL;
-    b.name = codec->cookie_name;
     f.prefix = version == 2 ? SIGNED_PREFIX : SIGNED_PREFIX_1;
     f.digest = "SHA256";
     f.purpose = CTX_KEY_SIGN;
