@@ -97,7 +97,8 @@ apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
     return ctx_b64url_encode(out, be + skip, (apr_size_t)(8 - skip));
 }
 
-int ctx_codec_decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
+/* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */
+static int decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
 {
     unsigned char buf[12];
     long n;
@@ -147,8 +148,8 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
 {
     ctx_reason_t reason;
 
-    if (!ctx_codec_decode_ts(ts_s, ts_len, ts)
-        || (ct_s && !ctx_codec_decode_ts(ct_s, ct_len, ct))) {
+    if (!decode_ts(ts_s, ts_len, ts)
+        || (ct_s && !decode_ts(ct_s, ct_len, ct))) {
         return CTX_REASON_BAD_ENCODING;
     }
     if (!ct_s) {

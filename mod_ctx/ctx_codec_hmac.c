@@ -54,10 +54,11 @@ static int mac_update(void *ctx, const unsigned char *in, apr_size_t n)
     return EVP_MAC_update(ctx, in, n);
 }
 
-int ctx_codec_mac(const char *digest, const unsigned char *key,
-                  apr_size_t klen, const ctx_codec_binding_t *b,
-                  const char *msg, apr_size_t mlen, unsigned char *out,
-                  unsigned int *outlen)
+/* HMAC with `digest` ("SHA256", "SHA1") over [binding] msg into `out`
+ * (EVP_MAX_MD_SIZE bytes); `b` NULL binds nothing. 0 if OpenSSL fails. */
+static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
+               const ctx_codec_binding_t *b, const char *msg,
+               apr_size_t mlen, unsigned char *out, unsigned int *outlen)
 {
     EVP_MAC_CTX *h = mac_ctx(digest, key, klen);
     size_t olen = 0;
@@ -129,8 +130,8 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
         const unsigned char *key = ctx_keyring_key(codec->keys, k,
                                                    f->purpose, &klen);
 
-        if (!ctx_codec_mac(f->digest, key, klen, f->binding, value, mlen,
-                           want, &wlen)) {
+        if (!mac(f->digest, key, klen, f->binding, value, mlen, want,
+                 &wlen)) {
             return CTX_REASON_BAD_SIGNATURE;
         }
         if ((apr_size_t)gl == wlen && CRYPTO_memcmp(want, got, wlen) == 0) {
@@ -200,8 +201,7 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         out[len++] = '.';
         len += ctx_codec_encode_ts(out + len, created);
     }
-    if (!ctx_codec_mac(f->digest, key, klen, f->binding, out, len, m,
-                       &mlen)) {
+    if (!mac(f->digest, key, klen, f->binding, out, len, m, &mlen)) {
         return APR_EGENERAL;
     }
     out[len++] = '.';

@@ -23,12 +23,9 @@
 /* codec->max_json, or its default. */
 apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
 
-/* b64url text of a time into `out` (12 bytes): big-endian, leading zero
- * bytes dropped; returns its length. */
+/* b64url text of a time into `out` (11 bytes at most): big-endian, leading
+ * zero bytes dropped; returns its length. */
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
-
-/* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */
-int ctx_codec_decode_ts(const char *s, apr_size_t len, apr_int64_t *ts);
 
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
  * is not canonical base64url. */
@@ -157,13 +154,6 @@ typedef struct {
     int with_created;           /* 1: "." CT after TS */
     int always_compress;        /* 1: try zlib even for small JSON */
 } ctx_codec_hmac_t;
-
-/* HMAC with `digest` ("SHA256", "SHA1") over [binding] msg into `out`
- * (EVP_MAX_MD_SIZE bytes); `b` NULL binds nothing. 0 if OpenSSL fails. */
-int ctx_codec_mac(const char *digest, const unsigned char *key,
-                  apr_size_t klen, const ctx_codec_binding_t *b,
-                  const char *msg, apr_size_t mlen, unsigned char *out,
-                  unsigned int *outlen);
 
 /* Verify a value laid out as `f` says (its prefix already checked) under
  * each key, check its times and parse its JSON. On CTX_REASON_OK: *data is
