@@ -37,7 +37,7 @@ static ctx_reason_t counted(ctx_reason_t reason)
     return reason;
 }
 
-/* ---- limits -------------------------------------------------------------- */
+/* ---- limits ------------------------------------------------------------- */
 
 apr_size_t ctx_codec_max_json(const ctx_codec_t *codec)
 {
@@ -80,7 +80,7 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
     return CTX_REASON_OK;
 }
 
-/* ---- times --------------------------------------------------------------- */
+/* ---- times -------------------------------------------------------------- */
 
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 {
@@ -164,7 +164,7 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
     return ctx_codec_check_lifetime(codec, *ct, now);
 }
 
-/* ---- wire pieces ----------------------------------------------------------- */
+/* ---- wire pieces -------------------------------------------------------- */
 
 unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
                                  apr_size_t len, apr_size_t *n)
@@ -237,7 +237,7 @@ int ctx_codec_bind_pieces(ctx_codec_update_fn *update, void *ctx,
                      strlen(b->name) + 1);
 }
 
-/* ---- entry points --------------------------------------------------------- */
+/* ---- entry points ------------------------------------------------------- */
 
 /* Signed and encrypted bind the cookie's and the app's names. */
 static int names_ok(const ctx_codec_t *codec)

@@ -79,7 +79,7 @@ static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
     return ok;
 }
 
-/* ---- PAYLOAD "." TS ["." CT] "." MAC, from the right ---------------------- */
+/* ---- PAYLOAD "." TS ["." CT] "." MAC, from the right -------------------- */
 
 ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
                                    const ctx_codec_hmac_t *f, apr_pool_t *p,
@@ -87,7 +87,8 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
                                    apr_int64_t now, json_t **data,
                                    ctx_codec_meta_t *meta)
 {
-    int fields = f->with_created ? 3 : 2, found = 0; /* dots right of PAYLOAD */
+    int fields = f->with_created ? 3 : 2;   /* dots right of PAYLOAD */
+    int found = 0;
     apr_size_t plen = strlen(f->prefix);
     const char *dots[3], *body = value + plen, *dot_sig, *dot_ts;
     const char *dot_ct = NULL;

@@ -126,7 +126,7 @@ int ctx_codec_nonce(unsigned char *out);
 z_stream *ctx_codec_deflater(void);
 z_stream *ctx_codec_inflater(void);
 
-/* ---- ctx_codec_payload.c ------------------------------------------------- */
+/* ---- ctx_codec_payload.c ------------------------------------------------ */
 
 /* PAYLOAD of signed/flask (`len` bytes at `s`): base64url, or "."-prefixed
  * base64url of zlib, inflated to at most `limit` bytes. *json is allocated
@@ -143,7 +143,7 @@ const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
                                              apr_size_t jlen, int always_try,
                                              apr_size_t *n, int *compressed);
 
-/* ---- ctx_codec_hmac.c: PAYLOAD "." TS ["." CT] "." MAC ---------------- */
+/* ---- ctx_codec_hmac.c: PAYLOAD "." TS ["." CT] "." MAC ------------------ */
 
 /* How a format lays out and signs its value (signed, flask). */
 typedef struct {
@@ -175,7 +175,7 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
                                    const char **value, apr_size_t *vlen);
 
 /* ---- the formats: decode and encode as ctx_codec_decode/_encode_json
- * (arguments checked there; meta zeroed, created set) ---------------------- */
+ * (arguments checked there; meta zeroed, created set) --------------------- */
 
 ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                      const char *value, apr_size_t len,

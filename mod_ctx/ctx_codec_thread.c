@@ -129,7 +129,7 @@ void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
     k->klen = klen;
 }
 
-/* ---- nonces ---------------------------------------------------------------- */
+/* ---- nonces ------------------------------------------------------------- */
 
 /* From a per-thread batch: one RAND_bytes call per NONCE_BATCH cookies. */
 int ctx_codec_nonce(unsigned char *out)
@@ -154,7 +154,7 @@ int ctx_codec_nonce(unsigned char *out)
     return 1;
 }
 
-/* ---- zlib streams ---------------------------------------------------------- */
+/* ---- zlib streams ------------------------------------------------------- */
 
 z_stream *ctx_codec_deflater(void)
 {
