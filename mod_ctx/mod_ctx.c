@@ -24,7 +24,9 @@
 #include "mpm_common.h"
 
 #include "mod_ctx_private.h"
+#include "mod_ctx_api.h"
 #include "mod_ctx_config.h"
+#include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
 #include "mod_ctx_task.h"
 #include "ctx_log.h"
@@ -55,34 +57,6 @@ static void log_request_to_httpd(void *baton, ctx_log_level_t level,
                    "mod_ctx: %s", msg);
 }
 
-/* ---- what the core needs to know about a request_rec -------------------- */
-
-static int req_status(void *request)
-{
-    return ((request_rec *)request)->status;
-}
-
-static const char *req_describe(void *request)
-{
-    request_rec *r = request;
-
-    return r->the_request ? r->the_request : (r->uri ? r->uri : "-");
-}
-
-static const char *req_query(void *request)
-{
-    return ((request_rec *)request)->args;
-}
-
-static const ctx_request_ops_t request_ops = {
-    req_status, req_describe, req_query
-};
-
-ctx_t *ctx_glue_of(const request_rec *r)
-{
-    return r ? ap_get_module_config(r->request_config, &ctx_module) : NULL;
-}
-
 /* ---- contexts --------------------------------------------------------- */
 
 static int create_request(request_rec *r)
@@ -99,9 +73,9 @@ static int create_request(request_rec *r)
         c = ctx_context_create_redirect(r->pool, r, parent);
     }
     else {
-        c = ctx_context_create_main(r->pool, r, &request_ops);
+        c = ctx_context_create_main(r->pool, r, &ctx_glue_request_ops);
     }
-    ap_set_module_config(r->request_config, &ctx_module, c);
+    ctx_glue_attach(r, c);
     ctx_context_enter(c);
     return OK;
 }

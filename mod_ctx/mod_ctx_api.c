@@ -9,7 +9,9 @@
 #include "apr_strings.h"
 
 #include "mod_ctx_private.h"
+#include "mod_ctx_api.h"
 #include "mod_ctx_config.h"
+#include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
 #include "mod_ctx_task.h"
 #include "mod_ctx_body.h"

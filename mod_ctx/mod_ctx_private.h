@@ -12,10 +12,4 @@
 
 extern module AP_MODULE_DECLARE_DATA ctx_module;
 
-/* The context mod_ctx created for `r`, or NULL. */
-ctx_t *ctx_glue_of(const request_rec *r);
-
-/* The exported function table (mod_ctx_api.c). */
-const ctx_api_t *ctx_glue_api_get(int version);
-
 #endif

@@ -15,6 +15,7 @@
 #include "ctx_load.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
+#include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
 
 APLOG_USE_MODULE(ctx);

@@ -17,6 +17,7 @@
 #include "ctx_task.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
+#include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
 #include "mod_ctx_task.h"
 

@@ -1,0 +1,79 @@
+/* ctx_codec_flask: Flask's session cookie, PAYLOAD "." TS "." SIG exactly
+ * as Flask 3 / itsdangerous 2 write it (HMAC-SHA1 under the flask key,
+ * nothing bound); the creation time rides in the session as "_ctx_created"
+ * (see ctx_codec.h). */
+#include "ctx_codec_private.h"
+#include "ctx_json.h"
+
+/* The flask format's creation time, inside the session's JSON. */
+#define FLASK_CREATED_KEY "_ctx_created"
+
+static const ctx_codec_hmac_t flask_layout = {
+    "", "SHA1", CTX_KEY_FLASK, NULL, 0, 1
+};
+
+/* The flask format's creation time: "_ctx_created" when it is an integer
+ * from 1 to the issue time, else the issue time (a session Flask made). */
+static apr_int64_t flask_created(const json_t *data, apr_int64_t issued)
+{
+    json_t *v = json_object_get(data, FLASK_CREATED_KEY);
+    json_int_t t = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    return (t > 0 && t <= issued) ? (apr_int64_t)t : issued;
+}
+
+/* `json` (*jlen bytes) with "_ctx_created" set to `created`, in `p`, *jlen
+ * updated; NULL if it is not a JSON object. */
+static const char *flask_with_created(apr_pool_t *p, const char *json,
+                                      apr_size_t *jlen, apr_int64_t created)
+{
+    json_t *o = ctx_json_parse(json, *jlen);
+    const char *out = NULL;
+
+    if (o && json_is_object(o)
+        && json_object_set_new(o, FLASK_CREATED_KEY,
+                               json_integer((json_int_t)created)) == 0) {
+        out = ctx_json_dump(p, o, jlen);
+    }
+    json_decref(o);
+    return out;
+}
+
+ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
+                                    const char *value, apr_size_t len,
+                                    apr_int64_t now, json_t **data,
+                                    ctx_codec_meta_t *meta)
+{
+    json_t *d;
+    apr_int64_t ct;
+    ctx_reason_t reason = ctx_codec_hmac_decode(codec, &flask_layout, p,
+                                                value, len, now, &d, meta);
+
+    if (reason != CTX_REASON_OK) {
+        return reason;
+    }
+    if ((ct = flask_created(d, meta->issued)) != meta->issued
+        && (reason = ctx_codec_check_lifetime(codec, ct, now))
+           != CTX_REASON_OK) {
+        json_decref(d);
+        return reason;
+    }
+    *data = d;
+    meta->created = ct;
+    meta->legacy = 0;
+    return CTX_REASON_OK;
+}
+
+apr_status_t ctx_codec_encode_flask(const ctx_codec_t *codec, apr_pool_t *p,
+                                    const char *json, apr_size_t jlen,
+                                    apr_int64_t issued, apr_int64_t created,
+                                    const char **value, apr_size_t *vlen)
+{
+    /* No room for a creation time but the session itself. */
+    if (codec->max_lifetime > 0
+        && !(json = flask_with_created(p, json, &jlen, created))) {
+        return APR_EINVAL;
+    }
+    return ctx_codec_hmac_encode(codec, &flask_layout, p, json, jlen, issued,
+                                 created, value, vlen);
+}

@@ -1,0 +1,215 @@
+/* ctx_codec_hmac: the HMAC of the signed and flask formats and the layout
+ * they share, PAYLOAD "." TS ["." CT] "." MAC, read from the right
+ * (ctx_codec_private.h). */
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+
+#include "ctx_b64.h"
+#include "ctx_codec_private.h"
+
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* A keyed HMAC context for this thread, ready for updates. */
+static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
+                            apr_size_t klen)
+{
+    int kind = strcmp(digest, "SHA1") == 0 ? CTX_CODEC_KEYED_HMAC_SHA1
+                                           : CTX_CODEC_KEYED_HMAC_SHA256;
+    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen);
+    OSSL_PARAM params[2];
+
+    if (!k) {
+        return NULL;
+    }
+    if (k->used) {
+        /* Same key: a NULL key keeps it and restarts the computation. */
+        return EVP_MAC_init(k->mac, NULL, 0, NULL) ? k->mac : NULL;
+    }
+    pthread_once(&hmac_once, hmac_fetch);
+    if (!hmac_alg || !(k->mac = EVP_MAC_CTX_new(hmac_alg))) {
+        return NULL;
+    }
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)digest, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (!EVP_MAC_init(k->mac, key, klen, params)) {
+        ctx_codec_keyed_release(k);
+        return NULL;
+    }
+    ctx_codec_keyed_fill(k, kind, key, klen);
+    return k->mac;
+}
+
+static int mac_update(void *ctx, const unsigned char *in, apr_size_t n)
+{
+    return EVP_MAC_update(ctx, in, n);
+}
+
+/* HMAC with `digest` ("SHA256", "SHA1") over [binding] msg into `out`
+ * (EVP_MAX_MD_SIZE bytes); `b` NULL binds nothing. 0 if OpenSSL fails. */
+static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
+               const ctx_codec_binding_t *b, const char *msg,
+               apr_size_t mlen, unsigned char *out, unsigned int *outlen)
+{
+    EVP_MAC_CTX *h = mac_ctx(digest, key, klen);
+    size_t olen = 0;
+    int ok = h != NULL;
+
+    if (ok && b) {
+        /* One update for the whole binding when it fits: each EVP call
+         * has a cost of its own. */
+        unsigned char prefix[CTX_CODEC_PREFIX_MAX];
+        apr_size_t plen = ctx_codec_bound_prefix(prefix, b, NULL, 0);
+
+        ok = plen ? EVP_MAC_update(h, prefix, plen)
+                  : ctx_codec_bind_pieces(mac_update, h, b);
+    }
+    ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
+         && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
+    *outlen = (unsigned int)olen;
+    return ok;
+}
+
+/* ---- PAYLOAD "." TS ["." CT] "." MAC, from the right -------------------- */
+
+ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
+                                   const ctx_codec_hmac_t *f, apr_pool_t *p,
+                                   const char *value, apr_size_t len,
+                                   apr_int64_t now, json_t **data,
+                                   ctx_codec_meta_t *meta)
+{
+    int fields = f->with_created ? 3 : 2;   /* dots right of PAYLOAD */
+    int found = 0;
+    apr_size_t plen = strlen(f->prefix);
+    const char *dots[3], *body = value + plen, *dot_sig, *dot_ts;
+    const char *dot_ct = NULL;
+    apr_size_t blen, i, mlen;
+    unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+    unsigned int wlen = 0;
+    apr_size_t glen;
+    long gl;
+    int k, matched = -1;
+    apr_int64_t ts, ct;
+    char *json;
+    apr_size_t jlen;
+    ctx_reason_t reason;
+
+    for (i = len; i > 0 && found < fields; --i) {
+        if (value[i - 1] == '.') {
+            dots[found++] = value + i - 1;
+        }
+    }
+    /* The timestamp's dot comes after the prefix (in a payload-less
+     * "s2.TS.CT.MAC" it would be the prefix's dot). */
+    if (found < fields || dots[fields - 1] < body) {
+        return CTX_REASON_MALFORMED;
+    }
+    dot_sig = dots[0];
+    dot_ts = dots[fields - 1];
+    if (fields == 3) {
+        dot_ct = dots[1];
+    }
+    mlen = (apr_size_t)(dot_sig - value);   /* signed text: up to TS/CT */
+    glen = len - mlen - 1;
+    if (glen == 0 || glen > (EVP_MAX_MD_SIZE * 4 + 2) / 3) {
+        return CTX_REASON_MALFORMED;
+    }
+    if ((gl = ctx_b64url_decode(got, dot_sig + 1, glen)) < 0) {
+        return CTX_REASON_BAD_ENCODING;
+    }
+    for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
+        apr_size_t klen;
+        const unsigned char *key = ctx_keyring_key(codec->keys, k,
+                                                   f->purpose, &klen);
+
+        if (!mac(f->digest, key, klen, f->binding, value, mlen, want,
+                 &wlen)) {
+            return CTX_REASON_BAD_SIGNATURE;
+        }
+        if ((apr_size_t)gl == wlen && CRYPTO_memcmp(want, got, wlen) == 0) {
+            matched = k;
+            break;
+        }
+    }
+    if (matched < 0) {
+        return CTX_REASON_BAD_SIGNATURE;
+    }
+    if ((reason = ctx_codec_times(
+             codec, dot_ts + 1,
+             (apr_size_t)((dot_ct ? dot_ct : dot_sig) - dot_ts - 1),
+             dot_ct ? dot_ct + 1 : NULL,
+             dot_ct ? (apr_size_t)(dot_sig - dot_ct - 1) : 0, now, &ts, &ct))
+        != CTX_REASON_OK) {
+        return reason;
+    }
+    blen = (apr_size_t)(dot_ts - body);
+    if ((reason = ctx_codec_decode_payload(p, body, blen,
+                                           ctx_codec_max_json(codec), &json,
+                                           &jlen)) != CTX_REASON_OK) {
+        return reason;
+    }
+    if ((reason = ctx_codec_parse_json(codec, json, jlen, data))
+        != CTX_REASON_OK) {
+        return reason;
+    }
+    meta->issued = ts;
+    meta->created = ct;
+    meta->key_index = matched;
+    return CTX_REASON_OK;
+}
+
+apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
+                                   const ctx_codec_hmac_t *f, apr_pool_t *p,
+                                   const char *json, apr_size_t jlen,
+                                   apr_int64_t issued, apr_int64_t created,
+                                   const char **value, apr_size_t *vlen)
+{
+    unsigned char m[EVP_MAX_MD_SIZE];
+    unsigned int mlen = 0;
+    int compressed;
+    apr_size_t klen, n, len = strlen(f->prefix);
+    const unsigned char *raw, *key = ctx_keyring_key(codec->keys, 0,
+                                                     f->purpose, &klen);
+    char *out;
+
+    if (!key) {
+        return APR_EINVAL;
+    }
+    if (!(raw = ctx_codec_payload_bytes(p, json, jlen, f->always_compress,
+                                        &n, &compressed))) {
+        return APR_EGENERAL;
+    }
+    /* [s2.][.]PAYLOAD.TS[.CT].MAC written in place, in one allocation */
+    out = apr_palloc(p, 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1 + 12 + 1
+                        + ctx_b64url_len(EVP_MAX_MD_SIZE) + 1);
+    memcpy(out, f->prefix, len);
+    if (compressed) {
+        out[len++] = '.';
+    }
+    len += ctx_b64url_encode(out + len, raw, n);
+    out[len++] = '.';
+    len += ctx_codec_encode_ts(out + len, issued);
+    if (f->with_created) {
+        out[len++] = '.';
+        len += ctx_codec_encode_ts(out + len, created);
+    }
+    if (!mac(f->digest, key, klen, f->binding, out, len, m, &mlen)) {
+        return APR_EGENERAL;
+    }
+    out[len++] = '.';
+    len += ctx_b64url_encode(out + len, m, mlen);
+    *value = out;
+    if (vlen) {
+        *vlen = len;
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,209 @@
+/* What the files of the codec share (not installed; ctx_codec.h is the
+ * interface):
+ *   ctx_codec.c            entry points, reasons, limits, and the pieces
+ *                          every format uses (times, bindings, JSON)
+ *   ctx_codec_thread.c     per-thread zlib streams, OpenSSL contexts, nonces
+ *   ctx_codec_payload.c    PAYLOAD: base64url, zlib with bounded inflate
+ *   ctx_codec_hmac.c       HMAC and the PAYLOAD.TS[.CT].MAC layout
+ *   ctx_codec_signed.c     s2 (and s1, read only)
+ *   ctx_codec_flask.c      Flask / itsdangerous
+ *   ctx_codec_encrypted.c  e2 (and e1, read only): AES-256-GCM */
+#ifndef CTX_CODEC_PRIVATE_H
+#define CTX_CODEC_PRIVATE_H
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "ctx_codec.h"
+
+#define CTX_CODEC_NONCE_LEN 12
+
+/* ---- ctx_codec.c: pieces every format uses ------------------------------ */
+
+/* codec->max_json, or its default. */
+apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
+
+/* b64url text of a time into `out` (11 bytes at most): big-endian, leading
+ * zero bytes dropped; returns its length. */
+apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
+
+/* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
+ * is not canonical base64url. */
+unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
+                                 apr_size_t len, apr_size_t *n);
+
+/* What a version binds before its message: the domain string and its
+ * NUL, then (version 2) the app's name and NUL, then the cookie name and
+ * NUL. */
+typedef struct {
+    const char *domain;         /* NUL-terminated; the NUL is bound too */
+    const char *app;            /* NULL in version 1 */
+    const char *name;
+} ctx_codec_binding_t;
+
+/* The version of a signed or encrypted value from its 3-byte prefix (`p2`
+ * for 2, `p1` for 1) into *version, and what it binds (domain `d2` or `d1`)
+ * into *b. CTX_REASON_MALFORMED for neither prefix, CTX_REASON_LEGACY for
+ * version 1 unless codec->legacy. */
+ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
+                               apr_size_t len, const char *p2, const char *d2,
+                               const char *p1, const char *d1, int *version,
+                               ctx_codec_binding_t *b);
+
+/* The times of a verified value: TS (`ts_len` bytes at `ts_s`) and, unless
+ * ct_s is NULL, CT (`ct_len` bytes; else the creation time is TS), checked
+ * against the skew, max_age and max_lifetime at `now`. */
+ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
+                             apr_size_t ts_len, const char *ct_s,
+                             apr_size_t ct_len, apr_int64_t now,
+                             apr_int64_t *ts, apr_int64_t *ct);
+
+/* CTX_REASON_LIFETIME for a session created over max_lifetime ago. */
+ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
+                                      apr_int64_t created, apr_int64_t now);
+
+/* Parse `jlen` bytes of JSON with at most max_values values; on
+ * CTX_REASON_OK *data is a new object reference owned by the caller. */
+ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
+                                  apr_size_t jlen, json_t **data);
+
+/* Size of the stack buffer a binding and its tail are copied into. */
+#define CTX_CODEC_PREFIX_MAX 256
+
+/* The binding's bytes, then `tail` (tlen bytes), into `out`
+ * (CTX_CODEC_PREFIX_MAX bytes): the bytes every MAC or tag binds before the
+ * message. 0 when they do not fit (very long names): the caller then feeds
+ * the pieces one by one (ctx_codec_bind_pieces), which gives the same MAC. */
+apr_size_t ctx_codec_bound_prefix(unsigned char *out,
+                                  const ctx_codec_binding_t *b,
+                                  const char *tail, apr_size_t tlen);
+
+typedef int ctx_codec_update_fn(void *ctx, const unsigned char *in,
+                                apr_size_t n);
+
+/* The binding's bytes as separate updates: the same bytes as
+ * ctx_codec_bound_prefix. */
+int ctx_codec_bind_pieces(ctx_codec_update_fn *update, void *ctx,
+                          const ctx_codec_binding_t *b);
+
+/* ---- ctx_codec_thread.c: per-thread state ------------------------------- */
+
+/* A keyed OpenSSL context of this thread, kept across calls. */
+typedef struct {
+    int used;
+    int kind;                   /* CTX_CODEC_KEYED_* */
+    unsigned char key[64];
+    apr_size_t klen;
+    EVP_MAC_CTX *mac;
+    EVP_CIPHER_CTX *cipher;
+} ctx_codec_keyed_t;
+
+#define CTX_CODEC_KEYED_HMAC_SHA256 0
+#define CTX_CODEC_KEYED_HMAC_SHA1 1
+#define CTX_CODEC_KEYED_GCM_ENCRYPT 2
+#define CTX_CODEC_KEYED_GCM_DECRYPT 3
+
+/* This thread's context of `kind` for `key`, or a free slot (k->used == 0)
+ * for the caller to fill and then mark with ctx_codec_keyed_fill; NULL
+ * without memory. Owned by the thread: never freed by the caller. */
+ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
+                                        apr_size_t klen);
+
+/* Mark a slot the caller set up as holding `kind` for `key` (counted by
+ * ctx_codec_contexts_made). */
+void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
+                          const unsigned char *key, apr_size_t klen);
+
+/* Free a slot's contexts and wipe it (it becomes free). */
+void ctx_codec_keyed_release(ctx_codec_keyed_t *k);
+
+/* CTX_CODEC_NONCE_LEN fresh random bytes into `out`, never the same twice
+ * (not even in a forked child); 0 if OpenSSL's RNG fails. */
+int ctx_codec_nonce(unsigned char *out);
+
+/* This thread's deflate stream with Python's zlib.compress() parameters, or
+ * inflate stream, reset; NULL if zlib fails. Owned by the thread. */
+z_stream *ctx_codec_deflater(void);
+z_stream *ctx_codec_inflater(void);
+
+/* ---- ctx_codec_payload.c ------------------------------------------------ */
+
+/* PAYLOAD of signed/flask (`len` bytes at `s`): base64url, or "."-prefixed
+ * base64url of zlib, inflated to at most `limit` bytes. *json is allocated
+ * in `p`. */
+ctx_reason_t ctx_codec_decode_payload(apr_pool_t *p, const char *s,
+                                      apr_size_t len, apr_size_t limit,
+                                      char **json, apr_size_t *jlen);
+
+/* The bytes PAYLOAD encodes: `json` itself, or its zlib form (*compressed
+ * set, allocated in `p`) when that saves more than one byte, as Flask
+ * decides. Small JSON is not even tried unless `always_try`. NULL if zlib
+ * fails. */
+const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
+                                             apr_size_t jlen, int always_try,
+                                             apr_size_t *n, int *compressed);
+
+/* ---- ctx_codec_hmac.c: PAYLOAD "." TS ["." CT] "." MAC ------------------ */
+
+/* How a format lays out and signs its value (signed, flask). */
+typedef struct {
+    const char *prefix;         /* before PAYLOAD: "s2.", "s1." or "" */
+    const char *digest;         /* "SHA256" or "SHA1" */
+    ctx_key_purpose_t purpose;  /* which derived key signs */
+    const ctx_codec_binding_t *binding; /* NULL: nothing bound (flask) */
+    int with_created;           /* 1: "." CT after TS */
+    int always_compress;        /* 1: try zlib even for small JSON */
+} ctx_codec_hmac_t;
+
+/* Verify a value laid out as `f` says (its prefix already checked) under
+ * each key, check its times and parse its JSON. On CTX_REASON_OK: *data is
+ * a new object reference owned by the caller, meta's issued, created and
+ * key_index are set. */
+ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
+                                   const ctx_codec_hmac_t *f, apr_pool_t *p,
+                                   const char *value, apr_size_t len,
+                                   apr_int64_t now, json_t **data,
+                                   ctx_codec_meta_t *meta);
+
+/* Lay out and sign `json` as `f` says with the current key; *value is
+ * allocated in `p`. APR_EINVAL without the key, APR_EGENERAL if OpenSSL or
+ * zlib fails. */
+apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
+                                   const ctx_codec_hmac_t *f, apr_pool_t *p,
+                                   const char *json, apr_size_t jlen,
+                                   apr_int64_t issued, apr_int64_t created,
+                                   const char **value, apr_size_t *vlen);
+
+/* ---- the formats: decode and encode as ctx_codec_decode/_encode_json
+ * (arguments checked there; meta zeroed, created set) --------------------- */
+
+ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                                     const char *value, apr_size_t len,
+                                     apr_int64_t now, json_t **data,
+                                     ctx_codec_meta_t *meta);
+apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                                     const char *json, apr_size_t jlen,
+                                     apr_int64_t issued, apr_int64_t created,
+                                     const char **value, apr_size_t *vlen);
+
+ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
+                                    const char *value, apr_size_t len,
+                                    apr_int64_t now, json_t **data,
+                                    ctx_codec_meta_t *meta);
+apr_status_t ctx_codec_encode_flask(const ctx_codec_t *codec, apr_pool_t *p,
+                                    const char *json, apr_size_t jlen,
+                                    apr_int64_t issued, apr_int64_t created,
+                                    const char **value, apr_size_t *vlen);
+
+ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
+                                        apr_pool_t *p, const char *value,
+                                        apr_size_t len, apr_int64_t now,
+                                        json_t **data,
+                                        ctx_codec_meta_t *meta);
+apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
+                                        apr_pool_t *p, const char *json,
+                                        apr_size_t jlen, apr_int64_t issued,
+                                        apr_int64_t created,
+                                        const char **value, apr_size_t *vlen);
+
+#endif

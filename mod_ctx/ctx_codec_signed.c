@@ -1,0 +1,53 @@
+/* ctx_codec_signed: the signed format, "s2." PAYLOAD "." TS "." CT "." MAC
+ * with the app and cookie names bound, and version 1 ("s1.", read only
+ * when codec->legacy); see ctx_codec.h. */
+#include "ctx_codec_private.h"
+
+#define SIGNED_PREFIX "s2."
+#define SIGNED_DOMAIN "mod_ctx signed 2"
+/* Version 1: read only (codec->legacy), never written. */
+#define SIGNED_PREFIX_1 "s1."
+#define SIGNED_DOMAIN_1 "mod_ctx signed 1"
+
+ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                                     const char *value, apr_size_t len,
+                                     apr_int64_t now, json_t **data,
+                                     ctx_codec_meta_t *meta)
+{
+    int version;
+    ctx_codec_binding_t b;
+    ctx_codec_hmac_t f;
+    ctx_reason_t reason;
+
+    if ((reason = ctx_codec_version(codec, value, len, SIGNED_PREFIX,
+                                    SIGNED_DOMAIN, SIGNED_PREFIX_1,
+                                    SIGNED_DOMAIN_1, &version, &b))
+        != CTX_REASON_OK) {
+        return reason;
+    }
+    f.prefix = version == 2 ? SIGNED_PREFIX : SIGNED_PREFIX_1;
+    f.digest = "SHA256";
+    f.purpose = CTX_KEY_SIGN;
+    f.binding = &b;
+    f.with_created = version == 2;
+    f.always_compress = 0;
+    reason = ctx_codec_hmac_decode(codec, &f, p, value, len, now, data, meta);
+    if (reason == CTX_REASON_OK) {
+        meta->legacy = version == 1;
+    }
+    return reason;
+}
+
+apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                                     const char *json, apr_size_t jlen,
+                                     apr_int64_t issued, apr_int64_t created,
+                                     const char **value, apr_size_t *vlen)
+{
+    const ctx_codec_binding_t b = { SIGNED_DOMAIN, codec->app_name,
+                                    codec->cookie_name };
+    const ctx_codec_hmac_t f = { SIGNED_PREFIX, "SHA256", CTX_KEY_SIGN, &b,
+                                 1, 0 };
+
+    return ctx_codec_hmac_encode(codec, &f, p, json, jlen, issued, created,
+                                 value, vlen);
+}
