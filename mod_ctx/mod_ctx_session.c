@@ -349,6 +349,8 @@ static void save(session_state_t *st, request_rec *r)
     apr_size_t jlen;
     apr_status_t rv;
 
+    /* Also in err_headers_out: an error response or an internal redirect
+     * drops the headers_out of the first use. */
     if (ctx_session_accessed(s)) {
         apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
     }
