@@ -520,6 +520,7 @@ static void store_save(session_state_t *st, request_rec *r)
     apr_int64_t now = apr_time_sec(apr_time_now());
     ctx_sstore_cookie_t ck = CTX_SSTORE_COOKIE_KEEP;
     apr_status_t rv;
+    int locked;
 
     if (st->load_status != APR_SUCCESS) {
         st->save_status = st->load_status;
@@ -528,8 +529,10 @@ static void store_save(session_state_t *st, request_rec *r)
     if (ctx_session_accessed(s)) {
         apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
     }
+    locked = ctx_glue_store_lock(ctx_server_conf(r->server)->store);
     rv = ctx_session_store_save(&st->sstore, r->pool, &st->sst, st->journal,
                                 now, &ck);
+    ctx_glue_store_unlock(ctx_server_conf(r->server)->store, locked);
     st->save_status = rv;
     if (rv == CTX_ETOOLARGE) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: the stored "

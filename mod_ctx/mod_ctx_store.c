@@ -27,7 +27,17 @@ struct ctx_glue_store_t {
     ctx_store_t inner;
     ctx_store_ops_t ops;
     ctx_store_health_t *health;
+    int relative_ttl_cap;       /* memcache: longest lifetime it takes */
 };
+
+/* memcached reads a lifetime over 30 days as a Unix date (long past), and
+ * mod_socache_memcache hands it the lifetime as is: longer ones are cut to
+ * this (an active session is refreshed long before). */
+#define MEMCACHE_MAX_TTL (30 * 24 * 3600)
+
+/* The store whose mutex this thread holds for a whole save (see
+ * ctx_glue_store_lock): its operations must not take it again. */
+static __thread ctx_glue_store_t *held;
 
 /* The modules that provide each of httpd's socache providers, for the
  * message when one is not loaded. */
@@ -45,12 +55,31 @@ static const char *provider_module(const char *name)
 
 static apr_status_t lock(ctx_glue_store_t *gs)
 {
-    return gs->mutex ? apr_global_mutex_lock(gs->mutex) : APR_SUCCESS;
+    return gs->mutex && held != gs ? apr_global_mutex_lock(gs->mutex)
+                                   : APR_SUCCESS;
 }
 
 static void unlock(ctx_glue_store_t *gs)
 {
-    if (gs->mutex) {
+    if (gs->mutex && held != gs) {
+        apr_global_mutex_unlock(gs->mutex);
+    }
+}
+
+int ctx_glue_store_lock(ctx_glue_store_t *gs)
+{
+    if (!gs || !gs->mutex || held == gs
+        || apr_global_mutex_lock(gs->mutex) != APR_SUCCESS) {
+        return 0;
+    }
+    held = gs;
+    return 1;
+}
+
+void ctx_glue_store_unlock(ctx_glue_store_t *gs, int locked)
+{
+    if (locked && held == gs) {
+        held = NULL;
         apr_global_mutex_unlock(gs->mutex);
     }
 }
@@ -86,6 +115,10 @@ static apr_status_t op_set(void *baton, const char *key, apr_size_t klen,
 
     if (vlen > UINT_MAX) {
         return APR_ENOSPC;
+    }
+    if (gs->relative_ttl_cap
+        && expiry > apr_time_now() + apr_time_from_sec(gs->relative_ttl_cap)) {
+        expiry = apr_time_now() + apr_time_from_sec(gs->relative_ttl_cap);
     }
     if ((rv = lock(gs)) != APR_SUCCESS) {
         return rv;
@@ -157,6 +190,7 @@ const char *ctx_glue_store_parse(cmd_parms *cmd, const char *arg,
                             name, err);
     }
     gs->s = cmd->server;
+    gs->relative_ttl_cap = !strcmp(name, "memcache") ? MEMCACHE_MAX_TTL : 0;
     gs->ops.name = gs->provider->name;
     gs->ops.get = op_get;
     gs->ops.set = op_set;

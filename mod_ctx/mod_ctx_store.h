@@ -35,6 +35,14 @@ const ctx_store_t *ctx_glue_store_get(ctx_glue_store_t *gs);
 /* What the directive said, for messages ("socache:shmcb"). */
 const char *ctx_glue_store_name(const ctx_glue_store_t *gs);
 
+/* Hold the store's global mutex (NOTMPSAFE providers: shmcb) for a whole
+ * session save, so that its read-merge-write cannot interleave with
+ * another process's: on such a store concurrent saves lose nothing.
+ * Returns 1 if it locked (pass it to ctx_glue_store_unlock), 0 for a store
+ * without a mutex (redis, memcache: the window stays, see README). */
+int ctx_glue_store_lock(ctx_glue_store_t *gs);
+void ctx_glue_store_unlock(ctx_glue_store_t *gs, int locked);
+
 /* pre_config: register the mutex type. */
 int ctx_glue_store_pre_config(apr_pool_t *pconf);
 

@@ -181,3 +181,164 @@ def test_store_bad_directive_values_fail_apachectl(make_server):
                       name="cookiebig")
     rc, out = srv.check_config()
     assert rc != 0 and "CtxSessionMaxSize" in out, out
+
+
+# ---- Redis and memcached, started here on loopback -------------------------------
+
+def wait_port(port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class Redis:
+    """A redis-server of this test only: 127.0.0.1, its own port and dir."""
+
+    def __init__(self, workdir):
+        assert shutil.which("redis-server"), \
+            "redis-server is missing: tools/setup-debian installs it"
+        self.port = free_port()
+        self.dir = Path(workdir) / f"redis-{self.port}"
+        self.dir.mkdir()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--dir", str(self.dir), "--save", "", "--appendonly", "no",
+             "--protected-mode", "yes", "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self
+
+    def cli(self, *args):
+        res = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
+                             capture_output=True, text=True, timeout=10)
+        return res.stdout
+
+    def stop(self, save=False):
+        """Stop the server (saving its data to disk first when asked)."""
+        if self.proc and self.proc.poll() is None:
+            if save:
+                self.cli("shutdown", "save")
+                self.proc.wait(timeout=10)
+            else:
+                self.proc.terminate()
+                self.proc.wait(timeout=10)
+
+    def commands(self):
+        """Calls per command since the start (INFO commandstats), without the
+        INFO calls of this test."""
+        counts = {}
+        for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", self.cli("info", "commandstats")):
+            if m.group(1) not in ("info",):
+                counts[m.group(1)] = int(m.group(2))
+        return counts
+
+
+@pytest.fixture
+def redis(workdir):
+    r = Redis(workdir).start()
+    yield r
+    r.stop()
+
+
+def redis_config(redis, extra=""):
+    return store_config(f"socache:redis:127.0.0.1:{redis.port}", extra)
+
+
+def test_redis_two_servers_share_one_store(make_server, redis):
+    a = make_server(redis_config(redis), modules=("socache_redis",), name="A")
+    b = make_server(redis_config(redis), modules=("socache_redis",), name="B")
+    cookie = new_session(a, user="alice")
+    assert session_of(b, cookie) == {"user": "alice"}
+    resp = b.get("/session/set?cart=3", headers={"Cookie": f"session={cookie}"})
+    assert resp.status == 200
+    assert session_of(a, cookie) == {"user": "alice", "cart": "3"}
+    # Logout on A revokes the cookie on B too.
+    resp = a.get("/session/clear", headers={"Cookie": f"session={cookie}"})
+    assert resp.status == 200
+    assert session_of(b, cookie) == {}
+    assert session_of(a, cookie) == {}
+
+
+def test_redis_forged_id_costs_the_store_nothing(make_server, redis):
+    srv = make_server(redis_config(redis), modules=("socache_redis",))
+    cookie = new_session(srv, user="alice")
+    before = redis.commands()
+    for bad in (flip(cookie), flip(cookie, 10), cookie[:-2], "x" * 90, "i1." + "A" * 87):
+        assert session_of(srv, bad) == {}
+    assert redis.commands() == before
+    # A read-only request of a real session: exactly one read, no write.
+    assert session_of(srv, cookie) == {"user": "alice"}
+    after = redis.commands()
+    changed = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
+    changed = {k: v for k, v in changed.items() if v}
+    assert changed == {"get": 1}, changed
+
+
+def test_redis_outage_answers_503_and_recovers(make_server, redis):
+    srv = make_server(redis_config(redis), modules=("socache_redis",))
+    srv.expect_log(OUTAGE)
+    # mod_socache_redis's own lines about a server it cannot reach.
+    srv.expect_log(r"\[socache_redis:")
+    cookie = new_session(srv, user="alice")
+    redis.stop(save=True)
+    outage_requests = 12
+    for _ in range(outage_requests):
+        resp = srv.get("/session", headers={"Cookie": f"session={cookie}"})
+        assert resp.status == 503, resp.text
+        assert "session store unavailable" in resp.text
+        # The client keeps its cookie: nothing is set or deleted.
+        assert set_cookie(resp) is None
+    # A request without a session cookie needs no store: still served.
+    assert session_of(srv, None) == {}
+    lines = srv.log_lines(OUTAGE)
+    assert 1 <= len(lines) <= 4, lines     # one per outage per child
+    redis.start()
+    # mod_ctx probes once a second; apr_redis retries a dead server itself
+    # after a few seconds. Bounded wait for the session to come back.
+    deadline = time.monotonic() + 30
+    while True:
+        resp = srv.get("/session", headers={"Cookie": f"session={cookie}"})
+        if resp.status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert resp.status == 200, resp.text
+    assert json.loads(resp.text) == {"user": "alice"}    # saved to disk, reloaded
+    assert srv.wait_log(r"mod_ctx: session store .* is back", timeout=5)
+
+
+# ---- memcached -------------------------------------------------------------------
+
+@pytest.fixture
+def memcached(workdir):
+    assert shutil.which("memcached"), "memcached is missing: tools/setup-debian installs it"
+    port = free_port()
+    proc = subprocess.Popen(["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+                             "-u", "nobody", "-m", "16"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_memcached_round_trip_regenerate_and_revocation(make_server, memcached):
+    srv = make_server(store_config(f"socache:memcache:127.0.0.1:{memcached}"),
+                      modules=("socache_memcache",))
+    cookie = new_session(srv, user="alice")
+    assert ID_COOKIE.match(cookie)
+    assert session_of(srv, cookie) == {"user": "alice"}
+    resp = srv.get("/session/regenerate", headers={"Cookie": f"session={cookie}"})
+    fresh = set_cookie(resp)
+    assert fresh and fresh != cookie
+    assert session_of(srv, cookie) == {}
+    assert session_of(srv, fresh) == {"user": "alice"}
+    srv.get("/session/clear", headers={"Cookie": f"session={fresh}"})
+    assert session_of(srv, fresh) == {}
