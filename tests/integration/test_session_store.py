@@ -393,3 +393,18 @@ def test_store_vhost_with_cookie_keeps_cookie_sessions(make_server):
     assert cookie and not ID_COOKIE.match(cookie) and cookie.startswith("s2."), cookie
     resp = srv.get("/session/set?user=alice", host="stored.test")
     assert ID_COOKIE.match(set_cookie(resp))
+
+
+def test_store_default_max_size_fits_the_default_shmcb(shmcb):
+    # Random text (little to compress) near the 16384-byte default: stored
+    # and read back by the default shmcb; past the limit: refused (413) and
+    # the stored session unchanged.
+    import secrets
+    parts = [secrets.token_urlsafe(4500) for _ in range(3)]
+    cookie = new_session(shmcb, a=parts[0])
+    resp = shmcb.get(f"/session/set?b={parts[1]}", headers={"Cookie": f"session={cookie}"})
+    assert resp.status == 200, resp.status
+    assert session_of(shmcb, cookie) == {"a": parts[0], "b": parts[1]}
+    resp = shmcb.get(f"/session/set?c={parts[2]}", headers={"Cookie": f"session={cookie}"})
+    assert resp.status == 413, resp.status
+    assert session_of(shmcb, cookie) == {"a": parts[0], "b": parts[1]}
