@@ -619,10 +619,15 @@ static const char *set_max_size(cmd_parms *cmd, void *dconf, const char *v)
     const char *err = parse_number(cmd, v, 256, CTX_SESSION_STORE_MAX_SIZE,
                                    &n);
 
-    if (!err) {
-        dir_of(cmd, dconf)->max_size = (int)n;
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number "
+                            "from 256 to %d (to %d with CtxSessionStore "
+                            "socache:...)", cmd->cmd->name, v,
+                            CTX_SESSION_MAX_COOKIE,
+                            CTX_SESSION_STORE_MAX_SIZE);
     }
-    return err;
+    dir_of(cmd, dconf)->max_size = (int)n;
+    return NULL;
 }
 
 /* CtxMaxBodySize: 0 refuses every body. */
@@ -962,13 +967,16 @@ static int set_elsewhere(const apr_array_header_t *all, const section_t *self,
 /* What CtxSessionStore forbids in the settings `d` of server `s`, or NULL:
  * a cookie over 4093 bytes (browsers drop it), a stored Flask cookie (a
  * Flask app cannot read the store; the store keeps signed or encrypted). */
-static const char *store_rule(server_rec *s, const ctx_dir_conf_t *d)
+static const char *store_rule(apr_pool_t *p, server_rec *s,
+                              const ctx_dir_conf_t *d)
 {
     int stored = ctx_server_conf(s)->store != NULL;
 
     if (!stored && d->max_size > CTX_SESSION_MAX_COOKIE) {
-        return "CtxSessionMaxSize over 4093 needs CtxSessionStore "
-               "socache:... (browsers drop larger cookies)";
+        return apr_psprintf(p, "CtxSessionMaxSize: '%d' must be a whole "
+                            "number from 256 to %d without CtxSessionStore "
+                            "socache:... (browsers drop larger cookies)",
+                            d->max_size, CTX_SESSION_MAX_COOKIE);
     }
     if (stored && d->session == 1 && d->format == CTX_FORMAT_FLASK) {
         return "CtxSessionFormat flask cannot be kept in CtxSessionStore "
@@ -1000,7 +1008,7 @@ static int check_cookies(apr_pool_t *ptemp, server_rec *main_s)
             }
             d = sec ? ctx_merge_dir_conf(ptemp, base, (void *)sec->d) : base;
             ctx_session_conf_get(d, &conf);
-            if ((problem = store_rule(s, d))) {
+            if ((problem = store_rule(ptemp, s, d))) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: %s%s "
                              "for %s", problem,
                              sec ? apr_pstrcat(ptemp, " in ", sec->label, NULL)
