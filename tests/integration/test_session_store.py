@@ -408,3 +408,17 @@ def test_store_default_max_size_fits_the_default_shmcb(shmcb):
     resp = shmcb.get(f"/session/set?c={parts[2]}", headers={"Cookie": f"session={cookie}"})
     assert resp.status == 413, resp.status
     assert session_of(shmcb, cookie) == {"a": parts[0], "b": parts[1]}
+
+
+def test_store_survives_a_graceful_restart_of_httpd(make_server, redis):
+    """Redis keeps sessions across a graceful restart; the shmcb store of the
+    new generation works (httpd recreates its shared memory: README)."""
+    srv = make_server(redis_config(redis), modules=("socache_redis",))
+    cookie = new_session(srv, user="alice")
+    srv.graceful()
+    assert session_of(srv, cookie) == {"user": "alice"}
+    local = make_server(store_config("socache:shmcb"), modules=("socache_shmcb",),
+                        name="shm")
+    local.graceful()
+    cookie = new_session(local, user="bob")
+    assert session_of(local, cookie) == {"user": "bob"}
