@@ -14,9 +14,15 @@
  *   GET /session       the whole session as a JSON object
  *   GET /session/set?k=v&...        sets string values, answers the session
  *   GET /session/setjson?k=<json>   sets JSON values, answers the session
- *   GET /session/clear              empties the session (deletes the cookie)
+ *   GET /session/clear              empties the session (deletes the cookie
+ *                                   and, with CtxSessionStore, the entry)
+ *   GET /session/regenerate         moves the session to a new id (a new
+ *                                   cookie; with a store, the old entry is
+ *                                   deleted)
  *   GET /session/permanent?on=1|0   makes the session permanent or not
- * (the session needs CtxSession On and a CtxSecretKey)
+ * (the session needs CtxSession On and a CtxSecretKey; with CtxSessionStore
+ * socache:..., a store that is down answers 503 "session store
+ * unavailable": CTX_ESTORE)
  *   GET /background?email=x   queues a task that, after BACKGROUND_DELAY_MS
  *                      (CtxConfig, default 100), appends a line with the
  *                      URI, a `g` value and the session's user to the file
@@ -225,6 +231,17 @@ static int session_failed(request_rec *r, apr_status_t rv, const char *what)
 {
     int status = HTTP_INTERNAL_SERVER_ERROR;
 
+    if (rv == CTX_ESTORE) {
+        /* The store is down: say so, and keep the client's cookie (mod_ctx
+         * sends none). Not an empty session. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ctx_example: %s: session store unavailable", what);
+        r->status = HTTP_SERVICE_UNAVAILABLE;
+        apr_table_setn(r->headers_out, "Retry-After", "1");
+        ap_set_content_type(r, "text/plain");
+        ap_rputs("session store unavailable, try again shortly\n", r);
+        return OK;
+    }
     if (rv == CTX_EDISABLED) status = HTTP_NOT_FOUND;
     else if (rv == APR_EINVAL) status = HTTP_BAD_REQUEST;
     else if (rv == CTX_ETOOLARGE) status = HTTP_REQUEST_ENTITY_TOO_LARGE;
@@ -424,6 +441,12 @@ static int answer_session(request_rec *r)
     if (!strcmp(r->uri, "/session/clear")) {
         if ((rv = ctx_session_clear(NULL)) != APR_SUCCESS) {
             return session_failed(r, rv, "clearing the session");
+        }
+        return answer_session_json(r);
+    }
+    if (!strcmp(r->uri, "/session/regenerate")) {
+        if ((rv = ctx_session_regenerate(NULL)) != APR_SUCCESS) {
+            return session_failed(r, rv, "regenerating the session");
         }
         return answer_session_json(r);
     }

@@ -68,6 +68,11 @@ extern "C" {
  * directly or through other resources' constructors (ctx_app_resource):
  * refused instead of waiting for ever. */
 #define CTX_ECYCLE      (CTX_STATUS_BASE + 6)
+/* The session store (CtxSessionStore socache:...) failed or is marked down:
+ * the session could not be read (session calls) or written
+ * (ctx_session_save_status); nothing was half-written and the client keeps
+ * its cookie. Never an empty session: answer 503, or go on without it. */
+#define CTX_ESTORE      (CTX_STATUS_BASE + 7)
 
 /* Request body (ctx_body, ctx_form*, ctx_json_body); 20-29 are reserved for
  * it. ctx_body_http_status() turns each into the status to return. */
@@ -121,6 +126,10 @@ static APR_INLINE char *ctx_strerror(apr_status_t status, char *buf,
     case CTX_ECYCLE:
         text = "an app resource's constructor asked for the resource it "
                "is building";
+        break;
+    case CTX_ESTORE:
+        text = "the session store is unavailable (CtxSessionStore): the "
+               "session could not be read or saved";
         break;
     case CTX_EBODYTOOLARGE:
         text = "the request body is too large (CtxMaxBodySize, or too "

@@ -20,8 +20,7 @@
  * resources' constructors, for the resource it is building. */
 #define CTX_ECYCLE      (CTX_STATUS_BASE + 6)
 /* The session store (CtxSessionStore socache:...) failed or is marked down:
- * the session could not be read or written; nothing was half-written. Not
- * yet in include/mod_ctx.h (the glue adds it with the directive). */
+ * the session could not be read or written; nothing was half-written. */
 #define CTX_ESTORE      (CTX_STATUS_BASE + 7)
 
 #endif

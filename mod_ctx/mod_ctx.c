@@ -28,6 +28,7 @@
 #include "mod_ctx_config.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_store.h"
 #include "mod_ctx_task.h"
 #include "ctx_log.h"
 
@@ -349,11 +350,19 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     ctx_config_check_shared_keys(s);
-    return OK;
+    return ctx_glue_store_post_config(pconf, s);
+}
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    return ctx_glue_store_pre_config(pconf);
 }
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    ctx_glue_store_child_init(pchild, s);
     ctx_glue_task_child_init(pchild, s);
     for (; s; s = s->next) {
         ctx_server_conf_t *conf = ctx_server_conf(s);
@@ -372,6 +381,7 @@ static void register_hooks(apr_pool_t *p)
     (void)p;
     APR_REGISTER_OPTIONAL_FN(ctx_api_get);
 
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_pre_connection(pre_connection, NULL, NULL, APR_HOOK_MIDDLE);

@@ -23,7 +23,7 @@ APLOG_USE_MODULE(ctx);
 #if CTX_EDISABLED != CTX_STATUS_BASE + 1 || CTX_ETOOLATE != CTX_STATUS_BASE + 2 \
     || CTX_ETOOLARGE != CTX_STATUS_BASE + 3 \
     || CTX_EQUEUEFULL != CTX_STATUS_BASE + 4 || CTX_ESHUTDOWN != CTX_STATUS_BASE + 5 \
-    || CTX_ECYCLE != CTX_STATUS_BASE + 6
+    || CTX_ECYCLE != CTX_STATUS_BASE + 6 || CTX_ESTORE != CTX_STATUS_BASE + 7
 #error "status codes of include/mod_ctx.h and mod_ctx/ctx_status.h differ"
 #endif
 

@@ -26,6 +26,7 @@
 #include "apr_atomic.h"
 
 #include "mod_ctx_config.h"
+#include "mod_ctx_store.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "unixd.h"
@@ -93,6 +94,10 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->task_drain = base->task_drain;
     conf->legacy_cookies = add->legacy_cookies != CTX_UNSET
                                ? add->legacy_cookies : base->legacy_cookies;
+    /* A vhost without CtxSessionStore shares the main server's store (one
+     * instance); "cookie" there turns it off. */
+    conf->store_set = add->store_set || base->store_set;
+    conf->store = add->store_set ? add->store : base->store;
     return conf;
 }
 
@@ -433,6 +438,19 @@ static const char *set_allow_weak(cmd_parms *cmd, void *dconf, int on)
     return err;
 }
 
+/* CtxSessionStore cookie | socache:PROVIDER[:ARGS] (mod_ctx_store.c). */
+static const char *set_store(cmd_parms *cmd, void *dconf, const char *v)
+{
+    ctx_server_conf_t *conf = ctx_server_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dconf;
+    if (!err && !(err = ctx_glue_store_parse(cmd, v, &conf->store))) {
+        conf->store_set = 1;
+    }
+    return err;
+}
+
 static const char *set_session(cmd_parms *cmd, void *dconf, int on)
 {
     dir_of(cmd, dconf)->session = on;
@@ -596,12 +614,20 @@ static const char *set_legacy(cmd_parms *cmd, void *dconf, const char *v)
 static const char *set_max_size(cmd_parms *cmd, void *dconf, const char *v)
 {
     apr_int64_t n;
-    const char *err = parse_number(cmd, v, 256, CTX_SESSION_MAX_COOKIE, &n);
+    /* Over CTX_SESSION_MAX_COOKIE only with a store: ctx_config_check
+     * refuses it for a cookie session (the store may be set later). */
+    const char *err = parse_number(cmd, v, 256, CTX_SESSION_STORE_MAX_SIZE,
+                                   &n);
 
-    if (!err) {
-        dir_of(cmd, dconf)->max_size = (int)n;
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number "
+                            "from 256 to %d (to %d with CtxSessionStore "
+                            "socache:...)", cmd->cmd->name, v,
+                            CTX_SESSION_MAX_COOKIE,
+                            CTX_SESSION_STORE_MAX_SIZE);
     }
-    return err;
+    dir_of(cmd, dconf)->max_size = (int)n;
+    return NULL;
 }
 
 /* CtxMaxBodySize: 0 refuses every body. */
@@ -691,7 +717,11 @@ const command_rec ctx_cmds[] = {
                  "request (default: On)"),
     AP_INIT_TAKE1("CtxSessionMaxSize", set_max_size, NULL, DIR_OR_SERVER,
                   "Largest Set-Cookie value in bytes (256-4093, default "
-                  "4093)"),
+                  "4093); with CtxSessionStore socache:..., largest stored "
+                  "value (256-1048576, default 16384)"),
+    AP_INIT_TAKE1("CtxSessionStore", set_store, NULL, RSRC_CONF,
+                  "Where sessions are kept: cookie (default) or "
+                  "socache:PROVIDER[:ARGS] (shmcb, redis, memcache, dbm)"),
     AP_INIT_TAKE1("CtxSessionMaxLifetime", set_max_lifetime, NULL,
                   DIR_OR_SERVER, "Seconds a session lives after its "
                   "creation however often it is refreshed (default 0: no "
@@ -934,6 +964,27 @@ static int set_elsewhere(const apr_array_header_t *all, const section_t *self,
     return 0;
 }
 
+/* What CtxSessionStore forbids in the settings `d` of server `s`, or NULL:
+ * a cookie over 4093 bytes (browsers drop it), a stored Flask cookie (a
+ * Flask app cannot read the store; the store keeps signed or encrypted). */
+static const char *store_rule(apr_pool_t *p, server_rec *s,
+                              const ctx_dir_conf_t *d)
+{
+    int stored = ctx_server_conf(s)->store != NULL;
+
+    if (!stored && d->max_size > CTX_SESSION_MAX_COOKIE) {
+        return apr_psprintf(p, "CtxSessionMaxSize: '%d' must be a whole "
+                            "number from 256 to %d without CtxSessionStore "
+                            "socache:... (browsers drop larger cookies)",
+                            d->max_size, CTX_SESSION_MAX_COOKIE);
+    }
+    if (stored && d->session == 1 && d->format == CTX_FORMAT_FLASK) {
+        return "CtxSessionFormat flask cannot be kept in CtxSessionStore "
+               "socache:... (use signed or encrypted)";
+    }
+    return NULL;
+}
+
 /* Refuse a session cookie that browsers would drop, where that is certain:
  * in a server's own settings, and in each section over them when no other
  * section sets a directive the problem depends on. */
@@ -957,6 +1008,13 @@ static int check_cookies(apr_pool_t *ptemp, server_rec *main_s)
             }
             d = sec ? ctx_merge_dir_conf(ptemp, base, (void *)sec->d) : base;
             ctx_session_conf_get(d, &conf);
+            if ((problem = store_rule(ptemp, s, d))) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_ctx: %s%s "
+                             "for %s", problem,
+                             sec ? apr_pstrcat(ptemp, " in ", sec->label, NULL)
+                                 : "", server_label(s));
+                return 0;
+            }
             /* Where the session is off no cookie is sent; if another
              * section turns it on, the request checks. */
             if (d->session != 1 || !(problem = cookie_rule(&conf, &fields))

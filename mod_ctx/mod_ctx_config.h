@@ -36,6 +36,8 @@ typedef struct {
     int legacy_cookies;     /* CtxSessionLegacyCookies: CTX_UNSET (Auto),
                              * 0 Off, 1 On, CTX_LEGACY_AUTO */
     int legacy_ok;          /* resolved at post_config: read s1/e1 */
+    struct ctx_glue_store_t *store; /* CtxSessionStore; NULL: cookie */
+    int store_set;          /* CtxSessionStore appears in this server */
 } ctx_server_conf_t;
 
 #define CTX_LEGACY_AUTO 2   /* read s1/e1 unless another app shares a key */
@@ -92,6 +94,10 @@ typedef struct {
 
 #define CTX_SESSION_DEFAULT_MAX_AGE (31 * 24 * 3600)
 #define CTX_SESSION_MAX_COOKIE 4093
+/* CtxSessionMaxSize with CtxSessionStore socache:...: the default and the
+ * largest value (memcached's default item limit). */
+#define CTX_SESSION_STORE_DEFAULT_SIZE 16384
+#define CTX_SESSION_STORE_MAX_SIZE (1024 * 1024)
 
 /* The effective settings of `d`. A cookie that browsers would refuse
  * (ctx_session_conf_t.cookie_problem) disables the session: refused at

@@ -13,10 +13,12 @@
 #include "ctx_cookie.h"
 #include "ctx_json.h"
 #include "ctx_load.h"
+#include "ctx_session_store.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_store.h"
 
 APLOG_USE_MODULE(ctx);
 
@@ -34,6 +36,13 @@ typedef struct {
     apr_status_t save_status;
     const char *snapshot;       /* a task's: the text of its session */
     apr_size_t snapshot_len;
+    /* CtxSessionStore socache:... (store NULL: a cookie session) */
+    const ctx_store_t *store;
+    ctx_session_store_t sstore;
+    ctx_session_store_state_t sst;
+    ctx_journal_t *journal;     /* this request's changes, for the save */
+    apr_status_t load_status;   /* CTX_ESTORE: the store failed at load;
+                                 * every session call returns it */
 } session_state_t;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -122,6 +131,45 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
     return fits;
 }
 
+/* A stored session: the limit is the stored value's length (the codec's
+ * output; the name it binds does not change the length). */
+static int store_fits(void *baton, const ctx_session_t *s, const char *json,
+                      apr_size_t jlen)
+{
+    session_state_t *st = baton;
+    const char *value;
+    apr_size_t vlen = 0;
+    int fits = 0;
+
+    if (!ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))) {
+        return 0;
+    }
+    if (!st->scratch
+        && apr_pool_create(&st->scratch, st->r->pool) != APR_SUCCESS) {
+        st->scratch = NULL;
+        return 0;
+    }
+    if (ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
+                              apr_time_sec(apr_time_now()), 0, &value,
+                              &vlen) == APR_SUCCESS) {
+        fits = vlen <= (apr_size_t)st->conf.max_size;
+    }
+    apr_pool_clear(st->scratch);
+    return fits;
+}
+
+static void store_limits(session_state_t *st)
+{
+    apr_size_t max = (apr_size_t)st->conf.max_size;
+    apr_size_t never = st->conf.format == CTX_FORMAT_ENCRYPTED
+                       ? longest_json(max) : st->codec.max_json;
+
+    ctx_session_set_limits(st->session, longest_json(max),
+                           never < st->codec.max_json ? never
+                                                      : st->codec.max_json,
+                           st->codec.max_values);
+}
+
 /* ---- caches ------------------------------------------------------------ */
 
 /* A response that depends on the session varies with the Cookie header.
@@ -188,6 +236,108 @@ static ctx_session_t *task_session(ctx_t *task, session_state_t *st)
     return st->session;
 }
 
+/* ---- server-side sessions (CtxSessionStore socache:...) ------------------ */
+
+/* At most this many id cookies of our name are verified (no store call):
+ * the first valid one is the session's. */
+#define MAX_ID_CANDIDATES 8
+
+typedef struct {
+    ctx_sid_codec_t codec;
+    const char *val;            /* the first id that verifies */
+    apr_size_t len;
+    int seen, tried;
+} id_pick_t;
+
+static int pick_id(void *baton, const char *val, apr_size_t len)
+{
+    id_pick_t *pk = baton;
+    ctx_sid_t sid;
+
+    ++pk->seen;
+    if (pk->tried++ >= MAX_ID_CANDIDATES) {
+        return 0;
+    }
+    if (ctx_sid_verify(&pk->codec, val, len, &sid) == CTX_REASON_OK) {
+        pk->val = val;
+        pk->len = len;
+        return 0;
+    }
+    return 1;
+}
+
+static int each_id_header(void *baton, const char *key, const char *val)
+{
+    id_pick_t *pk = baton;
+
+    (void)key;
+    return pk->val || pk->tried >= MAX_ID_CANDIDATES
+           ? 0 : ctx_cookie_find(val, pk->codec.cookie_name, pick_id, pk);
+}
+
+/* Load the stored session of the request's id cookie into st->session and
+ * record its changes from now on. CTX_ESTORE: the store failed (no session:
+ * never an empty one); the client keeps its cookie. */
+static apr_status_t store_load(session_state_t *st, ctx_t *main,
+                               request_rec *r)
+{
+    ctx_server_conf_t *sconf = ctx_server_conf(r->server);
+    id_pick_t pk;
+    json_t *data = NULL;
+    apr_status_t rv;
+
+    st->sstore.store = st->store;
+    st->sstore.keys = sconf->keys;
+    st->sstore.app_name = st->codec.app_name;
+    st->sstore.cookie_name = st->conf.attrs.name;
+    st->sstore.format = st->conf.format;
+    st->sstore.max_age = st->conf.max_age;
+    st->sstore.max_skew = MAX_SKEW;
+    st->sstore.max_lifetime = st->conf.max_lifetime;
+    st->sstore.max_size = (apr_size_t)st->conf.max_size;
+
+    memset(&pk, 0, sizeof(pk));
+    pk.codec.keys = sconf->keys;
+    pk.codec.app_name = st->codec.app_name;
+    pk.codec.cookie_name = st->conf.attrs.name;
+    apr_table_do(each_id_header, &pk,
+                 ((request_rec *)main->request)->headers_in, "Cookie", NULL);
+    st->had_cookie = pk.seen > 0;
+    rv = ctx_session_store_load(&st->sstore, main->pool, pk.val, pk.len,
+                                apr_time_sec(apr_time_now()), &st->sst,
+                                &data);
+    if (rv != APR_SUCCESS) {
+        st->load_status = rv;
+        if (rv != CTX_ESTORE) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "mod_ctx: cannot "
+                          "load the session from CtxSessionStore %s",
+                          ctx_glue_store_name(sconf->store));
+        }
+        return rv;
+    }
+    if (st->had_cookie && !st->sst.found) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session id "
+                      "cookie '%s' %s: starting a new session",
+                      st->conf.attrs.name,
+                      st->sst.has_id ? "has no stored session"
+                                     : ctx_reason_name(st->sst.id_reason));
+    }
+    ctx_session_load(st->session, data, st->sst.issued,
+                     st->sst.has_id ? st->sst.sid.key_index : 0);
+    if (st->sst.found) {
+        ctx_session_set_created(st->session, st->sst.created);
+    }
+    if (!(st->journal = ctx_journal_create(main->pool))) {
+        st->load_status = APR_ENOMEM;
+        return APR_ENOMEM;
+    }
+    ctx_session_set_journal(st->session, st->journal);
+    if (st->sst.has_id && st->sst.sid.key_index > 0) {
+        not_for_shared_caches(r);   /* re-signed: a Set-Cookie goes out */
+    }
+    return APR_SUCCESS;
+}
+
 /* The session of c's client request, loaded on first use. `use`: the
  * caller's response depends on it (Vary: Cookie); 0 for the save filter's
  * look at an untouched session. */
@@ -217,6 +367,10 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
         }
         if (c->kind != CTX_KIND_SUB && !st->conf.enabled) {
             *rv = CTX_EDISABLED;    /* loaded by an include, off here */
+            return NULL;
+        }
+        if (st->load_status != APR_SUCCESS) {
+            *rv = st->load_status;  /* the store was down: no session */
             return NULL;
         }
         return st->session;
@@ -250,13 +404,32 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->codec.app_name = ctx_app_name(sconf->app);
     st->codec.legacy = sconf->legacy_ok;
     st->codec.max_lifetime = st->conf.max_lifetime;
+    st->store = ctx_glue_store_get(sconf->store);
+    if (st->store && ctx_dir_conf(r)->max_size == CTX_UNSET) {
+        st->conf.max_size = CTX_SESSION_STORE_DEFAULT_SIZE;
+    }
     ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
-    st->session = ctx_session_create(main->pool, session_fits, st);
+    st->session = ctx_session_create(main->pool, st->store ? store_fits
+                                                           : session_fits,
+                                     st);
     ctx_session_on_change(st->session, session_changed, st);
-    session_limits(st);
+    if (st->store) {
+        store_limits(st);
+    }
+    else {
+        session_limits(st);
+    }
     /* Its log lines name the client request (the main one: it lives as
      * long as the session). */
     ctx_session_set_log_request(st->session, main->request);
+    if (st->store) {
+        *rv = store_load(st, main, r);
+        if (*rv == APR_SUCCESS && ctx_context_response_started(c)) {
+            ctx_session_seal(st->session);
+        }
+        ctx_context_set_session(main, st);
+        return *rv == APR_SUCCESS ? st->session : NULL;
+    }
 
     ctx_load_init(&lb, &st->codec, main->pool, apr_time_sec(apr_time_now()));
     apr_table_do(each_cookie_header, &lb,
@@ -338,6 +511,69 @@ apr_status_t ctx_glue_session_save_status(ctx_t *c)
 
 /* ---- saving ------------------------------------------------------------ */
 
+/* Save a server-side session: the core merges this request's journal
+ * onto the latest stored value and says what the id cookie needs. A store
+ * that failed (at load or now) writes nothing and sends no cookie: the
+ * client keeps its own. */
+static void store_save(session_state_t *st, request_rec *r)
+{
+    ctx_session_t *s = st->session;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    ctx_sstore_cookie_t ck = CTX_SSTORE_COOKIE_KEEP;
+    apr_status_t rv;
+    int locked;
+
+    if (st->load_status != APR_SUCCESS) {
+        st->save_status = st->load_status;
+        return;
+    }
+    if (ctx_session_accessed(s)) {
+        apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+    }
+    locked = ctx_glue_store_lock(ctx_server_conf(r->server)->store);
+    rv = ctx_session_store_save(&st->sstore, r->pool, &st->sst, st->journal,
+                                now, &ck);
+    ctx_glue_store_unlock(ctx_server_conf(r->server)->store, locked);
+    st->save_status = rv;
+    if (rv == CTX_ETOOLARGE) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: the stored "
+                      "session would be over CtxSessionMaxSize %d bytes: "
+                      "not saved, the stored one stays", st->conf.max_size);
+    }
+    else if (rv == APR_INCOMPLETE) {
+        /* The store's failure is logged once per outage by its health
+         * view; the old id stays valid until its entry expires. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_ctx: regenerated "
+                      "session: the old entry could not be deleted");
+    }
+    else if (rv != APR_SUCCESS && rv != CTX_ESTORE) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "mod_ctx: cannot save "
+                      "the session to CtxSessionStore %s",
+                      ctx_glue_store_name(
+                          ctx_server_conf(r->server)->store));
+    }
+    if (ck == CTX_SSTORE_COOKIE_SET) {
+        /* As a cookie session: a permanent session's cookie lives as long
+         * as its entry, another one as long as the browser session. */
+        int permanent = json_is_true(json_object_get(ctx_session_data(s),
+                                                     "_permanent"));
+
+        mark_private(r);
+        apr_table_addn(r->err_headers_out, "Set-Cookie",
+                       ctx_cookie_build(r->pool, &st->conf.attrs,
+                                        st->sst.sid.cookie,
+                                        permanent ? now + st->conf.max_age
+                                                  : 0,
+                                        st->conf.max_age));
+    }
+    else if (ck == CTX_SSTORE_COOKIE_DELETE && st->had_cookie) {
+        mark_private(r);
+        apr_table_addn(r->err_headers_out, "Set-Cookie",
+                       ctx_cookie_build(r->pool, &st->conf.attrs, NULL, 0,
+                                        0));
+    }
+}
+
 static void save(session_state_t *st, request_rec *r)
 {
     ctx_session_t *s = st->session;
@@ -349,6 +585,10 @@ static void save(session_state_t *st, request_rec *r)
     apr_size_t jlen;
     apr_status_t rv;
 
+    if (st->store) {
+        store_save(st, r);
+        return;
+    }
     /* Also in err_headers_out: an error response or an internal redirect
      * drops the headers_out of the first use. */
     if (ctx_session_accessed(s)) {
@@ -414,7 +654,10 @@ static apr_status_t session_save_filter(ap_filter_t *f,
             ctx_session_conf_t conf;
 
             ctx_session_conf_get(ctx_dir_conf(f->r), &conf);
+            /* A stored session is not read for this (a store round trip
+             * per request): its entry's lifetime runs from its last use. */
             if (conf.enabled && conf.refresh
+                && !ctx_server_conf(f->r->server)->store
                 && apr_table_get(f->r->headers_in, "Cookie")) {
                 apr_status_t rv;
                 ctx_session_t *s = session_of(c, 0, &rv);

@@ -38,10 +38,11 @@ static void test_strerror_names_each_status_of_mod_ctx(void **state)
     assert_contains(text_of(CTX_ETOOLARGE), "CtxSessionMaxSize");
     assert_contains(text_of(CTX_EQUEUEFULL), "CtxTaskQueue");
     assert_contains(text_of(CTX_ESHUTDOWN), "shutting down");
+    assert_contains(text_of(CTX_ESTORE), "session store");
     /* each its own text, none of them APR's "Error string not specified" */
-    for (apr_status_t a = CTX_EDISABLED; a <= CTX_ESHUTDOWN; ++a) {
+    for (apr_status_t a = CTX_EDISABLED; a <= CTX_ESTORE; ++a) {
         assert_string_not_equal(text_of(a), apr_text_of(a));
-        for (apr_status_t b = a + 1; b <= CTX_ESHUTDOWN; ++b) {
+        for (apr_status_t b = a + 1; b <= CTX_ESTORE; ++b) {
             char ta[256];
 
             snprintf(ta, sizeof(ta), "%s", text_of(a));
