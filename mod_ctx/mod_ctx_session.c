@@ -33,6 +33,7 @@ typedef struct {
     apr_status_t save_status;
     const char *snapshot;       /* a task's: the text of its session */
     apr_size_t snapshot_len;
+    int varied;                 /* the response was told it depends on it */
 } session_state_t;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -143,6 +144,53 @@ static void not_for_shared_caches(request_rec *r)
     }
 }
 
+/* mod_cache's filters that store a response (the page's and a cached
+ * subrequest's): httpd has no way to abort a store once it has begun, but
+ * a store that never sees its EOS is never committed. */
+static void drop_cache_store(request_rec *r)
+{
+    ap_filter_t *f = r->output_filters, *next;
+
+    for (; f; f = next) {
+        next = f->next;         /* before f is unlinked */
+        if (!strcasecmp(f->frec->name, "CACHE_SAVE")
+            || !strcasecmp(f->frec->name, "CACHE_SAVE_SUBREQ")) {
+            ap_remove_output_filter(f);
+        }
+    }
+}
+
+/* A use of the session by `r` (the request itself, an internal redirect or
+ * an include): its response depends on the session. While the headers are
+ * still to come, Vary: Cookie says so; once they are on their way (an SSI
+ * include runs after the page's headers passed mod_cache), it is too late
+ * to say it, so no cache may keep the response. */
+static void session_used(session_state_t *st, ctx_t *c, request_rec *r)
+{
+    request_rec *top = r;
+
+    if (st->varied) {
+        return;
+    }
+    st->varied = 1;
+    while (top->main) {
+        top = top->main;
+    }
+    vary_on_cookie(r);
+    if (!ctx_context_response_started(c)) {
+        if (top != r) {
+            vary_on_cookie(top);
+        }
+        return;
+    }
+    not_for_shared_caches(r);
+    not_for_shared_caches(top);
+    drop_cache_store(top);
+    if (top != r) {
+        drop_cache_store(r);
+    }
+}
+
 static void session_changed(void *baton, ctx_session_t *s)
 {
     session_state_t *st = baton;
@@ -218,6 +266,10 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
             *rv = CTX_EDISABLED;    /* loaded by an include, off here */
             return NULL;
         }
+        if (use) {
+            session_used(st, c, c->kind == CTX_KIND_SUB
+                                ? c->request : ctx_context_latest(c)->request);
+        }
         return st->session;
     }
     if (c->kind == CTX_KIND_TASK) {
@@ -236,7 +288,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->r = r;
     st->answering = r;
     if (use) {
-        vary_on_cookie(r);
+        session_used(st, c, c->kind == CTX_KIND_SUB ? c->request : r);
     }
     if (st->conf.secure_auto) {
         st->conf.attrs.secure = !strcmp(ap_http_scheme(r), "https");

@@ -97,3 +97,50 @@ def test_pages_that_never_touch_the_session_stay_cacheable(cached):
     r = get(cached, "/home?page=9", "whatever")
     assert "HIT" in cache_status(r), r.headers
     assert not any("cookie" in v.lower() for v in r.header_all("vary"))
+
+
+def test_a_page_whose_include_reads_the_session_is_not_served_to_another_client(
+        make_server, workdir):
+    # mod_include sends the page's headers (through mod_cache's save filter)
+    # before its first include runs: a session read there comes too late
+    # for Vary: Cookie, so the page must not be stored at all. Disk storage
+    # (socache declines this chunked page anyway).
+    doc, cache = workdir / "doc", workdir / "cache"
+    for d in (doc, cache):
+        d.mkdir()
+    doc.chmod(0o755)
+    cache.chmod(0o777)
+    (doc / "me.shtml").write_text('<!--#include virtual="/t/on/session-op?get=user" -->')
+    (doc / "me.shtml").chmod(0o644)
+    srv = make_server(f"""
+CtxSecretKey "{KEY}"
+TypesConfig /dev/null
+DocumentRoot "{doc}"
+CacheEnable disk /
+CacheRoot "{cache}"
+CacheHeader On
+CacheDetailHeader On
+CacheIgnoreNoLastMod On
+ExpiresActive On
+ExpiresDefault "access plus 1 hour"
+<Directory "{doc}">
+    Options +Includes
+    AddOutputFilter INCLUDES .shtml
+</Directory>
+<Location /t/on>
+    CtxSession On
+</Location>
+""", modules=("include", "mime", "cache", "cache_disk", "expires"))
+    login = srv.get("/t/on/session-op?set=user&value=alice")
+    alice = set_cookie_of(login)
+    assert alice, login.headers
+    for _ in range(3):
+        a = get(srv, "/me.shtml", alice)
+        assert "value=alice" in a.text, a.text
+    anon = get(srv, "/me.shtml")
+    assert "alice" not in anon.text, (anon.text, anon.headers)
+    # the cache itself still works for this page's neighbours
+    (doc / "plain.shtml").write_text("static\n")
+    (doc / "plain.shtml").chmod(0o644)
+    get(srv, "/plain.shtml")
+    assert "HIT" in cache_status(get(srv, "/plain.shtml"))
