@@ -599,20 +599,28 @@ static apr_int64_t flask_created(const json_t *data, apr_int64_t issued)
 }
 
 /* `json` (*jlen bytes) with "_ctx_created" set to `created`, in `p`, *jlen
- * updated; NULL if it is not a JSON object. */
-static const char *flask_with_created(apr_pool_t *p, const char *json,
-                                      apr_size_t *jlen, apr_int64_t created)
+ * updated: APR_SUCCESS, APR_EINVAL if it is not a JSON object, or
+ * CTX_ETOOLARGE if the key takes it past the bounds decoding applies (so
+ * that what is issued is accepted). */
+static apr_status_t flask_with_created(const ctx_codec_t *codec,
+                                       apr_pool_t *p, const char **json,
+                                       apr_size_t *jlen, apr_int64_t created)
 {
-    json_t *o = ctx_json_parse(json, *jlen);
-    const char *out = NULL;
+    json_t *o = ctx_json_parse(*json, *jlen);
+    char *out = NULL;
+    apr_size_t values = 0;
+    apr_status_t rv = APR_EINVAL;
 
     if (o && json_is_object(o)
         && json_object_set_new(o, FLASK_CREATED_KEY,
-                               json_integer((json_int_t)created)) == 0) {
-        out = ctx_json_dump(p, o, jlen);
+                               json_integer((json_int_t)created)) == 0
+        && ctx_json_write(p, o, &out, jlen, &values) == APR_SUCCESS) {
+        rv = ctx_codec_json_fits(codec, *jlen, values) ? APR_SUCCESS
+                                                        : CTX_ETOOLARGE;
+        *json = out;
     }
     json_decref(o);
-    return out;
+    return rv;
 }
 
 /* Version of a signed or encrypted value from its prefix: 2, 1 or 0. */
@@ -756,14 +764,16 @@ static apr_status_t encode_hmac_format(const ctx_codec_t *codec,
         codec->keys, 0, flask ? CTX_KEY_FLASK : CTX_KEY_SIGN, &klen);
     const binding_t b = { SIGNED_DOMAIN, codec->app_name, codec->cookie_name };
     char *out;
+    apr_status_t rv;
 
     if (!key) {
         return APR_EINVAL;
     }
     /* flask: no room for a creation time but the session itself. */
     if (flask && codec->max_lifetime > 0
-        && !(json = flask_with_created(p, json, &jlen, created))) {
-        return APR_EINVAL;
+        && (rv = flask_with_created(codec, p, &json, &jlen, created))
+           != APR_SUCCESS) {
+        return rv;
     }
     if (!(raw = payload_bytes(p, json, jlen, flask, &n, &compressed))) {
         return APR_EGENERAL;
