@@ -315,9 +315,10 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->had_cookie = lb.seen > 0;
     if (lb.conflict) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: two different "
-                      "valid session cookies '%s' (conflict): trusting "
+                      "valid session cookies '%s'%s (conflict): trusting "
                       "neither, starting a new session",
-                      st->codec.cookie_name);
+                      st->codec.cookie_name,
+                      lb.more ? ", or one and more than are tried" : "");
     }
     else if (lb.first_failure != CTX_REASON_OK && !lb.data) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "
