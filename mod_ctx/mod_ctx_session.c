@@ -33,7 +33,7 @@ typedef struct {
     apr_status_t save_status;
     const char *snapshot;       /* a task's: the text of its session */
     apr_size_t snapshot_len;
-    int varied;                 /* the response was told it depends on it */
+    request_rec *varied;        /* the last request told it depends on it */
 } session_state_t;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -162,17 +162,19 @@ static void drop_cache_store(request_rec *r)
 
 /* A use of the session by `r` (the request itself, an internal redirect or
  * an include): its response depends on the session. While the headers are
- * still to come, Vary: Cookie says so; once they are on their way (an SSI
- * include runs after the page's headers passed mod_cache), it is too late
- * to say it, so no cache may keep the response. */
+ * still to come, Vary: Cookie says so, in every request that uses it: an
+ * internal redirect starts a new headers_out, and mod_cache stores the
+ * redirect's answer. Once they are on their way (an SSI include runs after
+ * the page's headers passed mod_cache), it is too late to say it, so no
+ * cache may keep the response. */
 static void session_used(session_state_t *st, ctx_t *c, request_rec *r)
 {
     request_rec *top = r;
 
-    if (st->varied) {
+    if (st->varied == r) {
         return;
     }
-    st->varied = 1;
+    st->varied = r;
     while (top->main) {
         top = top->main;
     }

@@ -144,3 +144,36 @@ ExpiresDefault "access plus 1 hour"
     (doc / "plain.shtml").chmod(0o644)
     get(srv, "/plain.shtml")
     assert "HIT" in cache_status(get(srv, "/plain.shtml"))
+
+
+@pytest.mark.parametrize("quick", ["On", "Off"])
+def test_a_page_that_reads_the_session_and_redirects_internally_is_not_shared(
+        make_server, workdir, quick):
+    # A handler reads the session, then hands over to another page with
+    # ap_internal_redirect (not logged in: the login page), which reads it
+    # too. The redirect starts a new headers_out, and mod_cache stores its
+    # answer under the page's URL and the target's: both must vary on the
+    # cookie.
+    cache = workdir / "cache"
+    cache.mkdir()
+    cache.chmod(0o777)
+    srv = make_server(f"""
+CtxSecretKey "{KEY}"
+CtxSession On
+CacheQuickHandler {quick}
+CacheEnable disk /
+CacheRoot "{cache}"
+CacheHeader On
+CacheIgnoreNoLastMod On
+ExpiresActive On
+ExpiresDefault "access plus 1 hour"
+""", modules=("cache", "cache_disk", "expires"))
+    alice = set_cookie_of(srv.get("/t/session-op?set=user&value=alice"))
+    assert alice
+    page = "/t/a/session-op?get=user&redirect=/t/b/session-op%3Fget%3Duser"
+    for _ in range(3):
+        a = get(srv, page, alice)
+        assert "value=alice" in a.text, a.text
+    for path in (page, "/t/b/session-op?get=user"):
+        anon = get(srv, path)
+        assert "alice" not in anon.text, (path, anon.text, anon.headers)
