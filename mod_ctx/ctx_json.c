@@ -170,23 +170,66 @@ static void put_string(out_t *o, const char *str, apr_size_t n)
     PUTS(o, "\"");
 }
 
+/* "%.*e" text `t` (no sign) made the next decimal of as many digits up:
+ * its last digit bumped, with the carry (9.99e+05 -> 1.00e+06). */
+static void next_decimal_up(char *t)
+{
+    char *e = strchr(t, 'e');
+
+    for (char *c = e - 1; c >= t; --c) {
+        if (*c == '.') {
+            continue;
+        }
+        if (*c != '9') {
+            ++*c;
+            return;
+        }
+        *c = '0';
+    }
+    t[0] = '1';
+    sprintf(e, "e%+03d", atoi(e + 1) + 1);
+}
+
+/* A normal power of two above the smallest: the doubles around it are
+ * twice as far apart above as below, so what reads back as it reaches
+ * twice as far up as down. */
+static int wide_above(double a)
+{
+    int exp2;
+
+    return frexp(a, &exp2) == 0.5 && exp2 > -1021;
+}
+
 apr_size_t ctx_json_format_double(char *buf, double d)
 {
     char digits[40], *e;
-    int prec, exp10, ndig;
+    int prec, exp10, ndig, pow2;
     char mant[24];
+    double a = fabs(d), back;
 
     if (isnan(d) || isinf(d)) {
         return 0;
     }
-    /* Shortest %.{prec}e that reads back exactly. */
-    for (prec = 0; prec < 17; ++prec) {
-        snprintf(digits, sizeof(digits), "%.*e", prec, d);
-        if (strtod(digits, NULL) == d) {
+    /* Shortest %.{prec}e that reads back exactly. For a power of two, the
+     * nearest decimal of prec digits may lie below, out of its narrow
+     * lower half, while the next one up reads back: that one is the
+     * shortest text (Python's repr picks it too). */
+    pow2 = wide_above(a);
+    for (prec = 0; prec < 16; ++prec) {
+        snprintf(digits, sizeof(digits), "%.*e", prec, a);
+        if ((back = strtod(digits, NULL)) == a) {
             break;
         }
+        if (pow2 && back < a) {
+            next_decimal_up(digits);
+            if (strtod(digits, NULL) == a) {
+                break;
+            }
+        }
     }
-    snprintf(digits, sizeof(digits), "%.*e", prec, d);
+    if (prec == 16) {
+        snprintf(digits, sizeof(digits), "%.16e", a);   /* always exact */
+    }
     /* digits: [-]D[.DDD]e[+-]XX -> sign, significant digits, exponent */
     e = strchr(digits, 'e');
     exp10 = atoi(e + 1);

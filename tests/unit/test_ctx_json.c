@@ -334,6 +334,12 @@ static const float_case_t float_cases[] = {
     { "9007199254740992.0", 0x1.0000000000000p+53 },
     { "9999999999999998.0", 0x1.1c37937e07fffp+53 },
     { "0.7999999999999999", 0x1.9999999999999p-1 },
+    /* powers of two whose nearest 16-digit decimal lies below, outside
+     * their (narrower) lower half-interval, while the next one above reads
+     * back: Python 3 repr */
+    { "7.120236347223045e-307", 0x1p-1017 },
+    { "7.291122019556398e-304", 0x1p-1007 },
+    { "8.209073602596753e-289", 0x1p-957 },
 };
 
 static void test_json_format_double_like_python_repr(void **state)
@@ -349,6 +355,59 @@ static void test_json_format_double_like_python_repr(void **state)
             || strcmp(buf, float_cases[i].repr) != 0) {
             fail_msg("%a: got \"%s\" (%zu), want \"%s\"", float_cases[i].d,
                      buf, (size_t)n, float_cases[i].repr);
+        }
+    }
+}
+
+/* Every power of two (their interval is twice as wide above as below) gets
+ * the shortest text that reads back: with n significant digits, no decimal
+ * of n - 1 digits near it reads back (checked here with integer mantissas,
+ * not with the formatter). */
+static void test_json_format_double_shortest_for_powers_of_two(void **state)
+{
+    (void)state;
+    for (int e = -1074; e <= 1023; ++e) {
+        double d = ldexp(1.0, e);
+        char buf[64], near[64], *x;
+        int n = 0, exp10;
+        unsigned long long m;
+
+        assert_true(ctx_json_format_double(buf, d) > 0);
+        assert_true(strtod(buf, NULL) == d);
+        /* significant digits of buf: "7.12e-307", "1024.0", "0.0625" */
+        for (x = buf; *x && *x != 'e'; ++x) {
+            if (*x >= '1' && *x <= '9') break;
+        }
+        for (char *y = x; *y && *y != 'e'; ++y) {
+            if (*y >= '0' && *y <= '9') ++n;
+        }
+        if (!strchr(buf, 'e')) {
+            /* "1024.0" counts its trailing zeros: drop them */
+            char *end = buf + strlen(buf) - 1;
+
+            while (end > x && (*end == '0' || *end == '.')) {
+                if (*end == '0') --n;
+                --end;
+            }
+        }
+        if (n <= 1) {
+            continue;
+        }
+        snprintf(near, sizeof(near), "%.*e", n - 2, d);
+        exp10 = atoi(strchr(near, 'e') + 1) - (n - 2);
+        m = 0;
+        for (x = near; *x != 'e'; ++x) {
+            if (*x >= '0' && *x <= '9') m = m * 10 + (unsigned)(*x - '0');
+        }
+        for (int k = -1; k <= 1; ++k) {
+            char alt[64];
+
+            snprintf(alt, sizeof(alt), "%llue%d", m + (unsigned long long)k,
+                     exp10);
+            if (strtod(alt, NULL) == d) {
+                fail_msg("2^%d: \"%s\" has %d digits, but \"%s\" reads back",
+                         e, buf, n, alt);
+            }
         }
     }
 }
@@ -928,6 +987,7 @@ int main(void)
         UNIT_TEST(test_json_dump_long_string_unchanged),
         UNIT_TEST(test_json_dump_many_keys_past_the_inline_buffer),
         UNIT_TEST(test_json_format_double_like_python_repr),
+        UNIT_TEST(test_json_format_double_shortest_for_powers_of_two),
         UNIT_TEST(test_json_dump_floats_in_a_value),
         UNIT_TEST(test_json_format_double_refuses_nan_and_infinity),
         UNIT_TEST(test_json_format_double_round_trips),
