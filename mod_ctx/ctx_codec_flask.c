@@ -4,6 +4,7 @@
  * (see ctx_codec.h). */
 #include "ctx_codec_private.h"
 #include "ctx_json.h"
+#include "ctx_status.h"
 
 /* The flask format's creation time, inside the session's JSON. */
 #define FLASK_CREATED_KEY "_ctx_created"
@@ -23,20 +24,28 @@ static apr_int64_t flask_created(const json_t *data, apr_int64_t issued)
 }
 
 /* `json` (*jlen bytes) with "_ctx_created" set to `created`, in `p`, *jlen
- * updated; NULL if it is not a JSON object. */
-static const char *flask_with_created(apr_pool_t *p, const char *json,
-                                      apr_size_t *jlen, apr_int64_t created)
+ * updated: APR_SUCCESS, APR_EINVAL if it is not a JSON object, or
+ * CTX_ETOOLARGE if the key takes it past the bounds decoding applies (so
+ * that what is issued is accepted). */
+static apr_status_t flask_with_created(const ctx_codec_t *codec,
+                                       apr_pool_t *p, const char **json,
+                                       apr_size_t *jlen, apr_int64_t created)
 {
-    json_t *o = ctx_json_parse(json, *jlen);
-    const char *out = NULL;
+    json_t *o = ctx_json_parse(*json, *jlen);
+    char *out = NULL;
+    apr_size_t values = 0;
+    apr_status_t rv = APR_EINVAL;
 
     if (o && json_is_object(o)
         && json_object_set_new(o, FLASK_CREATED_KEY,
-                               json_integer((json_int_t)created)) == 0) {
-        out = ctx_json_dump(p, o, jlen);
+                               json_integer((json_int_t)created)) == 0
+        && ctx_json_write(p, o, &out, jlen, &values) == APR_SUCCESS) {
+        rv = ctx_codec_json_fits(codec, *jlen, values) ? APR_SUCCESS
+                                                        : CTX_ETOOLARGE;
+        *json = out;
     }
     json_decref(o);
-    return out;
+    return rv;
 }
 
 ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
@@ -69,10 +78,13 @@ apr_status_t ctx_codec_encode_flask(const ctx_codec_t *codec, apr_pool_t *p,
                                     apr_int64_t issued, apr_int64_t created,
                                     const char **value, apr_size_t *vlen)
 {
+    apr_status_t rv;
+
     /* No room for a creation time but the session itself. */
     if (codec->max_lifetime > 0
-        && !(json = flask_with_created(p, json, &jlen, created))) {
-        return APR_EINVAL;
+        && (rv = flask_with_created(codec, p, &json, &jlen, created))
+           != APR_SUCCESS) {
+        return rv;
     }
     return ctx_codec_hmac_encode(codec, &flask_layout, p, json, jlen, issued,
                                  created, value, vlen);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "ctx_json.h"
@@ -176,23 +177,98 @@ static void put_string(out_t *o, const char *str, apr_size_t n)
     PUTS(o, "\"");
 }
 
+static apr_uint32_t double_tries;
+
+apr_uint32_t ctx_json_double_tries(void)
+{
+    return apr_atomic_read32(&double_tries);
+}
+
+/* "%.*e" text `t` (no sign) made the next decimal of as many digits up:
+ * its last digit bumped, with the carry (9.99e+05 -> 1.00e+06). */
+static void next_decimal_up(char *t)
+{
+    char *e = strchr(t, 'e');
+
+    for (char *c = e - 1; c >= t; --c) {
+        if (*c == '.') {
+            continue;
+        }
+        if (*c != '9') {
+            ++*c;
+            return;
+        }
+        *c = '0';
+    }
+    t[0] = '1';
+    sprintf(e, "e%+03d", atoi(e + 1) + 1);
+}
+
+/* A normal power of two above the smallest: the doubles around it are
+ * twice as far apart above as below, so what reads back as it reaches
+ * twice as far up as down. */
+static int wide_above(double a)
+{
+    int exp2;
+
+    return frexp(a, &exp2) == 0.5 && exp2 > -1021;
+}
+
+/* Does a decimal of prec + 1 significant digits read back as `a`? If so,
+ * `digits` holds it: the nearest one, or for a power of two (`pow2`) the
+ * next one up when the nearest lies below, out of its narrow lower half
+ * (Python's repr picks it too). */
+static int reads_back(char *digits, apr_size_t size, double a, int prec,
+                      int pow2)
+{
+    double back;
+
+    apr_atomic_inc32(&double_tries);
+    snprintf(digits, size, "%.*e", prec, a);
+    if ((back = strtod(digits, NULL)) == a) {
+        return 1;
+    }
+    if (pow2 && back < a) {
+        next_decimal_up(digits);
+        return strtod(digits, NULL) == a;
+    }
+    return 0;
+}
+
 apr_size_t ctx_json_format_double(char *buf, double d)
 {
-    char digits[40], *e;
-    int prec, exp10, ndig;
+    char digits[40], found[40], *e;
+    int lo = 0, hi = 16, found_prec = -1, exp10, ndig;
     char mant[24];
+    double a = fabs(d);
 
     if (isnan(d) || isinf(d)) {
         return 0;
     }
-    /* Shortest %.{prec}e that reads back exactly. */
-    for (prec = 0; prec < 17; ++prec) {
-        snprintf(digits, sizeof(digits), "%.*e", prec, d);
-        if (strtod(digits, NULL) == d) {
-            break;
+    /* The fewest digits that read back, found by halving (each try is a
+     * printf and a strtod, costly for large exponents): some decimal of
+     * prec digits reads back, then some of prec + 1 does (every decimal of
+     * prec digits is one of prec + 1), and reads_back finds one whenever
+     * one exists (the nearest, else for a power of two the next up). 17
+     * digits always do. */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+
+        if (reads_back(digits, sizeof(digits), a, mid, wide_above(a))) {
+            hi = mid;
+            found_prec = mid;
+            memcpy(found, digits, sizeof(found));
+        }
+        else {
+            lo = mid + 1;
         }
     }
-    snprintf(digits, sizeof(digits), "%.*e", prec, d);
+    if (found_prec == lo) {
+        memcpy(digits, found, sizeof(digits));
+    }
+    else {
+        snprintf(digits, sizeof(digits), "%.16e", a);
+    }
     /* digits: [-]D[.DDD]e[+-]XX -> sign, significant digits, exponent */
     e = strchr(digits, 'e');
     exp10 = atoi(e + 1);

@@ -59,4 +59,8 @@ json_t *ctx_json_parse_bounded(const char *text, apr_size_t len,
  * infinities. */
 apr_size_t ctx_json_format_double(char *buf, double d);
 
+/* Decimal texts ctx_json_format_double has tried so far, in all threads
+ * (what a double costs: each is a printf and a strtod). */
+apr_uint32_t ctx_json_double_tries(void);
+
 #endif

@@ -37,6 +37,16 @@ static int candidate(void *baton, const char *val, apr_size_t len)
     }
     if (l->tried >= CTX_LOAD_MAX_CANDIDATES) {
         l->more = 1;
+        if (l->value) {
+            /* An untried value could be a second valid session: a valid
+             * one padded with junk must not outrank the client's own that
+             * comes after it. Trust neither, as for a conflict. */
+            json_decref(l->data);
+            l->data = NULL;
+            memset(&l->meta, 0, sizeof(l->meta));
+            l->conflict = 1;
+            apr_atomic_inc32(&conflicts);
+        }
         return 0;
     }
     ++l->tried;

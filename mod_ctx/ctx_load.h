@@ -8,7 +8,9 @@
  * those decoded verifies with a different value: two valid sessions mean
  * someone placed one beside the client's own (a cookie set for a parent
  * domain or a broader path, say), and neither is trusted: no session, and
- * the conflict is counted. The same value twice is one session. */
+ * the conflict is counted. The same value twice is one session. A valid
+ * candidate followed by a different one past the limit is a conflict too:
+ * the undecoded one might be the client's own session. */
 #ifndef CTX_LOAD_H
 #define CTX_LOAD_H
 

@@ -43,6 +43,7 @@ typedef struct {
     ctx_journal_t *journal;     /* this request's changes, for the save */
     apr_status_t load_status;   /* CTX_ESTORE: the store failed at load;
                                  * every session call returns it */
+    request_rec *varied;        /* the last request told it depends on it */
 } session_state_t;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -189,6 +190,55 @@ static void not_for_shared_caches(request_rec *r)
 {
     for (; r; r = r->main ? r->main : r->prev) {
         r->no_cache = 1;
+    }
+}
+
+/* mod_cache's filters that store a response (the page's and a cached
+ * subrequest's): httpd has no way to abort a store once it has begun, but
+ * a store that never sees its EOS is never committed. */
+static void drop_cache_store(request_rec *r)
+{
+    ap_filter_t *f = r->output_filters, *next;
+
+    for (; f; f = next) {
+        next = f->next;         /* before f is unlinked */
+        if (!strcasecmp(f->frec->name, "CACHE_SAVE")
+            || !strcasecmp(f->frec->name, "CACHE_SAVE_SUBREQ")) {
+            ap_remove_output_filter(f);
+        }
+    }
+}
+
+/* A use of the session by `r` (the request itself, an internal redirect or
+ * an include): its response depends on the session. While the headers are
+ * still to come, Vary: Cookie says so, in every request that uses it: an
+ * internal redirect starts a new headers_out, and mod_cache stores the
+ * redirect's answer. Once they are on their way (an SSI include runs after
+ * the page's headers passed mod_cache), it is too late to say it, so no
+ * cache may keep the response. */
+static void session_used(session_state_t *st, ctx_t *c, request_rec *r)
+{
+    request_rec *top = r;
+
+    if (st->varied == r) {
+        return;
+    }
+    st->varied = r;
+    while (top->main) {
+        top = top->main;
+    }
+    vary_on_cookie(r);
+    if (!ctx_context_response_started(c)) {
+        if (top != r) {
+            vary_on_cookie(top);
+        }
+        return;
+    }
+    not_for_shared_caches(r);
+    not_for_shared_caches(top);
+    drop_cache_store(top);
+    if (top != r) {
+        drop_cache_store(r);
     }
 }
 
@@ -373,6 +423,10 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
             *rv = st->load_status;  /* the store was down: no session */
             return NULL;
         }
+        if (use) {
+            session_used(st, c, c->kind == CTX_KIND_SUB
+                                ? c->request : ctx_context_latest(c)->request);
+        }
         return st->session;
     }
     if (c->kind == CTX_KIND_TASK) {
@@ -391,7 +445,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->r = r;
     st->answering = r;
     if (use) {
-        vary_on_cookie(r);
+        session_used(st, c, c->kind == CTX_KIND_SUB ? c->request : r);
     }
     if (st->conf.secure_auto) {
         st->conf.attrs.secure = !strcmp(ap_http_scheme(r), "https");
@@ -437,9 +491,10 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->had_cookie = lb.seen > 0;
     if (lb.conflict) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: two different "
-                      "valid session cookies '%s' (conflict): trusting "
+                      "valid session cookies '%s'%s (conflict): trusting "
                       "neither, starting a new session",
-                      st->codec.cookie_name);
+                      st->codec.cookie_name,
+                      lb.more ? ", or one and more than are tried" : "");
     }
     else if (lb.first_failure != CTX_REASON_OK && !lb.data) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "

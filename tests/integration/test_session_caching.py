@@ -97,3 +97,83 @@ def test_pages_that_never_touch_the_session_stay_cacheable(cached):
     r = get(cached, "/home?page=9", "whatever")
     assert "HIT" in cache_status(r), r.headers
     assert not any("cookie" in v.lower() for v in r.header_all("vary"))
+
+
+def test_a_page_whose_include_reads_the_session_is_not_served_to_another_client(
+        make_server, workdir):
+    # mod_include sends the page's headers (through mod_cache's save filter)
+    # before its first include runs: a session read there comes too late
+    # for Vary: Cookie, so the page must not be stored at all. Disk storage
+    # (socache declines this chunked page anyway).
+    doc, cache = workdir / "doc", workdir / "cache"
+    for d in (doc, cache):
+        d.mkdir()
+    doc.chmod(0o755)
+    cache.chmod(0o777)
+    (doc / "me.shtml").write_text('<!--#include virtual="/t/on/session-op?get=user" -->')
+    (doc / "me.shtml").chmod(0o644)
+    srv = make_server(f"""
+CtxSecretKey "{KEY}"
+TypesConfig /dev/null
+DocumentRoot "{doc}"
+CacheEnable disk /
+CacheRoot "{cache}"
+CacheHeader On
+CacheDetailHeader On
+CacheIgnoreNoLastMod On
+ExpiresActive On
+ExpiresDefault "access plus 1 hour"
+<Directory "{doc}">
+    Options +Includes
+    AddOutputFilter INCLUDES .shtml
+</Directory>
+<Location /t/on>
+    CtxSession On
+</Location>
+""", modules=("include", "mime", "cache", "cache_disk", "expires"))
+    login = srv.get("/t/on/session-op?set=user&value=alice")
+    alice = set_cookie_of(login)
+    assert alice, login.headers
+    for _ in range(3):
+        a = get(srv, "/me.shtml", alice)
+        assert "value=alice" in a.text, a.text
+    anon = get(srv, "/me.shtml")
+    assert "alice" not in anon.text, (anon.text, anon.headers)
+    # the cache itself still works for this page's neighbours
+    (doc / "plain.shtml").write_text("static\n")
+    (doc / "plain.shtml").chmod(0o644)
+    get(srv, "/plain.shtml")
+    assert "HIT" in cache_status(get(srv, "/plain.shtml"))
+
+
+@pytest.mark.parametrize("quick", ["On", "Off"])
+def test_a_page_that_reads_the_session_and_redirects_internally_is_not_shared(
+        make_server, workdir, quick):
+    # A handler reads the session, then hands over to another page with
+    # ap_internal_redirect (not logged in: the login page), which reads it
+    # too. The redirect starts a new headers_out, and mod_cache stores its
+    # answer under the page's URL and the target's: both must vary on the
+    # cookie.
+    cache = workdir / "cache"
+    cache.mkdir()
+    cache.chmod(0o777)
+    srv = make_server(f"""
+CtxSecretKey "{KEY}"
+CtxSession On
+CacheQuickHandler {quick}
+CacheEnable disk /
+CacheRoot "{cache}"
+CacheHeader On
+CacheIgnoreNoLastMod On
+ExpiresActive On
+ExpiresDefault "access plus 1 hour"
+""", modules=("cache", "cache_disk", "expires"))
+    alice = set_cookie_of(srv.get("/t/session-op?set=user&value=alice"))
+    assert alice
+    page = "/t/a/session-op?get=user&redirect=/t/b/session-op%3Fget%3Duser"
+    for _ in range(3):
+        a = get(srv, page, alice)
+        assert "value=alice" in a.text, a.text
+    for path in (page, "/t/b/session-op?get=user"):
+        anon = get(srv, path)
+        assert "alice" not in anon.text, (path, anon.text, anon.headers)

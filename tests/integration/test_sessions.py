@@ -1061,6 +1061,20 @@ def test_session_smuggled_after_a_comma_in_another_cookie_is_ignored(site, fmt):
     assert session_of(site.get("/session", host, cookie_header=header)) == {}
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_smuggled_session_padded_past_the_candidate_limit_does_not_win(site, fmt):
+    # The same smuggling, padded with three junk values so that the client's
+    # own session is the fifth candidate and never decoded: the smuggled one
+    # must not become the session for want of a conflict.
+    host = f"{fmt}.test"
+    mine, _ = new_cookie(site.get("/counter", host))
+    evil, _ = new_cookie(site.get("/session/set?user=mallory", host))
+    header = (f"pref=dark, session={evil}, session=j1, session=j2, session=j3"
+              f"; session={mine}")
+    got = session_of(site.get("/session", host, cookie_header=header))
+    assert "user" not in got, got
+
+
 def test_flask_format_refuses_future_and_expired_timestamps(site):
     payload = b64url(b'{"count":10}')
     now = int(time.time())

@@ -30,7 +30,9 @@
  *   GET /t/thread       what a thread started by the handler sees
  *   GET /t/session-late?early=1  a session change after the headers left
  *   GET /t/session-lifetimes  strings from the session API outlive changes
- *   GET /t/session-op?get=K&set=K&value=V  session calls, their statuses
+ *   GET /t/session-op?get=K&set=K&value=V  session calls, their statuses;
+ *                       with redirect=U, reads K, then internally redirects
+ *                       to U (which answers)
  *   GET /t/session-json?op=OP&k=KEY&f=FIELD&v=VALUE  one JSON call of the
  *                       session API (set-double get-double set-json get-json
  *                       append field do task strerror); answers rv=, err=
@@ -629,6 +631,13 @@ static int answer_session_op(request_rec *r)
         ap_rprintf(r, "set_status=%d\n",
                    ctx_session_set_string(ctx_of(r), set,
                                           arg_or(r, "value", "")));
+    }
+    if (get && arg_or(r, "redirect", NULL)) {
+        /* A page that looks at the session and hands over to another one
+         * (not logged in: show the login page), which reads it too. */
+        ctx_session_get_string(ctx_of(r), get, &val);
+        ap_internal_redirect(ctx_arg(r, "redirect"), r);
+        return OK;
     }
     if (get) {
         ap_rprintf(r, "get_status=%d\n",

@@ -1103,6 +1103,7 @@ static ctx_reason_t dec_json(const ctx_codec_t *c, const ctx_keyring_t *kr,
     return dec_str(c, p, v, T0);
 }
 
+
 /* The bounds follow CtxSessionMaxSize: JSON bytes and values, inflated or
  * not, and the encoder refuses what the decoder would. */
 static void test_codec_bounds_follow_the_cookie_size_limit(void **state)
@@ -1240,6 +1241,38 @@ static void test_codec_worst_cookies_cost_bounded_memory(void **state)
     counts_check();
 }
 
+/* The flask format with max_lifetime adds "_ctx_created" to the session
+ * when it encodes: what it then issues must still be within the bounds the
+ * next request's decode applies (bytes and values), else the server would
+ * issue a cookie it refuses and the session silently resets. */
+static void test_codec_flask_with_lifetime_issues_only_what_it_accepts(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "k", NULL);
+    apr_size_t sizes[] = { 256, 1000, 4093 };
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); ++i) {
+        ctx_codec_t c = codec_of(CTX_FORMAT_FLASK, kr);
+        const char *texts[2], *value;
+
+        c.max_lifetime = 1000;
+        ctx_codec_set_max_size(&c, sizes[i]);
+        texts[0] = json_of(p, c.max_json, 3);           /* at the byte bound */
+        texts[1] = json_of(p, 2 * c.max_values + 16, c.max_values);
+        for (int t = 0; t < 2; ++t) {
+            apr_status_t rv = ctx_codec_encode_json(&c, p, texts[t],
+                                                    strlen(texts[t]), T0, 0,
+                                                    &value, NULL);
+
+            assert_true(rv == APR_SUCCESS || rv == CTX_ETOOLARGE);
+            if (rv == APR_SUCCESS) {
+                assert_reason(dec_str(&c, p, value, T0), CTX_REASON_OK);
+            }
+        }
+    }
+    counts_check();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1278,6 +1311,7 @@ int main(void)
         CODEC_TEST(test_codec_max_lifetime_counts_from_creation),
         CODEC_TEST(test_codec_bounds_follow_the_cookie_size_limit),
         CODEC_TEST(test_codec_worst_cookies_cost_bounded_memory),
+        CODEC_TEST(test_codec_flask_with_lifetime_issues_only_what_it_accepts),
     };
 
     return UNIT_RUN(tests);

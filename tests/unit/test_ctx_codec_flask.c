@@ -597,6 +597,7 @@ static void test_codec_flask_keeps_creation_in_ctx_created(void **state)
     counts_check();
 }
 
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {

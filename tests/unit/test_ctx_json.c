@@ -334,6 +334,12 @@ static const float_case_t float_cases[] = {
     { "9007199254740992.0", 0x1.0000000000000p+53 },
     { "9999999999999998.0", 0x1.1c37937e07fffp+53 },
     { "0.7999999999999999", 0x1.9999999999999p-1 },
+    /* powers of two whose nearest 16-digit decimal lies below, outside
+     * their (narrower) lower half-interval, while the next one above reads
+     * back: Python 3 repr */
+    { "7.120236347223045e-307", 0x1p-1017 },
+    { "7.291122019556398e-304", 0x1p-1007 },
+    { "8.209073602596753e-289", 0x1p-957 },
 };
 
 static void test_json_format_double_like_python_repr(void **state)
@@ -349,6 +355,88 @@ static void test_json_format_double_like_python_repr(void **state)
             || strcmp(buf, float_cases[i].repr) != 0) {
             fail_msg("%a: got \"%s\" (%zu), want \"%s\"", float_cases[i].d,
                      buf, (size_t)n, float_cases[i].repr);
+        }
+    }
+}
+
+/* Fails unless the formatter's text for `d` reads back as `d` and is the
+ * shortest that does: with n significant digits, no decimal of n - 1
+ * digits near it reads back (checked with integer mantissas, not with the
+ * formatter). */
+static void assert_shortest(double d)
+{
+    char buf[64], near[64], *x;
+    int n = 0, exp10;
+    unsigned long long m;
+
+    assert_true(ctx_json_format_double(buf, d) > 0);
+    assert_true(strtod(buf, NULL) == d);
+    /* significant digits of buf: "7.12e-307", "1024.0", "0.0625" */
+    for (x = buf; *x && *x != 'e'; ++x) {
+        if (*x >= '1' && *x <= '9') break;
+    }
+    for (char *y = x; *y && *y != 'e'; ++y) {
+        if (*y >= '0' && *y <= '9') ++n;
+    }
+    if (!strchr(buf, 'e')) {
+        /* "1024.0" counts its trailing zeros: drop them */
+        char *end = buf + strlen(buf) - 1;
+
+        while (end > x && (*end == '0' || *end == '.')) {
+            if (*end == '0') --n;
+            --end;
+        }
+    }
+    if (n <= 1) {
+        return;
+    }
+    snprintf(near, sizeof(near), "%.*e", n - 2, fabs(d));
+    exp10 = atoi(strchr(near, 'e') + 1) - (n - 2);
+    m = 0;
+    for (x = near; *x != 'e'; ++x) {
+        if (*x >= '0' && *x <= '9') m = m * 10 + (unsigned)(*x - '0');
+    }
+    for (int k = -1; k <= 1; ++k) {
+        char alt[64];
+
+        snprintf(alt, sizeof(alt), "%s%llue%d", d < 0 ? "-" : "",
+                 m + (unsigned long long)k, exp10);
+        if (strtod(alt, NULL) == d) {
+            fail_msg("%a: \"%s\" has %d digits, but \"%s\" reads back",
+                     d, buf, n, alt);
+        }
+    }
+}
+
+/* Every power of two (their interval is twice as wide above as below) gets
+ * the shortest text that reads back. */
+static void test_json_format_double_shortest_for_powers_of_two(void **state)
+{
+    (void)state;
+    for (int e = -1074; e <= 1023; ++e) {
+        assert_shortest(ldexp(1.0, e));
+        assert_shortest(-ldexp(1.0, e));
+    }
+}
+
+/* A double needs at most 17 digits; finding how many may not cost a text
+ * per digit count (a session of such numbers, re-serialized on every
+ * change, cost ~100 times a plain request): a few, found by halving. */
+static void test_json_format_double_tries_few_digit_counts(void **state)
+{
+    static const double hard[] = { 0x1.3333333333334p-2, 0x1p-1017,
+                                   0x1.7fffffffffffp-997, 1.2345678901234567e-300,
+                                   0x1.fffffffffffffp+1023, 0.1 };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(hard) / sizeof(hard[0]); ++i) {
+        apr_uint32_t before = ctx_json_double_tries();
+
+        assert_shortest(hard[i]);
+        /* assert_shortest formats once */
+        if (ctx_json_double_tries() - before > 6) {
+            fail_msg("%a: %u texts tried", hard[i],
+                     (unsigned)(ctx_json_double_tries() - before));
         }
     }
 }
@@ -408,6 +496,9 @@ static void test_json_format_double_round_trips(void **state)
         }
         assert_true(strpbrk(buf, ".e") != NULL);
         assert_null(strchr(buf, 'E'));
+        if (i < 2000) {
+            assert_shortest(d);
+        }
     }
 }
 
@@ -991,6 +1082,8 @@ int main(void)
         UNIT_TEST(test_json_dump_long_string_unchanged),
         UNIT_TEST(test_json_dump_many_keys_past_the_inline_buffer),
         UNIT_TEST(test_json_format_double_like_python_repr),
+        UNIT_TEST(test_json_format_double_shortest_for_powers_of_two),
+        UNIT_TEST(test_json_format_double_tries_few_digit_counts),
         UNIT_TEST(test_json_dump_floats_in_a_value),
         UNIT_TEST(test_json_format_double_refuses_nan_and_infinity),
         UNIT_TEST(test_json_format_double_round_trips),

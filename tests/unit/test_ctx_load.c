@@ -201,12 +201,40 @@ static void test_load_decodes_at_most_the_candidate_limit(void **state)
     assert_int_equal(load(&f, p, &l, junk, junk, junk,
                           apr_pstrcat(p, "session=", good, NULL), NULL), -1);
     assert_int_equal(decodes() - before, CTX_LOAD_MAX_CANDIDATES);
-    /* within the limit, a valid one is found, and the rest is not decoded */
+    /* within the limit, a valid one is found; the same value again costs
+     * nothing */
     before = decodes();
     assert_int_equal(load(&f, p, &l, apr_pstrcat(p, "session=a; session=b; "
                                                  "session=c; session=", good,
-                                                 "; ", junk, NULL), NULL), 5);
+                                                 "; session=", good, NULL),
+                          NULL), 5);
     assert_int_equal(decodes() - before, CTX_LOAD_MAX_CANDIDATES);
+    assert_false(l.conflict);
+}
+
+/* A valid session padded with junk up to the limit, before the client's
+ * own (say, smuggled into another cookie's value with ", "): the client's
+ * is never decoded, so it cannot be told apart from a second valid
+ * session; trusting the first would let the padded one win. Neither is. */
+static void test_load_padded_session_does_not_outrank_an_untried_one(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    fixture_t f;
+    ctx_load_t l;
+    const char *attacker, *victim;
+    apr_uint32_t before = ctx_load_conflicts();
+
+    fixture(p, &f, CTX_FORMAT_SIGNED);
+    attacker = cookie(&f, p, 666);
+    victim = cookie(&f, p, 1);
+    assert_int_equal(load(&f, p, &l,
+                          apr_pstrcat(p, "pref=dark, session=", attacker,
+                                      ", session=j1, session=j2, session=j3"
+                                      "; session=", victim, NULL), NULL), -1);
+    assert_int_equal(l.tried, CTX_LOAD_MAX_CANDIDATES);
+    assert_true(l.more);
+    assert_true(l.conflict);
+    assert_int_equal(ctx_load_conflicts() - before, 1);
 }
 
 int main(void)
@@ -217,6 +245,7 @@ int main(void)
         UNIT_TEST(test_load_two_different_valid_cookies_is_no_session),
         UNIT_TEST(test_load_session_smuggled_in_another_value_is_ignored),
         UNIT_TEST(test_load_decodes_at_most_the_candidate_limit),
+        UNIT_TEST(test_load_padded_session_does_not_outrank_an_untried_one),
     };
 
     return UNIT_RUN(tests);
