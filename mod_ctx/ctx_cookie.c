@@ -7,19 +7,6 @@
 
 #include "ctx_cookie.h"
 
-/* The end of the pair starting at `s`: the next ';', or the next ',' that
- * is followed by a space or tab (httpd's join of two header lines). */
-static const char *pair_end(const char *s)
-{
-    while ((s = strpbrk(s, ";,")) != NULL) {
-        if (*s == ';' || s[1] == ' ' || s[1] == '\t') {
-            return s;
-        }
-        ++s;
-    }
-    return NULL;
-}
-
 int ctx_cookie_find(const char *header, const char *name,
                     ctx_cookie_value_fn *fn, void *baton)
 {
@@ -27,7 +14,10 @@ int ctx_cookie_find(const char *header, const char *name,
     const char *s = header;
 
     while (s && *s) {
-        const char *end = pair_end(s);
+        /* Pairs end at ';' only: a ',' (with or without a space) may be
+         * inside another cookie's value ("pref=dark, session=..."), so
+         * splitting there would let that value plant a session. */
+        const char *end = strchr(s, ';');
         const char *pend = end ? end : s + strlen(s);
         const char *eq;
 

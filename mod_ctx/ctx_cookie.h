@@ -1,18 +1,19 @@
 /* ctx_cookie: reading a cookie from Cookie headers and writing Set-Cookie.
  *
- * Reading follows RFC 6265 section 5.4 leniently: pairs separated by ";",
- * optional whitespace, the name compared exactly; every pair with the name
- * is reported in order (a browser sends the most specific path first).
- * Values are reported raw, up to the first ',': session values are
- * base64url text and never need unquoting nor hold a comma.
+ * Reading follows RFC 6265 section 5.4 leniently: pairs separated by ";"
+ * (and nothing else), optional whitespace, the name compared exactly; every
+ * pair with the name is reported in order (a browser sends the most
+ * specific path first). Values are reported raw, up to the first ',':
+ * session values are base64url text and never need unquoting nor hold a
+ * comma.
  *
  * Several Cookie header lines: mod_http2 joins HTTP/2's cookie crumbs with
- * "; ". httpd joins repeated HTTP/1.1 Cookie lines with ", ", so a comma
- * followed by a space or tab also ends a pair; a bare ',' does not
- * ("pref=dark,session=x" is the cookie pref and nothing else). A value
- * that holds ", session=..." (browsers accept one) still reads as a second
- * candidate: the session loader then refuses two different valid sessions,
- * so such a cookie can never override the client's own. */
+ * "; ", which is read as one header. httpd joins repeated HTTP/1.1 Cookie
+ * lines with ", ", which cannot be told apart from ", " inside a cookie
+ * value (browsers accept "a=x, session=y" as the value of a): splitting
+ * there would let a page that can set `a` plant a session in a client that
+ * has none. So a pair that begins after a comma is never read. Browsers
+ * send one line (RFC 6265 5.4 requires it of user agents). */
 #ifndef CTX_COOKIE_H
 #define CTX_COOKIE_H
 
@@ -23,8 +24,8 @@
 typedef int ctx_cookie_value_fn(void *baton, const char *val, apr_size_t len);
 
 /* Report each value of cookie `name` in `header` (pairs separated by ';'
- * or by ", " as httpd joins lines; a value ends at ';' or ','). Returns 0
- * if fn stopped, 1 otherwise. */
+ * only; a value ends at ';' or ','). Returns 0 if fn stopped, 1
+ * otherwise. */
 int ctx_cookie_find(const char *header, const char *name,
                     ctx_cookie_value_fn *fn, void *baton);
 
