@@ -4,10 +4,11 @@
  * (see ctx_codec.h). */
 #include "ctx_codec_private.h"
 #include "ctx_json.h"
+#include "ctx_session.h"
 #include "ctx_status.h"
 
 /* The flask format's creation time, inside the session's JSON. */
-#define FLASK_CREATED_KEY "_ctx_created"
+#define FLASK_CREATED_KEY CTX_SESSION_CREATED_KEY
 
 static const ctx_codec_hmac_t flask_layout = {
     "", "SHA1", CTX_KEY_FLASK, NULL, 0, 1

@@ -1,4 +1,6 @@
 /* ctx_session: see ctx_session.h. */
+#include <string.h>
+
 #include <apr_strings.h>
 
 #include "ctx_journal.h"
@@ -349,7 +351,9 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
 {
     apr_status_t rv = APR_EINVAL;
 
-    if (args_ok) {
+    /* The flask format's creation time is mod_ctx's to write: a value set
+     * through the API would be trusted as one (CtxSessionMaxLifetime). */
+    if (args_ok && strcmp(key, CTX_SESSION_CREATED_KEY) != 0) {
         s->accessed = 1;
         /* Sized before the change, so that its check knows the size of
          * what it replaces. */

@@ -17,6 +17,10 @@
 
 typedef struct ctx_session_t ctx_session_t;
 
+/* Where the flask format keeps a session's creation time (with
+ * CtxSessionMaxLifetime): reserved, every setter refuses it (APR_EINVAL). */
+#define CTX_SESSION_CREATED_KEY "_ctx_created"
+
 /* 1 if the session `s` would still fit in the cookie; `json` (`jlen`
  * bytes) is its data serialized by ctx_json_dump, borrowed for the call. */
 typedef int ctx_session_fits_fn(void *baton, const ctx_session_t *s,

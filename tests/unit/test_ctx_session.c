@@ -559,6 +559,24 @@ static void test_session_set_of_unwritable_value_is_einval(void **state)
     assert_data(s, "{\"ok\":true}");
 }
 
+/* "_ctx_created" is the flask format's creation time: a module that
+ * stores client-chosen keys must not be able to set it (a location with
+ * CtxSessionMaxLifetime would trust it). Flask may; mod_ctx's API not. */
+static void test_session_refuses_the_reserved_creation_key(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_session_t *s = loaded(p, "{\"a\":1}");
+
+    assert_int_equal(ctx_session_set(s, "_ctx_created", json_integer(1)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_append(s, "_ctx_created", json_integer(1)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_set_field(s, "_ctx_created", "x",
+                                           json_integer(1)), APR_EINVAL);
+    assert_false(ctx_session_modified(s));
+    assert_data(s, "{\"a\":1}");
+}
+
 static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
@@ -1271,6 +1289,7 @@ int main(void)
         UNIT_TEST(test_session_reads_alone_never_modify),
         UNIT_TEST(test_session_first_change_of_each_kind_is_announced_once),
         UNIT_TEST(test_session_refused_change_is_not_announced),
+        UNIT_TEST(test_session_refuses_the_reserved_creation_key),
         UNIT_TEST(test_session_many_sets_below_the_limit_never_serialize),
         UNIT_TEST(test_session_exact_checks_near_the_limit_are_bounded),
         UNIT_TEST(test_session_set_of_unwritable_value_is_einval),
