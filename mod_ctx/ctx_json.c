@@ -134,6 +134,19 @@ static unsigned long utf8_next(const unsigned char **sp)
     return cp;
 }
 
+/* "\\u" and four lowercase hex digits of `cp` (< 0x10000) into out[6]. */
+static void put_u_escape(char *out, unsigned long cp)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    out[0] = '\\';
+    out[1] = 'u';
+    out[2] = hex[(cp >> 12) & 0xf];
+    out[3] = hex[(cp >> 8) & 0xf];
+    out[4] = hex[(cp >> 4) & 0xf];
+    out[5] = hex[cp & 0xf];
+}
+
 static void put_string(out_t *o, const char *str, apr_size_t n)
 {
     const unsigned char *s = (const unsigned char *)str, *end = s + n;
@@ -162,15 +175,18 @@ static void put_string(out_t *o, const char *str, apr_size_t n)
         default: {
             unsigned long cp = utf8_next(&s);
 
+            /* By hand, not snprintf: a session of non-ASCII text has one
+             * escape per character. */
             if (cp >= 0x10000) {
                 cp -= 0x10000;
-                snprintf(esc, sizeof(esc), "\\u%04lx\\u%04lx",
-                         0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+                put_u_escape(esc, 0xd800 + (cp >> 10));
+                put_u_escape(esc + 6, 0xdc00 + (cp & 0x3ff));
+                put(o, esc, 12);
             }
             else {
-                snprintf(esc, sizeof(esc), "\\u%04lx", cp);
+                put_u_escape(esc, cp);
+                put(o, esc, 6);
             }
-            put(o, esc, strlen(esc));
         }
         }
     }
