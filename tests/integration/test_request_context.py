@@ -485,18 +485,23 @@ def test_http2_curl_parallel_transfers_each_see_their_own_request(make_server, w
     # curl's parallel transfers (Upgrade: h2c for the first: curl 7.88's
     # --http2-prior-knowledge fails every reused connection with "Error in
     # the HTTP2 framing layer", with or without mod_ctx).
-    args = ["--http2", "-Z", "--parallel-max", "20"]
     tags = [f"c{i}" for i in range(12)]
-    for tag in tags:
-        args += [srv.url(f"/t/whoami?tag={tag}"), "-o", str(workdir / f"h2-{tag}"),
-                 "-w", "%{http_version} %{num_connects} %{response_code}\n"]
-    res = srv.curl(*args)
-    assert res.returncode == 0, res.stderr
-    stats = [line.split() for line in res.stdout.splitlines()]
-    assert len(stats) == len(tags)
-    assert all(v == "2" and code == "200" for v, _, code in stats), stats
     # curl opens new connections while the first one is still upgrading, then
-    # multiplexes the remaining transfers on one of them.
+    # multiplexes the remaining transfers on one of them. On a busy machine
+    # every transfer may open its own before any upgrade completes: then the
+    # run proves nothing about streams, and is made again (three at most).
+    for attempt in range(3):
+        args = ["--http2", "-Z", "--parallel-max", "20"]
+        for tag in tags:
+            args += [srv.url(f"/t/whoami?tag={tag}"), "-o", str(workdir / f"h2-{tag}"),
+                     "-w", "%{http_version} %{num_connects} %{response_code}\n"]
+        res = srv.curl(*args)
+        assert res.returncode == 0, res.stderr
+        stats = [line.split() for line in res.stdout.splitlines()]
+        assert len(stats) == len(tags)
+        assert all(v == "2" and code == "200" for v, _, code in stats), stats
+        if sum(int(n) for _, n, _ in stats) < len(tags):
+            break
     assert sum(int(n) for _, n, _ in stats) < len(tags), f"not multiplexed: {stats}"
     per_connection = {}
     for tag in tags:
