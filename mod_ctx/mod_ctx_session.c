@@ -616,7 +616,9 @@ apr_status_t ctx_glue_session_task_save(ctx_t *task)
     if (!st || !st->store || !st->session || !st->journal) {
         return APR_SUCCESS;     /* unused, or read-only */
     }
-    ctx_session_seal(st->session);  /* later changes could not be saved */
+    /* Later changes (teardown callbacks) could not be saved: refused as
+     * in a read-only task session. */
+    ctx_session_set_read_only(st->session);
     locked = ctx_glue_store_lock(st->gstore);
     rv = ctx_session_store_save(&st->sstore, task->pool, &st->sst,
                                 st->journal, apr_time_sec(apr_time_now()),
