@@ -836,14 +836,20 @@ static APR_INLINE int ctx_is_task(const ctx_t *c)
  * ctx_header(), ctx_info(), `g` and session reads work there and see the
  * copy. There is no live request in a task: ctx_current_request() and
  * ctx_request(c) are NULL; session setters return CTX_ETOOLATE (the
- * session is a read-only snapshot). What is copied: method, URIs, query
+ * session is a read-only snapshot), except for a server-side session
+ * (CtxSessionStore socache:...) whose entry existed at the submit: there
+ * they work, and the changes are merged into the stored entry after fn
+ * returns (no cookie is sent: if the entry is gone by then, or the task
+ * regenerated the session, they are dropped). What is copied: method, URIs, query
  * arguments, the request headers named in `headers` (NULL-terminated list,
  * or NULL for none), client address, user, the app and CtxConfig of the
  * request's location, the string entries of `g` (pointers only through
  * ctx_g_set_ptr_copyable), the session's data. `baton` is passed as is:
  * keep it alive until fn runs (or put what fn needs in `g`).
  * Teardown callbacks registered in the task (by fn) run once on its thread
- * after fn returns, with fn's return value as `status`. A task that is
+ * after fn returns (and after the session save above), with fn's return
+ * value as `status`, or the save's failure if fn returned APR_SUCCESS
+ * (CTX_ESTORE, CTX_ETOOLARGE, APR_NOTFOUND for changes dropped). A task that is
  * dropped never runs fn, so nothing registered there runs: to learn of a
  * drop, or to free `baton` in every case, use ctx_task_submit_ex().
  * Returns APR_SUCCESS (accepted: it will run once,
@@ -867,7 +873,8 @@ static APR_INLINE apr_status_t ctx_task_submit(request_rec *r, ctx_task_fn *fn,
  * returns APR_SUCCESS, on_done(c, outcome, status, baton) is called exactly
  * once, unless the process dies first (killed, crashed) (on_done NULL:
  * none, as ctx_task_submit):
- * - CTX_TASK_RAN, fn's return value: on the task's thread after fn and
+ * - CTX_TASK_RAN, fn's return value (or the session save's failure, as
+ *   for teardown callbacks): on the task's thread after fn and
  *   after the teardown callbacks fn registered;
  * - CTX_TASK_DROPPED, CTX_ESHUTDOWN: the child stopped (stop, graceful
  *   restart, MaxConnectionsPerChild) before the task started and

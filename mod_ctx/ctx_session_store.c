@@ -256,6 +256,10 @@ apr_status_t ctx_session_store_save(const ctx_session_store_t *ss,
     }
     /* A dead id is never written again; regenerate asks for a new one. */
     new_id = fresh || (marks & CTX_JOURNAL_REGENERATE);
+    if (new_id && ss->no_new_id) {
+        json_decref(merged);    /* nobody could be told the new id */
+        return APR_NOTFOUND;
+    }
     created = (fresh || new_id || ctx_journal_cleared(j)) ? now
                                                            : meta.created;
     sid = st->sid;

@@ -80,6 +80,11 @@ typedef struct {
                                  * ahead (servers' clocks) */
     apr_int64_t max_lifetime;   /* CtxSessionMaxLifetime; 0: none */
     apr_size_t max_size;        /* largest stored value, bytes, > 0 */
+    int no_new_id;              /* 1: the caller can send no cookie (a
+                                 * background task): a save that would
+                                 * need a new id (the entry is gone, or
+                                 * regenerate) writes nothing and returns
+                                 * APR_NOTFOUND; a dead id stays dead */
 } ctx_session_store_t;
 
 /* What the save asks the glue to do with the id cookie. */
@@ -126,7 +131,9 @@ apr_status_t ctx_session_store_load(const ctx_session_store_t *ss,
  * written); APR_INCOMPLETE (regenerate: the new entry is written and *st
  * and *cookie are set for it, but the old entry could not be deleted: it
  * stays valid until it expires); APR_EINVAL (bad configuration or a
- * journal value that is not JSON); APR_EGENERAL (OpenSSL failed).
+ * journal value that is not JSON); APR_EGENERAL (OpenSSL failed);
+ * APR_NOTFOUND (ss->no_new_id and a new id would be needed: nothing
+ * written, except an invalidate's delete).
  * Temporary allocations go to `p`. */
 apr_status_t ctx_session_store_save(const ctx_session_store_t *ss,
                                     apr_pool_t *p,

@@ -26,6 +26,19 @@ const char *ctx_glue_session_text(ctx_t *c, apr_size_t *len);
 apr_status_t ctx_glue_session_attach_snapshot(ctx_t *task, const char *json,
                                               apr_size_t len);
 
+/* After ctx_glue_session_attach_snapshot: if the session of `from` (the
+ * submitting request) is server-side with a stored entry, the task's
+ * session becomes writable, its changes merged into that entry by
+ * ctx_glue_session_task_save. Settings are copied (nothing of the
+ * request's pool is kept). */
+apr_status_t ctx_glue_session_attach_store(ctx_t *task, ctx_t *from);
+
+/* When the task's fn has returned: merge its session changes into the
+ * store (no cookie; a dead entry is not revived: APR_NOTFOUND, changes
+ * dropped). Returns the save's status (APR_SUCCESS without changes or
+ * for a read-only session), logged once here. */
+apr_status_t ctx_glue_session_task_save(ctx_t *task);
+
 /* The status of the last save of c's session (APR_SUCCESS before one). */
 apr_status_t ctx_glue_session_save_status(ctx_t *c);
 

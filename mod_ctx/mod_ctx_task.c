@@ -88,8 +88,13 @@ static void task_leave(ctx_task_t *t, apr_status_t rv, void *baton)
 static apr_status_t task_run(ctx_task_t *t, void *baton)
 {
     task_glue_t *tg = baton;
+    apr_status_t rv = tg->fn(tg->ctx, tg->baton);
+    /* A stored session's changes go to the store now, still on the task's
+     * thread; a failed save is the task's status (on_done) if fn's was
+     * success. */
+    apr_status_t srv = ctx_glue_session_task_save(tg->ctx);
 
-    return tg->fn(tg->ctx, tg->baton);
+    return rv != APR_SUCCESS ? rv : srv;
 }
 
 static const ctx_task_hooks_t task_hooks = { task_enter, task_leave, NULL };
@@ -313,6 +318,11 @@ apr_status_t ctx_glue_task_submit_ex(request_rec *r, ctx_task_fn *fn,
     if (tg->snap->session
         && (rv = ctx_glue_session_attach_snapshot(tg->ctx, tg->snap->session,
                                                   tg->snap->session_len))
+           != APR_SUCCESS) {
+        goto leave;
+    }
+    if (tg->snap->session && from
+        && (rv = ctx_glue_session_attach_store(tg->ctx, from))
            != APR_SUCCESS) {
         goto leave;
     }

@@ -426,3 +426,60 @@ def test_store_survives_a_graceful_restart_of_httpd(make_server, redis):
     local.graceful()
     cookie = new_session(local, user="bob")
     assert session_of(local, cookie) == {"user": "bob"}
+
+
+# ---- background tasks (issue #12 item 8) ------------------------------------------
+
+CTX_ETOOLATE = 120000 + 4300 + 2    # APR_OS_START_USERERR + 4300 + 2 (mod_ctx.h)
+TASK_DONE = r"ctx_test session task:"
+
+
+@pytest.fixture
+def shmcb_t(make_server):
+    """The test module's /t/session-json calls on a shmcb store."""
+    return make_server(f"CtxSecretKey {KEY}\nCtxSessionStore socache:shmcb\n"
+                       "<Location /t>\n    CtxSession On\n</Location>\n",
+                       modules=("socache_shmcb",))
+
+
+def json_call(srv, cookie, **args):
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    resp = srv.get("/t/session-json?" + query,
+                   headers={"Cookie": f"session={cookie}"} if cookie else {})
+    assert resp.status == 200, resp.text
+    fields = dict(line.split("=", 1) for line in resp.text.splitlines() if "=" in line)
+    return resp, fields
+
+
+def test_store_task_changes_are_merged_into_the_session(shmcb_t):
+    """A task's set and append reach the stored session when it ends, and the
+    key its request set itself is kept beside them (the journal merge)."""
+    resp, f = json_call(shmcb_t, None, op="set-json", k="a", v='"1"')
+    cookie = set_cookie(resp)
+    assert f["rv"] == "0" and cookie
+    resp, f = json_call(shmcb_t, cookie, op="task", k="mine", v='"req"')
+    assert f["rv"] == "0"
+    done = shmcb_t.wait_log(TASK_DONE)
+    assert done, "the task did not run"
+    assert "set=0 append=0" in done[-1], done
+    # The save follows fn: poll, bounded, until it is there.
+    deadline = time.monotonic() + 10
+    while True:
+        _, f = json_call(shmcb_t, cookie, op="get-json", k="k")
+        if f.get("value") == '"task"' or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert f.get("value") == '"task"', f
+    for key, want in (("a", '"1"'), ("mine", '"req"'), ("l", "[1]")):
+        _, f = json_call(shmcb_t, cookie, op="get-json", k=key)
+        assert f.get("value") == want, (key, f)
+
+
+def test_store_task_of_a_session_without_entry_is_read_only(shmcb_t):
+    """A new session has no entry when the task is submitted: a new id could
+    reach no client, so the task's session stays a read-only copy."""
+    resp, f = json_call(shmcb_t, None, op="task", k="mine", v='"req"')
+    assert f["rv"] == "0"
+    done = shmcb_t.wait_log(TASK_DONE)
+    assert done, "the task did not run"
+    assert f"set={CTX_ETOOLATE} append={CTX_ETOOLATE}" in done[-1], done

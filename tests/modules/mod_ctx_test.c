@@ -35,7 +35,8 @@
  *                       to U (which answers)
  *   GET /t/session-json?op=OP&k=KEY&f=FIELD&v=VALUE  one JSON call of the
  *                       session API (set-double get-double set-json get-json
- *                       append field do task strerror); answers rv=, err=
+ *                       append field do task strerror; task with k and v
+ *                       sets k first); answers rv=, err=
  *                       (ctx_strerror) and value= or item= lines
  *   GET /t/sub?uri=U    runs a subrequest for U (its output first), then
  *                       says which request was current after its lookup,
@@ -730,7 +731,8 @@ static int print_item(void *baton, const char *key, const char *json)
     return !(w->stop_after && ++w->seen >= w->stop_after);
 }
 
-/* A background task: its session is a read-only copy. */
+/* A background task: its session is a read-only copy of a cookie
+ * session; of a stored one, its changes are merged when it ends. */
 static apr_status_t session_task(ctx_t *c, void *baton)
 {
     const char *k = NULL;
@@ -788,7 +790,12 @@ static int answer_session_json(request_rec *r)
         rv = ctx_session_do(NULL, print_item, &w);
     }
     else if (!strcmp(op, "task")) {
-        rv = ctx_task_submit(r, session_task, NULL, NULL);
+        /* With k and v: the request sets k itself first (the task's and
+         * the request's changes are merged in a stored session). */
+        rv = k && v ? ctx_session_set_json(NULL, k, v) : APR_SUCCESS;
+        if (rv == APR_SUCCESS) {
+            rv = ctx_task_submit(r, session_task, NULL, NULL);
+        }
     }
     else if (!strcmp(op, "strerror")) {
         rv = (apr_status_t)atoi(arg_or(r, "status", "0"));

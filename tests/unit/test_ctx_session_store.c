@@ -437,6 +437,33 @@ static void test_sstore_missing_entry_is_never_written_again(void **state)
     assert_string_equal(seen(f, r->st.sid.cookie, T0 + 3), "{\"m\":2}");
 }
 
+/* A background task can send no cookie: where a request's save would move
+ * to a new id (its entry gone, or regenerate), nothing is written. */
+static void test_sstore_no_new_id_save_of_a_gone_entry_writes_nothing(void **state)
+{
+    fixture_t *f = fixture(UNIT_POOL(state), CTX_FORMAT_SIGNED);
+    const char *cookie = new_session(f, "n", "1");
+    req_t *r = load(f, cookie, T0), *g;
+    ctx_sstore_cookie_t c;
+
+    f->ss.no_new_id = 1;
+    ctx_journal_mark(r->j, CTX_JOURNAL_REGENERATE);
+    set(r, "m", "2");
+    assert_int_equal(save(f, r, T0 + 1, &c), APR_NOTFOUND);
+    assert_int_equal(c, CTX_SSTORE_COOKIE_KEEP);
+    assert_string_equal(seen(f, cookie, T0 + 2), "{\"n\":1}");
+    release(r);
+
+    g = load(f, cookie, T0 + 3);
+    assert_int_equal(ctx_store_remove(f->ss.store, f->p, g->st.sid.store_key),
+                     APR_SUCCESS);
+    set(g, "m", "2");
+    assert_int_equal(save(f, g, T0 + 4, &c), APR_NOTFOUND);
+    assert_int_equal(c, CTX_SSTORE_COOKIE_KEEP);
+    assert_int_equal(ctx_store_mem_entries(f->mem), 0);
+    release(g);
+}
+
 static void test_sstore_entry_expires_with_max_age(void **state)
 {
     fixture_t *f = fixture(UNIT_POOL(state), CTX_FORMAT_SIGNED);
@@ -834,6 +861,7 @@ int main(void)
         UNIT_TEST(test_sstore_failed_get_on_save_writes_nothing),
         UNIT_TEST(test_sstore_failed_set_is_estore_and_keeps_state),
         UNIT_TEST(test_sstore_missing_entry_is_never_written_again),
+        UNIT_TEST(test_sstore_no_new_id_save_of_a_gone_entry_writes_nothing),
         UNIT_TEST(test_sstore_entry_expires_with_max_age),
         UNIT_TEST(test_sstore_value_older_than_max_age_is_refused_if_kept),
         UNIT_TEST(test_sstore_oversized_stored_value_is_no_session),
