@@ -151,3 +151,13 @@ def test_bridge_without_mod_session_fails_the_config_test(make_server):
     rc, out = srv.check_config()
     assert rc != 0
     assert "CtxSessionBridge" in out and "mod_session" in out, out
+
+
+def test_bridge_survives_a_graceful_restart(srv):
+    # The bridge hooks into mod_session when each generation reads its
+    # configuration: a new generation must still use it.
+    srv.graceful()
+    resp = login(srv, "encrypted")
+    cookie = set_cookie(resp)
+    assert cookie and cookie.startswith("e2."), resp.headers
+    assert req(srv, "encrypted", "/private/whoami", cookie).status == 200
