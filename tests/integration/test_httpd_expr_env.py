@@ -34,6 +34,9 @@ FUNCS = {
 }
 EXPECTED = {"session": "alice", "g": "gv", "config": "blue", "arg": "av", "user": "u42"}
 QUERY = "?g=gv&a=av"
+SSI = """env=<!--#echo var="CTX_SESSION_USER" -->
+<!--#if expr="ctx_session('user') == 'alice'" -->if=yes<!--#else -->if=no<!--#endif -->
+"""
 CGI = """#!/bin/sh
 printf 'Content-Type: text/plain\\n\\n'
 env
@@ -102,7 +105,14 @@ def config(port, root):
               "    CtxSessionEnv evil",
               "    CtxSessionEnv nothing NOTHING",
               "    CtxSessionEnv _user_id REMOTE_ID",
-              "</Location>"]
+              "</Location>",
+              # SSI: the environment and an #if expression.
+              f'Alias /ssi/ "{root}/ssi/"',
+              f'<Directory "{root}/ssi">',
+              "    Options +Includes",
+              "    SetOutputFilter INCLUDES",
+              "    CtxSessionEnv user",
+              "</Directory>"]
     return "\n".join(lines) + "\n"
 
 
@@ -114,11 +124,15 @@ def srv():
     (root / "cgi" / "env.cgi").write_text(CGI)
     (root / "cgi" / "env.cgi").chmod(0o755)
     (root / "cgi").chmod(0o755)
+    (root / "ssi").mkdir()
+    (root / "ssi" / "page.shtml").write_text(SSI)
+    (root / "ssi").chmod(0o755)
+    (root / "ssi" / "page.shtml").chmod(0o644)
     server = Httpd(root, "expr")
     server.expect_log(r"AH01630: client denied .*/authz-")   # Require expr said no
     server.write_config(config(server.port, root),
                         modules=("headers", "proxy", "proxy_http", "setenvif", "rewrite",
-                                 "alias"))
+                                 "alias", "include"))
     server.start()
     yield server
     server.stop()
@@ -268,6 +282,15 @@ def test_session_env_spoofing_without_a_session(srv):
     for k, v in env.items():
         if "evil" in v:
             assert k.startswith("HTTP_"), k
+
+
+def test_session_env_and_expr_in_ssi(srv, cookie):
+    fields = get(srv, "/ssi/page.shtml", cookie, {"Ctx-Session-User": "evil"}).fields()
+    assert fields["env"] == "alice"
+    assert fields["if"] == "yes"
+    fields = get(srv, "/ssi/page.shtml", None, {"Ctx-Session-User": "evil"}).fields()
+    assert fields["env"] == "(none)"        # mod_include's text for an unset variable
+    assert fields["if"] == "no"
 
 
 def test_session_env_in_the_access_log(srv, cookie):
