@@ -161,3 +161,15 @@ def test_bridge_survives_a_graceful_restart(srv):
     cookie = set_cookie(resp)
     assert cookie and cookie.startswith("e2."), resp.headers
     assert req(srv, "encrypted", "/private/whoami", cookie).status == 200
+
+
+def test_keys_mod_session_did_not_touch_keep_their_json_type(srv):
+    resp = req(srv, "signed", "/t/session-json?op=set-json&k=cart&v=" +
+               urllib.parse.quote('[1,{"a":true}]'))
+    cookie = set_cookie(resp)
+    body = urllib.parse.urlencode({"httpd_username": "alice", "httpd_password": "secret"})
+    resp = req(srv, "signed", "/dologin", cookie, method="POST", body=body)
+    cookie = set_cookie(resp) or cookie
+    fields = req(srv, "signed", "/t/session-json?op=get-json&k=cart", cookie).fields()
+    assert fields["value"] == '[1,{"a":true}]'
+    assert req(srv, "signed", "/t/session-op?get=app-user", cookie).fields()["value"] == "alice"
