@@ -25,7 +25,10 @@
 
 #include "mod_ctx_private.h"
 #include "mod_ctx_api.h"
+#include "mod_ctx_bridge.h"
 #include "mod_ctx_config.h"
+#include "mod_ctx_env.h"
+#include "mod_ctx_expr.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
 #include "mod_ctx_store.h"
@@ -114,6 +117,9 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
                         apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
+    if (ctx_glue_bridge_check(s) != OK) {
+        return !OK;
+    }
     return ctx_config_check(pconf, ptemp, s);
 }
 
@@ -419,6 +425,9 @@ static void register_hooks(apr_pool_t *p)
     ap_register_output_filter("CTX_CONN_END", conn_end_filter, NULL,
                               AP_FTYPE_CONNECTION);
     ctx_glue_session_register();
+    ctx_glue_expr_register();
+    ctx_glue_env_register();
+    ctx_glue_bridge_register();
 }
 
 /* The optional function is declared in mod_ctx.h; its body is here so that

@@ -14,7 +14,10 @@
  *   dir     config      empty               outer -> inner, inner keys win
  *           every session field  CTX_UNSET/NULL  inner if set, else outer;
  *                       defaults applied by ctx_session_conf_get()
- *           max_body    CTX_UNSET           inner if set, else outer; 1 MiB */
+ *           max_body    CTX_UNSET           inner if set, else outer; 1 MiB
+ *           session_env none                outer's, then inner's (the
+ *                                           inner one wins for a variable)
+ *           bridge      CTX_UNSET (Off)     inner if set, else outer */
 #include <string.h>
 
 #include <errno.h>
@@ -26,6 +29,8 @@
 #include "apr_atomic.h"
 
 #include "mod_ctx_config.h"
+#include "mod_ctx_bridge.h"
+#include "mod_ctx_env.h"
 #include "mod_ctx_store.h"
 #include "http_core.h"
 #include "http_log.h"
@@ -114,6 +119,7 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     conf->refresh = conf->max_size = CTX_UNSET;
     conf->max_lifetime = CTX_UNSET;
     conf->max_body = CTX_UNSET;
+    conf->bridge = CTX_UNSET;
     return conf;
 }
 
@@ -139,6 +145,8 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_size);
     MERGE_INT(max_lifetime);
     MERGE_INT(max_body);
+    MERGE_INT(bridge);
+    conf->session_env = ctx_env_merge(p, base->session_env, add->session_env);
 #undef MERGE_INT
 #undef MERGE_PTR
     return conf;
@@ -746,6 +754,13 @@ const command_rec ctx_cmds[] = {
     AP_INIT_TAKE2("CtxConfig", set_config, NULL, RSRC_CONF | ACCESS_CONF,
                   "KEY VALUE: an application configuration value, readable "
                   "with ctx_config()"),
+    AP_INIT_TAKE12("CtxSessionEnv", ctx_env_set_export, NULL, DIR_OR_SERVER,
+                   "KEY [VARNAME]: put the session's KEY into the subprocess "
+                   "environment as VARNAME (default CTX_SESSION_KEY; never "
+                   "HTTP_*) (repeatable)"),
+    AP_INIT_FLAG("CtxSessionBridge", ctx_bridge_set, NULL, DIR_OR_SERVER,
+                 "On: mod_ctx's session is the storage of mod_session "
+                 "(Session On, mod_auth_form) here (default: Off)"),
     { NULL }
 };
 

@@ -68,6 +68,10 @@ typedef struct {
     int max_size;           /* bytes of Set-Cookie; default 4093 */
     apr_int64_t max_lifetime;   /* seconds since creation; default 0: none */
     apr_int64_t max_body;   /* CtxMaxBodySize; CTX_UNSET: 1 MiB */
+    /* exports (mod_ctx_env.c, mod_ctx_bridge.c) */
+    apr_array_header_t *session_env;   /* CtxSessionEnv: ctx_env_export_t,
+                                        * NULL: none */
+    int bridge;             /* CtxSessionBridge: default 0 */
 } ctx_dir_conf_t;
 
 /* CtxMaxBodySize: the default, and the largest value accepted. */

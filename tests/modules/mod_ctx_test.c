@@ -57,6 +57,8 @@
  * answer under other paths handled by ctx-test (e.g. a DirectoryIndex file).
  * With `CtxConfig TEST_LOG_CURRENT on`, the log_transaction hook logs (at
  * notice) what ctx_current_request(), g and ctx_arg(NULL, ...) say there.
+ * With `CtxConfig TEST_G_FROM_ARG on` (server level), post_read_request
+ * sets g "from_arg" to the query's "g" (for ap_expr's ctx_g()).
  * With `CtxConfig TEST_G_TRAIL on`, every request's fixups hook appends its
  * uri to g "trail" (shown by whoami): what a subrequest or an internal
  * redirect sees of its main request's g.
@@ -196,7 +198,12 @@ static int test_create_request(request_rec *r)
 
 static int test_post_read_request(request_rec *r)
 {
+    const char *g;
+
     check_request_hook("post_read_request", r);
+    if (ctx_config(r, "TEST_G_FROM_ARG") && (g = ctx_arg(r, "g")) != NULL) {
+        ctx_g_set(ctx_of(r), "from_arg", g);
+    }
     return DECLINED;
 }
 
@@ -269,6 +276,11 @@ static apr_status_t req_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 static int test_pre_connection(conn_rec *c, void *csd)
 {
+    /* mod_proxy's connection to a backend is made and used on the thread
+     * of the client request it serves: that request is rightly current. */
+    if (c->outgoing) {
+        return OK;
+    }
     check_current("pre_connection", c);
     ap_add_output_filter(CONN_FILTER, NULL, NULL, c);
     return OK;
