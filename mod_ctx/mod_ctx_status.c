@@ -55,17 +55,22 @@ static ctx_stats_t *segment(server_rec *s)
     if (data) {
         return data;
     }
-    /* Anonymous: inherited by the children, removed with the parent. */
-    rv = apr_shm_create(&shm, size, NULL, pp);
-    if (rv != APR_SUCCESS) {
+    /* Anonymous: inherited by the children, removed with the parent. APR
+     * keeps a header at the start: 64 bytes more to align the block. */
+    rv = apr_shm_create(&shm, size + 64, NULL, pp);
+    if (rv == APR_SUCCESS) {
+        char *base = apr_shm_baseaddr_get(shm);
+
+        data = ctx_stats_format(base + (64 - (apr_uintptr_t)base % 64) % 64,
+                                size, CTX_STATS_LANES, CTX_STATS_MAX_APPS,
+                                apr_time_sec(apr_time_now()));
+    }
+    if (!data) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "mod_ctx: cannot create "
                      "the shared memory of ctx-status (%" APR_SIZE_T_FMT
                      " bytes): server-wide counters are off", size);
         return NULL;
     }
-    data = ctx_stats_format(apr_shm_baseaddr_get(shm), apr_shm_size_get(shm),
-                            CTX_STATS_LANES, CTX_STATS_MAX_APPS,
-                            apr_time_sec(apr_time_now()));
     apr_pool_userdata_set(data, SHM_KEY, apr_pool_cleanup_null, pp);
     return data;
 }
