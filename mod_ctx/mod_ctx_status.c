@@ -158,9 +158,13 @@ int ctx_glue_stats_app_of(const ctx_app_t *app)
     return row ? *row : -1;
 }
 
-static int status_post_read_request(request_rec *r)
+/* The quick handler runs once per client request (not for an internal
+ * redirect; for a subrequest with lookup set), as the first step of
+ * ap_process_request: a request is counted as it begins to be served, so
+ * a response a client holds has always been counted. */
+static int status_quick_handler(request_rec *r, int lookup)
 {
-    if (!r->main && !r->prev) {
+    if (!lookup && !r->main) {
         ctx_glue_stats_add(ctx_server_conf(r->server)->stats_app,
                            CTX_STAT_REQUESTS, 1);
     }
@@ -397,11 +401,15 @@ static int status_hook(request_rec *r, int flags)
 
 void ctx_glue_status_register(void)
 {
+#ifdef CTX_STATS_OFF
+    /* bench/callgrind-status: a build without counting, to measure what
+     * counting costs. */
+    return;
+#endif
     /* After mod_ctx's own post_config: the apps and stores are built. */
     ap_hook_post_config(status_post_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_init(status_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_read_request(status_post_read_request, NULL, NULL,
-                              APR_HOOK_MIDDLE);
+    ap_hook_quick_handler(status_quick_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
