@@ -155,6 +155,25 @@ static void test_stats_apps_past_the_bound_count_as_other(void **state)
                          ->v[CTX_STAT_REQUESTS], 2);
 }
 
+static void test_stats_find_never_registers_and_sum_all_adds_every_row(
+    void **state)
+{
+    ctx_stats_t *st = block(UNIT_POOL(state), 2, 1);
+    int a = ctx_stats_app(st, "a");
+    int other = ctx_stats_app(st, "b");         /* past the bound */
+    apr_uint64_t v[CTX_STAT_COUNT];
+
+    assert_int_equal(ctx_stats_find(st, "a"), a);
+    assert_int_equal(ctx_stats_find(st, "b"), -1);
+    assert_int_equal(ctx_stats_find(st, "c"), -1);
+    assert_int_equal(ctx_stats_find(st, NULL), -1);
+    assert_null(row_named(ctx_stats_snapshot(st, UNIT_POOL(state)), "c"));
+    ctx_stats_add(ctx_stats_lane(st, 0), a, CTX_STAT_TASKS_DONE, 2);
+    ctx_stats_add(ctx_stats_lane(st, 1), other, CTX_STAT_TASKS_DONE, 5);
+    ctx_stats_sum_all(st, v);
+    assert_int_equal(v[CTX_STAT_TASKS_DONE], 7);
+}
+
 static void test_stats_gauge_caught_below_zero_reads_zero(void **state)
 {
     ctx_stats_t *st = block(UNIT_POOL(state), 2, 1);
@@ -663,6 +682,7 @@ int main(void)
         UNIT_TEST(test_stats_threads_of_one_child_lose_no_add),
         UNIT_TEST(test_stats_app_keeps_its_row_by_name),
         UNIT_TEST(test_stats_apps_past_the_bound_count_as_other),
+        UNIT_TEST(test_stats_find_never_registers_and_sum_all_adds_every_row),
         UNIT_TEST(test_stats_gauge_caught_below_zero_reads_zero),
         UNIT_TEST(test_stats_refused_counter_per_reason),
         UNIT_TEST(test_stats_format_refuses_bad_arguments),
