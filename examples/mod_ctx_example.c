@@ -29,7 +29,9 @@
  *                      CtxConfig BACKGROUND_LOG names (opened once per
  *                      child, an app resource); answers 202 at once
  *                      (503 when the queue is full). ?fail=1: the task fails
- *   GET /background/status    this child's task counters
+ *   GET /background/status    the task counters of the whole server (all
+ *                      children, ctx_server_stats; this child's with an
+ *                      older mod_ctx)
  *   POST /greet        name=x as a form (urlencoded or multipart): hello x
  *                      (Flask: request.form["name"]; a missing field is 400,
  *                      a body over CtxMaxBodySize 413)
@@ -400,13 +402,27 @@ static int answer_background(request_rec *r)
     apr_status_t rv;
 
     if (!strcmp(r->uri, "/background/status")) {
-        ctx_task_stats(&st);
+        ctx_server_stats_t ss;
+
+        /* The whole server's tasks (every child, every app); this child's
+         * own pool if the server-wide counters are not there. */
+        if (ctx_server_stats(NULL, &ss) == APR_SUCCESS) {
+            st.queued = ss.tasks_queued;
+            st.running = ss.tasks_running;
+            st.done = ss.tasks_done;
+            st.failed = ss.tasks_failed;
+            st.rejected = ss.tasks_rejected;
+            st.dropped = ss.tasks_dropped;
+        }
+        else {
+            ctx_task_stats(&st);
+        }
         ap_rprintf(r, "queued=%" APR_UINT64_T_FMT "\nrunning=%" APR_UINT64_T_FMT
                    "\ndone=%" APR_UINT64_T_FMT "\nfailed=%" APR_UINT64_T_FMT
                    "\nrejected=%" APR_UINT64_T_FMT "\ndropped=%"
-                   APR_UINT64_T_FMT "\npid=%" APR_PID_T_FMT "\n", st.queued,
-                   st.running, st.done, st.failed, st.rejected, st.dropped,
-                   getpid());
+                   APR_UINT64_T_FMT "\npid=%" APR_PID_T_FMT "\n",
+                   st.queued, st.running, st.done, st.failed, st.rejected,
+                   st.dropped, getpid());
         return OK;
     }
     rv = ctx_task_submit(r, background_work, NULL, NULL);

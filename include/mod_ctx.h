@@ -46,7 +46,7 @@ extern "C" {
 
 /* Version of the function table. Bumped when functions are appended; a
  * module built against version N works with any mod_ctx providing >= N. */
-#define MOD_CTX_API_VERSION 4
+#define MOD_CTX_API_VERSION 5
 
 /* mod_ctx's own status codes (besides APR's). */
 #define CTX_STATUS_BASE (APR_OS_START_USERERR + 4300)
@@ -241,6 +241,28 @@ typedef struct {
     apr_uint64_t dropped;       /* accepted, then dropped by a drain timeout */
 } ctx_task_stats_t;
 
+/* Server-wide counters: every child of httpd summed, from when httpd
+ * started (they survive graceful and plain restarts). See docs/status.md.
+ * Filled by ctx_server_stats into the caller's struct: nothing to free. */
+typedef struct {
+    apr_uint64_t requests;          /* main requests */
+    apr_uint64_t sessions_loaded;   /* sessions that came in and verified */
+    apr_uint64_t sessions_new;      /* used with none: a new, empty one */
+    apr_uint64_t sessions_saved;    /* new values sent or stored */
+    apr_uint64_t sessions_deleted;  /* cookies or stored sessions deleted */
+    apr_uint64_t cookies_refused;   /* session cookies refused, any reason */
+    apr_uint64_t store_reads;       /* CtxSessionStore calls: get */
+    apr_uint64_t store_writes;      /* set and remove */
+    apr_uint64_t store_errors;      /* calls that failed */
+    apr_uint64_t tasks_queued;      /* accepted, waiting (now) */
+    apr_uint64_t tasks_running;     /* running (now) */
+    apr_uint64_t tasks_done;        /* finished, failed ones included */
+    apr_uint64_t tasks_failed;      /* among done: returned an error */
+    apr_uint64_t tasks_rejected;    /* refused: queue full, shutting down */
+    apr_uint64_t tasks_dropped;     /* accepted, dropped by a drain */
+    apr_int64_t since;              /* Unix time the counters started */
+} ctx_server_stats_t;
+
 /* Visitor for ctx_session_do(): `key` and `json` (the value as compact JSON
  * text, as ctx_session_get_json gives it) are copies in the main request's
  * pool, so they stay valid after the call, and the visitor may change the
@@ -366,6 +388,8 @@ typedef struct ctx_api_t {
                                apr_array_header_t **files);
     apr_status_t (*json_body)(request_rec *r, const char **json);
     const char *(*cookie)(request_rec *r, const char *name);
+    /* version 5: server-wide counters */
+    apr_status_t (*server_stats)(const char *app, ctx_server_stats_t *st);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -907,6 +931,24 @@ static APR_INLINE void ctx_task_stats(ctx_task_stats_t *st)
     else if (st) {
         memset(st, 0, sizeof(*st));
     }
+}
+
+/* The server-wide counters (ctx-status) of app `app` (its CtxAppName or
+ * ServerName; NULL: every app summed) into *st, which the caller owns.
+ * APR_SUCCESS; APR_NOTFOUND for an app that never counted; APR_EINVAL for
+ * a NULL st; APR_ENOTIMPL outside a child process or without mod_ctx of
+ * API version 5 (*st is zeroed on every failure but APR_EINVAL). */
+static APR_INLINE apr_status_t ctx_server_stats(const char *app,
+                                                ctx_server_stats_t *st)
+{
+    const ctx_api_t *a = ctx_api();
+    if (a) {
+        return a->server_stats(app, st);
+    }
+    if (st) {
+        memset(st, 0, sizeof(*st));
+    }
+    return st ? APR_ENOTIMPL : APR_EINVAL;
 }
 
 /* ---- request body and cookies (Flask's request.form, request.files,

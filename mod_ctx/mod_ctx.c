@@ -31,6 +31,7 @@
 #include "mod_ctx_expr.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_status.h"
 #include "mod_ctx_store.h"
 #include "mod_ctx_task.h"
 #include "ctx_log.h"
@@ -428,6 +429,7 @@ static void register_hooks(apr_pool_t *p)
     ctx_glue_expr_register();
     ctx_glue_env_register();
     ctx_glue_bridge_register();
+    ctx_glue_status_register();
 }
 
 /* The optional function is declared in mod_ctx.h; its body is here so that

@@ -13,6 +13,7 @@
 #include "mod_ctx_config.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_status.h"
 #include "mod_ctx_task.h"
 #include "mod_ctx_body.h"
 #include "ctx_json.h"
@@ -668,6 +669,8 @@ static const ctx_api_t api = {
     ctx_glue_form_files,
     ctx_glue_json_body,
     ctx_glue_cookie,
+    /* version 5 */
+    ctx_glue_server_stats,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

@@ -19,7 +19,9 @@
 #include "mod_ctx_private.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_status.h"
 #include "mod_ctx_store.h"
+#include "mod_ctx_task.h"
 
 APLOG_USE_MODULE(ctx);
 
@@ -406,6 +408,7 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
     if (st->sst.has_id && st->sst.sid.key_index > 0) {
         not_for_shared_caches(r);   /* re-signed: a Set-Cookie goes out */
     }
+    ctx_glue_stats_store_loaded(r->server, &st->sst, st->had_cookie);
     return APR_SUCCESS;
 }
 
@@ -479,7 +482,8 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->codec.app_name = ctx_app_name(sconf->app);
     st->codec.legacy = sconf->legacy_ok;
     st->codec.max_lifetime = st->conf.max_lifetime;
-    st->store = ctx_glue_store_get(sconf->store);
+    st->store = ctx_glue_stats_store(r->server,
+                                     ctx_glue_store_get(sconf->store));
     st->gstore = sconf->store;
     if (st->store && ctx_dir_conf(r)->max_size == CTX_UNSET) {
         st->conf.max_size = CTX_SESSION_STORE_DEFAULT_SIZE;
@@ -532,6 +536,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
                       lb.meta.key_index ? "fallback" : "current",
                       lb.meta.key_index, lb.meta.legacy ? 1 : 2);
     }
+    ctx_glue_stats_cookie_loaded(r->server, &lb);
     ctx_session_load(st->session, lb.data, lb.meta.issued,
                      lb.meta.key_index);
     if (lb.data) {
@@ -609,7 +614,7 @@ apr_status_t ctx_glue_session_attach_store(ctx_t *task, ctx_t *from)
 apr_status_t ctx_glue_session_task_save(ctx_t *task)
 {
     session_state_t *st = ctx_context_session(task);
-    ctx_sstore_cookie_t ck;
+    ctx_sstore_cookie_t ck = CTX_SSTORE_COOKIE_KEEP;
     apr_status_t rv;
     int locked;
 
@@ -624,6 +629,9 @@ apr_status_t ctx_glue_session_task_save(ctx_t *task)
                                 st->journal, apr_time_sec(apr_time_now()),
                                 &ck);
     ctx_glue_store_unlock(st->gstore, locked);
+    ctx_glue_stats_store_saved(ctx_glue_stats_app_of(
+        ctx_glue_task_snapshot(task)->app), rv, ck,
+        ctx_session_modified(st->session));
     st->save_status = rv;
     if (rv == APR_NOTFOUND) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, "mod_ctx: "
@@ -680,6 +688,8 @@ static void store_save(session_state_t *st, request_rec *r)
     rv = ctx_session_store_save(&st->sstore, r->pool, &st->sst, st->journal,
                                 now, &ck);
     ctx_glue_store_unlock(ctx_server_conf(r->server)->store, locked);
+    ctx_glue_stats_store_saved(ctx_glue_stats_app(r->server), rv, ck,
+                               ctx_session_modified(s));
     st->save_status = rv;
     if (rv == CTX_ETOOLARGE) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: the stored "
@@ -746,6 +756,8 @@ static void save(session_state_t *st, request_rec *r)
     }
     if (empty) {
         if (st->had_cookie) {
+            ctx_glue_stats_add(ctx_glue_stats_app(r->server),
+                               CTX_STAT_SESSIONS_DELETED, 1);
             mark_private(r);
             apr_table_addn(r->err_headers_out, "Set-Cookie",
                            ctx_cookie_build(r->pool, &st->conf.attrs, NULL,
@@ -783,6 +795,8 @@ static void save(session_state_t *st, request_rec *r)
                       "stays", strlen(header), st->conf.max_size);
         return;
     }
+    ctx_glue_stats_add(ctx_glue_stats_app(r->server),
+                       CTX_STAT_SESSIONS_SAVED, 1);
     mark_private(r);
     apr_table_addn(r->err_headers_out, "Set-Cookie", header);
 }

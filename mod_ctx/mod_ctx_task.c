@@ -19,6 +19,7 @@
 #include "mod_ctx_private.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_status.h"
 #include "mod_ctx_task.h"
 
 APLOG_USE_MODULE(ctx);
@@ -34,6 +35,7 @@ typedef struct {
     ctx_task_done_fn *on_done;  /* the module's, or NULL */
     int accepted;               /* the submit succeeded: on_done is due */
     ctx_task_outcome_t outcome;
+    int stats_app;              /* ctx-status row of its app */
 } task_glue_t;
 
 static apr_pool_t *child_pool;         /* the task pool's parent */
@@ -88,7 +90,10 @@ static void task_leave(ctx_task_t *t, apr_status_t rv, void *baton)
 static apr_status_t task_run(ctx_task_t *t, void *baton)
 {
     task_glue_t *tg = baton;
-    apr_status_t rv = tg->fn(tg->ctx, tg->baton);
+    apr_status_t rv;
+
+    ctx_glue_stats_task_started(tg->stats_app);
+    rv = tg->fn(tg->ctx, tg->baton);
     /* A stored session's changes go to the store now, still on the task's
      * thread; a failed save is the task's status (on_done) if fn's was
      * success. */
@@ -107,6 +112,7 @@ static void task_end(ctx_task_t *t, ctx_task_end_t how, apr_status_t rv,
     task_glue_t *tg = baton;
 
     (void)t;
+    ctx_glue_stats_task_ended(tg->stats_app, how == CTX_TASK_END_RAN, rv);
     tg->outcome = how == CTX_TASK_END_RAN ? CTX_TASK_RAN : CTX_TASK_DROPPED;
     tg->result = rv;
 }
@@ -262,6 +268,7 @@ apr_status_t ctx_glue_task_submit_ex(request_rec *r, ctx_task_fn *fn,
     ctx_t *from = NULL;
     apr_pool_t *p;
     apr_status_t rv;
+    int stats_app;
 
     if (!fn) {
         return APR_EINVAL;
@@ -304,6 +311,7 @@ apr_status_t ctx_glue_task_submit_ex(request_rec *r, ctx_task_fn *fn,
                                    ctx_app_name(src.app), NULL);
     tg->on_done = on_done;
     tg->outcome = CTX_TASK_DROPPED;
+    tg->stats_app = ctx_glue_stats_app_of(src.app);
     tg->ctx = ctx_context_create_task(p, tg, &task_ops);
     if (on_done
         && (rv = ctx_teardown_add(ctx_context_teardown(tg->ctx),
@@ -331,7 +339,11 @@ apr_status_t ctx_glue_task_submit_ex(request_rec *r, ctx_task_fn *fn,
     ctx_task_set_end(t, task_end, tg);
     /* Set before: once accepted, the task is no longer ours to touch. */
     tg->accepted = 1;
-    rv = ctx_taskpool_submit(tp, t, task_run, tg);
+    stats_app = tg->stats_app;  /* tg is not ours once accepted */
+    ctx_glue_stats_add(stats_app, CTX_STAT_TASKS_QUEUED, 1);
+    if ((rv = ctx_taskpool_submit(tp, t, task_run, tg)) != APR_SUCCESS) {
+        ctx_glue_stats_task_refused(stats_app, rv);
+    }
 leave:
     if (rv != APR_SUCCESS) {
         tg->accepted = 0;
