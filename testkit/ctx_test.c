@@ -2,6 +2,7 @@
  * requests (mod_ctx's request hooks, filters and pool cleanups around a
  * request_rec in a real pool), the captured response and a cookie jar.
  * See include/mod_ctx_test.h and docs/testing.md. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,10 @@ static const char *const level_names[] = {
 
 /* ---- the log ------------------------------------------------------------ */
 
+/* Task threads log too (a failed task, a session save): one writer at a
+ * time, and no reader while the array grows. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void ctx_test_log_add(int level, const char *msg)
 {
     ctx_test_app_t *app = ctx_test_current_app;
@@ -52,41 +57,58 @@ void ctx_test_log_add(int level, const char *msg)
     if (getenv("CTX_TEST_VERBOSE")) {
         fprintf(stderr, "[%s] %s\n", level_names[level], msg);
     }
-    if (!app) {
-        return;
+    pthread_mutex_lock(&log_lock);
+    if (app) {
+        line = apr_psprintf(app->logpool, "[%s] %s", level_names[level], msg);
+        APR_ARRAY_PUSH(app->log, const char *) = line;
     }
-    line = apr_psprintf(app->pconf, "[%s] %s", level_names[level], msg);
-    APR_ARRAY_PUSH(app->log, const char *) = line;
+    pthread_mutex_unlock(&log_lock);
 }
 
 int ctx_test_log_count(ctx_test_app_t *app)
 {
-    return app ? app->log->nelts : 0;
+    int n;
+
+    pthread_mutex_lock(&log_lock);
+    n = app ? app->log->nelts : 0;
+    pthread_mutex_unlock(&log_lock);
+    return n;
 }
 
 const char *ctx_test_log_line(ctx_test_app_t *app, int i)
 {
-    return app && i >= 0 && i < app->log->nelts
+    const char *line;
+
+    pthread_mutex_lock(&log_lock);
+    line = app && i >= 0 && i < app->log->nelts
            ? APR_ARRAY_IDX(app->log, i, const char *) : NULL;
+    pthread_mutex_unlock(&log_lock);
+    return line;
 }
 
 const char *ctx_test_log_find(ctx_test_app_t *app, const char *text)
 {
-    for (int i = 0; app && text && i < app->log->nelts; ++i) {
+    const char *found = NULL;
+
+    pthread_mutex_lock(&log_lock);
+    for (int i = 0; app && text && !found && i < app->log->nelts; ++i) {
         const char *line = APR_ARRAY_IDX(app->log, i, const char *);
 
         if (strstr(line, text)) {
-            return line;
+            found = line;
         }
     }
-    return NULL;
+    pthread_mutex_unlock(&log_lock);
+    return found;
 }
 
 void ctx_test_log_clear(ctx_test_app_t *app)
 {
+    pthread_mutex_lock(&log_lock);
     if (app) {
         apr_array_clear(app->log);
     }
+    pthread_mutex_unlock(&log_lock);
 }
 
 /* ---- tasks: mod_ctx's table with a submit that can wait ------------------ */
@@ -375,7 +397,10 @@ ctx_test_app_t *ctx_test_app_v(module *mod, const char *const *lines)
     app = apr_pcalloc(pconf, sizeof(*app));
     app->pconf = pconf;
     app->mod = mod;
-    app->log = apr_array_make(pconf, 32, sizeof(const char *));
+    /* The log's own pool: task threads add to it (under log_lock) while
+     * the test's thread allocates from pconf. */
+    apr_pool_create(&app->logpool, pconf);
+    app->log = apr_array_make(app->logpool, 32, sizeof(const char *));
     apr_pool_create(&app->ptemp, pconf);
     ctx_test_current_app = app;
 

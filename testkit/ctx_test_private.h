@@ -36,7 +36,8 @@ struct ctx_test_app_t {
     module *mod;
     const char *handler;        /* SetHandler */
     int tasks_inline;
-    apr_array_header_t *log;    /* const char * */
+    apr_pool_t *logpool;        /* the log's lines */
+    apr_array_header_t *log;    /* const char *, in logpool */
     long next_conn_id;
 };
 
