@@ -24,8 +24,9 @@ TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "testkit"))
 
 import ctx_httpd  # noqa: E402
-from ctx_httpd import (APACHE2, DEBIAN_MODULES, MPM, SANITIZE, Response,  # noqa: E402,F401
-                       free_port, make_server_factory, pytest_runtest_makereport,
+from ctx_httpd import (ALWAYS_OK, APACHE2, BAD_LEVEL, BAD_TEXT,  # noqa: E402,F401
+                       DEBIAN_MODULES, MPM, SANITIZE, Response, free_port,
+                       make_server_factory, pytest_runtest_makereport,
                        sanitizer_env, workdir, write_key)
 
 BUILD = Path(os.environ.get("CTX_BUILD_DIR", TOP / "build")).resolve()
