@@ -16,6 +16,9 @@
 #include "http_log.h"
 #include "http_main.h"
 #include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+#include "util_filter.h"
 #include "apr_strings.h"
 
 #include "mod_ctx_test.h"
@@ -355,6 +358,43 @@ static void test_kit_unsupported_call_stops_naming_it(void **state)
     assert_non_null(strstr(out, "ap_get_server_banner() is not provided"));
 }
 
+/* ---- a module that registers more than the kit runs -------------------- */
+
+static int some_check(request_rec *r)
+{
+    (void)r;
+    return DECLINED;
+}
+
+static apr_status_t some_input(ap_filter_t *f, apr_bucket_brigade *bb,
+                               ap_input_mode_t mode, apr_read_type_e block,
+                               apr_off_t readbytes)
+{
+    return ap_get_brigade(f->next, bb, mode, block, readbytes);
+}
+
+static const int some_provider = 1;
+
+static void busy_register_hooks(apr_pool_t *p)
+{
+    ap_hook_check_user_id(some_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_input_filter("BUSY_IN", some_input, NULL, AP_FTYPE_RESOURCE);
+    ap_register_provider(p, "busy", "one", "0", &some_provider);
+}
+
+static module busy_module = {
+    STANDARD20_MODULE_STUFF, NULL, NULL, NULL, NULL, NULL,
+    busy_register_hooks, 0
+};
+
+static void test_kit_loads_a_module_registering_filters_providers_hooks(void **state)
+{
+    (void)state;
+    app = ctx_test_app(&busy_module, NULL);
+    assert_non_null(app);
+    assert_string_equal(ctx_test_error(), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +412,7 @@ int main(void)
         cmocka_unit_test_teardown(test_kit_inline_task_has_run_when_submit_returns, app_teardown),
         cmocka_unit_test_teardown(test_kit_queued_task_runs_after_wait, app_teardown),
         cmocka_unit_test(test_kit_unsupported_call_stops_naming_it),
+        cmocka_unit_test_teardown(test_kit_loads_a_module_registering_filters_providers_hooks, app_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
