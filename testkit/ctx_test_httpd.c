@@ -119,6 +119,18 @@ KIT_HOOK_IGNORED(protocol_switch)
 static ap_filter_rec_t *filters[KIT_MAX_FILTERS];
 static int nfilters;
 
+/* Filters are registered while an app loads its modules: they live as long
+ * as the app (its configuration pool), as in httpd. */
+static ap_filter_rec_t *kit_frec(void)
+{
+    if (!ctx_test_current_app) {
+        fprintf(stderr, "libctx_test: a filter registered outside "
+                "ctx_test_app()\n");
+        abort();
+    }
+    return apr_pcalloc(ctx_test_current_app->pconf, sizeof(ap_filter_rec_t));
+}
+
 void ctx_test_filters_reset(void)
 {
     nfilters = 0;
@@ -129,9 +141,9 @@ ap_filter_rec_t *ap_register_output_filter(const char *name,
                                            ap_init_filter_func filter_init,
                                            ap_filter_type ftype)
 {
-    ap_filter_rec_t *f = calloc(1, sizeof(*f));   /* process lifetime */
+    ap_filter_rec_t *f = kit_frec();
 
-    if (!f || nfilters == KIT_MAX_FILTERS) {
+    if (nfilters == KIT_MAX_FILTERS) {
         fprintf(stderr, "libctx_test: cannot register filter %s\n", name);
         abort();
     }
@@ -225,11 +237,8 @@ ap_filter_rec_t *ap_register_input_filter(const char *name,
                                           ap_init_filter_func filter_init,
                                           ap_filter_type ftype)
 {
-    ap_filter_rec_t *f = calloc(1, sizeof(*f));   /* process lifetime */
+    ap_filter_rec_t *f = kit_frec();
 
-    if (!f) {
-        abort();
-    }
     f->name = name;
     f->filter_func.in_func = filter_func;
     f->filter_init_func = filter_init;
