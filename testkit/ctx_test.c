@@ -28,6 +28,8 @@ extern module AP_MODULE_DECLARE_DATA ctx_module;
 const ctx_api_t *ctx_glue_api_get(int version);
 
 #define KIT_MAX_MODULES 2       /* mod_ctx and the module under test */
+/* Config vectors: core's slot (AP_CORE_MODULE_INDEX, 0), then the modules. */
+#define KIT_CONFIG_SLOTS (KIT_MAX_MODULES + 1)
 #define REQ_KEY "ctx_test_req"
 
 ctx_test_app_t *ctx_test_current_app;
@@ -418,8 +420,8 @@ ctx_test_app_t *ctx_test_app_v(module *mod, const char *const *lines)
     s->limit_req_line = DEFAULT_LIMIT_REQUEST_LINE;
     s->limit_req_fieldsize = DEFAULT_LIMIT_REQUEST_FIELDSIZE;
     s->limit_req_fields = DEFAULT_LIMIT_REQUEST_FIELDS;
-    s->module_config = apr_pcalloc(pconf, KIT_MAX_MODULES * sizeof(void *));
-    s->lookup_defaults = apr_pcalloc(pconf, KIT_MAX_MODULES * sizeof(void *));
+    s->module_config = apr_pcalloc(pconf, KIT_CONFIG_SLOTS * sizeof(void *));
+    s->lookup_defaults = apr_pcalloc(pconf, KIT_CONFIG_SLOTS * sizeof(void *));
     s->is_virtual = 0;
     ap_server_conf = s;
 
@@ -427,10 +429,17 @@ ctx_test_app_t *ctx_test_app_v(module *mod, const char *const *lines)
      * then the kit's view of the table under the same name. */
     ctx_test_hooks_reset();
     ctx_test_filters_reset();
-    make_configs(app, &ctx_module, 0);
+    /* Index 0 is core's (AP_CORE_MODULE_INDEX): mod_ctx reads core's
+     * server and directory records (its sections, at check_config), so
+     * they exist, empty, as for a server without sections. */
+    ((void **)s->module_config)[AP_CORE_MODULE_INDEX] =
+        apr_pcalloc(pconf, sizeof(core_server_config));
+    ((void **)s->lookup_defaults)[AP_CORE_MODULE_INDEX] =
+        apr_pcalloc(pconf, sizeof(core_dir_config));
+    make_configs(app, &ctx_module, 1);
     ctx_module.register_hooks(pconf);
     if (mod) {
-        make_configs(app, mod, 1);
+        make_configs(app, mod, 2);
         if (mod->register_hooks) {
             mod->register_hooks(pconf);
         }
@@ -597,7 +606,7 @@ static ctx_test_req_t *open_request(ctx_test_app_t *app,
     c->id = ++app->next_conn_id;
     c->client_ip = c->local_ip = "127.0.0.1";
     c->local_host = "localhost";
-    c->conn_config = apr_pcalloc(t->cpool, KIT_MAX_MODULES * sizeof(void *));
+    c->conn_config = apr_pcalloc(t->cpool, KIT_CONFIG_SLOTS * sizeof(void *));
     c->notes = apr_table_make(t->cpool, 1);
     c->bucket_alloc = apr_bucket_alloc_create(t->cpool);
     c->keepalive = AP_CONN_CLOSE;
@@ -627,7 +636,7 @@ static ctx_test_req_t *open_request(ctx_test_app_t *app,
     r->trailers_out = apr_table_make(r->pool, 1);
     r->subprocess_env = apr_table_make(r->pool, 4);
     r->notes = apr_table_make(r->pool, 4);
-    r->request_config = apr_pcalloc(r->pool, KIT_MAX_MODULES * sizeof(void *));
+    r->request_config = apr_pcalloc(r->pool, KIT_CONFIG_SLOTS * sizeof(void *));
     r->per_dir_config = app->s->lookup_defaults;
     r->handler = app->handler;
     r->sent_bodyct = 0;
