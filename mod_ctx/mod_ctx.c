@@ -1,7 +1,6 @@
 /* mod_ctx: module definition and request-lifecycle hooks.
  *
- * The thread binding of request contexts follows these rules (see README,
- * "Lifecycle"):
+ * The thread binding of request contexts follows these rules (see docs/lifecycle.md):
  * - create_request makes the context of every request_rec and binds it;
  * - the first hook of every request phase re-binds the request it runs for,
  *   so a handler always sees its own request even after code that ran

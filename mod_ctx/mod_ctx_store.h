@@ -39,7 +39,7 @@ const char *ctx_glue_store_name(const ctx_glue_store_t *gs);
  * session save, so that its read-merge-write cannot interleave with
  * another process's: on such a store concurrent saves lose nothing.
  * Returns 1 if it locked (pass it to ctx_glue_store_unlock), 0 for a store
- * without a mutex (redis, memcache: the window stays, see README). */
+ * without a mutex (redis, memcache: the window stays, see docs/sessions.md). */
 int ctx_glue_store_lock(ctx_glue_store_t *gs);
 void ctx_glue_store_unlock(ctx_glue_store_t *gs, int locked);
 

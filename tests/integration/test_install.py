@@ -97,7 +97,8 @@ module AP_MODULE_DECLARE_DATA tiny_module = {
 '''
 
 
-def test_a_module_builds_with_pkg_config_against_the_installed_tree(tmp_path):
+def install_and_pkg_config(tmp_path):
+    """make install into tmp_path/root; returns (root, pkg-config --cflags mod_ctx)."""
     dest = tmp_path / "root"
     res = run("make", "-C", str(BUILD), "-s", "install", f"DESTDIR={dest}")
     assert res.returncode == 0, res.stderr
@@ -108,14 +109,16 @@ def test_a_module_builds_with_pkg_config_against_the_installed_tree(tmp_path):
     res = run("pkg-config", "--define-prefix", "--cflags", "mod_ctx", env=env)
     assert res.returncode == 0, res.stderr
     cflags = res.stdout.split()
-    assert f"-I{dest}/usr/include/apache2" in cflags       # mod_ctx.h
-    assert "-I/usr/include/apache2" in cflags               # httpd.h
-    assert any(f.startswith("-I") and "apr-1" in f for f in cflags), cflags
     # Nothing to link: the API is fetched from mod_ctx at run time.
     res = run("pkg-config", "--define-prefix", "--libs", "mod_ctx", env=env)
     assert res.returncode == 0 and res.stdout.strip() == "", res.stdout
+    return dest, cflags
+
+
+def compile_module(tmp_path, dest, cflags, source):
+    """Compiles source as a module with -Werror; asserts the installed mod_ctx.h was used."""
     src = tmp_path / "mod_tiny.c"
-    src.write_text(TINY_MODULE)
+    src.write_text(source)
     so = tmp_path / "mod_tiny.so"
     res = run("cc", "-shared", "-fPIC", "-Wall", "-Werror", *cflags, "-MD",
               "-MF", str(tmp_path / "deps"), "-o", str(so), str(src))
@@ -124,3 +127,31 @@ def test_a_module_builds_with_pkg_config_against_the_installed_tree(tmp_path):
     # The header compiled in is the installed one, not one elsewhere.
     deps = (tmp_path / "deps").read_text()
     assert f"{dest}/usr/include/apache2/mod_ctx.h" in deps, deps
+
+
+def test_a_module_builds_with_pkg_config_against_the_installed_tree(tmp_path):
+    dest, cflags = install_and_pkg_config(tmp_path)
+    assert f"-I{dest}/usr/include/apache2" in cflags       # mod_ctx.h
+    assert "-I/usr/include/apache2" in cflags               # httpd.h
+    assert any(f.startswith("-I") and "apr-1" in f for f in cflags), cflags
+    compile_module(tmp_path, dest, cflags, TINY_MODULE)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_starts_with_the_demo_and_test_commands():
+    text = README.read_text()
+    first_block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()]
+    assert commands == ["./demo/run", "./tests/run"], first_block
+    assert text.index("```sh") < text.index("\n## "), "the commands come before any section"
+    for cmd in commands:
+        assert os.access(README.parent / cmd, os.X_OK), cmd
+
+
+def test_the_readme_minimal_module_builds_against_the_installed_tree(tmp_path):
+    source = README.read_text().split("```c\n", 1)[1].split("```", 1)[0]
+    assert "ctx_arg(NULL" in source and "module AP_MODULE_DECLARE_DATA" in source
+    dest, cflags = install_and_pkg_config(tmp_path)
+    compile_module(tmp_path, dest, cflags, source)

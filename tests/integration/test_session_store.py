@@ -3,7 +3,7 @@ the example module's /session* pages on a real httpd with httpd's own socache
 providers: shmcb (in the harness's MPM, event or prefork), and Redis and
 memcached servers started here on loopback.
 
-Expectations come from README.md ("Server-side sessions") and the documented
+Expectations come from docs/sessions.md ("Server-side sessions") and the documented
 layouts of mod_ctx/ctx_session_id.h (the id cookie) and ctx_store.h: the
 cookie holds only a signed random id, the data lives in the store, a forged
 id costs the store nothing, invalidate and regenerate delete the old entry,
@@ -416,7 +416,7 @@ def test_store_default_max_size_fits_the_default_shmcb(shmcb):
 
 def test_store_survives_a_graceful_restart_of_httpd(make_server, redis):
     """Redis keeps sessions across a graceful restart; the shmcb store of the
-    new generation works (httpd recreates its shared memory: README)."""
+    new generation works (httpd recreates its shared memory: docs/sessions.md)."""
     srv = make_server(redis_config(redis), modules=("socache_redis",))
     cookie = new_session(srv, user="alice")
     srv.graceful()

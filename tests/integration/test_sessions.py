@@ -8,7 +8,7 @@ log line at warn level or above written while the test ran fails it unless
 the test declared it with `site.expect_log(regex)`; the whole log is checked
 again when the server stops.
 
-Expectations come from README.md (Sessions) and the codec's documented layout
+Expectations come from docs/sessions.md and the codec's documented layout
 (mod_ctx/ctx_codec.h, /work/shared/reference/flask-session-format.md): the
 flask format's signature is recomputed here with hashlib/hmac, the readable
 formats' payloads are decoded here.
@@ -211,7 +211,7 @@ def shared_site():
     srv = start_shared(tmp, site_config(tmp, https_port), modules=("ssl",))
     srv.expect_log(r"AH01873")     # mod_ssl: no session cache (we turned it off)
     srv.expect_log(r"AH01882")     # mod_ssl: built against a newer OpenSSL (the image's)
-    srv.expect_log(FLASK_SHARED)   # the flask vhosts share KEY_A (README: Formats)
+    srv.expect_log(FLASK_SHARED)   # the flask vhosts share KEY_A (docs/sessions.md: Formats)
     yield Site(srv, https_port)
     stop_shared(srv)
 
@@ -667,7 +667,7 @@ def test_cookie_name_is_bound_except_in_flask_format(site, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cookie_of_one_app_is_no_session_of_another_sharing_its_key(site, fmt):
     # Issue #10 (5): shop and admin inherit the main server's key; the app's
-    # name is bound in signed and encrypted. Flask binds no app (README).
+    # name is bound in signed and encrypted. Flask binds no app (docs/sessions.md).
     shop, _ = new_cookie(site.get("/session/set?user=alice", f"{fmt}-shop.test"))
     assert session_of(site.get("/session", f"{fmt}-shop.test", shop)) == {"user": "alice"}
     # Another vhost of the same app (CtxAppName shop) shares the session.
@@ -748,7 +748,7 @@ def test_max_lifetime_ends_a_session_however_often_it_is_refreshed(site):
             cookies[fmt], _ = new_cookie(r)
             if fmt != "flask":
                 assert cookie_created(fmt, cookies[fmt]) == created[fmt]
-            else:   # the flask format keeps it in the session (README)
+            else:   # the flask format keeps it in the session (docs/sessions.md)
                 assert readable_payload(fmt, cookies[fmt])["_ctx_created"] == created[fmt]
         time.sleep(0.4)
     assert count >= 3
@@ -1014,7 +1014,7 @@ def test_first_session_cookie_that_verifies_is_used(site, fmt):
     two, _ = new_cookie(site.get("/counter", host, one))
     assert count_of(site.get("/counter", host,
                              cookie_header=f"session=bad; x=1; session={two}")) == 3
-    # Among the first four candidates (README: Limits).
+    # Among the first four candidates (docs/sessions.md: Limits).
     junk = ["garbage", one[:-3], tampered(one, 5)]
     assert count_of(site.get("/counter", host, cookie_header="; ".join(
         f"session={j}" for j in junk) + f"; session={two}")) == 3

@@ -2,7 +2,7 @@
  * the mod_ctx API returns. It is a static inline of the public header, so
  * this program includes the header exactly as a module would (with its
  * helpers) and links no mod_ctx at all: that is the "mod_ctx not loaded"
- * case. Expected texts are what README and mod_ctx.h promise each status
+ * case. Expected texts are what docs/api.md and mod_ctx.h promise each status
  * means, or APR's own text for the rest. */
 #include "unit.h"
 
