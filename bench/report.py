@@ -1,7 +1,8 @@
 """bench/report.py DATA_DIR RESULTS_MD CHART_DAT: the report of bench/run.
 
 Reads the raw figures bench/run left in DATA_DIR (meta.txt, endpoints.tsv,
-skipped.tsv, runs.tsv, busy.tsv, mem.tsv, codec.txt, task.txt, errorlog.txt),
+skipped.tsv, runs.tsv, busy.tsv, mem.tsv, forged.txt, codec.txt, task.txt,
+errorlog.txt),
 writes the Markdown
 report and the data file of the chart, and prints a summary on stdout.
 Standard library only (Debian's /usr/bin/python3).
@@ -10,10 +11,14 @@ import os
 import statistics
 import sys
 
-TARGETS_RATIO = [("ctx-home", 0.98), ("ctx-signed", 0.95), ("ctx-encrypted", 0.93)]
+TARGETS_RATIO = [("ctx-home", 0.98), ("ctx-signed", 0.95), ("ctx-encrypted", 0.93),
+                 ("ctx-shmcb", 0.85), ("ctx-redis", 0.5), ("ctx-memcache", 0.5)]
 CTX_FORMATS = ["ctx-signed", "ctx-encrypted", "ctx-flask"]
-TIMES_CRYPTO = 50
-TIMES_FLASK = 10
+# (endpoint, anchor, how many times the anchor's throughput it must reach)
+TARGETS_TIMES = ([(n, "modsession-crypto", 50) for n in CTX_FORMATS]
+                 + [(n, "flask", 10) for n in CTX_FORMATS]
+                 + [("ctx-shmcb", "modsession-dbd", 20),
+                    ("ctx-redis", "flask-redis", 6), ("ctx-memcache", "flask-redis", 6)])
 # RSS is "flat" when it grew by at most this much over the whole run ...
 RSS_FLAT_KIB = 2048
 # ... or by at most this fraction of where it started, if that is more.
@@ -123,29 +128,57 @@ def main():
         checks.append(("ctx-background >= 0.90 x ctx-home", x >= 0.90, "%.3f" % x))
     else:
         checks.append(("ctx-background >= 0.90 x ctx-home", None, "not measured"))
-    for other, times in (("modsession-crypto", TIMES_CRYPTO), ("flask", TIMES_FLASK)):
-        for name in CTX_FORMATS:
-            label = "%s >= %dx %s" % (name, times, other)
-            a, b = rows.get(name), rows.get(other)
-            x = versus(a, b) if a and b else None
-            if x is None:
-                checks.append((label, None, "not measured"))
-                continue
-            checks.append((label, x >= times, "%.1fx" % x))
-    mem = [tuple(int(x) for x in line.split("\t")) for line in
-           read_lines(os.path.join(data, "mem.tsv"))]
-    mem_ok = None
-    if len(mem) >= 2:
+    for name, other, times in TARGETS_TIMES:
+        label = "%s >= %dx %s" % (name, times, other)
+        a, b = rows.get(name), rows.get(other)
+        x = versus(a, b) if a and b else None
+        if x is None:
+            checks.append((label, None, "not measured"))
+            continue
+        checks.append((label, x >= times, "%.1fx" % x))
+
+    # A forged id must cost the store nothing: Redis commands counted around
+    # the forged-cookie requests, and around valid ones (the control: one
+    # read each, so the counting sees what a lookup would cost).
+    forged = {}
+    for line in read_lines(os.path.join(data, "forged.txt")):
+        k, _, v = line.partition("=")
+        forged[k] = v.strip()
+    if forged.get("forged_requests"):
+        n = int(forged["forged_requests"] or 0)
+        cmds = int(forged.get("forged_commands") or 0)
+        vn = int(forged.get("valid_requests") or 0)
+        vcmds = int(forged.get("valid_commands") or 0)
+        ok = (n > 0 and cmds == 0 and int(forged.get("forged_failed") or 0) == 0
+              and vcmds >= vn > 0)
+        checks.append(("no store round trip for a forged id (Redis)", ok,
+                       "%d Redis commands for %d forged-id requests; control: %d for %d "
+                       "valid-id requests" % (cmds, n, vcmds, vn)))
+    else:
+        checks.append(("no store round trip for a forged id (Redis)", None, "not measured"))
+
+    # mem.tsv: requests, KiB and the endpoint loaded (older runs: two
+    # columns, /counter signed, and meta keys without the endpoint's name).
+    mem_by = {}
+    for line in read_lines(os.path.join(data, "mem.tsv")):
+        f = line.split("\t")
+        mem_by.setdefault(f[2] if len(f) > 2 else "ctx-signed", []).append(
+            (int(f[0]), int(f[1])))
+    if not mem_by:
+        checks.append(("RSS flat", None, "not measured"))
+    for name, mem in mem_by.items():
+        def m(key, name=name):
+            return meta.get("%s_%s" % (key, name), meta.get(key))
+        if len(mem) < 2:
+            checks.append(("RSS flat (%s)" % name, None, "not measured"))
+            continue
         before, after = mem[0][1], mem[-1][1]
         delta = after - before
         limit = max(RSS_FLAT_KIB, RSS_FLAT_FRACTION * before)
-        same = meta.get("mem_pids_before") == meta.get("mem_pids_after")
-        mem_ok = delta <= limit and same
+        same = m("mem_pids_before") == m("mem_pids_after")
         detail = "%+d KiB over %d requests (limit %+d KiB)%s" % (
             delta, mem[-1][0], limit, "" if same else "; the worker processes changed")
-        checks.append(("RSS flat (/counter signed)", mem_ok, detail))
-    else:
-        checks.append(("RSS flat (/counter signed)", None, "not measured"))
+        checks.append(("RSS flat (%s)" % name, delta <= limit and same, detail))
 
     # ---- codec
     # codec.txt: the encode/decode table, then (newer bench_codec) a second
@@ -177,12 +210,16 @@ def main():
     for label, key in (("date", "date"), ("machine", "cpu"), ("cores", "cores"),
                        ("kernel", "kernel"), ("OS", "os"), ("httpd", "httpd"),
                        ("OpenSSL", "openssl"), ("Python (mod_wsgi)", "python"),
-                       ("Flask", "flask"), ("mod_wsgi", "mod_wsgi"), ("wrk", "wrk"),
+                       ("Flask", "flask"), ("Flask-Session (flask-redis)", "flask_session"),
+                       ("Redis", "redis"), ("memcached", "memcached"), ("SQLite", "sqlite"),
+                       ("mod_wsgi", "mod_wsgi"), ("wrk", "wrk"),
                        ("mod_ctx", "mod_ctx"),
                        ("load average at start / end (counts the benchmark's own threads)",
                         None)):
         if key is None:
             v = "%s / %s" % (meta.get("loadavg_start", "?"), meta.get("loadavg_end", "?"))
+        elif key not in meta and key in ("flask_session", "redis", "memcached", "sqlite"):
+            continue        # a run from before the store endpoints
         else:
             v = meta.get(key, "?")
         md.append("| %s | %s |" % (label, v))
@@ -221,7 +258,8 @@ def main():
               "other runs, seconds apart); the median of those ratios over the rounds. The "
               "bare row's figures cover all of its runs. Server CPU: user + "
               "system time of the whole httpd (parent, event children and, for Flask, the "
-              "mod_wsgi daemons) divided by the requests served — the cost per request "
+              "mod_wsgi daemons) and of redis-server and memcached (idle but for the store "
+              "endpoints) divided by the requests served — the cost per request "
               "without the load generator's share of the two cores. Other load: the largest share "
               "of the CPUs that neither this httpd nor wrk used during one of the endpoint's "
               "runs (other processes, kernel threads); more than a few percent means a "
@@ -258,6 +296,20 @@ def main():
         ("session work, mod_session_cookie", "modsession-cookie", "bare-cookie"),
         ("session work, mod_session_crypto", "modsession-crypto", "bare-cookie"),
         ("the Flask app under mod_wsgi", "flask", "bare-cookie"),
+        ("server-side session on shmcb (id cookie, lock, read, merge, write)", "ctx-shmcb",
+         "bare"),
+        ("server-side session in Redis (httpd and redis-server)", "ctx-redis", "bare"),
+        ("server-side session in memcached (httpd and memcached)", "ctx-memcache", "bare"),
+        ("what Redis adds to shmcb (round trips, redis-server)", "ctx-redis", "ctx-shmcb"),
+        ("the store calls alone: shmcb (2 retrieves, 1 store, mutex)", "shmcb-floor", "bare"),
+        ("the store calls alone: Redis (GET, GET, SETEX)", "redis-floor", "bare"),
+        ("the store calls alone: memcached (get, get, set)", "memcache-floor", "bare"),
+        ("mod_ctx's session beyond the store calls, shmcb", "ctx-shmcb", "shmcb-floor"),
+        ("mod_ctx's session beyond the store calls, Redis", "ctx-redis", "redis-floor"),
+        ("mod_ctx's session beyond the store calls, memcached", "ctx-memcache",
+         "memcache-floor"),
+        ("mod_session_dbd on SQLite", "modsession-dbd", "bare"),
+        ("Flask with Flask-Session on Redis (mod_wsgi, redis-server)", "flask-redis", "bare"),
     ]
     lines = [(label, a, b, cpu_diff(a, b)) for label, a, b in breakdown]
     if any(x[3] for x in lines):
@@ -285,12 +337,18 @@ def main():
     md.append("")
     md.append("## Memory")
     md.append("")
-    if len(mem) >= 2:
+    if not any(len(mem) >= 2 for mem in mem_by.values()):
+        md.append("Not measured.")
+        md.append("")
+    for name, mem in mem_by.items():
+        if len(mem) < 2:
+            continue
         md.append("Sum of VmRSS of the event MPM's worker children (not the mod_wsgi "
                   "daemons), after the throughput rounds and then after every quarter of "
-                  "%d requests of `/counter` (signed) with `ab -k -c%s` replaying one cookie "
-                  "(%s failed requests)." % (mem[-1][0], meta.get("conns"),
-                                             meta.get("mem_failed", "?")))
+                  "%d requests of %s with `ab -k -c%s` replaying one cookie "
+                  "(%s failed requests)." % (
+                      mem[-1][0], name, meta.get("conns"),
+                      meta.get("mem_failed_" + name, meta.get("mem_failed", "?"))))
         md.append("")
         md.append("| requests | RSS KiB | change KiB |")
         md.append("|---:|---:|---:|")
@@ -300,9 +358,22 @@ def main():
         md.append("Before %d KiB, after %d KiB, delta %+d KiB (%.2f bytes per request)." % (
             mem[0][1], mem[-1][1], mem[-1][1] - mem[0][1],
             (mem[-1][1] - mem[0][1]) * 1024.0 / max(mem[-1][0], 1)))
-    else:
-        md.append("Not measured.")
-    md.append("")
+        md.append("")
+    if forged.get("forged_requests"):
+        md.append("## Forged session ids")
+        md.append("")
+        md.append("Redis `INFO commandstats` (all commands but INFO) before and after "
+                  "requests of `/session` (read-only) on the Redis store with one cookie: "
+                  "a forged id (one character of its MAC changed), then the valid id.")
+        md.append("")
+        md.append("| cookie | requests | failed | Redis commands | calls before | calls after |")
+        md.append("|---|---:|---:|---:|---|---|")
+        for k in ("forged", "valid"):
+            md.append("| %s | %s | %s | %s | %s | %s |" % (
+                k, forged.get(k + "_requests", "?"), forged.get(k + "_failed", "?"),
+                forged.get(k + "_commands", "?"), forged.get(k + "_before") or "-",
+                forged.get(k + "_after") or "-"))
+        md.append("")
     md.append("## Codec microbenchmark")
     md.append("")
     md.append("`build/bench/bench_codec %s`: nanoseconds per session encode+sign and "
@@ -390,9 +461,14 @@ def main():
     for name, why in skipped:
         print("%-18s skipped: %s" % (name, why))
     print()
-    if len(mem) >= 2:
-        print("RSS of the workers: before %d KiB, after %d requests %d KiB, delta %+d KiB" % (
-            mem[0][1], mem[-1][0], mem[-1][1], mem[-1][1] - mem[0][1]))
+    for name, mem in mem_by.items():
+        if len(mem) >= 2:
+            print("RSS of the workers, %s: %s" % (name, ", ".join(
+                "%d KiB after %d requests" % (kib, reqs) for reqs, kib in mem)))
+    if forged.get("forged_requests"):
+        print("Redis commands: %s for %s forged-id requests, %s for %s valid-id requests" % (
+            forged.get("forged_commands"), forged.get("forged_requests"),
+            forged.get("valid_commands"), forged.get("valid_requests")))
     for label, ok, detail in checks:
         print("  [%s] %s: %s" % ({True: "met", False: "MISSED", None: "n/a"}[ok], label,
                                  detail))

@@ -96,3 +96,61 @@ def test_cpu_differences_are_taken_against_the_bare_runs_beside_them(tmp_path):
     _, md = report(tmp_path, data)
     row = next(l for l in md.splitlines() if "| ctx-signed − bare-cookie |" in l)
     assert float(row.split("|")[3]) == pytest.approx(3.0, abs=0.15)
+
+
+def test_store_targets_follow_the_ratios_to_bare(tmp_path):
+    # shmcb at 0.86 of bare and mod_session_dbd at 0.04: 21.5x; Redis at 0.45
+    # against Flask-Session at 0.09: 5.0x (missed twice: < 0.5 and < 6x).
+    data = write_run(tmp_path, lambda s: 1.0 - 0.3 * s / 60.0,
+                     true={"ctx-shmcb": 0.86, "modsession-dbd": 0.04,
+                           "ctx-redis": 0.45, "flask-redis": 0.09})
+    out, _ = report(tmp_path, data)
+    assert re.search(r"\[met\] ctx-shmcb >= 0.85 x bare: 0\.860", out)
+    assert re.search(r"\[met\] ctx-shmcb >= 20x modsession-dbd: 21\.5x", out)
+    assert re.search(r"\[MISSED\] ctx-redis >= 0.50 x bare: 0\.450", out)
+    assert re.search(r"\[MISSED\] ctx-redis >= 6x flask-redis: 5\.0x", out)
+    assert re.search(r"\[n/a\] ctx-memcache >= 6x flask-redis: not measured", out)
+
+
+def write_forged(data, forged_cmds, valid_cmds, failed=0):
+    (data / "forged.txt").write_text(
+        "forged_requests=1000\nforged_failed=%d\nforged_commands=%d\n"
+        "forged_before=get:5 setex:2\nforged_after=get:5 setex:2\n"
+        "valid_requests=100\nvalid_failed=0\nvalid_commands=%d\n" % (failed, forged_cmds,
+                                                                    valid_cmds))
+
+
+def test_a_forged_id_is_met_only_with_no_store_command_and_a_working_count(tmp_path):
+    data = write_run(tmp_path, lambda s: 1.0)
+    write_forged(data, 0, 100)
+    out, md = report(tmp_path, data)
+    assert re.search(r"\[met\] no store round trip for a forged id \(Redis\): 0 Redis "
+                     r"commands for 1000 forged-id requests; control: 100 for 100", out)
+    assert "## Forged session ids" in md
+    # One lookup per forged id: missed.
+    write_forged(data, 1000, 100)
+    out, _ = report(tmp_path, data)
+    assert "[MISSED] no store round trip for a forged id" in out
+    # A count that sees nothing for valid ids proves nothing: missed too.
+    write_forged(data, 0, 0)
+    out, _ = report(tmp_path, data)
+    assert "[MISSED] no store round trip for a forged id" in out
+
+
+def test_rss_is_checked_per_endpoint_and_old_runs_still_read(tmp_path):
+    data = write_run(tmp_path, lambda s: 1.0)
+    # ctx-signed flat, ctx-redis growing by 10 MiB over a million requests.
+    (data / "mem.tsv").write_text(
+        "".join("%d\t%d\tctx-signed\n" % (n, 40000) for n in (0, 500000, 1000000))
+        + "".join("%d\t%d\tctx-redis\n" % (n, 40000 + n // 100) for n in (0, 500000, 1000000)))
+    (data / "meta.txt").write_text("mem_pids_before_ctx-signed=1 2 \nmem_pids_after_ctx-signed=1 2 \n"
+                                   "mem_pids_before_ctx-redis=1 2 \nmem_pids_after_ctx-redis=1 2 \n")
+    out, md = report(tmp_path, data)
+    assert re.search(r"\[met\] RSS flat \(ctx-signed\): \+0 KiB", out)
+    assert re.search(r"\[MISSED\] RSS flat \(ctx-redis\): \+10000 KiB", out)
+    assert md.count("| requests | RSS KiB | change KiB |") == 2
+    # A run from before the store endpoints: two columns, /counter signed.
+    (data / "mem.tsv").write_text("0\t40000\n1000000\t40100\n")
+    (data / "meta.txt").write_text("mem_pids_before=1 2 \nmem_pids_after=1 3 \n")
+    out, _ = report(tmp_path, data)
+    assert re.search(r"\[MISSED\] RSS flat \(ctx-signed\): \+100 KiB .*processes changed", out)

@@ -35,9 +35,10 @@
  *                       to U (which answers)
  *   GET /t/session-json?op=OP&k=KEY&f=FIELD&v=VALUE  one JSON call of the
  *                       session API (set-double get-double set-json get-json
- *                       append field do task strerror; task with k and v
- *                       sets k first); answers rv=, err=
- *                       (ctx_strerror) and value= or item= lines
+ *                       append field do task task-ex strerror; task with k and v
+ *                       sets k first; task-ex with ms: a task that sets k,
+ *                       sleeps ms and logs its on_done status); answers
+ *                       rv=, err= (ctx_strerror) and value= or item= lines
  *   GET /t/sub?uri=U    runs a subrequest for U (its output first), then
  *                       says which request was current after its lookup,
  *                       run and destroy
@@ -759,6 +760,36 @@ static apr_status_t session_task(ctx_t *c, void *baton)
     return APR_SUCCESS;
 }
 
+/* A background task that changes a stored session at once, then sleeps
+ * `sleep` before returning APR_SUCCESS: a test stops the store meanwhile, so
+ * that only the merge after fn can fail. */
+typedef struct {
+    apr_interval_time_t sleep;
+} slow_baton_t;
+
+static apr_status_t slow_session_task(ctx_t *c, void *baton)
+{
+    slow_baton_t *b = baton;
+    apr_status_t set = ctx_session_set_string(c, "k", "task");
+
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test slow session task: set=%d", set);
+    apr_sleep(b->sleep);
+    return APR_SUCCESS;
+}
+
+/* on_done of slow_session_task: the status the task ended with (fn's, or
+ * its session save's failure); frees the baton, the submitter's again. */
+static void slow_session_done(ctx_t *c, ctx_task_outcome_t outcome,
+                              apr_status_t status, void *baton)
+{
+    (void)c;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ap_server_conf,
+                 "ctx_test slow session task done: outcome=%s status=%d",
+                 outcome == CTX_TASK_RAN ? "ran" : "dropped", status);
+    free(baton);
+}
+
 static int answer_session_json(request_rec *r)
 {
     const char *op = arg_or(r, "op", "");
@@ -807,6 +838,20 @@ static int answer_session_json(request_rec *r)
         rv = k && v ? ctx_session_set_json(NULL, k, v) : APR_SUCCESS;
         if (rv == APR_SUCCESS) {
             rv = ctx_task_submit(r, session_task, NULL, NULL);
+        }
+    }
+    else if (!strcmp(op, "task-ex")) {
+        /* slow_session_task with on_done; ms: how long it sleeps. */
+        slow_baton_t *b = malloc(sizeof(*b));
+
+        rv = APR_ENOMEM;
+        if (b) {
+            b->sleep = apr_time_from_msec(apr_atoi64(arg_or(r, "ms", "0")));
+            rv = ctx_task_submit_ex(r, slow_session_task, b, NULL,
+                                    slow_session_done);
+            if (rv != APR_SUCCESS) {
+                free(b);        /* refused: still ours */
+            }
         }
     }
     else if (!strcmp(op, "strerror")) {
