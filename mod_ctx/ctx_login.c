@@ -346,7 +346,7 @@ char *ctx_login_quote(apr_pool_t *p, const char *next)
     for (const unsigned char *s = (const unsigned char *)next; *s; ++s) {
         if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')
             || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'
-            || *s == '_' || *s == '~' || *s == '/') {
+            || *s == '_' || *s == '~') {
             *o++ = (char)*s;
         }
         else {

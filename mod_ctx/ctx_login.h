@@ -91,7 +91,7 @@ char *ctx_login_identifier(apr_pool_t *p, const char *addr, const char *xff,
 int ctx_login_next_is_safe(const char *next);
 
 /* `next` percent-encoded as a query value (everything but A-Z a-z 0-9
- * - . _ ~ /), in p. */
+ * - . _ ~, so "/a" is "%2Fa" as in Flask-Login's login_url), in p. */
 char *ctx_login_quote(apr_pool_t *p, const char *next);
 
 /* ---- the login in a session (Flask-Login's login_user, logout_user,

@@ -28,6 +28,7 @@
 #include "mod_ctx_config.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
+#include "mod_ctx_login.h"
 #include "mod_ctx_store.h"
 #include "mod_ctx_task.h"
 #include "ctx_log.h"
@@ -419,6 +420,7 @@ static void register_hooks(apr_pool_t *p)
     ap_register_output_filter("CTX_CONN_END", conn_end_filter, NULL,
                               AP_FTYPE_CONNECTION);
     ctx_glue_session_register();
+    ctx_glue_login_register(p);
 }
 
 /* The optional function is declared in mod_ctx.h; its body is here so that

@@ -15,6 +15,7 @@
 #include "mod_ctx_session.h"
 #include "mod_ctx_task.h"
 #include "mod_ctx_body.h"
+#include "mod_ctx_login.h"
 #include "ctx_json.h"
 
 APLOG_USE_MODULE(ctx);
@@ -668,6 +669,15 @@ static const ctx_api_t api = {
     ctx_glue_form_files,
     ctx_glue_json_body,
     ctx_glue_cookie,
+    /* version 5 */
+    ctx_glue_user_loader,
+    ctx_glue_current_user,
+    ctx_glue_current_user_id,
+    ctx_glue_login_user,
+    ctx_glue_logout_user,
+    ctx_glue_login_fresh,
+    ctx_glue_confirm_login,
+    ctx_glue_login_next_is_safe,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

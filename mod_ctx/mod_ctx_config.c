@@ -26,6 +26,7 @@
 #include "apr_atomic.h"
 
 #include "mod_ctx_config.h"
+#include "mod_ctx_login.h"
 #include "mod_ctx_store.h"
 #include "http_core.h"
 #include "http_log.h"
@@ -114,6 +115,7 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     conf->refresh = conf->max_size = CTX_UNSET;
     conf->max_lifetime = CTX_UNSET;
     conf->max_body = CTX_UNSET;
+    conf->login_protection = conf->login_fresh_required = CTX_UNSET;
     return conf;
 }
 
@@ -139,6 +141,10 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_size);
     MERGE_INT(max_lifetime);
     MERGE_INT(max_body);
+    MERGE_PTR(login_url);
+    MERGE_PTR(refresh_url);
+    MERGE_INT(login_protection);
+    MERGE_INT(login_fresh_required);
 #undef MERGE_INT
 #undef MERGE_PTR
     return conf;
@@ -746,6 +752,7 @@ const command_rec ctx_cmds[] = {
     AP_INIT_TAKE2("CtxConfig", set_config, NULL, RSRC_CONF | ACCESS_CONF,
                   "KEY VALUE: an application configuration value, readable "
                   "with ctx_config()"),
+    CTX_LOGIN_DIRECTIVES
     { NULL }
 };
 

@@ -68,6 +68,11 @@ typedef struct {
     int max_size;           /* bytes of Set-Cookie; default 4093 */
     apr_int64_t max_lifetime;   /* seconds since creation; default 0: none */
     apr_int64_t max_body;   /* CtxMaxBodySize; CTX_UNSET: 1 MiB */
+    /* login (mod_ctx_login.c); NULL / CTX_UNSET: inherit */
+    const char *login_url;      /* CtxLoginURL; none: 401 */
+    const char *refresh_url;    /* CtxRefreshURL; none: 401 */
+    int login_protection;       /* CtxLoginProtection; default basic */
+    int login_fresh_required;   /* a Require ctx-fresh in this section */
 } ctx_dir_conf_t;
 
 /* CtxMaxBodySize: the default, and the largest value accepted. */

@@ -245,14 +245,13 @@ static void test_login_next_refuses_open_redirects(void **state)
     assert_false(ctx_login_next_is_safe(longnext));
 }
 
-static void test_login_quote_keeps_slashes_and_escapes_the_rest(void **state)
+static void test_login_quote_escapes_all_but_unreserved(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
 
-    (void)state;
-    assert_string_equal(ctx_login_quote(p, "/a b?c=d&e=/f"),
-                        "/a%20b%3Fc%3Dd%26e%3D/f");
-    assert_string_equal(ctx_login_quote(p, "/~x-y_z.1"), "/~x-y_z.1");
+    assert_string_equal(ctx_login_quote(p, "/a b?c=d&e=/f%"),
+                        "%2Fa%20b%3Fc%3Dd%26e%3D%2Ff%25");
+    assert_string_equal(ctx_login_quote(p, "~x-y_z.1"), "~x-y_z.1");
 }
 
 /* ---- key sets ------------------------------------------------------------------ */
@@ -415,7 +414,7 @@ int main(void)
         UNIT_TEST(test_login_id_valid_refuses_control_and_cookie_bytes),
         UNIT_TEST(test_login_next_accepts_local_paths),
         UNIT_TEST(test_login_next_refuses_open_redirects),
-        UNIT_TEST(test_login_quote_keeps_slashes_and_escapes_the_rest),
+        UNIT_TEST(test_login_quote_escapes_all_but_unreserved),
         UNIT_TEST(test_login_store_writes_flask_login_keys),
         UNIT_TEST(test_login_forget_removes_only_login_keys),
         UNIT_TEST(test_login_session_user_reads_integer_ids),
