@@ -197,11 +197,14 @@ def test_login_regenerates_the_session_against_fixation(site, host):
 
 def test_copied_cookie_after_logout_is_anonymous_with_a_store(site):
     c = Client(site, "store.test")
+    c.get("/counter")
     c.login()
     copied = c.cookies["session"]
     assert c.me(cookies={"session": copied}) == "user=alice fresh=1"
     c.request("POST", "/logout")
     assert c.me(cookies={"session": copied}) == "anonymous"
+    # logout deleted the old entry (regenerate), not only the login keys
+    assert c.get("/session", cookies={"session": copied}).text.strip() == "{}"
 
 
 # ---- AuthType ctx ----------------------------------------------------------------
@@ -312,6 +315,21 @@ def test_remember_cookie_restores_a_login_that_is_not_fresh(site, host):
     out = later.request("POST", "/logout")
     assert "remember_token" in set_cookie_names(out)
     assert "remember_token" not in later.cookies
+
+
+def test_remember_cookie_never_logs_in_a_planted_session(site):
+    """An attacker plants their session id (server-side store) next to the
+    victim's remember cookie: the restored login goes to a new session."""
+    attacker = Client(site, "store.test")
+    attacker.get("/counter")
+    planted = attacker.cookies["session"]
+    victim = Client(site, "store.test")
+    victim.login(remember="1")
+    victim.cookies = {"remember_token": victim.cookies["remember_token"],
+                      "session": planted}
+    assert victim.me() == "user=alice fresh=0"
+    assert victim.cookies["session"].split(".")[1] != planted.split(".")[1]
+    assert attacker.me() == "anonymous"
 
 
 @pytest.mark.parametrize("bad", ["alice|" + "0" * 128, "bob|{digest}", "alice", "",
