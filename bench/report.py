@@ -123,6 +123,15 @@ def main():
         checks.append(("ctx-background >= 0.90 x ctx-home", x >= 0.90, "%.3f" % x))
     else:
         checks.append(("ctx-background >= 0.90 x ctx-home", None, "not measured"))
+    # Login (docs/login.md): /me against /counter on the same format, and a
+    # static file behind AuthType ctx against the same file unprotected.
+    for a_name, b_name, want in (("ctx-me", "ctx-signed", 0.95),
+                                 ("ctx-authtype-static", "static", 0.90)):
+        label = "%s >= %.2f x %s" % (a_name, want, b_name)
+        a, b = rows.get(a_name), rows.get(b_name)
+        x = versus(a, b) if a and b else None
+        checks.append((label, None if x is None else x >= want,
+                       "not measured" if x is None else "%.3f" % x))
     for other, times in (("modsession-crypto", TIMES_CRYPTO), ("flask", TIMES_FLASK)):
         for name in CTX_FORMATS:
             label = "%s >= %dx %s" % (name, times, other)
