@@ -269,9 +269,10 @@ typedef void ctx_resource_dtor(void *res, void *baton);
 /* Login (version 5): turns the user id stored in the session into your
  * module's user object, or NULL for an unknown or disabled user. Called at
  * most once per client request (ctx_current_user), on the thread of the
- * request; `id` lives until the request ends. Whatever it returns must
- * live at least as long (a static object, or allocated in
- * ctx_request(c)->pool, or an app resource). */
+ * request, with the client request's context `c` (the main request's, also
+ * when a subrequest asked; a task's own context in a task); `id` lives
+ * until the request ends. Whatever it returns must live at least as long
+ * (a static object, something in ctx_request(c)->pool, an app resource). */
 typedef void *ctx_user_loader_fn(ctx_t *c, const char *id, void *baton);
 
 /* Flags of ctx_login_user(). */

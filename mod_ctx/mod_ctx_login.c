@@ -204,11 +204,13 @@ static const char *resolve_login(ctx_t *c, login_state_t *st)
     if (st->resolved) {
         return st->cache.id;
     }
-    st->resolved = 1;
-    ctx_login_cache_set(&st->cache, NULL);
+    /* No session here (off for a subrequest's location, store down):
+     * anonymous for this call, and not decided for the request. */
     if (!(s = ctx_glue_session(c, &rv))) {
         return NULL;
     }
+    st->resolved = 1;
+    ctx_login_cache_set(&st->cache, NULL);
     if (!(r = client_request(c))) {      /* a task: the copy's login */
         ctx_login_cache_set(&st->cache, ctx_login_session_user(
                                             ctx_context_main(c)->pool, s));
@@ -327,7 +329,9 @@ void *ctx_glue_current_user(ctx_t *c)
     if (!resolve_login(c, st) || (lc.loader = find_loader(app_of(c))) < 0) {
         return NULL;
     }
-    lc.c = c;
+    /* The client request's context: what the loader allocates in its
+     * request's pool must outlive subrequests, as the cache does. */
+    lc.c = ctx_context_main(c);
     return ctx_login_cache_user(&st->cache, call_loader, &lc);
 }
 

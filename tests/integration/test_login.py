@@ -54,6 +54,7 @@ def protected(docroot, login_url=True):
     <Location /private>
         AuthType ctx
         Require valid-user
+        ErrorDocument 404 /me
     </Location>
     <Location /alice>
         AuthType ctx
@@ -224,6 +225,16 @@ def test_valid_user_protects_a_static_file_and_a_cgi(site, host):
     r = c.get("/private/env.cgi")
     assert r.status == 200, r.text
     assert r.text.strip() == "REMOTE_USER=alice AUTH_TYPE=ctx"
+
+
+def test_internal_redirect_sees_the_login_of_the_request(site):
+    """ErrorDocument 404 /me: the internal redirect's /me sees the login
+    that AuthType ctx resolved for the original request."""
+    c = Client(site, "cookie.test")
+    assert c.get("/private/missing").status == 302
+    c.login()
+    r = c.get("/private/missing")
+    assert r.status == 404 and r.text.strip() == "user=alice fresh=1"
 
 
 def test_no_login_url_answers_401(site):
