@@ -426,3 +426,28 @@ def test_bad_login_directives_fail_apachectl(make_server, line, words):
     assert rc != 0
     for w in words:
         assert w in out, out
+
+
+def test_identifier_follows_the_headers_on_one_keep_alive_connection(site):
+    """The identifier is cached per connection: a request with another
+    User-Agent on the same connection still counts as another client."""
+    conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=30)
+    try:
+        def ask(method, path, agent, cookie=None, body=None):
+            hdrs = {"Host": "strong.test", "User-Agent": agent}
+            if cookie:
+                hdrs["Cookie"] = cookie
+            if body:
+                hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            return resp, resp.read().decode().strip()
+
+        resp, _ = ask("POST", "/login", "agent-a",
+                      body="username=alice&password=wonderland")
+        cookie = resp.getheader("Set-Cookie").split(";", 1)[0]
+        assert ask("GET", "/me", "agent-a", cookie)[1] == "user=alice fresh=1"
+        assert ask("GET", "/me", "agent-b", cookie)[1] == "anonymous"
+        assert ask("GET", "/me", "agent-a", cookie)[1] == "user=alice fresh=1"
+    finally:
+        conn.close()
