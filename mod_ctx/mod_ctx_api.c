@@ -16,6 +16,7 @@
 #include "mod_ctx_status.h"
 #include "mod_ctx_task.h"
 #include "mod_ctx_body.h"
+#include "mod_ctx_login.h"
 #include "ctx_json.h"
 
 APLOG_USE_MODULE(ctx);
@@ -671,6 +672,14 @@ static const ctx_api_t api = {
     ctx_glue_cookie,
     /* version 5 */
     ctx_glue_server_stats,
+    ctx_glue_user_loader,
+    ctx_glue_current_user,
+    ctx_glue_current_user_id,
+    ctx_glue_login_user,
+    ctx_glue_logout_user,
+    ctx_glue_login_fresh,
+    ctx_glue_confirm_login,
+    ctx_glue_login_next_is_safe,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)
