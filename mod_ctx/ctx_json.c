@@ -484,6 +484,53 @@ char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
     return ctx_json_write(p, v, &res, len, NULL) == APR_SUCCESS ? res : NULL;
 }
 
+
+apr_status_t ctx_json_write_member(apr_pool_t *p, const json_t *v,
+                                   char **out, apr_size_t *len,
+                                   apr_size_t *values)
+{
+    out_t o;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!v || !out) {
+        return APR_EINVAL;
+    }
+    out_init(&o);
+    put_value(&o, v, 1);        /* one level down: inside the session */
+    if (o.invalid) {
+        rv = APR_EINVAL;
+    }
+    else if (o.failed || !(*out = apr_pstrmemdup(p, o.buf, o.len))) {
+        rv = APR_ENOMEM;
+    }
+    else {
+        if (len) *len = o.len;
+        if (values) *values = o.values;
+    }
+    out_free(&o);
+    return rv;
+}
+
+char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
+                            apr_size_t *len)
+{
+    out_t o;
+    char *res = NULL;
+
+    out_init(&o);
+    put_string(&o, str, n);
+    if (!o.failed && (res = apr_pstrmemdup(p, o.buf, o.len)) && len) {
+        *len = o.len;
+    }
+    out_free(&o);
+    return res;
+}
+
+apr_size_t ctx_json_format_int(char *buf, apr_int64_t v)
+{
+    return format_int(buf, (json_int_t)v);
+}
+
 /* ---- parsing ------------------------------------------------------------
  * A strict RFC 8259 reader that builds jansson values. jansson's own reader
  * goes through a character stream; sessions are parsed on every request, and
@@ -672,6 +719,23 @@ static void release_string(char *str, const char *small)
     }
 }
 
+char *ctx_json_read_string(apr_pool_t *p, const char **pos, const char *end,
+                           apr_size_t *len)
+{
+    reader_t rd;
+    char small[128], *str, *res;
+
+    rd.p = *pos;
+    rd.end = end;
+    if (!(str = read_string(&rd, len, small, sizeof(small)))) {
+        return NULL;
+    }
+    res = apr_pstrmemdup(p, str, *len);
+    release_string(str, small);
+    *pos = rd.p;
+    return res;
+}
+
 static json_t *read_value(reader_t *rd);
 
 static json_t *read_number(reader_t *rd)
@@ -853,6 +917,24 @@ json_t *ctx_json_parse_bounded(const char *text, apr_size_t len,
     if (values) {
         *values = rd.values;
     }
+    return v;
+}
+
+json_t *ctx_json_parse_member(const char *text, apr_size_t len, int depth,
+                              apr_size_t max_values, apr_size_t *values,
+                              const char **end)
+{
+    reader_t rd;
+    json_t *v;
+
+    rd.p = text;
+    rd.end = text + len;
+    rd.depth = depth;
+    rd.values = 0;
+    rd.max_values = max_values;
+    v = read_value(&rd);
+    *values = rd.values;
+    *end = rd.p;
     return v;
 }
 

@@ -40,6 +40,29 @@ apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
 apr_status_t ctx_json_measure_entry(const char *key, const json_t *val,
                                     apr_size_t *len, apr_size_t *values);
 
+/* ctx_json_write of a value inside an object (one level of nesting more
+ * counts against CTX_JSON_MAX_DEPTH): the text of a session's member. */
+apr_status_t ctx_json_write_member(apr_pool_t *p, const json_t *v,
+                                   char **out, apr_size_t *len,
+                                   apr_size_t *values);
+
+/* The JSON string literal (quotes included) of `n` bytes of valid UTF-8
+ * at `str`, as the writer writes it, allocated in `p` (*len set when not
+ * NULL); NULL without memory. */
+char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
+                            apr_size_t *len);
+
+/* Decimal text of `v` into `buf` (24 bytes), as the writer writes it;
+ * returns its length (no NUL written). */
+apr_size_t ctx_json_format_int(char *buf, apr_int64_t v);
+
+/* Read a string literal whose opening quote is just before *pos (text ends
+ * at `end`), validated as ctx_json_parse does; on success the unescaped
+ * bytes (NUL-terminated, *len bytes) are allocated in `p` and *pos is past
+ * the closing quote. NULL if it is not a valid string. */
+char *ctx_json_read_string(apr_pool_t *p, const char **pos, const char *end,
+                           apr_size_t *len);
+
 /* Parse `len` bytes as one JSON value (any type); trailing garbage, invalid
  * UTF-8, NUL bytes in strings, duplicate keys and nesting deeper than
  * CTX_JSON_MAX_DEPTH are refused. Returns a new reference (the caller owns
@@ -53,6 +76,15 @@ json_t *ctx_json_parse(const char *text, apr_size_t len);
  * more than `max_values` means the limit refused the text. */
 json_t *ctx_json_parse_bounded(const char *text, apr_size_t len,
                                apr_size_t max_values, apr_size_t *values);
+
+/* Read one JSON value at the start of `len` bytes at `text` (leading
+ * whitespace skipped), as nested inside `depth` containers, making at most
+ * `max_values` values (0: no limit; *values: how many were made, also on
+ * failure). *end: where the value ends. A new reference or NULL; what
+ * follows the value is not looked at. */
+json_t *ctx_json_parse_member(const char *text, apr_size_t len, int depth,
+                              apr_size_t max_values, apr_size_t *values,
+                              const char **end);
 
 /* The shortest decimal text that reads back as `d`, formatted like Python's
  * repr(float). `buf` needs 32 bytes. Returns the length, or 0 for NaN and
