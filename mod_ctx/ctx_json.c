@@ -596,6 +596,25 @@ static int utf8_valid(const unsigned char *s, apr_size_t n)
     return 4;
 }
 
+int ctx_json_utf8_valid(const char *str, apr_size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str, *end = s + n;
+
+    while (s < end) {
+        int k;
+
+        if (*s < 0x80) {
+            ++s;
+            continue;
+        }
+        if (!(k = utf8_valid(s, (apr_size_t)(end - s)))) {
+            return 0;
+        }
+        s += k;
+    }
+    return 1;
+}
+
 static char *put_utf8(char *o, unsigned long cp)
 {
     if (cp < 0x80) {

@@ -52,6 +52,10 @@ apr_status_t ctx_json_write_member(apr_pool_t *p, const json_t *v,
 char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
                             apr_size_t *len);
 
+/* 1 if `n` bytes at `str` are valid UTF-8 (no overlong forms, surrogates
+ * or code points past U+10FFFF: what jansson accepts in a key). */
+int ctx_json_utf8_valid(const char *str, apr_size_t n);
+
 /* Decimal text of `v` into `buf` (24 bytes), as the writer writes it;
  * returns its length (no NUL written). */
 apr_size_t ctx_json_format_int(char *buf, apr_int64_t v);
