@@ -11,6 +11,7 @@
 
 struct ctx_flat_t {
     apr_pool_t *pool;
+    int cleanup;                /* a cleanup frees set members' blocks */
     ctx_flat_member_t *m;       /* sorted by key (strcmp) */
     int n, cap;
     int unchecked;              /* members with unchecked floats */
@@ -36,9 +37,7 @@ static apr_status_t cleanup(void *arg)
     for (int i = 0; i < f->n; ++i) {
         release_member(&f->m[i]);
     }
-    free(f->m);
-    f->m = NULL;
-    f->n = f->cap = 0;
+    f->n = 0;
     return APR_SUCCESS;
 }
 
@@ -47,10 +46,12 @@ ctx_flat_t *ctx_flat_create(apr_pool_t *p)
     ctx_flat_t *f = apr_pcalloc(p, sizeof(*f));
 
     f->pool = p;
-    apr_pool_cleanup_register(p, f, cleanup, apr_pool_cleanup_null);
     return f;
 }
 
+/* Room for n members. The array lives in the pool (growing doubles it, so
+ * the old copies add up to less than the last one); only set members'
+ * blocks are malloc'ed, freed when replaced or with the pool. */
 static int reserve(ctx_flat_t *f, int n)
 {
     ctx_flat_member_t *nm;
@@ -62,8 +63,11 @@ static int reserve(ctx_flat_t *f, int n)
     while (cap < n) {
         cap *= 2;
     }
-    if (!(nm = realloc(f->m, (size_t)cap * sizeof(*nm)))) {
+    if (!(nm = apr_palloc(f->pool, (size_t)cap * sizeof(*nm)))) {
         return 0;
+    }
+    if (f->n) {
+        memcpy(nm, f->m, (size_t)f->n * sizeof(*nm));
     }
     f->m = nm;
     f->cap = cap;
@@ -409,17 +413,30 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         memset(&m, 0, sizeof(m));
         skip_ws(&pos, end);
         if (pos >= end || *pos != '"') break;
-        kstart = pos++;
-        if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
+        kstart = pos;
         sc.p = kstart;
-        sc.end = pos;
-        if (scan_string(&sc, &escaped)) {
+        sc.end = end;
+        if (scan_string(&sc, &escaped) && !escaped) {
+            /* Plain printable ASCII: the literal is the key, quoted. */
+            pos = sc.p;
+            m.key = apr_pstrmemdup(p, kstart + 1,
+                                   (apr_size_t)(pos - kstart - 2));
             m.qkey = kstart;
             m.qklen = (apr_size_t)(pos - kstart);
         }
-        else if (!(m.qkey = ctx_json_write_string(p, m.key, klen,
-                                                  &m.qklen))) {
-            break;
+        else {
+            ++pos;
+            if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
+            sc.p = kstart;
+            sc.end = pos;
+            if (scan_string(&sc, &escaped)) {
+                m.qkey = kstart;
+                m.qklen = (apr_size_t)(pos - kstart);
+            }
+            else if (!(m.qkey = ctx_json_write_string(p, m.key, klen,
+                                                      &m.qklen))) {
+                break;
+            }
         }
         skip_ws(&pos, end);
         if (pos >= end || *pos != ':') break;
@@ -527,6 +544,10 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     }
     if (!b) {
         return APR_ENOMEM;
+    }
+    if (!f->cleanup) {
+        apr_pool_cleanup_register(f->pool, f, cleanup, apr_pool_cleanup_null);
+        f->cleanup = 1;
     }
     m.key = b;
     m.qkey = b + klen + 1;

@@ -369,6 +369,7 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
 {
     const ctx_flat_member_t *m = ctx_flat_get(s->flat, key);
     const char *old = NULL;
+    char small[64];
     apr_size_t old_len = 0, old_values = 0;
     apr_status_t rv;
 
@@ -376,9 +377,13 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
         if (m->unchecked && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
             return APR_ENOMEM;
         }
-        /* Kept for the rollback: the member's storage goes with the set. */
-        if (!measure_pool(s)
-            || !(old = apr_pstrmemdup(s->measure, m->text, m->tlen))) {
+        /* Kept for the rollback: the member's storage goes with the set
+         * (a counter's text fits on the stack). */
+        if (m->tlen <= sizeof(small)) {
+            old = memcpy(small, m->text, m->tlen);
+        }
+        else if (!measure_pool(s)
+                 || !(old = apr_pstrmemdup(s->measure, m->text, m->tlen))) {
             return APR_ENOMEM;
         }
         old_len = m->tlen;
