@@ -95,6 +95,13 @@ json_t *ctx_json_parse_member(const char *text, apr_size_t len, int depth,
  * infinities. */
 apr_size_t ctx_json_format_double(char *buf, double d);
 
+/* 1 if `n` bytes at `t`, read as the double `d` (strtod of them), are
+ * exactly what ctx_json_format_double(d) writes. Cheaper than writing it:
+ * one printf and two strtod (two tries, see ctx_json_double_tries)
+ * instead of a search over digit counts (a
+ * session of many floats is checked at each change, see ctx_flat.h). */
+int ctx_json_double_canonical(const char *t, apr_size_t n, double d);
+
 /* Decimal texts ctx_json_format_double has tried so far, in all threads
  * (what a double costs: each is a printf and a strtod). */
 apr_uint32_t ctx_json_double_tries(void);

@@ -288,6 +288,40 @@ static void test_flat_depth_limit_is_the_readers(void **state)
     }
 }
 
+/* A session of many extreme doubles (hostile: a handler that stores client
+ * JSON) is checked when it changes, not written again: fewer decimal
+ * conversions than the writer's search, and the same text. */
+static void test_flat_checks_floats_without_writing_them(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    json_t *list = json_array(), *obj = json_object();
+    char *text, *out;
+    apr_size_t len, olen;
+    apr_uint32_t before, flat_tries, writer_tries;
+    ctx_flat_t *f = NULL;
+
+    for (int i = 0; i < 200; ++i) {
+        json_array_append_new(list, json_real(
+            nextafter(1.2345678901234567e300 * (i + 1), 0)));
+    }
+    json_object_set_new(obj, "l", list);
+    before = ctx_json_double_tries();
+    text = ctx_json_dump(p, obj, &len);
+    writer_tries = ctx_json_double_tries() - before;
+    assert_non_null(text);
+    assert_int_equal(ctx_flat_parse(p, text, len, 0, NULL, &f), APR_SUCCESS);
+    before = ctx_json_double_tries();
+    assert_int_equal(ctx_flat_canonicalize(f), APR_SUCCESS);
+    flat_tries = ctx_json_double_tries() - before;
+    out = ctx_flat_write(f, p, &olen);
+    assert_string_equal(out, text);
+    if (flat_tries * 2 > writer_tries) {
+        fail_msg("flat: %u tries, writer: %u", (unsigned)flat_tries,
+                 (unsigned)writer_tries);
+    }
+    json_decref(obj);
+}
+
 /* ---- differential: random sessions against jansson ----------------------- */
 
 static unsigned long rng;
@@ -455,6 +489,7 @@ int main(void)
         UNIT_TEST(test_flat_refuses_what_the_reader_refuses),
         UNIT_TEST(test_flat_counts_values_as_the_bounded_reader),
         UNIT_TEST(test_flat_depth_limit_is_the_readers),
+        UNIT_TEST(test_flat_checks_floats_without_writing_them),
         UNIT_TEST(test_flat_matches_jansson_on_random_sessions),
     };
 
