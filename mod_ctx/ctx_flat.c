@@ -12,6 +12,7 @@
 struct ctx_flat_t {
     apr_pool_t *pool;
     int cleanup;                /* a cleanup frees set members' blocks */
+    apr_size_t pooled;          /* bytes of set members put in the pool */
     ctx_flat_member_t *m;       /* sorted by key (strcmp) */
     int n, cap;
     int unchecked;              /* members with unchecked floats */
@@ -23,6 +24,12 @@ static apr_size_t entry_len(const ctx_flat_member_t *m)
 {
     return m->qklen + 1 + m->tlen;
 }
+
+/* A set member's storage: the first few KiB of sets go into the pool (a
+ * request sets a few small values: no malloc, no free), the rest is
+ * malloc'ed and freed when replaced, so that a request setting a key many
+ * times holds one value, not all of them. */
+#define POOLED_MAX 4096
 
 static void release_member(ctx_flat_member_t *m)
 {
@@ -511,6 +518,19 @@ static void drop_sizes(ctx_flat_t *f, const ctx_flat_member_t *m)
     f->unchecked -= m->unchecked;
 }
 
+/* Printable ASCII without '"' and '\\': written as it is. */
+static int plain_key(const char *key, apr_size_t klen)
+{
+    for (apr_size_t i = 0; i < klen; ++i) {
+        unsigned char c = (unsigned char)key[i];
+
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
                           apr_size_t tlen, apr_size_t values)
 {
@@ -519,7 +539,8 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     apr_pool_t *tmp = NULL;
     const char *qkey;
     ctx_flat_member_t m;
-    char *b;
+    char *b, lit[128];
+    int pooled = 0;
 
     /* One block holds the key, its literal and the text; a replaced
      * member lends its literal, a new key's is written once. */
@@ -527,12 +548,26 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
         qkey = f->m[i].qkey;
         qklen = f->m[i].qklen;
     }
+    else if (plain_key(key, klen) && klen + 2 <= sizeof(lit)) {
+        lit[0] = '"';           /* plain ASCII: the key, quoted */
+        memcpy(lit + 1, key, klen);
+        lit[klen + 1] = '"';
+        qkey = lit;
+        qklen = klen + 2;
+    }
     else if (apr_pool_create(&tmp, f->pool) != APR_SUCCESS
              || !(qkey = ctx_json_write_string(tmp, key, klen, &qklen))) {
         if (tmp) apr_pool_destroy(tmp);
         return APR_ENOMEM;
     }
-    b = malloc(klen + 1 + qklen + tlen + 1);
+    if (f->pooled + klen + qklen + tlen + 2 <= POOLED_MAX) {
+        f->pooled += klen + qklen + tlen + 2;
+        b = apr_palloc(f->pool, klen + 1 + qklen + tlen + 1);
+        pooled = 1;
+    }
+    else {
+        b = malloc(klen + 1 + qklen + tlen + 1);
+    }
     if (b) {
         memcpy(b, key, klen + 1);
         memcpy(b + klen + 1, qkey, qklen);
@@ -545,7 +580,7 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     if (!b) {
         return APR_ENOMEM;
     }
-    if (!f->cleanup) {
+    if (!f->cleanup && !pooled) {
         apr_pool_cleanup_register(f->pool, f, cleanup, apr_pool_cleanup_null);
         f->cleanup = 1;
     }
@@ -556,7 +591,7 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     m.tlen = tlen;
     m.values = values;
     m.unchecked = 0;
-    m.block = b;
+    m.block = pooled ? NULL : b;
     if (i >= 0) {
         drop_sizes(f, &f->m[i]);
         release_member(&f->m[i]);

@@ -37,6 +37,7 @@ struct ctx_session_t {
     int loaded, accessed, modified, reissue, sealed;
     int read_only;              /* a background task's copy */
     int serialized;             /* a text was made in `pool` already */
+    int holds_json;             /* `release` is registered */
     ctx_session_changed_fn *changed;
     void *changed_baton;
     ctx_journal_t *journal;     /* records changes (server-side store) */
@@ -109,8 +110,16 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
     s->pool = p;
     s->never_fit = s->max_values = APR_SIZE_MAX;
     s->flat = ctx_flat_create(p);
-    apr_pool_cleanup_register(p, s, release, apr_pool_cleanup_null);
     return s;
+}
+
+/* jansson values are handed out: they are released with the pool. */
+static void hold_json(ctx_session_t *s)
+{
+    if (!s->holds_json) {
+        apr_pool_cleanup_register(s->pool, s, release, apr_pool_cleanup_null);
+        s->holds_json = 1;
+    }
 }
 
 void ctx_session_load_flat(ctx_session_t *s, ctx_flat_t *flat,
@@ -325,6 +334,7 @@ json_t *ctx_session_get(ctx_session_t *s, const char *key)
     }
     if (!s->got) {
         s->got = apr_hash_make(s->pool);
+        hold_json(s);
     }
     if (!(v = apr_hash_get(s->got, key, APR_HASH_KEY_STRING))
         && (v = ctx_json_parse(text, len)) != NULL) {
@@ -675,6 +685,7 @@ const json_t *ctx_session_data(const ctx_session_t *s)
     ctx_session_t *w = (ctx_session_t *)s;  /* a cache, not a change */
 
     if (!w->data) {
+        hold_json(w);
         w->data = ctx_flat_to_json(s->flat);
     }
     return w->data;
