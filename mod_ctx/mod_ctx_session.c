@@ -352,7 +352,7 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
 {
     ctx_server_conf_t *sconf = ctx_server_conf(r->server);
     id_pick_t pk;
-    json_t *data = NULL;
+    struct ctx_flat_t *data = NULL;
     apr_status_t rv;
 
     st->sstore.store = st->store;
@@ -372,7 +372,7 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
     apr_table_do(each_id_header, &pk,
                  ((request_rec *)main->request)->headers_in, "Cookie", NULL);
     st->had_cookie = pk.seen > 0;
-    rv = ctx_session_store_load(&st->sstore, main->pool, pk.val, pk.len,
+    rv = ctx_session_store_load_flat(&st->sstore, main->pool, pk.val, pk.len,
                                 apr_time_sec(apr_time_now()), &st->sst,
                                 &data);
     if (rv != APR_SUCCESS) {
@@ -391,8 +391,8 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
                       st->sst.has_id ? "has no stored session"
                                      : ctx_reason_name(st->sst.id_reason));
     }
-    ctx_session_load(st->session, data, st->sst.issued,
-                     st->sst.has_id ? st->sst.sid.key_index : 0);
+    ctx_session_load_flat(st->session, data, st->sst.issued,
+                          st->sst.has_id ? st->sst.sid.key_index : 0);
     if (st->sst.found) {
         ctx_session_set_created(st->session, st->sst.created);
     }
