@@ -90,16 +90,12 @@ apr_status_t ctx_session_store_load(const ctx_session_store_t *ss,
                                     json_t **data)
 {
     ctx_flat_t *f = NULL;
-    apr_status_t rv;
+    apr_status_t rv = data ? ctx_session_store_load_flat(ss, p, cookie, len,
+                                                         now, st, &f)
+                           : APR_EINVAL;
 
-    if (data) {
-        *data = NULL;
-    }
-    if (!data) {
-        return APR_EINVAL;
-    }
-    rv = ctx_session_store_load_flat(ss, p, cookie, len, now, st, &f);
-    if (rv == APR_SUCCESS && f && !(*data = ctx_flat_to_json(f))) {
+    /* The jansson object of the flat form, for callers that want one. */
+    if (data && !(*data = f ? ctx_flat_to_json(f) : NULL) && f) {
         rv = APR_ENOMEM;
     }
     return rv;
