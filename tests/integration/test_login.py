@@ -2,7 +2,9 @@
 and /me (ctx_login_user, ctx_logout_user, ctx_current_user with a user
 loader), AuthType ctx with Require valid-user / user / ctx-fresh on a static
 file and a CGI, redirects to CtxLoginURL with next=, the open-redirect table,
-session fixation, the remember cookie and session protection.
+session fixation, the remember cookie, ctx_confirm_login, session
+protection, a mod_proxy backend given the user, and the loader's once per
+request across subrequests and internal redirects.
 
 One httpd for the module (in the harness's MPM), virtual hosts chosen by Host:
   cookie.test   sessions in the cookie (signed format), CtxLoginURL /login

@@ -53,6 +53,10 @@
  *   POST /t/bodysub     a subrequest for /t/body (echoes the body), then
  *                       "\nmain_len=N" as the main request sees it
  *   GET /t/cookie?name=N  "cookie=VALUE" or "cookie=(none)"
+ *   GET /t/user?sub=U|redirect=U  the login after a subrequest for U, or
+ *                       after an internal redirect to U, with the calls of
+ *                       the loader (CtxConfig TEST_LOADER apps)
+ *   GET /t/confirm      ctx_confirm_login, then "confirm=... fresh=N"
  *   Body errors answer ctx_body_http_status(status).
  * The handler dispatches on the last path segment, so the endpoints also
  * answer under other paths handled by ctx-test (e.g. a DirectoryIndex file).
