@@ -128,6 +128,15 @@ def main():
         checks.append(("ctx-background >= 0.90 x ctx-home", x >= 0.90, "%.3f" % x))
     else:
         checks.append(("ctx-background >= 0.90 x ctx-home", None, "not measured"))
+    # Login (docs/login.md): /me against /counter on the same format, and a
+    # static file behind AuthType ctx against the same file unprotected.
+    for a_name, b_name, want in (("ctx-me", "ctx-signed", 0.95),
+                                 ("ctx-authtype-static", "static", 0.90)):
+        label = "%s >= %.2f x %s" % (a_name, want, b_name)
+        a, b = rows.get(a_name), rows.get(b_name)
+        x = versus(a, b) if a and b else None
+        checks.append((label, None if x is None else x >= want,
+                       "not measured" if x is None else "%.3f" % x))
     for name, other, times in TARGETS_TIMES:
         label = "%s >= %dx %s" % (name, times, other)
         a, b = rows.get(name), rows.get(other)

@@ -35,6 +35,15 @@
  *   POST /greet        name=x as a form (urlencoded or multipart): hello x
  *                      (Flask: request.form["name"]; a missing field is 400,
  *                      a body over CtxMaxBodySize 413)
+ *   GET /login         a login form (fields username, password, remember,
+ *                      next); POST /login checks them against CtxConfig
+ *                      LOGIN_USERS "alice:wonderland bob:builder" (a demo
+ *                      table of name:password), logs in (ctx_login_user) and
+ *                      redirects (303) to next (a local path only) or /me;
+ *                      a wrong password answers 401 with the form
+ *   GET|POST /logout   ctx_logout_user, then 303 to /login
+ *   GET /me            "user=NAME fresh=0|1", or "anonymous" (the user
+ *                      loader knows the users of LOGIN_USERS)
  *
  * It builds against include/mod_ctx.h only (no link to mod_ctx) and still
  * loads when mod_ctx is absent: it logs one error at startup and answers 503.
@@ -494,12 +503,146 @@ static int answer_greet(request_rec *r)
     return OK;
 }
 
+
+/* ---- login (Flask-Login's model) ------------------------------------------ */
+
+/* 1 if name:password is in the LOGIN_USERS table ("alice:wonderland
+ * bob:builder"); with password NULL, 1 if the user exists. A demo: real
+ * modules keep password hashes, not passwords. */
+static int known_user(const char *table, const char *name,
+                      const char *password)
+{
+    apr_size_t nlen = strlen(name);
+
+    while (table && *table) {
+        const char *end = table + strcspn(table, " "), *colon;
+
+        colon = memchr(table, ':', (apr_size_t)(end - table));
+        if (colon && (apr_size_t)(colon - table) == nlen
+            && !memcmp(table, name, nlen)) {
+            const char *pw = colon + 1;
+            apr_size_t plen = (apr_size_t)(end - pw), given;
+            unsigned diff;
+
+            if (!password) {
+                return 1;
+            }
+            /* no early exit on the first differing byte */
+            given = strlen(password);
+            diff = given != plen;
+            for (apr_size_t i = 0; i < given; ++i) {
+                diff |= (unsigned)(password[i] ^ pw[i < plen ? i : 0]);
+            }
+            return diff == 0;
+        }
+        table = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* The user loader: the user object is its name, in the request's pool. */
+static void *load_user(ctx_t *c, const char *id, void *baton)
+{
+    request_rec *r = ctx_request(c);
+
+    (void)baton;
+    if (!r || !known_user(ctx_config(r, "LOGIN_USERS"), id, NULL)) {
+        return NULL;
+    }
+    return apr_pstrdup(r->pool, id);
+}
+
+static int login_form(request_rec *r, const char *next, int status)
+{
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    r->status = status;
+    ap_rputs("<!doctype html><title>Log in</title>\n"
+             "<form method=\"post\" action=\"/login\">\n"
+             "<input name=\"username\" placeholder=\"username\">\n"
+             "<input name=\"password\" type=\"password\" "
+             "placeholder=\"password\">\n"
+             "<label><input name=\"remember\" type=\"checkbox\" value=\"1\">"
+             " remember me</label>\n", r);
+    if (next && ctx_login_next_is_safe(next)) {
+        ap_rprintf(r, "<input name=\"next\" type=\"hidden\" value=\"%s\">\n",
+                   ap_escape_html(r->pool, next));
+    }
+    ap_rputs("<button>Log in</button>\n</form>\n", r);
+    return OK;
+}
+
+static int see_other(request_rec *r, const char *where)
+{
+    r->status = HTTP_SEE_OTHER;
+    apr_table_setn(r->headers_out, "Location", where);
+    ap_rprintf(r, "see %s\n", where);
+    return OK;
+}
+
+static int answer_login(request_rec *r)
+{
+    const char *user = NULL, *password = NULL, *remember = NULL, *next = NULL;
+    apr_status_t rv;
+
+    if (r->method_number == M_GET) {
+        return login_form(r, ctx_arg(r, "next"), HTTP_OK);
+    }
+    if (r->method_number != M_POST) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if ((rv = ctx_form(r, "username", &user)) != APR_SUCCESS
+        || (rv = ctx_form(r, "password", &password)) != APR_SUCCESS) {
+        if (rv != APR_NOTFOUND) {
+            return ctx_body_http_status(rv);
+        }
+    }
+    ctx_form(r, "remember", &remember);
+    ctx_form(r, "next", &next);
+    if (!user || !password
+        || !known_user(ctx_config(r, "LOGIN_USERS"), user, password)) {
+        return login_form(r, next, HTTP_UNAUTHORIZED);
+    }
+    rv = ctx_login_user(NULL, user, remember && !strcmp(remember, "1")
+                                        ? CTX_LOGIN_REMEMBER : 0);
+    if (rv != APR_SUCCESS) {
+        return session_failed(r, rv, "log in");
+    }
+    return see_other(r, next && ctx_login_next_is_safe(next) ? next : "/me");
+}
+
+static int answer_logout(request_rec *r)
+{
+    apr_status_t rv;
+
+    if (r->method_number != M_GET && r->method_number != M_POST) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if ((rv = ctx_logout_user(NULL)) != APR_SUCCESS) {
+        return session_failed(r, rv, "log out");
+    }
+    return see_other(r, "/login");
+}
+
+static int answer_me(request_rec *r)
+{
+    const char *user = ctx_current_user(NULL);
+
+    if (!user) {
+        ap_rputs("anonymous\n", r);
+    }
+    else {
+        ap_rprintf(r, "user=%s fresh=%d\n", user, ctx_login_fresh(NULL));
+    }
+    return OK;
+}
+
 static int example_handler(request_rec *r)
 {
     if (!r->handler || strcmp(r->handler, HANDLER)) {
         return DECLINED;
     }
-    if (r->method_number != M_GET && strcmp(r->uri, "/greet")) {
+    if (r->method_number != M_GET && strcmp(r->uri, "/greet")
+        && strcmp(r->uri, "/login") && strcmp(r->uri, "/logout")) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (!ctx_api()) {
@@ -529,6 +672,15 @@ static int example_handler(request_rec *r)
         || !strcmp(r->uri, "/background/status")) {
         return answer_background(r);
     }
+    if (!strcmp(r->uri, "/login")) {
+        return answer_login(r);
+    }
+    if (!strcmp(r->uri, "/logout")) {
+        return answer_logout(r);
+    }
+    if (!strcmp(r->uri, "/me")) {
+        return answer_me(r);
+    }
     return HTTP_NOT_FOUND;
 }
 
@@ -542,9 +694,20 @@ static int example_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* Every virtual host's app gets the user loader (in each child, before it
+ * serves requests). */
+static void example_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)pchild;
+    for (; s; s = s->next) {
+        ctx_user_loader(ctx_app_of(s), load_user, NULL);
+    }
+}
+
 static void example_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_child_init(example_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(example_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(example_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(example_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -288,6 +288,19 @@ typedef apr_status_t ctx_resource_ctor(void **res, ctx_app_t *app,
                                        apr_pool_t *p, void *baton);
 typedef void ctx_resource_dtor(void *res, void *baton);
 
+/* Login (version 5): turns the user id stored in the session into your
+ * module's user object, or NULL for an unknown or disabled user. Called at
+ * most once per client request (ctx_current_user), on the thread of the
+ * request, with the client request's context `c` (the main request's, also
+ * when a subrequest asked; a task's own context in a task); `id` lives
+ * until the request ends. Whatever it returns must live at least as long
+ * (a static object, something in ctx_request(c)->pool, an app resource). */
+typedef void *ctx_user_loader_fn(ctx_t *c, const char *id, void *baton);
+
+/* Flags of ctx_login_user(). */
+#define CTX_LOGIN_REMEMBER  1   /* also set the remember cookie */
+#define CTX_LOGIN_NOT_FRESH 2   /* log in as not fresh (Flask's fresh=False) */
+
 /* The function table. Use the ctx_* helpers below rather than this. */
 typedef struct ctx_api_t {
     int version;
@@ -390,6 +403,16 @@ typedef struct ctx_api_t {
     const char *(*cookie)(request_rec *r, const char *name);
     /* version 5: server-wide counters */
     apr_status_t (*server_stats)(const char *app, ctx_server_stats_t *st);
+    /* version 5: login (Flask-Login) */
+    apr_status_t (*user_loader)(ctx_app_t *app, ctx_user_loader_fn *fn,
+                                void *baton);
+    void *(*current_user)(ctx_t *c);
+    const char *(*current_user_id)(ctx_t *c);
+    apr_status_t (*login_user)(ctx_t *c, const char *id, int flags);
+    apr_status_t (*logout_user)(ctx_t *c);
+    int (*login_fresh)(ctx_t *c);
+    apr_status_t (*confirm_login)(ctx_t *c);
+    int (*login_next_is_safe)(const char *next);
 } ctx_api_t;
 
 /* The one exported optional function: the table if mod_ctx provides at
@@ -1073,6 +1096,98 @@ static APR_INLINE const char *ctx_cookie(request_rec *r, const char *name)
 {
     const ctx_api_t *a = ctx_api();
     return a ? a->cookie(r, name) : NULL;
+}
+
+/* ---- login (Flask-Login's current_user, login_user, logout_user) -------
+ * The login lives in the session (CtxSession On where it is used), under
+ * Flask-Login's keys _user_id, _fresh and _id, so that a Flask app with
+ * Flask-Login sharing the session (CtxSessionFormat flask, same secret)
+ * sees the same login. See docs/login.md. All of these need API version 5
+ * (else APR_ENOTIMPL / NULL / 0). `c` NULL means the current request. */
+
+/* Register the user loader of `app` (NULL: the current app; usually from
+ * your child_init hook, with ctx_app_of(s) for each virtual host). A second
+ * call for the same app replaces the first. APR_ENOSPC past 64 apps. Not to
+ * be called while requests run. Without a loader, ctx_current_user() is
+ * NULL and AuthType ctx accepts any logged-in id. */
+static APR_INLINE apr_status_t ctx_user_loader(ctx_app_t *app,
+                                               ctx_user_loader_fn *fn,
+                                               void *baton)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->user_loader(app, fn, baton)
+                                : APR_ENOTIMPL;
+}
+
+/* The logged-in user's object from the loader, or NULL (anonymous, no
+ * loader, or the loader said NULL). Loaded at most once per client request:
+ * its subrequests and internal redirects get the same object. On first use
+ * per request this applies session protection (CtxLoginProtection) and,
+ * when the session has no login, the remember cookie (a valid one logs the
+ * user in again, not fresh, in a new session). */
+static APR_INLINE void *ctx_current_user(ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->current_user(c) : NULL;
+}
+
+/* The logged-in user's id without calling the loader (so also an id the
+ * loader would refuse), or NULL. Lives until the client request ends. */
+static APR_INLINE const char *ctx_current_user_id(ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->current_user_id(c) : NULL;
+}
+
+/* Log `id` in: the session is regenerated first (a new id; with a
+ * server-side store the old entry is deleted), then _user_id, _fresh (true
+ * unless CTX_LOGIN_NOT_FRESH) and _id are stored. CTX_LOGIN_REMEMBER also
+ * sets Flask-Login's remember cookie (remember_token, 365 days). `id`: 1 to
+ * 256 bytes without control characters (with CTX_LOGIN_REMEMBER also no
+ * space, '"', ',', ';', '\\' or non-ASCII byte), else APR_EINVAL; it is
+ * copied. Other errors are the session's (CTX_EDISABLED, CTX_ETOOLATE,
+ * CTX_ESTORE ...); APR_EINVAL in a background task. */
+static APR_INLINE apr_status_t ctx_login_user(ctx_t *c, const char *id,
+                                              int flags)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->login_user(c, id, flags) : APR_ENOTIMPL;
+}
+
+/* Log out: remove the login keys, delete the remember cookie if the client
+ * sent one, regenerate the session. APR_SUCCESS also when nobody was
+ * logged in. */
+static APR_INLINE apr_status_t ctx_logout_user(ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->logout_user(c) : APR_ENOTIMPL;
+}
+
+/* 1 if a user is logged in and the login is fresh (made with a password in
+ * this session, not restored from the remember cookie, not marked stale by
+ * session protection). */
+static APR_INLINE int ctx_login_fresh(ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->login_fresh(c) : 0;
+}
+
+/* Mark the current login fresh again (after re-entering the password) and
+ * bind it to this client (_id). APR_NOTFOUND when nobody is logged in. */
+static APR_INLINE apr_status_t ctx_confirm_login(ctx_t *c)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->confirm_login(c) : APR_ENOTIMPL;
+}
+
+/* 1 if `next` is safe to redirect to after a login: a local path (and
+ * query) such as "/a/b?c=d"; 0 for absolute or protocol-relative URLs
+ * ("//host", "/\\host", "/%2F%2Fhost", any percent-encoded form of them),
+ * control characters, spaces, non-ASCII bytes, or over 2048 bytes. */
+static APR_INLINE int ctx_login_next_is_safe(const char *next)
+{
+    const ctx_api_t *a = ctx_api();
+    return a ? a->login_next_is_safe(next) : 0;
 }
 
 #endif /* MOD_CTX_NO_INLINE_HELPERS */

@@ -29,7 +29,8 @@
  * r->err_headers_out (captured at the end), ap_get_brigade on
  * r->input_filters (the body given by ctx_test_set_body), ap_server_conf;
  * hook registration (the request hooks run, connection hooks are ignored),
- * output filters, ap_register_input_filter and ap_register_provider
+ * output filters, ap_register_input_filter, ap_register_provider and
+ * ap_register_auth_provider
  * (accepted, never run).
  * Every other ap_* function of httpd links but stops the test program with
  * a message naming it when it is reached.

@@ -63,20 +63,21 @@ int ctx_codec_json_fits(const ctx_codec_t *codec, apr_size_t jlen,
 
 /* At most max_values values are made: the reader stops at the next. */
 ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
-                                  apr_size_t jlen, json_t **data)
+                                  apr_size_t jlen, apr_pool_t *p,
+                                  ctx_flat_t **data)
 {
-    apr_size_t values;
-    json_t *v = ctx_json_parse_bounded(json, jlen, max_values(codec),
-                                       &values);
+    apr_size_t values = 0;
+    ctx_flat_t *f = NULL;
+    apr_status_t rv = ctx_flat_parse(p, json, jlen, max_values(codec),
+                                     &values, &f);
 
     if (values > max_values(codec)) {
-        return CTX_REASON_OVERSIZED;    /* v is NULL */
+        return CTX_REASON_OVERSIZED;
     }
-    if (!v || !json_is_object(v)) {
-        json_decref(v);
+    if (rv != APR_SUCCESS) {
         return CTX_REASON_BAD_JSON;
     }
-    *data = v;
+    *data = f;
     return CTX_REASON_OK;
 }
 
@@ -246,12 +247,12 @@ static int names_ok(const ctx_codec_t *codec)
            || (codec->cookie_name && codec->app_name);
 }
 
-ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
-                              const char *value, apr_size_t len,
-                              apr_int64_t now, json_t **data,
-                              ctx_codec_meta_t *meta)
+ctx_reason_t ctx_codec_decode_flat(const ctx_codec_t *codec, apr_pool_t *p,
+                                   const char *value, apr_size_t len,
+                                   apr_int64_t now, ctx_flat_t **data,
+                                   ctx_codec_meta_t *meta)
 {
-    json_t *d = NULL;
+    ctx_flat_t *d = NULL;
     ctx_codec_meta_t m;
     ctx_reason_t reason;
 
@@ -279,6 +280,29 @@ ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
         if (meta) *meta = m;
     }
     return counted(reason);
+}
+
+ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
+                              const char *value, apr_size_t len,
+                              apr_int64_t now, json_t **data,
+                              ctx_codec_meta_t *meta)
+{
+    ctx_flat_t *f = NULL;
+    ctx_reason_t reason;
+    json_t *d;
+
+    if (!data) {
+        return ctx_codec_decode_flat(codec, p, value, len, now, NULL, meta);
+    }
+    reason = ctx_codec_decode_flat(codec, p, value, len, now, &f, meta);
+    if (reason != CTX_REASON_OK) {
+        return reason;
+    }
+    if (!(d = ctx_flat_to_json(f))) {
+        return CTX_REASON_BAD_JSON;     /* no memory */
+    }
+    *data = d;
+    return reason;
 }
 
 apr_status_t ctx_codec_encode_json(const ctx_codec_t *codec, apr_pool_t *p,

@@ -127,6 +127,14 @@ ctx_reason_t ctx_codec_decode(const ctx_codec_t *codec, apr_pool_t *p,
                               apr_int64_t now, json_t **data,
                               ctx_codec_meta_t *meta);
 
+/* ctx_codec_decode into the flat form (ctx_flat.h): *data is allocated in
+ * `p` and points into text decoded there (no jansson values are made). */
+struct ctx_flat_t;
+ctx_reason_t ctx_codec_decode_flat(const ctx_codec_t *codec, apr_pool_t *p,
+                                   const char *value, apr_size_t len,
+                                   apr_int64_t now, struct ctx_flat_t **data,
+                                   ctx_codec_meta_t *meta);
+
 /* Encode serialized JSON (`json`, `jlen` bytes, an object as ctx_json_dump
  * writes it) with the current key, as issued at `issued` by a session
  * created at `created` (0: at `issued`, a new session). Always version 2.

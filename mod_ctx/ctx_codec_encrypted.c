@@ -84,7 +84,7 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
 ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
                                         apr_pool_t *p, const char *value,
                                         apr_size_t len, apr_int64_t now,
-                                        json_t **data,
+                                        ctx_flat_t **data,
                                         ctx_codec_meta_t *meta)
 {
     const char *ts_s, *dot, *dot_ct = NULL, *blob_s;
@@ -148,7 +148,7 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
         return reason;
     }
     if ((reason = ctx_codec_parse_json(codec, (char *)plain,
-                                       n - NONCE_LEN - TAG_LEN, data))
+                                       n - NONCE_LEN - TAG_LEN, p, data))
         != CTX_REASON_OK) {
         return reason;
     }

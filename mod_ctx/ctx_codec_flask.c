@@ -16,11 +16,14 @@ static const ctx_codec_hmac_t flask_layout = {
 
 /* The flask format's creation time: "_ctx_created" when it is an integer
  * from 1 to the issue time, else the issue time (a session Flask made). */
-static apr_int64_t flask_created(const json_t *data, apr_int64_t issued)
+static apr_int64_t flask_created(const ctx_flat_t *data, apr_int64_t issued)
 {
-    json_t *v = json_object_get(data, FLASK_CREATED_KEY);
-    json_int_t t = json_is_integer(v) ? json_integer_value(v) : 0;
+    const ctx_flat_member_t *m = ctx_flat_get(data, FLASK_CREATED_KEY);
+    apr_int64_t t = 0;
 
+    if (!m || ctx_flat_int(m->text, m->tlen, &t) != APR_SUCCESS) {
+        t = 0;
+    }
     return (t > 0 && t <= issued) ? (apr_int64_t)t : issued;
 }
 
@@ -32,29 +35,27 @@ static apr_status_t flask_with_created(const ctx_codec_t *codec,
                                        apr_pool_t *p, const char **json,
                                        apr_size_t *jlen, apr_int64_t created)
 {
-    json_t *o = ctx_json_parse(*json, *jlen);
-    char *out = NULL;
-    apr_size_t values = 0;
-    apr_status_t rv = APR_EINVAL;
+    ctx_flat_t *o = NULL;
+    char num[24], *out;
+    apr_size_t n = ctx_json_format_int(num, created);
 
-    if (o && json_is_object(o)
-        && json_object_set_new(o, FLASK_CREATED_KEY,
-                               json_integer((json_int_t)created)) == 0
-        && ctx_json_write(p, o, &out, jlen, &values) == APR_SUCCESS) {
-        rv = ctx_codec_json_fits(codec, *jlen, values) ? APR_SUCCESS
-                                                        : CTX_ETOOLARGE;
-        *json = out;
+    /* The flat form: the other members' texts are copied, not rewritten. */
+    if (ctx_flat_parse(p, *json, *jlen, 0, NULL, &o) != APR_SUCCESS
+        || ctx_flat_set(o, FLASK_CREATED_KEY, num, n, 1) != APR_SUCCESS
+        || !(out = ctx_flat_write(o, p, jlen))) {
+        return APR_EINVAL;
     }
-    json_decref(o);
-    return rv;
+    *json = out;
+    return ctx_codec_json_fits(codec, *jlen, ctx_flat_values(o))
+           ? APR_SUCCESS : CTX_ETOOLARGE;
 }
 
 ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
                                     const char *value, apr_size_t len,
-                                    apr_int64_t now, json_t **data,
+                                    apr_int64_t now, ctx_flat_t **data,
                                     ctx_codec_meta_t *meta)
 {
-    json_t *d;
+    ctx_flat_t *d;
     apr_int64_t ct;
     ctx_reason_t reason = ctx_codec_hmac_decode(codec, &flask_layout, p,
                                                 value, len, now, &d, meta);
@@ -65,7 +66,6 @@ ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
     if ((ct = flask_created(d, meta->issued)) != meta->issued
         && (reason = ctx_codec_check_lifetime(codec, ct, now))
            != CTX_REASON_OK) {
-        json_decref(d);
         return reason;
     }
     *data = d;

@@ -90,7 +90,7 @@ static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
 ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
                                    const ctx_codec_hmac_t *f, apr_pool_t *p,
                                    const char *value, apr_size_t len,
-                                   apr_int64_t now, json_t **data,
+                                   apr_int64_t now, ctx_flat_t **data,
                                    ctx_codec_meta_t *meta)
 {
     int fields = f->with_created ? 3 : 2;   /* dots right of PAYLOAD */
@@ -163,7 +163,7 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
                                            &jlen)) != CTX_REASON_OK) {
         return reason;
     }
-    if ((reason = ctx_codec_parse_json(codec, json, jlen, data))
+    if ((reason = ctx_codec_parse_json(codec, json, jlen, p, data))
         != CTX_REASON_OK) {
         return reason;
     }

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "ctx_codec.h"
+#include "ctx_flat.h"
 
 #define CTX_CODEC_NONCE_LEN 12
 
@@ -62,10 +63,12 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
 ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
                                       apr_int64_t created, apr_int64_t now);
 
-/* Parse `jlen` bytes of JSON with at most max_values values; on
- * CTX_REASON_OK *data is a new object reference owned by the caller. */
+/* Parse `jlen` bytes of JSON (allocated in `p`, which the result points
+ * into) with at most max_values values; on CTX_REASON_OK *data is its flat
+ * form, in `p`. */
 ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
-                                  apr_size_t jlen, json_t **data);
+                                  apr_size_t jlen, apr_pool_t *p,
+                                  ctx_flat_t **data);
 
 /* Size of the stack buffer a binding and its tail are copied into. */
 #define CTX_CODEC_PREFIX_MAX 256
@@ -169,7 +172,7 @@ typedef struct {
 ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
                                    const ctx_codec_hmac_t *f, apr_pool_t *p,
                                    const char *value, apr_size_t len,
-                                   apr_int64_t now, json_t **data,
+                                   apr_int64_t now, ctx_flat_t **data,
                                    ctx_codec_meta_t *meta);
 
 /* Lay out and sign `json` as `f` says with the current key; *value is
@@ -186,7 +189,7 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
 
 ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                      const char *value, apr_size_t len,
-                                     apr_int64_t now, json_t **data,
+                                     apr_int64_t now, ctx_flat_t **data,
                                      ctx_codec_meta_t *meta);
 apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                      const char *json, apr_size_t jlen,
@@ -195,7 +198,7 @@ apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
 
 ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
                                     const char *value, apr_size_t len,
-                                    apr_int64_t now, json_t **data,
+                                    apr_int64_t now, ctx_flat_t **data,
                                     ctx_codec_meta_t *meta);
 apr_status_t ctx_codec_encode_flask(const ctx_codec_t *codec, apr_pool_t *p,
                                     const char *json, apr_size_t jlen,
@@ -205,7 +208,7 @@ apr_status_t ctx_codec_encode_flask(const ctx_codec_t *codec, apr_pool_t *p,
 ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
                                         apr_pool_t *p, const char *value,
                                         apr_size_t len, apr_int64_t now,
-                                        json_t **data,
+                                        ctx_flat_t **data,
                                         ctx_codec_meta_t *meta);
 apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
                                         apr_pool_t *p, const char *json,

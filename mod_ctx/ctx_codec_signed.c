@@ -11,7 +11,7 @@
 
 ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                      const char *value, apr_size_t len,
-                                     apr_int64_t now, json_t **data,
+                                     apr_int64_t now, ctx_flat_t **data,
                                      ctx_codec_meta_t *meta)
 {
     int version;

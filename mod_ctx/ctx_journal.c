@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "ctx_flat.h"
 #include "ctx_journal.h"
 #include "ctx_json.h"
 
@@ -167,41 +168,71 @@ apr_status_t ctx_journal_compact(ctx_journal_t *j)
     return APR_SUCCESS;
 }
 
+apr_status_t ctx_journal_apply_flat(const ctx_journal_t *j, ctx_flat_t *f,
+                                   apr_pool_t *p)
+{
+    if (!j || !f || !p) {
+        return APR_EINVAL;
+    }
+    if (j->cleared) {
+        ctx_flat_clear(f);
+    }
+    for (int i = 0; i < j->entries->nelts; ++i) {
+        const ctx_journal_entry_t *e = ctx_journal_entry(j, i);
+        json_t *v;
+        char *text;
+        apr_size_t tlen, values;
+        apr_status_t rv;
+
+        switch (e->op) {
+        case CTX_JOURNAL_CLEAR:
+            ctx_flat_clear(f);
+            break;
+        case CTX_JOURNAL_REMOVE:
+            ctx_flat_remove(f, e->key);
+            break;
+        case CTX_JOURNAL_SET:
+            /* The recorded text is read and written again: one JSON value
+             * in the writer's form, whatever the recorder gave. */
+            if (!ctx_json_utf8_valid(e->key, strlen(e->key))
+                || !(v = ctx_json_parse(e->value, e->vlen))) {
+                return APR_EINVAL;
+            }
+            rv = ctx_json_write_member(p, v, &text, &tlen, &values);
+            json_decref(v);
+            if (rv != APR_SUCCESS
+                || (rv = ctx_flat_set(f, e->key, text, tlen, values))
+                   != APR_SUCCESS) {
+                return rv;
+            }
+            break;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t ctx_journal_apply(const ctx_journal_t *j, const json_t *base,
                                json_t **out)
 {
-    json_t *obj;
+    apr_pool_t *p;
+    ctx_flat_t *f;
+    apr_status_t rv;
 
     *out = NULL;
     if (!j || (base && !json_is_object(base))) {
         return APR_EINVAL;
     }
-    /* Work on a copy: a bad value leaves nothing half-applied. Values are
-     * shared with `base` (a shallow copy). */
-    obj = (base && !j->cleared) ? json_copy((json_t *)base) : json_object();
-    if (!obj) {
+    /* The flat form's merge, on a copy: `base` is not changed. */
+    if (apr_pool_create(&p, j->pool) != APR_SUCCESS) {
         return APR_ENOMEM;
     }
-    for (int i = 0; i < j->entries->nelts; ++i) {
-        const ctx_journal_entry_t *e = ctx_journal_entry(j, i);
-        json_t *v;
-
-        switch (e->op) {
-        case CTX_JOURNAL_CLEAR:
-            json_object_clear(obj);
-            break;
-        case CTX_JOURNAL_REMOVE:
-            json_object_del(obj, e->key);
-            break;
-        case CTX_JOURNAL_SET:
-            if (!(v = ctx_json_parse(e->value, e->vlen))
-                || json_object_set_new(obj, e->key, v) != 0) {
-                json_decref(obj);
-                return APR_EINVAL;
-            }
-            break;
-        }
+    if (!(f = ctx_flat_from_json(p, j->cleared ? NULL : base))) {
+        rv = APR_EINVAL;        /* a base the writer refuses */
     }
-    *out = obj;
-    return APR_SUCCESS;
+    else if ((rv = ctx_journal_apply_flat(j, f, p)) == APR_SUCCESS
+             && !(*out = ctx_flat_to_json(f))) {
+        rv = APR_ENOMEM;
+    }
+    apr_pool_destroy(p);
+    return rv;
 }

@@ -96,4 +96,13 @@ apr_status_t ctx_journal_compact(ctx_journal_t *j);
 apr_status_t ctx_journal_apply(const ctx_journal_t *j, const json_t *base,
                                json_t **out);
 
+/* The same merge onto a flat form (ctx_flat.h), in place: `f` holds the
+ * latest stored session (empty for none) and becomes the result; what the
+ * merge writes is allocated in `p` or owned by `f`. The server-side save
+ * uses it: the stored session is never built into jansson values. Errors
+ * as ctx_journal_apply's (then `f` may be half-changed: drop it). */
+struct ctx_flat_t;
+apr_status_t ctx_journal_apply_flat(const ctx_journal_t *j,
+                                   struct ctx_flat_t *f, apr_pool_t *p);
+
 #endif

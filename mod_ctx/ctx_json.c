@@ -251,6 +251,52 @@ static int reads_back(char *digits, apr_size_t size, double a, int prec,
     return 0;
 }
 
+/* Python's repr layout of a double: sign, `ndig` significant digits
+ * `mant` (no trailing zeros but for a single digit), decimal exponent
+ * `exp10` of the first digit. Returns the length written into buf. */
+static apr_size_t layout(char *buf, int neg, const char *mant, int ndig,
+                         int exp10)
+{
+    char *o = buf;
+    int decpt = exp10 + 1;      /* position of the decimal point */
+
+    if (neg) {
+        *o++ = '-';
+    }
+    if (decpt <= -4 || decpt > 16) {
+        /* Python: 1e+20, 1.5e-07 */
+        *o++ = mant[0];
+        if (ndig > 1) {
+            *o++ = '.';
+            memcpy(o, mant + 1, (size_t)ndig - 1);
+            o += ndig - 1;
+        }
+        o += sprintf(o, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+    }
+    else if (decpt <= 0) {
+        /* 0.00123 */
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -decpt; ++i) *o++ = '0';
+        memcpy(o, mant, (size_t)ndig);
+        o += ndig;
+    }
+    else {
+        /* 123.45, 100.0 */
+        for (int i = 0; i < decpt; ++i) *o++ = i < ndig ? mant[i] : '0';
+        *o++ = '.';
+        if (ndig > decpt) {
+            memcpy(o, mant + decpt, (size_t)(ndig - decpt));
+            o += ndig - decpt;
+        }
+        else {
+            *o++ = '0';
+        }
+    }
+    *o = '\0';
+    return (apr_size_t)(o - buf);
+}
+
 apr_size_t ctx_json_format_double(char *buf, double d)
 {
     char digits[40], found[40], *e;
@@ -295,46 +341,114 @@ apr_size_t ctx_json_format_double(char *buf, double d)
         }
     }
     mant[ndig] = '\0';
-    {
-        char *o = buf;
-        int decpt = exp10 + 1;  /* position of the decimal point */
+    return layout(buf, d < 0 || (d == 0 && signbit(d)), mant, ndig, exp10);
+}
 
-        if (d < 0 || (d == 0 && signbit(d))) {
-            *o++ = '-';
+/* `lead` (digits) as a decimal "D.DDDe+X" of exponent `exp10`, bumped by
+ * one unit in its last digit when `up`, read back. */
+static double read_decimal(const char *lead, int n, int exp10, int up)
+{
+    char txt[48], dig[24];
+    int i;
+
+    memcpy(dig, lead, (size_t)n);
+    if (up) {
+        for (i = n - 1; i >= 0 && dig[i] == '9'; --i) {
+            dig[i] = '0';
         }
-        if (decpt <= -4 || decpt > 16) {
-            /* Python: 1e+20, 1.5e-07 */
-            *o++ = mant[0];
-            if (ndig > 1) {
-                *o++ = '.';
-                memcpy(o, mant + 1, (size_t)ndig - 1);
-                o += ndig - 1;
-            }
-            o += sprintf(o, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
-        }
-        else if (decpt <= 0) {
-            /* 0.00123 */
-            *o++ = '0';
-            *o++ = '.';
-            for (int i = 0; i < -decpt; ++i) *o++ = '0';
-            memcpy(o, mant, (size_t)ndig);
-            o += ndig;
+        if (i < 0) {
+            dig[0] = '1';       /* 99 + 1 = 1.0e+1 more */
+            ++exp10;
         }
         else {
-            /* 123.45, 100.0 */
-            for (int i = 0; i < decpt; ++i) *o++ = i < ndig ? mant[i] : '0';
-            *o++ = '.';
-            if (ndig > decpt) {
-                memcpy(o, mant + decpt, (size_t)(ndig - decpt));
-                o += ndig - decpt;
-            }
-            else {
-                *o++ = '0';
-            }
+            ++dig[i];
         }
-        *o = '\0';
-        return (apr_size_t)(o - buf);
     }
+    snprintf(txt, sizeof(txt), "%c.%.*se%d", dig[0], n - 1, dig + 1, exp10);
+    return strtod(txt, NULL);
+}
+
+int ctx_json_double_canonical(const char *t, apr_size_t n, double d)
+{
+    char mant[24], buf[40], digits[40];
+    int neg, ndig = 0, exp10 = 0, ip = 0, seen_point = 0, first = -1;
+    int idx = 0, exp2;
+    apr_size_t i = 0;
+    double a = fabs(d);
+
+    if (n == 0 || n >= sizeof(buf) || isnan(d) || isinf(d)) {
+        return 0;
+    }
+    neg = t[0] == '-';
+    i = (apr_size_t)neg;
+    /* The significant digits and the exponent of the first one. */
+    for (; i < n && t[i] != 'e' && t[i] != 'E'; ++i) {
+        if (t[i] == '.') {
+            seen_point = 1;
+            continue;
+        }
+        if (t[i] < '0' || t[i] > '9') {
+            return 0;
+        }
+        if (!seen_point) {
+            ++ip;
+        }
+        if (first < 0 && t[i] != '0') {
+            first = idx;
+        }
+        if (first >= 0) {
+            if (ndig >= 17) {
+                return 0;       /* more digits than any shortest text */
+            }
+            mant[ndig++] = t[i];
+        }
+        ++idx;
+    }
+    if (first < 0 || a == 0) {
+        /* zero: the writer's own text decides */
+        return ctx_json_format_double(buf, d) == n && !memcmp(buf, t, n);
+    }
+    while (ndig > 1 && mant[ndig - 1] == '0') {
+        --ndig;
+    }
+    mant[ndig] = '\0';
+    exp10 = ip - 1 - first + (i < n ? atoi(t + i + 1) : 0);
+    /* The writer's layout of those digits must be the text itself... */
+    if (layout(buf, neg, mant, ndig, exp10) != n || memcmp(buf, t, n)) {
+        return 0;
+    }
+    /* ...a power of two has its own rule (see reads_back): the writer
+     * decides, as for zero... */
+    if (frexp(a, &exp2) == 0.5) {
+        return ctx_json_format_double(buf, d) == n && !memcmp(buf, t, n);
+    }
+    /* ...the digits the nearest decimal of as many digits (one printf)... */
+    apr_atomic_inc32(&double_tries);
+    snprintf(digits, sizeof(digits), "%.*e", ndig - 1, a);
+    {
+        char *e = strchr(digits, 'e'), got[24];
+        int k = 0;
+
+        for (char *c = digits; c < e; ++c) {
+            if (*c >= '0' && *c <= '9') got[k++] = *c;
+        }
+        if (k != ndig || memcmp(got, mant, (size_t)k) || atoi(e + 1) != exp10) {
+            return 0;
+        }
+    }
+    /* ...and no decimal of one digit fewer reads back: if one did, the
+     * one just below the text or the one just above would (the doubles
+     * that read back as `a` form an interval around the text). */
+    if (ndig < 2) {
+        return 1;
+    }
+    /* (the two reads count as one try: a try is a printf and a strtod) */
+    apr_atomic_inc32(&double_tries);
+    if ((read_decimal(mant, ndig - 1, exp10, 0) == a
+                     || read_decimal(mant, ndig - 1, exp10, 1) == a)) {
+        return 0;
+    }
+    return 1;
 }
 
 typedef struct {
@@ -484,6 +598,53 @@ char *ctx_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
     return ctx_json_write(p, v, &res, len, NULL) == APR_SUCCESS ? res : NULL;
 }
 
+
+apr_status_t ctx_json_write_member(apr_pool_t *p, const json_t *v,
+                                   char **out, apr_size_t *len,
+                                   apr_size_t *values)
+{
+    out_t o;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!v || !out) {
+        return APR_EINVAL;
+    }
+    out_init(&o);
+    put_value(&o, v, 1);        /* one level down: inside the session */
+    if (o.invalid) {
+        rv = APR_EINVAL;
+    }
+    else if (o.failed || !(*out = apr_pstrmemdup(p, o.buf, o.len))) {
+        rv = APR_ENOMEM;
+    }
+    else {
+        if (len) *len = o.len;
+        if (values) *values = o.values;
+    }
+    out_free(&o);
+    return rv;
+}
+
+char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
+                            apr_size_t *len)
+{
+    out_t o;
+    char *res = NULL;
+
+    out_init(&o);
+    put_string(&o, str, n);
+    if (!o.failed && (res = apr_pstrmemdup(p, o.buf, o.len)) && len) {
+        *len = o.len;
+    }
+    out_free(&o);
+    return res;
+}
+
+apr_size_t ctx_json_format_int(char *buf, apr_int64_t v)
+{
+    return format_int(buf, (json_int_t)v);
+}
+
 /* ---- parsing ------------------------------------------------------------
  * A strict RFC 8259 reader that builds jansson values. jansson's own reader
  * goes through a character stream; sessions are parsed on every request, and
@@ -547,6 +708,25 @@ static int utf8_valid(const unsigned char *s, apr_size_t n)
     if (c == 0xf0 && s[1] < 0x90) return 0;              /* overlong */
     if (c == 0xf4 && s[1] > 0x8f) return 0;              /* > U+10FFFF */
     return 4;
+}
+
+int ctx_json_utf8_valid(const char *str, apr_size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str, *end = s + n;
+
+    while (s < end) {
+        int k;
+
+        if (*s < 0x80) {
+            ++s;
+            continue;
+        }
+        if (!(k = utf8_valid(s, (apr_size_t)(end - s)))) {
+            return 0;
+        }
+        s += k;
+    }
+    return 1;
 }
 
 static char *put_utf8(char *o, unsigned long cp)
@@ -670,6 +850,23 @@ static void release_string(char *str, const char *small)
     if (str != small) {
         free(str);
     }
+}
+
+char *ctx_json_read_string(apr_pool_t *p, const char **pos, const char *end,
+                           apr_size_t *len)
+{
+    reader_t rd;
+    char small[128], *str, *res;
+
+    rd.p = *pos;
+    rd.end = end;
+    if (!(str = read_string(&rd, len, small, sizeof(small)))) {
+        return NULL;
+    }
+    res = apr_pstrmemdup(p, str, *len);
+    release_string(str, small);
+    *pos = rd.p;
+    return res;
 }
 
 static json_t *read_value(reader_t *rd);
@@ -853,6 +1050,24 @@ json_t *ctx_json_parse_bounded(const char *text, apr_size_t len,
     if (values) {
         *values = rd.values;
     }
+    return v;
+}
+
+json_t *ctx_json_parse_member(const char *text, apr_size_t len, int depth,
+                              apr_size_t max_values, apr_size_t *values,
+                              const char **end)
+{
+    reader_t rd;
+    json_t *v;
+
+    rd.p = text;
+    rd.end = text + len;
+    rd.depth = depth;
+    rd.values = 0;
+    rd.max_values = max_values;
+    v = read_value(&rd);
+    *values = rd.values;
+    *end = rd.p;
     return v;
 }
 

@@ -40,6 +40,33 @@ apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
 apr_status_t ctx_json_measure_entry(const char *key, const json_t *val,
                                     apr_size_t *len, apr_size_t *values);
 
+/* ctx_json_write of a value inside an object (one level of nesting more
+ * counts against CTX_JSON_MAX_DEPTH): the text of a session's member. */
+apr_status_t ctx_json_write_member(apr_pool_t *p, const json_t *v,
+                                   char **out, apr_size_t *len,
+                                   apr_size_t *values);
+
+/* The JSON string literal (quotes included) of `n` bytes of valid UTF-8
+ * at `str`, as the writer writes it, allocated in `p` (*len set when not
+ * NULL); NULL without memory. */
+char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
+                            apr_size_t *len);
+
+/* 1 if `n` bytes at `str` are valid UTF-8 (no overlong forms, surrogates
+ * or code points past U+10FFFF: what jansson accepts in a key). */
+int ctx_json_utf8_valid(const char *str, apr_size_t n);
+
+/* Decimal text of `v` into `buf` (24 bytes), as the writer writes it;
+ * returns its length (no NUL written). */
+apr_size_t ctx_json_format_int(char *buf, apr_int64_t v);
+
+/* Read a string literal whose opening quote is just before *pos (text ends
+ * at `end`), validated as ctx_json_parse does; on success the unescaped
+ * bytes (NUL-terminated, *len bytes) are allocated in `p` and *pos is past
+ * the closing quote. NULL if it is not a valid string. */
+char *ctx_json_read_string(apr_pool_t *p, const char **pos, const char *end,
+                           apr_size_t *len);
+
 /* Parse `len` bytes as one JSON value (any type); trailing garbage, invalid
  * UTF-8, NUL bytes in strings, duplicate keys and nesting deeper than
  * CTX_JSON_MAX_DEPTH are refused. Returns a new reference (the caller owns
@@ -54,10 +81,26 @@ json_t *ctx_json_parse(const char *text, apr_size_t len);
 json_t *ctx_json_parse_bounded(const char *text, apr_size_t len,
                                apr_size_t max_values, apr_size_t *values);
 
+/* Read one JSON value at the start of `len` bytes at `text` (leading
+ * whitespace skipped), as nested inside `depth` containers, making at most
+ * `max_values` values (0: no limit; *values: how many were made, also on
+ * failure). *end: where the value ends. A new reference or NULL; what
+ * follows the value is not looked at. */
+json_t *ctx_json_parse_member(const char *text, apr_size_t len, int depth,
+                              apr_size_t max_values, apr_size_t *values,
+                              const char **end);
+
 /* The shortest decimal text that reads back as `d`, formatted like Python's
  * repr(float). `buf` needs 32 bytes. Returns the length, or 0 for NaN and
  * infinities. */
 apr_size_t ctx_json_format_double(char *buf, double d);
+
+/* 1 if `n` bytes at `t`, read as the double `d` (strtod of them), are
+ * exactly what ctx_json_format_double(d) writes. Cheaper than writing it:
+ * one printf and two strtod (two tries, see ctx_json_double_tries)
+ * instead of a search over digit counts (a
+ * session of many floats is checked at each change, see ctx_flat.h). */
+int ctx_json_double_canonical(const char *t, apr_size_t n, double d);
 
 /* Decimal texts ctx_json_format_double has tried so far, in all threads
  * (what a double costs: each is a printf and a strtod). */

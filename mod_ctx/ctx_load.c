@@ -4,6 +4,7 @@
 #include <apr_atomic.h>
 
 #include "ctx_cookie.h"
+#include "ctx_flat.h"
 #include "ctx_load.h"
 
 static apr_uint32_t conflicts;
@@ -27,7 +28,7 @@ void ctx_load_init(ctx_load_t *l, const ctx_codec_t *codec, apr_pool_t *p,
 static int candidate(void *baton, const char *val, apr_size_t len)
 {
     ctx_load_t *l = baton;
-    json_t *data = NULL;
+    ctx_flat_t *data = NULL;
     ctx_codec_meta_t meta;
     ctx_reason_t reason;
 
@@ -41,7 +42,6 @@ static int candidate(void *baton, const char *val, apr_size_t len)
             /* An untried value could be a second valid session: a valid
              * one padded with junk must not outrank the client's own that
              * comes after it. Trust neither, as for a conflict. */
-            json_decref(l->data);
             l->data = NULL;
             memset(&l->meta, 0, sizeof(l->meta));
             l->conflict = 1;
@@ -50,7 +50,7 @@ static int candidate(void *baton, const char *val, apr_size_t len)
         return 0;
     }
     ++l->tried;
-    reason = ctx_codec_decode(l->codec, l->pool, val, len, l->now, &data,
+    reason = ctx_codec_decode_flat(l->codec, l->pool, val, len, l->now, &data,
                               &meta);
     if (reason != CTX_REASON_OK) {
         if (l->first_failure == CTX_REASON_OK) {
@@ -60,8 +60,6 @@ static int candidate(void *baton, const char *val, apr_size_t len)
     }
     if (l->value) {
         /* A second, different session: trust neither. */
-        json_decref(data);
-        json_decref(l->data);
         l->data = NULL;
         memset(&l->meta, 0, sizeof(l->meta));
         l->conflict = 1;

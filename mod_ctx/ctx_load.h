@@ -28,9 +28,9 @@ typedef struct {
     apr_pool_t *pool;
     apr_int64_t now;
     /* results */
-    json_t *data;               /* the session's data, owned by the caller
-                                 * (steal it or json_decref it); NULL for
-                                 * no session */
+    struct ctx_flat_t *data;    /* the session's data in flat form, in
+                                 * the pool given to ctx_load_init; NULL
+                                 * for no session */
     ctx_codec_meta_t meta;      /* its issue and creation times, the key
                                  * that verified it, its format version */
     int seen;                   /* values of the name met (stops counting
@@ -45,8 +45,8 @@ typedef struct {
     apr_size_t vlen;
 } ctx_load_t;
 
-/* Start choosing with `codec` at time `now`; decoded data is allocated
- * with jansson, scratch in `p`. */
+/* Start choosing with `codec` at time `now`; decoded data and scratch are
+ * allocated in `p`. */
 void ctx_load_init(ctx_load_t *l, const ctx_codec_t *codec, apr_pool_t *p,
                    apr_int64_t now);
 

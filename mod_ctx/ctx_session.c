@@ -3,6 +3,9 @@
 
 #include <apr_strings.h>
 
+#include <apr_hash.h>
+
+#include "ctx_flat.h"
 #include "ctx_journal.h"
 #include "ctx_json.h"
 #include "ctx_log.h"
@@ -15,18 +18,16 @@
  * keys; only a request setting thousands near the limit gets here. */
 #define CHECK_BUDGET (64 * 1024)
 
-/* What one entry `"key":value` adds to the session's text. */
-typedef struct {
-    apr_size_t len;             /* bytes, without the comma */
-    apr_size_t values;          /* JSON values (as ctx_json_write counts) */
-} entry_size_t;
-
 struct ctx_session_t {
-    json_t *data;
+    ctx_flat_t *flat;           /* the data: members' texts by key */
+    json_t *data;               /* ctx_session_data's object, made on
+                                 * demand, dropped at each change */
+    apr_hash_t *got;            /* key -> json_t of ctx_session_get */
     ctx_session_fits_fn *fits;
     void *baton;
     apr_pool_t *pool;
     apr_pool_t *scratch;        /* holds `json` from the second text on */
+    apr_pool_t *measure;        /* one change's texts, cleared after it */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
     apr_size_t values;          /* JSON values in `json` */
@@ -36,18 +37,10 @@ struct ctx_session_t {
     int loaded, accessed, modified, reissue, sealed;
     int read_only;              /* a background task's copy */
     int serialized;             /* a text was made in `pool` already */
+    int holds_json;             /* `release` is registered */
     ctx_session_changed_fn *changed;
     void *changed_baton;
     ctx_journal_t *journal;     /* records changes (server-side store) */
-    /* The exact length of the data's text and its number of values, kept
-     * per key (key -> entry_size_t of `"key":value`), so that a change
-     * costs what changed, not the whole session: set when first needed,
-     * then kept up to date. */
-    int sized;                  /* entries_len/_values are known */
-    entry_size_t before;        /* the changing entry, before the change */
-    apr_pool_t *measure;        /* cleared after each measurement */
-    apr_size_t entries_len;     /* sums over every `"key":value` */
-    apr_size_t entries_values;
     apr_size_t sure_fit, never_fit, max_values, checked;
     unsigned serializations;
 };
@@ -74,12 +67,36 @@ void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
     s->changed_baton = baton;
 }
 
-static apr_status_t release(void *arg)
+/* The jansson values handed out for `key` (NULL: all) die with a change. */
+static void drop_json(ctx_session_t *s, const char *key)
 {
-    ctx_session_t *s = arg;
-
     json_decref(s->data);
     s->data = NULL;
+    if (!s->got) {
+        return;
+    }
+    if (key) {
+        json_t *v = apr_hash_get(s->got, key, APR_HASH_KEY_STRING);
+
+        if (v) {
+            apr_hash_set(s->got, key, APR_HASH_KEY_STRING, NULL);
+            json_decref(v);
+        }
+        return;
+    }
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, s->got); hi;
+         hi = apr_hash_next(hi)) {
+        void *v;
+
+        apr_hash_this(hi, NULL, NULL, &v);
+        json_decref(v);
+    }
+    apr_hash_clear(s->got);
+}
+
+static apr_status_t release(void *arg)
+{
+    drop_json(arg, NULL);
     return APR_SUCCESS;
 }
 
@@ -92,31 +109,62 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
     s->baton = baton;
     s->pool = p;
     s->never_fit = s->max_values = APR_SIZE_MAX;
-    apr_pool_cleanup_register(p, s, release, apr_pool_cleanup_null);
+    s->flat = ctx_flat_create(p);
     return s;
 }
 
-void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
-                      int key_index)
+/* jansson values are handed out: they are released with the pool. */
+static void hold_json(ctx_session_t *s)
 {
-    json_decref(s->data);
-    s->data = (data && json_is_object(data)) ? data : json_object();
-    if (data && s->data != data) {
-        json_decref(data);
+    if (!s->holds_json) {
+        apr_pool_cleanup_register(s->pool, s, release, apr_pool_cleanup_null);
+        s->holds_json = 1;
     }
+}
+
+void ctx_session_load_flat(ctx_session_t *s, ctx_flat_t *flat,
+                           apr_int64_t issued, int key_index)
+{
+    drop_json(s, NULL);
+    s->flat = flat ? flat : ctx_flat_create(s->pool);
     s->json = NULL;
-    s->sized = 0;
-    s->issued = data ? issued : 0;
+    s->issued = flat ? issued : 0;
     s->created = s->issued;
     s->reissue = key_index > 0;
     s->loaded = 1;
 }
 
+void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
+                      int key_index)
+{
+    ctx_flat_t *flat = (data && json_is_object(data))
+                       ? ctx_flat_from_json(s->pool, data) : NULL;
+
+    ctx_session_load_flat(s, flat, issued, key_index);
+    if (data && !flat) {
+        s->issued = s->created = issued;    /* data, even if not usable */
+    }
+    json_decref(data);
+}
+
+void ctx_session_load_text(ctx_session_t *s, const char *json,
+                           apr_size_t len, apr_int64_t issued,
+                           int key_index)
+{
+    ctx_flat_t *flat = NULL;
+
+    if (json && ctx_flat_parse(s->pool, json, len, 0, NULL, &flat)
+                != APR_SUCCESS) {
+        flat = NULL;
+    }
+    ctx_session_load_flat(s, flat, issued, key_index);
+}
+
 /* Serialize the data: once per change, shared by the size check and the
- * save (each used to serialize on its own). Most requests change a session
- * once: the first text goes into the session's pool; from the second on,
- * texts go into a scratch pool cleared for each, so a request that changes
- * the session many times holds one old text at most, not all of them. */
+ * save. Most requests change a session once: the first text goes into the
+ * session's pool; from the second on, texts go into a scratch pool cleared
+ * for each, so a request that changes the session many times holds one
+ * old text at most, not all of them. */
 static const char *serialize(ctx_session_t *s)
 {
     apr_pool_t *p = s->pool;
@@ -135,11 +183,9 @@ static const char *serialize(ctx_session_t *s)
     }
     s->serialized = 1;
     ++s->serializations;
-    s->json_status = ctx_json_write(p, s->data, (char **)&s->json, &s->jlen,
-                                    &s->values);
-    if (s->json_status != APR_SUCCESS) {
-        s->json = NULL;
-    }
+    s->json = ctx_flat_write(s->flat, p, &s->jlen);
+    s->json_status = s->json ? APR_SUCCESS : APR_ENOMEM;
+    s->values = ctx_flat_values(s->flat);
     return s->json;
 }
 
@@ -159,46 +205,6 @@ void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
 unsigned ctx_session_serializations(const ctx_session_t *s)
 {
     return s->serializations;
-}
-
-
-/* What the entry `key` adds now (zero when absent). */
-static apr_status_t entry_size(const ctx_session_t *s, const char *key,
-                               entry_size_t *size)
-{
-    json_t *val = json_object_get(s->data, key);
-
-    size->len = size->values = 0;
-    return val ? ctx_json_measure_entry(key, val, &size->len, &size->values)
-               : APR_SUCCESS;
-}
-
-/* Measure every entry once, at the first checked change of a request; from
- * then on each change adjusts the sums by what it changed. */
-static apr_status_t size_all(ctx_session_t *s)
-{
-    const char *key;
-    json_t *val;
-    entry_size_t size;
-    apr_status_t rv;
-
-    s->entries_len = s->entries_values = 0;
-    json_object_foreach(s->data, key, val) {
-        if ((rv = ctx_json_measure_entry(key, val, &size.len, &size.values))
-            != APR_SUCCESS) {
-            return rv;
-        }
-        s->entries_len += size.len;
-        s->entries_values += size.values;
-    }
-    s->sized = 1;
-    return APR_SUCCESS;
-}
-
-/* The text's length with `n` entries whose lengths add up to `sum`. */
-static apr_size_t object_len(apr_size_t n, apr_size_t sum)
-{
-    return 2 + sum + (n ? n - 1 : 0);
 }
 
 const char *ctx_session_json(ctx_session_t *s, apr_size_t *len)
@@ -239,55 +245,29 @@ static apr_status_t writable(ctx_session_t *s, const char *what,
     return APR_SUCCESS;
 }
 
-/* Record a set in the journal: the value's text, made in the measuring
- * pool and copied by the journal. */
-static apr_status_t record_set(ctx_session_t *s, const char *key,
-                               const json_t *val)
+/* The measuring pool of one change (cleared when the change is done). */
+static apr_pool_t *measure_pool(ctx_session_t *s)
 {
-    apr_size_t len = 0;
-    const char *text;
-    apr_status_t rv;
-
-    if (!s->journal) {
-        return APR_SUCCESS;
-    }
     if (!s->measure && apr_pool_create(&s->measure, s->pool) != APR_SUCCESS) {
         s->measure = NULL;
-        return APR_ENOMEM;
     }
-    text = ctx_json_dump(s->measure, val, &len);
-    /* No text: a value the writer refuses (NaN, too deep). */
-    rv = text ? ctx_journal_set(s->journal, key, text, len) : APR_EINVAL;
-    apr_pool_clear(s->measure);
-    return rv;
+    return s->measure;
 }
 
-/* After a change to the entry `key` of the data: is it still writable,
- * and does the session still fit? The entry is measured (its length and
- * values), so the check costs the entry, not the session, except near the
- * limit (see ctx_session_set_limits). APR_SUCCESS, APR_EINVAL (a value the
- * writer refuses: NaN, infinity, too deep), CTX_ETOOLARGE or APR_ENOMEM;
- * on failure the caller undoes its change and calls refused(). */
-static apr_status_t check_size(ctx_session_t *s, const char *key)
+/* After the member `key` changed: does the session still fit? The sums
+ * of the members' sizes are kept by the flat form, so the check costs the
+ * member, not the session, except near the limit (see
+ * ctx_session_set_limits). APR_SUCCESS, CTX_ETOOLARGE or APR_ENOMEM. */
+static apr_status_t check_size(ctx_session_t *s)
 {
-    entry_size_t new_size, old_size = s->before;
     apr_size_t jlen, values;
-    apr_status_t rv;
 
     s->json = NULL;
-    /* Measured even without a size limit: a value the writer refuses is
-     * refused here, not at the save. */
-    if ((rv = ctx_json_measure_entry(key, json_object_get(s->data, key),
-                                     &new_size.len, &new_size.values))
-        != APR_SUCCESS) {
-        return rv;
-    }
     if (!s->fits) {
-        return record_set(s, key, json_object_get(s->data, key));
+        return APR_SUCCESS;
     }
-    jlen = object_len(json_object_size(s->data),
-                      s->entries_len - old_size.len + new_size.len);
-    values = 1 + s->entries_values - old_size.values + new_size.values;
+    jlen = ctx_flat_text_len(s->flat);
+    values = ctx_flat_values(s->flat);
     if (values > s->max_values) {
         return CTX_ETOOLARGE;
     }
@@ -303,14 +283,6 @@ static apr_status_t check_size(ctx_session_t *s, const char *key)
             return CTX_ETOOLARGE;
         }
     }
-    /* A server-side store merges what changed: the whole new value of the
-     * key (append and set_field included). */
-    if ((rv = record_set(s, key, json_object_get(s->data, key)))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    s->entries_len += new_size.len - old_size.len;
-    s->entries_values += new_size.values - old_size.values;
     return APR_SUCCESS;
 }
 
@@ -333,73 +305,202 @@ void ctx_session_set_log_request(ctx_session_t *s, void *request)
     s->log_request = request;
 }
 
+apr_status_t ctx_session_get_text(ctx_session_t *s, const char *key,
+                                  const char **text, apr_size_t *len)
+{
+    const ctx_flat_member_t *m;
+
+    s->accessed = 1;
+    if (!key || !(m = ctx_flat_get(s->flat, key))) {
+        return APR_NOTFOUND;
+    }
+    /* A float read from the cookie: its text is made canonical first. */
+    if (m->unchecked && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
+        return APR_ENOMEM;
+    }
+    *text = m->text;
+    *len = m->tlen;
+    return APR_SUCCESS;
+}
+
 json_t *ctx_session_get(ctx_session_t *s, const char *key)
 {
-    s->accessed = 1;
-    return key ? json_object_get(s->data, key) : NULL;
+    const char *text;
+    apr_size_t len;
+    json_t *v;
+
+    if (ctx_session_get_text(s, key, &text, &len) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (!s->got) {
+        s->got = apr_hash_make(s->pool);
+        hold_json(s);
+    }
+    if (!(v = apr_hash_get(s->got, key, APR_HASH_KEY_STRING))
+        && (v = ctx_json_parse(text, len)) != NULL) {
+        apr_hash_set(s->got, apr_pstrdup(s->pool, key), APR_HASH_KEY_STRING,
+                     v);
+    }
+    return v;
 }
 
 int ctx_session_has(ctx_session_t *s, const char *key)
 {
-    return ctx_session_get(s, key) != NULL;
+    s->accessed = 1;
+    return key && ctx_flat_get(s->flat, key) != NULL;
 }
 
-/* The checks every change starts with: APR_SUCCESS, or the refusal (then
- * `val`, which may be NULL, is released). */
+/* The checks every change starts with: APR_SUCCESS, or the refusal. */
 static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
-                          const char *key, json_t *val)
+                          const char *key)
 {
     apr_status_t rv = APR_EINVAL;
 
     /* The flask format's creation time is mod_ctx's to write: a value set
      * through the API would be trusted as one (CtxSessionMaxLifetime). */
-    if (args_ok && strcmp(key, CTX_SESSION_CREATED_KEY) != 0) {
+    if (args_ok && strcmp(key, CTX_SESSION_CREATED_KEY) != 0
+        && ctx_json_utf8_valid(key, strlen(key))) {
         s->accessed = 1;
-        /* Sized before the change, so that its check knows the size of
-         * what it replaces. */
-        if ((rv = writable(s, what, key)) == APR_SUCCESS
-            && (!s->fits
-                || ((s->sized || (rv = size_all(s)) == APR_SUCCESS)
-                    && (rv = entry_size(s, key, &s->before))
-                       == APR_SUCCESS))) {
-            return APR_SUCCESS;
+        if ((rv = writable(s, what, key)) == APR_SUCCESS && s->fits) {
+            /* Sizes are exact only once every float is checked. */
+            rv = ctx_flat_canonicalize(s->flat);
         }
     }
-    json_decref(val);
     return rv;
 }
 
-/* obj[name] = val (stolen), kept only if the session still fits; `what`
- * and `key` name the change in the log. */
-static apr_status_t put(ctx_session_t *s, json_t *obj, const char *name,
-                        json_t *val, const char *what, const char *key)
+/* key = `tlen` bytes of canonical text holding `values` values, kept
+ * only if the session still fits; `what` names the change in the log. A
+ * server-side store merges what changed: the whole new value of the key
+ * (append and set_field included), the text just written. */
+static apr_status_t put_text(ctx_session_t *s, const char *key,
+                             const char *text, apr_size_t tlen,
+                             apr_size_t values, const char *what)
 {
-    json_t *old = json_incref(json_object_get(obj, name));
+    const ctx_flat_member_t *m = ctx_flat_get(s->flat, key);
+    const char *old = NULL;
+    char small[64];
+    apr_size_t old_len = 0, old_values = 0;
     apr_status_t rv;
 
-    if (json_object_set_new(obj, name, val) != 0) {
-        json_decref(old);
-        return APR_EINVAL;      /* name is not valid UTF-8 */
+    if (m) {
+        if (m->unchecked && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
+            return APR_ENOMEM;
+        }
+        /* Kept for the rollback: the member's storage goes with the set
+         * (a counter's text fits on the stack). */
+        if (m->tlen <= sizeof(small)) {
+            old = memcpy(small, m->text, m->tlen);
+        }
+        else if (!measure_pool(s)
+                 || !(old = apr_pstrmemdup(s->measure, m->text, m->tlen))) {
+            return APR_ENOMEM;
+        }
+        old_len = m->tlen;
+        old_values = m->values;
     }
-    if ((rv = check_size(s, key)) != APR_SUCCESS) {
+    if ((rv = ctx_flat_set(s->flat, key, text, tlen, values))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    json_decref(s->data);       /* the whole object's copy is stale now */
+    s->data = NULL;
+    if ((rv = check_size(s)) == APR_SUCCESS && s->journal) {
+        rv = ctx_journal_set(s->journal, key, text, tlen);
+    }
+    if (rv != APR_SUCCESS) {
         if (old) {
-            json_object_set_new(obj, name, old);
+            ctx_flat_set(s->flat, key, old, old_len, old_values);
         }
         else {
-            json_object_del(obj, name);
+            ctx_flat_remove(s->flat, key);
         }
-        return refused(s, rv, what, key);
+        json_decref(s->data);   /* the fits callback may have made one */
+        s->data = NULL;
     }
-    json_decref(old);
-    mark_modified(s);
-    return APR_SUCCESS;
+    else {
+        drop_json(s, key);
+        mark_modified(s);
+    }
+    if (s->measure) {
+        apr_pool_clear(s->measure);
+    }
+    return rv == APR_SUCCESS ? rv : refused(s, rv, what, key);
+}
+
+/* key = val (a jansson value, released), written as a member. */
+static apr_status_t put_json(ctx_session_t *s, const char *key, json_t *val,
+                             const char *what)
+{
+    char *text;
+    apr_size_t tlen, values;
+    apr_status_t rv;
+
+    if (!measure_pool(s)) {
+        json_decref(val);
+        return APR_ENOMEM;
+    }
+    /* A value the writer refuses (NaN, too deep) is refused here, not at
+     * the save. */
+    rv = ctx_json_write_member(s->measure, val, &text, &tlen, &values);
+    json_decref(val);
+    if (rv != APR_SUCCESS) {
+        apr_pool_clear(s->measure);
+        return rv;
+    }
+    return put_text(s, key, text, tlen, values, what);
 }
 
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 {
-    apr_status_t rv = begin(s, key && val, "set", key, val);
+    apr_status_t rv = begin(s, key && val, "set", key);
 
-    return rv == APR_SUCCESS ? put(s, s->data, key, val, "setting", key) : rv;
+    if (rv != APR_SUCCESS) {
+        json_decref(val);
+        return rv;
+    }
+    return put_json(s, key, val, "setting");
+}
+
+apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
+                                 apr_int64_t val)
+{
+    char num[24];
+    apr_status_t rv = begin(s, key != NULL, "set", key);
+
+    return rv == APR_SUCCESS
+           ? put_text(s, key, num, ctx_json_format_int(num, val), 1,
+                      "setting")
+           : rv;
+}
+
+apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
+                                  int val)
+{
+    apr_status_t rv = begin(s, key != NULL, "set", key);
+
+    return rv == APR_SUCCESS
+           ? put_text(s, key, val ? "true" : "false", val ? 4 : 5, 1,
+                      "setting")
+           : rv;
+}
+
+/* The member under key as a jansson value (a new reference; *val NULL when
+ * absent). APR_EINVAL when it is not of `type`. */
+static apr_status_t member_json(ctx_session_t *s, const char *key,
+                                json_type type, json_t **val)
+{
+    const ctx_flat_member_t *m = ctx_flat_get(s->flat, key);
+
+    *val = NULL;
+    if (!m) {
+        return APR_SUCCESS;
+    }
+    if (ctx_flat_type(m->text, m->tlen) != type) {
+        return APR_EINVAL;
+    }
+    *val = ctx_json_parse(m->text, m->tlen);
+    return *val ? APR_SUCCESS : APR_ENOMEM;
 }
 
 apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
@@ -408,31 +509,22 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
     json_t *list;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && val, "append to", key, val)) != APR_SUCCESS) {
+    if ((rv = begin(s, key && val, "append to", key)) != APR_SUCCESS
+        || (rv = member_json(s, key, JSON_ARRAY, &list)) != APR_SUCCESS) {
+        json_decref(val);
         return rv;
     }
-    if (!(list = json_object_get(s->data, key))) {
-        /* [val] as a new key: json_array_append_new releases val on
-         * failure (also with a NULL list). */
-        if (json_array_append_new(list = json_array(), val) != 0) {
-            json_decref(list);
-            return APR_ENOMEM;
-        }
-        return put(s, s->data, key, list, "appending to", key);
-    }
-    if (!json_is_array(list)) {
+    /* [val] as a new key; json_array_append_new releases val on failure
+     * (also with a NULL list). */
+    if (!list && !(list = json_array())) {
         json_decref(val);
-        return APR_EINVAL;
-    }
-    if (json_array_append_new(list, val) != 0) {
         return APR_ENOMEM;
     }
-    if ((rv = check_size(s, key)) != APR_SUCCESS) {
-        json_array_remove(list, json_array_size(list) - 1);
-        return refused(s, rv, "appending to", key);
+    if (json_array_append_new(list, val) != 0) {
+        json_decref(list);
+        return APR_ENOMEM;
     }
-    mark_modified(s);
-    return APR_SUCCESS;
+    return put_json(s, key, list, "appending to");
 }
 
 apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
@@ -441,27 +533,22 @@ apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
     json_t *obj;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && field && val, "set a field of", key, val))
-        != APR_SUCCESS) {
+    if ((rv = begin(s, key && field && val, "set a field of", key))
+        != APR_SUCCESS
+        || (rv = member_json(s, key, JSON_OBJECT, &obj)) != APR_SUCCESS) {
+        json_decref(val);
         return rv;
     }
-    if (!(obj = json_object_get(s->data, key))) {
-        /* {field: val} as a new key */
-        if (!(obj = json_object())) {
-            json_decref(val);
-            return APR_ENOMEM;
-        }
-        if (json_object_set_new(obj, field, val) != 0) {
-            json_decref(obj);
-            return APR_EINVAL;  /* field is not valid UTF-8 */
-        }
-        return put(s, s->data, key, obj, "setting a field of", key);
-    }
-    if (!json_is_object(obj)) {
+    /* {field: val} as a new key */
+    if (!obj && !(obj = json_object())) {
         json_decref(val);
-        return APR_EINVAL;
+        return APR_ENOMEM;
     }
-    return put(s, obj, field, val, "setting a field of", key);
+    if (json_object_set_new(obj, field, val) != 0) {
+        json_decref(obj);
+        return APR_EINVAL;      /* field is not valid UTF-8 */
+    }
+    return put_json(s, key, obj, "setting a field of");
 }
 
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
@@ -475,25 +562,15 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
     if ((rv = writable(s, "remove", key)) != APR_SUCCESS) {
         return rv;
     }
-    if (!json_object_get(s->data, key)) {
+    if (!ctx_flat_get(s->flat, key)) {
         return APR_NOTFOUND;
     }
     if (s->journal && (rv = ctx_journal_remove(s->journal, key))
                       != APR_SUCCESS) {
         return rv;
     }
-    if (s->sized) {
-        entry_size_t gone;
-
-        if (entry_size(s, key, &gone) == APR_SUCCESS) {
-            s->entries_len -= gone.len;
-            s->entries_values -= gone.values;
-        }
-        else {
-            s->sized = 0;       /* measured again at the next change */
-        }
-    }
-    json_object_del(s->data, key);
+    drop_json(s, key);
+    ctx_flat_remove(s->flat, key);
     s->json = NULL;
     mark_modified(s);
     return APR_SUCCESS;
@@ -508,27 +585,34 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
         return rv;
     }
     s->created = 0;             /* what comes next is a new session */
-    if (json_object_size(s->data)) {
+    if (ctx_flat_count(s->flat)) {
         if (s->journal && (rv = ctx_journal_clear(s->journal))
                           != APR_SUCCESS) {
             return rv;
         }
-        json_object_clear(s->data);
-        s->sized = 0;
+        drop_json(s, NULL);
+        ctx_flat_clear(s->flat);
         s->json = NULL;
         mark_modified(s);
     }
     return APR_SUCCESS;
 }
 
+int ctx_session_count(const ctx_session_t *s)
+{
+    return ctx_flat_count(s->flat);
+}
+
 int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton)
 {
-    const char *key;
-    json_t *val;
-
     s->accessed = 1;
-    json_object_foreach(s->data, key, val) {
-        if (!fn(baton, key, val)) {
+    if (ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
+        return 0;
+    }
+    for (int i = 0; i < ctx_flat_count(s->flat); ++i) {
+        const ctx_flat_member_t *m = ctx_flat_at(s->flat, i);
+
+        if (!fn(baton, m->key, m->text, m->tlen)) {
             return 0;
         }
     }
@@ -538,18 +622,26 @@ int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton)
 apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on)
 {
     if (on) {
-        return ctx_session_set(s, PERMANENT_KEY, json_true());
+        return ctx_session_set_bool(s, PERMANENT_KEY, 1);
     }
-    if (!json_object_get(s->data, PERMANENT_KEY)) {
+    if (!ctx_flat_get(s->flat, PERMANENT_KEY)) {
         s->accessed = 1;
         return APR_SUCCESS;
     }
     return ctx_session_remove(s, PERMANENT_KEY);
 }
 
+int ctx_session_permanent_flag(const ctx_session_t *s)
+{
+    const ctx_flat_member_t *m = ctx_flat_get(s->flat, PERMANENT_KEY);
+
+    return m && m->tlen == 4 && !memcmp(m->text, "true", 4);
+}
+
 int ctx_session_is_permanent(ctx_session_t *s)
 {
-    return json_is_true(ctx_session_get(s, PERMANENT_KEY));
+    s->accessed = 1;
+    return ctx_session_permanent_flag(s);
 }
 
 apr_status_t ctx_session_regenerate(ctx_session_t *s)
@@ -580,8 +672,8 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
     if (s->journal) {
         ctx_journal_mark(s->journal, CTX_JOURNAL_INVALIDATE);
     }
-    json_object_clear(s->data);
-    s->sized = 0;
+    drop_json(s, NULL);
+    ctx_flat_clear(s->flat);
     s->json = NULL;
     mark_modified(s);
     s->created = 0;
@@ -590,7 +682,13 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
 
 const json_t *ctx_session_data(const ctx_session_t *s)
 {
-    return s->data;
+    ctx_session_t *w = (ctx_session_t *)s;  /* a cache, not a change */
+
+    if (!w->data) {
+        hold_json(w);
+        w->data = ctx_flat_to_json(s->flat);
+    }
+    return w->data;
 }
 
 int ctx_session_accessed(const ctx_session_t *s)

@@ -26,9 +26,10 @@ typedef struct ctx_session_t ctx_session_t;
 typedef int ctx_session_fits_fn(void *baton, const ctx_session_t *s,
                                 const char *json, apr_size_t jlen);
 
-/* Visitor: `key` and `val` are borrowed. Return 0 to stop. */
+/* Visitor: `key` and the value's JSON text (`json`, `len` bytes, not
+ * NUL-terminated) are borrowed for the call. Return 0 to stop. */
 typedef int ctx_session_visit_fn(void *baton, const char *key,
-                                 const json_t *val);
+                                 const char *json, apr_size_t len);
 
 /* Called once, at the session's first change (set, remove, clear of a
  * non-empty session, regenerate, invalidate), before the change returns. */
@@ -39,12 +40,27 @@ typedef void ctx_session_changed_fn(void *baton, ctx_session_t *s);
 ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
                                   void *baton);
 
-/* Give the session its data (`data` is stolen; NULL: a fresh empty one),
+/* Give the session its data (`data` is stolen, and copied into the flat
+ * form; NULL: a fresh empty one),
  * issued at `issued` and verified by key `key_index` (> 0: a fallback key,
  * so the next save re-issues it under the current key). */
 void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
                       int key_index);
 int ctx_session_is_loaded(const ctx_session_t *s);
+
+/* ctx_session_load of data in flat form (ctx_flat.h; NULL: a fresh empty
+ * session): `flat` must live as long as the session's pool, which it is
+ * allocated in or under. */
+struct ctx_flat_t;
+void ctx_session_load_flat(ctx_session_t *s, struct ctx_flat_t *flat,
+                           apr_int64_t issued, int key_index);
+
+/* ctx_session_load of a JSON object's text (`len` bytes, borrowed: it must
+ * live as long as the session's pool); text that is not one JSON object
+ * gives an empty session. */
+void ctx_session_load_text(ctx_session_t *s, const char *json,
+                           apr_size_t len, apr_int64_t issued,
+                           int key_index);
 
 /* Size limits known to the owner, in bytes of the data's text: up to
  * `sure_fit` a change fits without asking `fits` (and without serializing
@@ -74,9 +90,18 @@ void ctx_session_set_journal(ctx_session_t *s, struct ctx_journal_t *j);
 void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
                            void *baton);
 
-/* The value under key, borrowed (valid until it is changed), or NULL. */
+/* The value under key, borrowed (valid until it is changed), or NULL.
+ * Built from the value's text on the first call (the flat form keeps no
+ * jansson values otherwise). */
 json_t *ctx_session_get(ctx_session_t *s, const char *key);
 int ctx_session_has(ctx_session_t *s, const char *key);
+
+/* The value under key as its canonical JSON text (*text, *len bytes, not
+ * NUL-terminated), borrowed: valid until the key changes. APR_NOTFOUND if
+ * absent (also for a NULL key). Read it with ctx_flat_type, _int,
+ * _double, _bool and _string (ctx_flat.h). */
+apr_status_t ctx_session_get_text(ctx_session_t *s, const char *key,
+                                  const char **text, apr_size_t *len);
 
 /* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments or a
  * value JSON text cannot hold (NaN, infinity, nested deeper than
@@ -84,6 +109,12 @@ int ctx_session_has(ctx_session_t *s, const char *key);
  * session would no longer fit (unchanged then), CTX_ETOOLATE once sealed,
  * APR_ENOMEM without memory. */
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val);
+
+/* ctx_session_set of an integer or a boolean, without a jansson value. */
+apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
+                                 apr_int64_t val);
+apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
+                                  int val);
 
 /* Append `val` (stolen, even on failure) to the list under key, creating
  * [val] when key is absent, without re-serializing the rest by hand.
@@ -105,12 +136,18 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key);
 /* Remove every key (the cookie is deleted when saved). */
 apr_status_t ctx_session_clear(ctx_session_t *s);
 
-/* Visit keys in insertion order; returns 0 if stopped. */
+/* Visit keys in key order (strcmp, as the text is written); returns 0 if
+ * stopped. The visitor must not change the session. */
 int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton);
+
+/* The number of keys; marks nothing. */
+int ctx_session_count(const ctx_session_t *s);
 
 /* Flask's session.permanent. */
 apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on);
 int ctx_session_is_permanent(ctx_session_t *s);
+/* The same, without marking the session accessed (for the owner). */
+int ctx_session_permanent_flag(const ctx_session_t *s);
 
 /* Keep the data, issue a new cookie (new time, new nonce, a new lifetime:
  * the creation time is reset) when saved. */
@@ -118,7 +155,8 @@ apr_status_t ctx_session_regenerate(ctx_session_t *s);
 /* Drop the data; the cookie is deleted when saved. */
 apr_status_t ctx_session_invalidate(ctx_session_t *s);
 
-/* The data (borrowed), for saving; marks nothing. */
+/* The data as a jansson object (borrowed, built on demand: valid until the
+ * next change); marks nothing. */
 const json_t *ctx_session_data(const ctx_session_t *s);
 
 /* The data serialized by ctx_json_dump (*len set when not NULL): owned by

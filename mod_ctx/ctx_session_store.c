@@ -3,6 +3,7 @@
 
 #include "ctx_json.h"
 #include "ctx_log.h"
+#include "ctx_flat.h"
 #include "ctx_session_store.h"
 
 static int usable(const ctx_session_store_t *ss)
@@ -45,7 +46,7 @@ static ctx_codec_t value_codec(const ctx_session_store_t *ss,
  * refused (*reason says why); CTX_ESTORE if the store failed. */
 static apr_status_t read_latest(const ctx_session_store_t *ss, apr_pool_t *p,
                                 const ctx_sid_t *sid, apr_int64_t now,
-                                json_t **data, ctx_codec_meta_t *meta,
+                                ctx_flat_t **data, ctx_codec_meta_t *meta,
                                 ctx_reason_t *reason)
 {
     const unsigned char *val;
@@ -67,8 +68,11 @@ static apr_status_t read_latest(const ctx_session_store_t *ss, apr_pool_t *p,
     if (rv != APR_SUCCESS) {
         return CTX_ESTORE;
     }
-    *reason = ctx_codec_decode(&codec, p, (const char *)val, vlen, now, data,
-                               meta);
+    *reason = ctx_codec_decode_flat(&codec, p, (const char *)val, vlen, now,
+                                    data, meta);
+    if (*reason != CTX_REASON_OK) {
+        *data = NULL;
+    }
     if (*reason != CTX_REASON_OK && *reason != CTX_REASON_EXPIRED
         && *reason != CTX_REASON_LIFETIME) {
         /* Only the store's content can be wrong here: the id verified. */
@@ -84,6 +88,24 @@ apr_status_t ctx_session_store_load(const ctx_session_store_t *ss,
                                     apr_size_t len, apr_int64_t now,
                                     ctx_session_store_state_t *st,
                                     json_t **data)
+{
+    ctx_flat_t *f = NULL;
+    apr_status_t rv = data ? ctx_session_store_load_flat(ss, p, cookie, len,
+                                                         now, st, &f)
+                           : APR_EINVAL;
+
+    /* The jansson object of the flat form, for callers that want one. */
+    if (data && !(*data = f ? ctx_flat_to_json(f) : NULL) && f) {
+        rv = APR_ENOMEM;
+    }
+    return rv;
+}
+
+apr_status_t ctx_session_store_load_flat(const ctx_session_store_t *ss,
+                                         apr_pool_t *p, const char *cookie,
+                                         apr_size_t len, apr_int64_t now,
+                                         ctx_session_store_state_t *st,
+                                         ctx_flat_t **data)
 {
     ctx_sid_codec_t ids;
     ctx_codec_meta_t meta;
@@ -119,16 +141,20 @@ apr_status_t ctx_session_store_load(const ctx_session_store_t *ss,
 /* Encode `data` under `sid` (issued now, created `created`) and write it.
  * CTX_ETOOLARGE, CTX_ESTORE, APR_EINVAL/APR_EGENERAL from the codec. */
 static apr_status_t write_entry(const ctx_session_store_t *ss, apr_pool_t *p,
-                                const ctx_sid_t *sid, const json_t *data,
+                                const ctx_sid_t *sid, ctx_flat_t *data,
                                 apr_int64_t now, apr_int64_t created)
 {
     ctx_codec_t codec = value_codec(ss, sid->store_key);
-    const char *val;
-    apr_size_t vlen;
+    const char *val, *json;
+    apr_size_t vlen, jlen;
     apr_status_t rv;
 
-    if ((rv = ctx_codec_encode(&codec, p, data, now, created, &val, &vlen))
-        != APR_SUCCESS) {
+    /* The members' texts joined: what ctx_json_dump writes of them. */
+    if (!(json = ctx_flat_write(data, p, &jlen))) {
+        return APR_ENOMEM;
+    }
+    if ((rv = ctx_codec_encode_json(&codec, p, json, jlen, now, created,
+                                    &val, &vlen)) != APR_SUCCESS) {
         return rv;
     }
     if (vlen > ss->max_size) {
@@ -153,7 +179,7 @@ static apr_status_t save_unchanged(const ctx_session_store_t *ss,
     ctx_sid_t sid = st->sid;
     ctx_codec_meta_t meta;
     ctx_reason_t reason;
-    json_t *latest;
+    ctx_flat_t *latest;
     apr_status_t rv;
 
     if (!st->has_id || !st->found) {
@@ -180,7 +206,6 @@ static apr_status_t save_unchanged(const ctx_session_store_t *ss,
         return APR_SUCCESS;
     }
     rv = write_entry(ss, p, &sid, latest, now, meta.created);
-    json_decref(latest);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -201,7 +226,7 @@ apr_status_t ctx_session_store_save(const ctx_session_store_t *ss,
     ctx_sid_t sid;
     ctx_codec_meta_t meta;
     ctx_reason_t reason;
-    json_t *base = NULL, *merged = NULL;
+    ctx_flat_t *merged = NULL;
     int marks, old_live, fresh = 1, new_id;
     apr_int64_t created;
     apr_status_t rv;
@@ -231,19 +256,20 @@ apr_status_t ctx_session_store_save(const ctx_session_store_t *ss,
         *cookie = CTX_SSTORE_COOKIE_DELETE;
     }
     if (old_live) {
-        if ((rv = read_latest(ss, p, &st->sid, now, &base, &meta, &reason))
-            != APR_SUCCESS) {
+        if ((rv = read_latest(ss, p, &st->sid, now, &merged, &meta,
+                              &reason)) != APR_SUCCESS) {
             return rv;
         }
-        fresh = base == NULL;
+        fresh = merged == NULL;
     }
-    rv = ctx_journal_apply(j, base, &merged);
-    json_decref(base);
-    if (rv != APR_SUCCESS) {
+    /* The latest stored session, flat, with this request's changes. */
+    if (!merged) {
+        merged = ctx_flat_create(p);
+    }
+    if ((rv = ctx_journal_apply_flat(j, merged, p)) != APR_SUCCESS) {
         return rv;
     }
-    if (json_object_size(merged) == 0) {
-        json_decref(merged);
+    if (ctx_flat_count(merged) == 0) {
         if (!fresh && (rv = ctx_store_remove(ss->store, p, st->sid.store_key))
                       != APR_SUCCESS) {
             return rv;
@@ -257,8 +283,7 @@ apr_status_t ctx_session_store_save(const ctx_session_store_t *ss,
     /* A dead id is never written again; regenerate asks for a new one. */
     new_id = fresh || (marks & CTX_JOURNAL_REGENERATE);
     if (new_id && ss->no_new_id) {
-        json_decref(merged);    /* nobody could be told the new id */
-        return APR_NOTFOUND;
+        return APR_NOTFOUND;    /* nobody could be told the new id */
     }
     created = (fresh || new_id || ctx_journal_cleared(j)) ? now
                                                            : meta.created;
@@ -268,7 +293,6 @@ apr_status_t ctx_session_store_save(const ctx_session_store_t *ss,
     if (rv == APR_SUCCESS) {
         rv = write_entry(ss, p, &sid, merged, now, created);
     }
-    json_decref(merged);
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -121,6 +121,16 @@ apr_status_t ctx_session_store_load(const ctx_session_store_t *ss,
                                     ctx_session_store_state_t *st,
                                     json_t **data);
 
+/* ctx_session_store_load that gives the stored session in flat form
+ * (ctx_flat.h; in `p`, NULL when not found): what the glue loads into the
+ * request's session, no jansson values made. */
+struct ctx_flat_t;
+apr_status_t ctx_session_store_load_flat(const ctx_session_store_t *ss,
+                                         apr_pool_t *p, const char *cookie,
+                                         apr_size_t len, apr_int64_t now,
+                                         ctx_session_store_state_t *st,
+                                         struct ctx_flat_t **data);
+
 /* Save the journal `j` (NULL: no changes) of the session loaded into *st,
  * at `now`; *st is updated (a new id, found, issued, created) and *cookie
  * says what to send. Returns APR_SUCCESS; CTX_ESTORE (a get, set or

@@ -31,6 +31,7 @@
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
 #include "mod_ctx_status.h"
+#include "mod_ctx_login.h"
 #include "mod_ctx_store.h"
 #include "mod_ctx_task.h"
 #include "ctx_log.h"
@@ -429,6 +430,7 @@ static void register_hooks(apr_pool_t *p)
     ctx_glue_env_register();
     ctx_glue_bridge_register();
     ctx_glue_status_register();
+    ctx_glue_login_register(p);
 }
 
 /* The optional function is declared in mod_ctx.h; its body is here so that

@@ -16,6 +16,8 @@
 #include "mod_ctx_status.h"
 #include "mod_ctx_task.h"
 #include "mod_ctx_body.h"
+#include "mod_ctx_login.h"
+#include "ctx_flat.h"
 #include "ctx_json.h"
 
 APLOG_USE_MODULE(ctx);
@@ -233,21 +235,26 @@ static apr_array_header_t *api_arg_names(request_rec *r)
     ctx_session_t *s = ctx_glue_session(resolve(c), &rv_);       \
     if (!s) return rv_
 
-static apr_status_t typed_get(ctx_t *c, const char *key, json_type type,
-                              json_t **val)
+/* The value under key as its JSON text, if it is of `type` (JSON_TRUE:
+ * either boolean): read from the session's flat form, no jansson value. */
+static apr_status_t typed_get(ctx_t *c, const char *key, const void *out,
+                              json_type type, const char **text,
+                              apr_size_t *len)
 {
+    apr_status_t rv;
+
+    *text = NULL;
+    *len = 0;
+    {
     SESSION_OR_RETURN(c, s);
-    if (!key || !val) {
+    if (!key || !out) {
         return APR_EINVAL;
     }
-    if (!(*val = ctx_session_get(s, key))) {
-        return APR_NOTFOUND;
+    if ((rv = ctx_session_get_text(s, key, text, len)) != APR_SUCCESS) {
+        return rv;
     }
-    if (json_typeof(*val) != type
-        && !(type == JSON_TRUE && json_is_boolean(*val))) {
-        return APR_EINVAL;
+    return ctx_flat_type(*text, *len) == type ? APR_SUCCESS : APR_EINVAL;
     }
-    return APR_SUCCESS;
 }
 
 static apr_status_t set_value(ctx_t *c, const char *key, json_t *val)
@@ -268,16 +275,18 @@ static apr_status_t set_value(ctx_t *c, const char *key, json_t *val)
 static apr_status_t api_session_get_string(ctx_t *c, const char *key,
                                            const char **val)
 {
-    json_t *v = NULL;
-    apr_status_t rv = typed_get(c, key, JSON_STRING, &v);
+    const char *text;
+    apr_size_t len;
+    apr_status_t rv;
 
-    if (rv == APR_SUCCESS) {
-        /* A copy: the value in the session dies with the next change
-         * (set, remove, clear), the caller's lives as the header says. */
-        *val = apr_pstrmemdup(ctx_context_main(resolve(c))->pool,
-                              json_string_value(v), json_string_length(v));
+    if ((rv = typed_get(c, key, val, JSON_STRING, &text, &len))
+        != APR_SUCCESS) {
+        return rv;
     }
-    return rv;
+    /* Unescaped into the request's pool: the value in the session dies
+     * with the next change, the caller's lives as the header says. */
+    return ctx_flat_string(ctx_context_main(resolve(c))->pool, text, len,
+                           val, NULL);
 }
 
 static apr_status_t api_session_set_string(ctx_t *c, const char *key,
@@ -290,50 +299,54 @@ static apr_status_t api_session_set_string(ctx_t *c, const char *key,
 static apr_status_t api_session_get_int(ctx_t *c, const char *key,
                                         apr_int64_t *val)
 {
-    json_t *v = NULL;
-    apr_status_t rv = typed_get(c, key, JSON_INTEGER, &v);
+    const char *text;
+    apr_size_t len;
+    apr_status_t rv;
 
-    if (rv == APR_SUCCESS) {
-        *val = (apr_int64_t)json_integer_value(v);
-    }
-    return rv;
+    rv = typed_get(c, key, val, JSON_INTEGER, &text, &len);
+    return rv == APR_SUCCESS ? ctx_flat_int(text, len, val) : rv;
 }
 
 static apr_status_t api_session_set_int(ctx_t *c, const char *key,
                                         apr_int64_t val)
 {
-    return set_value(c, key, json_integer((json_int_t)val));
+    SESSION_OR_RETURN(c, s);
+    return ctx_session_set_int(s, key, val);
 }
 
 static apr_status_t api_session_get_bool(ctx_t *c, const char *key, int *val)
 {
-    json_t *v = NULL;
-    apr_status_t rv = typed_get(c, key, JSON_TRUE, &v);
+    const char *text;
+    apr_size_t len;
+    apr_status_t rv;
 
-    if (rv == APR_SUCCESS) {
-        *val = json_is_true(v);
-    }
-    return rv;
+    rv = typed_get(c, key, val, JSON_TRUE, &text, &len);
+    return rv == APR_SUCCESS ? ctx_flat_bool(text, len, val) : rv;
 }
 
 static apr_status_t api_session_set_bool(ctx_t *c, const char *key, int val)
 {
-    return set_value(c, key, json_boolean(val));
+    SESSION_OR_RETURN(c, s);
+    return ctx_session_set_bool(s, key, val);
 }
 
 static apr_status_t api_session_get_json(ctx_t *c, const char *key,
                                          const char **json)
 {
-    json_t *v;
+    const char *text;
+    apr_size_t len;
+    apr_status_t rv;
+
     SESSION_OR_RETURN(c, s);
     if (!key || !json) {
         return APR_EINVAL;
     }
-    if (!(v = ctx_session_get(s, key))) {
-        return APR_NOTFOUND;
+    if ((rv = ctx_session_get_text(s, key, &text, &len)) != APR_SUCCESS) {
+        return rv;
     }
-    *json = ctx_json_dump(ctx_context_main(resolve(c))->pool, v, NULL);
-    return *json ? APR_SUCCESS : APR_EINVAL;
+    /* The member's own text, canonical: a copy in the request's pool. */
+    *json = apr_pstrmemdup(ctx_context_main(resolve(c))->pool, text, len);
+    return *json ? APR_SUCCESS : APR_ENOMEM;
 }
 
 /* Parse `json` for a setter. A session that is unavailable reports that
@@ -361,17 +374,17 @@ static apr_status_t api_session_set_json(ctx_t *c, const char *key,
 static apr_status_t api_session_get_double(ctx_t *c, const char *key,
                                            double *val)
 {
-    json_t *v = NULL;
-    apr_status_t rv = typed_get(c, key, JSON_REAL, &v);
+    const char *text;
+    apr_size_t len;
+    apr_status_t rv;
 
+    rv = typed_get(c, key, val, JSON_REAL, &text, &len);
     /* JSON has one number type: 3 read as a double is 3.0. */
-    if (rv == APR_EINVAL && v && json_is_integer(v)) {
+    if (rv == APR_EINVAL && text
+        && ctx_flat_type(text, len) == JSON_INTEGER) {
         rv = APR_SUCCESS;
     }
-    if (rv == APR_SUCCESS) {
-        *val = json_number_value(v);
-    }
-    return rv;
+    return rv == APR_SUCCESS ? ctx_flat_double(text, len, val) : rv;
 }
 
 static apr_status_t api_session_set_double(ctx_t *c, const char *key,
@@ -413,10 +426,11 @@ typedef struct {
     apr_status_t rv;
 } do_copy_t;
 
-static int copy_pair(void *baton, const char *key, const json_t *val)
+static int copy_pair(void *baton, const char *key, const char *text,
+                     apr_size_t len)
 {
     do_copy_t *dc = baton;
-    const char *json = ctx_json_dump(dc->pool, val, NULL);
+    const char *json = apr_pstrmemdup(dc->pool, text, len);
 
     if (!json) {
         dc->rv = APR_ENOMEM;
@@ -474,11 +488,13 @@ static apr_status_t api_session_clear(ctx_t *c)
     return ctx_session_clear(s);
 }
 
-static int collect_key(void *baton, const char *key, const json_t *val)
+static int collect_key(void *baton, const char *key, const char *text,
+                       apr_size_t len)
 {
     apr_array_header_t *keys = baton;
 
-    (void)val;
+    (void)text;
+    (void)len;
     /* Copied, as values are: a key dies with its entry (remove, clear). */
     APR_ARRAY_PUSH(keys, const char *) = apr_pstrdup(keys->pool, key);
     return 1;
@@ -531,7 +547,7 @@ static apr_status_t api_session_to_json(ctx_t *c, const char **json)
     if (!json) {
         return APR_EINVAL;
     }
-    ctx_session_get(s, "");     /* counts as an access (Vary: Cookie) */
+    ctx_session_has(s, "");     /* counts as an access (Vary: Cookie) */
     /* The session's own text (made once per change, and usually already
      * made by the size check), copied: it lives only until the next change,
      * the caller's until the request ends. */
@@ -671,6 +687,14 @@ static const ctx_api_t api = {
     ctx_glue_cookie,
     /* version 5 */
     ctx_glue_server_stats,
+    ctx_glue_user_loader,
+    ctx_glue_current_user,
+    ctx_glue_current_user_id,
+    ctx_glue_login_user,
+    ctx_glue_logout_user,
+    ctx_glue_login_fresh,
+    ctx_glue_confirm_login,
+    ctx_glue_login_next_is_safe,
 };
 
 const ctx_api_t *ctx_glue_api_get(int version)

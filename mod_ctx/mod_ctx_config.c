@@ -31,6 +31,7 @@
 #include "mod_ctx_config.h"
 #include "mod_ctx_bridge.h"
 #include "mod_ctx_env.h"
+#include "mod_ctx_login.h"
 #include "mod_ctx_store.h"
 #include "http_core.h"
 #include "http_log.h"
@@ -122,6 +123,7 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     conf->max_lifetime = CTX_UNSET;
     conf->max_body = CTX_UNSET;
     conf->bridge = CTX_UNSET;
+    conf->login_protection = conf->login_fresh_required = CTX_UNSET;
     return conf;
 }
 
@@ -149,6 +151,10 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_body);
     MERGE_INT(bridge);
     conf->session_env = ctx_env_merge(p, base->session_env, add->session_env);
+    MERGE_PTR(login_url);
+    MERGE_PTR(refresh_url);
+    MERGE_INT(login_protection);
+    MERGE_INT(login_fresh_required);
 #undef MERGE_INT
 #undef MERGE_PTR
     return conf;
@@ -766,6 +772,7 @@ const command_rec ctx_cmds[] = {
     AP_INIT_FLAG("CtxSessionBridge", ctx_bridge_set, NULL, DIR_OR_SERVER,
                  "On: mod_ctx's session is the storage of mod_session "
                  "(Session On, mod_auth_form) here (default: Off)"),
+    CTX_LOGIN_DIRECTIVES
     { NULL }
 };
 

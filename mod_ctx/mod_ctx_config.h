@@ -75,6 +75,11 @@ typedef struct {
     apr_array_header_t *session_env;   /* CtxSessionEnv: ctx_env_export_t,
                                         * NULL: none */
     int bridge;             /* CtxSessionBridge: default 0 */
+    /* login (mod_ctx_login.c); NULL / CTX_UNSET: inherit */
+    const char *login_url;      /* CtxLoginURL; none: 401 */
+    const char *refresh_url;    /* CtxRefreshURL; none: 401 */
+    int login_protection;       /* CtxLoginProtection; default basic */
+    int login_fresh_required;   /* a Require ctx-fresh in this section */
 } ctx_dir_conf_t;
 
 /* CtxMaxBodySize: the default, and the largest value accepted. */

@@ -23,6 +23,7 @@
 #include "ctx_session.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_expr.h"
+#include "mod_ctx_login.h"
 #include "mod_ctx_private.h"
 #include "mod_ctx_request.h"
 #include "mod_ctx_session.h"
@@ -44,8 +45,14 @@ static const char *session_value(request_rec *r, apr_pool_t *p,
 
 const char *ctx_glue_user_id(request_rec *r, apr_pool_t *p)
 {
-    /* Flask-Login's key; the login feature will answer here instead. */
-    return session_value(r, p, "_user_id");
+    ctx_t *c = ctx_glue_of(r);
+    const char *id;
+
+    /* The login as ctx_current_user_id() resolves it (session protection,
+     * remember cookie), not the raw "_user_id" key: a login that "strong"
+     * protection refuses must not pass `Require expr`. */
+    id = c ? ctx_glue_current_user_id(c) : NULL;
+    return id ? apr_pstrdup(p, id) : NULL;
 }
 
 static const char *or_empty(const char *s)

@@ -123,8 +123,7 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
                               NULL) == APR_SUCCESS) {
         /* Expires/Max-Age only go out for a permanent session (as in
          * save()): do not count them for the others. */
-        int permanent = json_is_true(json_object_get(ctx_session_data(s),
-                                                     "_permanent"));
+        int permanent = ctx_session_permanent_flag(s);
 
         header = ctx_cookie_build(st->scratch, &st->conf.attrs, value,
                                   permanent ? apr_time_sec(apr_time_now()) + 1
@@ -292,17 +291,16 @@ static ctx_session_t *task_session(ctx_t *task, session_state_t *st)
         else {
             st->session = ctx_session_create(task->pool, store_fits, st);
             store_limits(st);
-            ctx_session_load(st->session,
-                             ctx_json_parse(st->snapshot, st->snapshot_len),
-                             st->sst.issued, 0);
+            ctx_session_load_text(st->session, st->snapshot,
+                                  st->snapshot_len, st->sst.issued, 0);
             ctx_session_set_created(st->session, st->sst.created);
             ctx_session_set_journal(st->session, st->journal);
             return st->session;
         }
     }
     st->session = ctx_session_create(task->pool, NULL, NULL);
-    ctx_session_load(st->session, ctx_json_parse(st->snapshot,
-                                                 st->snapshot_len), 0, 0);
+    ctx_session_load_text(st->session, st->snapshot, st->snapshot_len, 0,
+                          0);
     /* The response has gone: a change could never reach the client. The
      * caller is told (CTX_ETOOLATE); the log has a debug line only. */
     ctx_session_set_read_only(st->session);
@@ -356,7 +354,7 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
 {
     ctx_server_conf_t *sconf = ctx_server_conf(r->server);
     id_pick_t pk;
-    json_t *data = NULL;
+    struct ctx_flat_t *data = NULL;
     apr_status_t rv;
 
     st->sstore.store = st->store;
@@ -376,7 +374,7 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
     apr_table_do(each_id_header, &pk,
                  ((request_rec *)main->request)->headers_in, "Cookie", NULL);
     st->had_cookie = pk.seen > 0;
-    rv = ctx_session_store_load(&st->sstore, main->pool, pk.val, pk.len,
+    rv = ctx_session_store_load_flat(&st->sstore, main->pool, pk.val, pk.len,
                                 apr_time_sec(apr_time_now()), &st->sst,
                                 &data);
     if (rv != APR_SUCCESS) {
@@ -395,8 +393,8 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
                       st->sst.has_id ? "has no stored session"
                                      : ctx_reason_name(st->sst.id_reason));
     }
-    ctx_session_load(st->session, data, st->sst.issued,
-                     st->sst.has_id ? st->sst.sid.key_index : 0);
+    ctx_session_load_flat(st->session, data, st->sst.issued,
+                          st->sst.has_id ? st->sst.sid.key_index : 0);
     if (st->sst.found) {
         ctx_session_set_created(st->session, st->sst.created);
     }
@@ -537,8 +535,8 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
                       lb.meta.key_index, lb.meta.legacy ? 1 : 2);
     }
     ctx_glue_stats_cookie_loaded(r->server, &lb);
-    ctx_session_load(st->session, lb.data, lb.meta.issued,
-                     lb.meta.key_index);
+    ctx_session_load_flat(st->session, lb.data, lb.meta.issued,
+                          lb.meta.key_index);
     if (lb.data) {
         ctx_session_set_created(st->session, lb.meta.created);
         if (lb.meta.legacy) {
@@ -711,8 +709,7 @@ static void store_save(session_state_t *st, request_rec *r)
     if (ck == CTX_SSTORE_COOKIE_SET) {
         /* As a cookie session: a permanent session's cookie lives as long
          * as its entry, another one as long as the browser session. */
-        int permanent = json_is_true(json_object_get(ctx_session_data(s),
-                                                     "_permanent"));
+        int permanent = ctx_session_permanent_flag(s);
 
         mark_private(r);
         apr_table_addn(r->err_headers_out, "Set-Cookie",
@@ -733,9 +730,8 @@ static void store_save(session_state_t *st, request_rec *r)
 static void save(session_state_t *st, request_rec *r)
 {
     ctx_session_t *s = st->session;
-    const json_t *data = ctx_session_data(s);
-    int empty = json_object_size(data) == 0;
-    int permanent = json_is_true(json_object_get(data, "_permanent"));
+    int empty = ctx_session_count(s) == 0;
+    int permanent = ctx_session_permanent_flag(s);
     apr_int64_t now = apr_time_sec(apr_time_now()), issued, created;
     const char *json, *value, *header;
     apr_size_t jlen;

@@ -254,6 +254,19 @@ apr_status_t ap_register_provider(apr_pool_t *pool, const char *group,
     return APR_SUCCESS;
 }
 
+/* Authentication and authorization providers (mod_ctx's Require ctx-fresh):
+ * accepted, never run; the kit has no authn/authz phase. */
+apr_status_t ap_register_auth_provider(apr_pool_t *pool,
+                                       const char *provider_group,
+                                       const char *provider_name,
+                                       const char *provider_version,
+                                       const void *provider, int type)
+{
+    (void)pool; (void)provider_group; (void)provider_name;
+    (void)provider_version; (void)provider; (void)type;
+    return APR_SUCCESS;
+}
+
 /* ---- input: the test's request body ------------------------------------- */
 
 ap_filter_rec_t ctx_test_input_frec = { .name = "CTX_TEST_INPUT" };

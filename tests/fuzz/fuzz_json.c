@@ -5,12 +5,15 @@
  *   except raw NUL bytes, which jansson's reader skips;
  * - whatever parses is written (the writer's depth limit is the reader's),
  *   the text parses back to an equal value and is written again
- *   identically (the serialization is canonical). */
+ *   identically (the serialization is canonical);
+ * - the flat session form (ctx_flat) accepts exactly the objects the reader
+ *   accepts, counts the same values, and writes the same text. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_general.h>
 
+#include "ctx_flat.h"
 #include "ctx_json.h"
 #include "fuzz.h"
 
@@ -26,6 +29,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!root) {
         apr_initialize();
         apr_pool_create(&root, NULL);
+    }
+    {
+        apr_size_t fvals = 0, jvals = 0, flen;
+        ctx_flat_t *f = NULL;
+        json_t *j;
+        char *ftext, *jtext;
+
+        apr_pool_create(&p, root);
+        j = ctx_json_parse_bounded((const char *)data, size, 0, &jvals);
+        if ((ctx_flat_parse(p, (const char *)data, size, 0, &fvals, &f)
+             == APR_SUCCESS) != (j && json_is_object(j))) {
+            abort();
+        }
+        if (f) {
+            if (fvals != jvals || !(ftext = ctx_flat_write(f, p, &flen))
+                || !(jtext = ctx_json_dump(p, j, NULL))
+                || strcmp(ftext, jtext) || flen != strlen(jtext)) {
+                abort();
+            }
+        }
+        json_decref(j);
+        apr_pool_destroy(p);
     }
     v = ctx_json_parse((const char *)data, size);
     ref = json_loadb((const char *)data, size,

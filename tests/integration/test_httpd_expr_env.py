@@ -50,6 +50,9 @@ def config(port, root):
         f"ScriptSock {root}/cgid.sock" if cgi_mod == "cgid" else "",
         f"CtxSecretKey {KEY}",
         "CtxSession On",
+        # The tests plant a login ("_user_id") without Flask-Login's session
+        # identifier; "basic" protection would mark it not fresh (a change).
+        "CtxLoginProtection off",
         "CtxConfig COLOR blue",
         "CtxConfig TEST_G_FROM_ARG on",
         f'LogFormat "env user=%{{CTX_SESSION_USER}}e se=%{{SE_SESSION}}e" ctxenv',
@@ -62,6 +65,12 @@ def config(port, root):
         lines += [f'    <If "{cond}">', f"        Header always set X-If-{name} yes",
                   "    </If>"]
     lines += ["</Location>",
+              # CTX_USER_ID is the login as mod_ctx resolves it: "strong"
+              # protection refuses a login without its session identifier.
+              "<Location /hdr-strong>", "    SetHandler ctx-test",
+              "    CtxLoginProtection strong",
+              '    Header always set X-Hdr-user "expr=%{CTX_USER_ID}"',
+              "</Location>",
               # Header expr=: the values themselves.
               "<Location /hdr>", "    SetHandler ctx-test"]
     for name, (_, text) in FUNCS.items():
@@ -212,6 +221,15 @@ def test_header_expr_values_are_strings(srv, cookie):
     assert resp.header("x-injected") is None
     assert absent(resp.header("x-hdr-missing"))
     assert resp.header_all("set-cookie") == []
+
+
+def test_user_id_variable_is_the_login_not_the_raw_session_key(srv, cookie):
+    # The planted "_user_id" has no Flask-Login identifier: under "strong"
+    # protection that is no login, so a `Require expr` on CTX_USER_ID must
+    # not see one (the raw key would still say u42).
+    resp = get(srv, "/hdr-strong/whoami", cookie)
+    assert resp.status == 200
+    assert absent(resp.header("x-hdr-user"))
 
 
 def test_request_header_expr_reaches_the_proxied_backend(srv, cookie):

@@ -3,7 +3,9 @@
  * keep each other's changes). */
 #include "unit.h"
 
+#include "ctx_flat.h"
 #include "ctx_journal.h"
+#include "ctx_json.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -22,11 +24,15 @@ static void set(ctx_journal_t *j, const char *key, const char *value)
                      APR_SUCCESS);
 }
 
-/* apply(j, base) equals the JSON text `want`. */
+/* apply(j, base) equals the JSON text `want`; so does the merge onto
+ * the flat form the store's save uses, written as Flask writes `want`. */
 static void assert_merge(const ctx_journal_t *j, const char *base,
                          const char *want)
 {
     json_t *b = base ? obj(base) : NULL, *w = obj(want), *out = NULL;
+    apr_pool_t *p;
+    ctx_flat_t *f = NULL;
+    char *text, *flat_text;
 
     assert_int_equal(ctx_journal_apply(j, b, &out), APR_SUCCESS);
     assert_non_null(out);
@@ -35,6 +41,20 @@ static void assert_merge(const ctx_journal_t *j, const char *base,
 
         fail_msg("merged %s, want %s", got, want);
     }
+    assert_int_equal(apr_pool_create(&p, NULL), APR_SUCCESS);
+    text = base ? ctx_json_dump(p, b, NULL) : NULL;
+    if (text) {
+        assert_int_equal(ctx_flat_parse(p, text, strlen(text), 0, NULL, &f),
+                         APR_SUCCESS);
+    }
+    else {
+        f = ctx_flat_create(p);
+    }
+    assert_int_equal(ctx_journal_apply_flat(j, f, p), APR_SUCCESS);
+    flat_text = ctx_flat_write(f, p, NULL);
+    assert_non_null(flat_text);
+    assert_string_equal(flat_text, ctx_json_dump(p, w, NULL));
+    apr_pool_destroy(p);
     json_decref(out);
     json_decref(w);
     json_decref(b);

@@ -1067,6 +1067,144 @@ static void test_json_measure_entry_refuses_what_the_writer_refuses(void **state
     json_decref(v);
 }
 
+/* ---- the canonical check of a double's text ------------------------------ */
+
+/* Python's repr layout of the decimal "%.*e" gives for `prec` (written here
+ * from Python's rules, not the writer's: exponent form when the decimal
+ * point is more than 16 digits right or 4 left). */
+static void repr_layout(char *out, double d, int prec)
+{
+    char e[48], mant[24], *x, *o = out;
+    int n = 0, exp10, decpt;
+
+    snprintf(e, sizeof(e), "%.*e", prec, fabs(d));
+    x = strchr(e, 'e');
+    exp10 = atoi(x + 1);
+    for (char *c = e; c < x; ++c) {
+        if (*c >= '0' && *c <= '9') mant[n++] = *c;
+    }
+    while (n > 1 && mant[n - 1] == '0') --n;
+    decpt = exp10 + 1;
+    if (signbit(d)) *o++ = '-';
+    if (decpt <= -4 || decpt > 16) {
+        *o++ = mant[0];
+        if (n > 1) {
+            *o++ = '.';
+            memcpy(o, mant + 1, (size_t)n - 1);
+            o += n - 1;
+        }
+        o += sprintf(o, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+    }
+    else if (decpt <= 0) {
+        o += sprintf(o, "0.");
+        for (int i = 0; i < -decpt; ++i) *o++ = '0';
+        memcpy(o, mant, (size_t)n);
+        o += n;
+    }
+    else {
+        for (int i = 0; i < decpt; ++i) *o++ = i < n ? mant[i] : '0';
+        *o++ = '.';
+        if (n > decpt) {
+            memcpy(o, mant + decpt, (size_t)(n - decpt));
+            o += n - decpt;
+        }
+        else {
+            *o++ = '0';
+        }
+    }
+    *o = '\0';
+}
+
+static unsigned long long check_rng = 88172645463325252ULL;
+
+static double random_double(void)
+{
+    double d;
+
+    do {
+        check_rng ^= check_rng << 13;
+        check_rng ^= check_rng >> 7;
+        check_rng ^= check_rng << 17;
+        memcpy(&d, &check_rng, sizeof(d));
+    } while (isnan(d) || isinf(d));
+    return d;
+}
+
+/* Every text of every digit count that reads back as d: the check says
+ * canonical exactly for the writer's text. */
+static void assert_check_agrees(double d)
+{
+    char want[40], text[48];
+
+    ctx_json_format_double(want, d);
+    assert_true(ctx_json_double_canonical(want, strlen(want), d));
+    for (int prec = 0; prec <= 17; ++prec) {
+        repr_layout(text, d, prec);
+        if (strtod(text, NULL) != d) {
+            continue;
+        }
+        if (ctx_json_double_canonical(text, strlen(text), d)
+            != (strcmp(text, want) == 0)) {
+            fail_msg("%.17g: text %s, writer %s", d, text, want);
+        }
+    }
+    /* Not the writer's layout: never canonical. */
+    snprintf(text, sizeof(text), "%.17g", d);
+    if (strcmp(text, want) != 0) {
+        assert_false(ctx_json_double_canonical(text, strlen(text), d));
+    }
+}
+
+static void test_json_double_check_agrees_with_the_writer(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 20000; ++i) {
+        assert_check_agrees(random_double());
+    }
+    for (int e = -1074; e <= 1023; ++e) {
+        assert_check_agrees(ldexp(1.0, e));
+        assert_check_agrees(-ldexp(1.0, e));
+        assert_check_agrees(ldexp(1.0, e) * 1.5);
+    }
+    assert_check_agrees(0.0);
+    assert_check_agrees(-0.0);
+    assert_check_agrees(0.1);
+    assert_check_agrees(1e23);
+    assert_check_agrees(5e-324);
+    assert_check_agrees(1.7976931348623157e308);
+}
+
+/* A session of extreme 17-digit doubles is checked at each change: the
+ * check costs fewer decimal conversions than writing them. */
+static void test_json_double_check_is_cheaper_than_writing(void **state)
+{
+    char text[64][40];
+    apr_size_t len[64];
+    apr_uint32_t before, write_tries, check_tries;
+
+    (void)state;
+    before = ctx_json_double_tries();
+    for (int i = 0; i < 64; ++i) {
+        double d = nextafter(1.2345678901234567e300 * (i + 1), 0);
+
+        len[i] = ctx_json_format_double(text[i], d);
+    }
+    write_tries = ctx_json_double_tries() - before;
+    before = ctx_json_double_tries();
+    for (int i = 0; i < 64; ++i) {
+        assert_true(ctx_json_double_canonical(text[i], len[i],
+                                              strtod(text[i], NULL)));
+    }
+    check_tries = ctx_json_double_tries() - before;
+    /* two tries per double (one printf, two strtod), against the
+     * writer's search over digit counts */
+    assert_true(check_tries <= 2 * 64);
+    if (check_tries * 2 > write_tries) {
+        fail_msg("check: %u tries, writing: %u", (unsigned)check_tries,
+                 (unsigned)write_tries);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1115,6 +1253,8 @@ int main(void)
         UNIT_TEST(test_json_parse_bounded_stops_at_the_value_limit),
         UNIT_TEST(test_json_measure_entry_agrees_with_the_writer),
         UNIT_TEST(test_json_measure_entry_refuses_what_the_writer_refuses),
+        UNIT_TEST(test_json_double_check_agrees_with_the_writer),
+        UNIT_TEST(test_json_double_check_is_cheaper_than_writing),
     };
 
     return UNIT_RUN(tests);

@@ -5,6 +5,7 @@
 
 #include "ctx_codec.h"
 #include "ctx_keys.h"
+#include "ctx_flat.h"
 #include "ctx_load.h"
 
 #define NOW 1700000000
@@ -67,8 +68,12 @@ static int load(const fixture_t *f, apr_pool_t *p, ctx_load_t *l, ...)
     }
     va_end(ap);
     if (l->data) {
-        n = (int)json_integer_value(json_object_get(l->data, "n"));
-        json_decref(l->data);
+        const ctx_flat_member_t *m = ctx_flat_get(l->data, "n");
+        apr_int64_t v = 0;
+
+        assert_non_null(m);
+        assert_int_equal(ctx_flat_int(m->text, m->tlen, &v), APR_SUCCESS);
+        n = (int)v;
         l->data = NULL;
     }
     return n;

@@ -1,0 +1,926 @@
+/* ctx_flat: see ctx_flat.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "ctx_flat.h"
+#include "ctx_json.h"
+
+struct ctx_flat_t {
+    apr_pool_t *pool;
+    int cleanup;                /* a cleanup frees set members' blocks */
+    apr_size_t pooled;          /* bytes of set members put in the pool */
+    ctx_flat_member_t *m;       /* sorted by key (strcmp) */
+    int n, cap;
+    int unchecked;              /* members with unchecked floats */
+    apr_size_t sum_len;         /* of every `"key":value` */
+    apr_size_t sum_values;
+};
+
+static apr_size_t entry_len(const ctx_flat_member_t *m)
+{
+    return m->qklen + 1 + m->tlen;
+}
+
+/* A set member's storage: the first few KiB of sets go into the pool (a
+ * request sets a few small values: no malloc, no free), the rest is
+ * malloc'ed and freed when replaced, so that a request setting a key many
+ * times holds one value, not all of them. */
+#define POOLED_MAX 4096
+
+static void release_member(ctx_flat_member_t *m)
+{
+    free(m->block);
+    m->block = NULL;
+}
+
+static apr_status_t cleanup(void *arg)
+{
+    ctx_flat_t *f = arg;
+
+    for (int i = 0; i < f->n; ++i) {
+        release_member(&f->m[i]);
+    }
+    f->n = 0;
+    return APR_SUCCESS;
+}
+
+ctx_flat_t *ctx_flat_create(apr_pool_t *p)
+{
+    ctx_flat_t *f = apr_pcalloc(p, sizeof(*f));
+
+    f->pool = p;
+    return f;
+}
+
+/* Room for n members. The array lives in the pool (growing doubles it, so
+ * the old copies add up to less than the last one); only set members'
+ * blocks are malloc'ed, freed when replaced or with the pool. */
+static int reserve(ctx_flat_t *f, int n)
+{
+    ctx_flat_member_t *nm;
+    int cap = f->cap ? f->cap : 8;
+
+    if (n <= f->cap) {
+        return 1;
+    }
+    while (cap < n) {
+        cap *= 2;
+    }
+    if (!(nm = apr_palloc(f->pool, (size_t)cap * sizeof(*nm)))) {
+        return 0;
+    }
+    if (f->n) {
+        memcpy(nm, f->m, (size_t)f->n * sizeof(*nm));
+    }
+    f->m = nm;
+    f->cap = cap;
+    return 1;
+}
+
+/* Index of `key`, or -(insertion point) - 1. */
+static int find(const ctx_flat_t *f, const char *key)
+{
+    int lo = 0, hi = f->n;
+
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(f->m[mid].key, key);
+
+        if (c == 0) {
+            return mid;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    return -lo - 1;
+}
+
+/* ---- canonical scan -----------------------------------------------------
+ * Accepts only text that is valid (as the reader says) and exactly what
+ * the writer writes; anything else goes to the reader and the writer. */
+
+typedef struct {
+    const char *p, *end;
+    int depth;
+    apr_size_t values, max_values;
+    int real;                   /* a float was met */
+} scan_t;
+
+static int hex4_lower(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+
+    for (int i = 0; i < 4; ++i) {
+        char c = s[i];
+
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* A canonical string literal at sc->p (its opening quote); *escaped set
+ * when it holds an escape. */
+static int scan_string(scan_t *sc, int *escaped)
+{
+    const char *s = sc->p + 1, *e = sc->end;
+
+    *escaped = 0;
+    while (s < e) {
+        unsigned char c = (unsigned char)*s;
+        unsigned cp, lo;
+
+        if (c == '"') {
+            sc->p = s + 1;
+            return 1;
+        }
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            ++s;
+            continue;
+        }
+        if (c != '\\' || s + 1 >= e) {
+            return 0;
+        }
+        *escaped = 1;
+        switch (s[1]) {
+        case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+            s += 2;
+            continue;
+        case 'u':
+            if (e - s < 6 || !hex4_lower(s + 2, &cp)) return 0;
+            s += 6;
+            /* The writer's short escapes, raw printable ASCII, NUL (the
+             * reader refuses it) and a lone low surrogate are not. */
+            if (cp == 0 || cp == '\b' || cp == '\t' || cp == '\n'
+                || cp == '\f' || cp == '\r' || (cp >= 0x20 && cp < 0x7f)
+                || (cp >= 0xdc00 && cp <= 0xdfff)) {
+                return 0;
+            }
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (e - s < 6 || s[0] != '\\' || s[1] != 'u'
+                    || !hex4_lower(s + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+                    return 0;
+                }
+                s += 6;
+            }
+            continue;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int digit(const char *s, const char *e)
+{
+    return s < e && *s >= '0' && *s <= '9';
+}
+
+static int scan_number(scan_t *sc)
+{
+    const char *s = sc->p, *e = sc->end, *start = s;
+    int neg = 0, real = 0;
+
+    if (s < e && *s == '-') {
+        neg = 1;
+        ++s;
+    }
+    if (!digit(s, e)) return 0;
+    if (*s == '0') {
+        ++s;
+    }
+    else {
+        while (digit(s, e)) ++s;
+    }
+    if (s < e && *s == '.') {
+        real = 1;
+        ++s;
+        if (!digit(s, e)) return 0;
+        while (digit(s, e)) ++s;
+    }
+    if (s < e && (*s == 'e' || *s == 'E')) {
+        real = 1;
+        ++s;
+        if (s < e && (*s == '+' || *s == '-')) ++s;
+        if (!digit(s, e)) return 0;
+        while (digit(s, e)) ++s;
+    }
+    if (real) {
+        /* As the reader: absurd precision and overflow are refused. */
+        char tmp[512];
+        apr_size_t n = (apr_size_t)(s - start);
+        double d;
+
+        if (n >= sizeof(tmp)) return 0;
+        memcpy(tmp, start, n);
+        tmp[n] = '\0';
+        errno = 0;
+        d = strtod(tmp, NULL);
+        if (errno == ERANGE && (d > 1 || d < -1)) return 0;
+        sc->real = 1;
+    }
+    else if ((neg && s - start == 2 && start[1] == '0')   /* -0 is 0 */
+             || s - start - neg > 18) {     /* the reader checks range */
+        return 0;
+    }
+    sc->p = s;
+    return 1;
+}
+
+static int literal(scan_t *sc, const char *word, apr_size_t n)
+{
+    if ((apr_size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n)) {
+        return 0;
+    }
+    sc->p += n;
+    return 1;
+}
+
+static int scan_value(scan_t *sc);
+
+static int scan_container(scan_t *sc, int object)
+{
+    char close = object ? '}' : ']';
+    const char *prev = NULL;
+    apr_size_t prev_len = 0;
+
+    if (++sc->depth > CTX_JSON_MAX_DEPTH) return 0;
+    ++sc->p;
+    if (sc->p < sc->end && *sc->p == close) {
+        ++sc->p;
+        --sc->depth;
+        return 1;
+    }
+    for (;;) {
+        if (object) {
+            const char *k = sc->p + 1;
+            apr_size_t klen;
+            int escaped, c;
+
+            if (sc->p >= sc->end || *sc->p != '"' || !scan_string(sc, &escaped)
+                || escaped) {
+                return 0;
+            }
+            /* Plain ASCII keys compare as their bytes: strictly rising
+             * keys are sorted and have no duplicate. */
+            klen = (apr_size_t)(sc->p - 1 - k);
+            if (prev) {
+                c = memcmp(prev, k, prev_len < klen ? prev_len : klen);
+                if (c > 0 || (c == 0 && prev_len >= klen)) return 0;
+            }
+            prev = k;
+            prev_len = klen;
+            if (sc->p >= sc->end || *sc->p != ':') return 0;
+            ++sc->p;
+        }
+        if (!scan_value(sc) || sc->p >= sc->end) return 0;
+        if (*sc->p == ',') {
+            ++sc->p;
+            continue;
+        }
+        if (*sc->p == close) {
+            ++sc->p;
+            --sc->depth;
+            return 1;
+        }
+        return 0;
+    }
+}
+
+static int scan_value(scan_t *sc)
+{
+    int escaped;
+
+    if (sc->p >= sc->end) return 0;
+    if (++sc->values > sc->max_values && sc->max_values) return 0;
+    switch (*sc->p) {
+    case '{': return scan_container(sc, 1);
+    case '[': return scan_container(sc, 0);
+    case '"': return scan_string(sc, &escaped);
+    case 't': return literal(sc, "true", 4);
+    case 'f': return literal(sc, "false", 5);
+    case 'n': return literal(sc, "null", 4);
+    default:  return scan_number(sc);
+    }
+}
+
+/* ---- parse --------------------------------------------------------------- */
+
+static void skip_ws(const char **p, const char *end)
+{
+    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n'
+                        || **p == '\r')) {
+        ++*p;
+    }
+}
+
+static int cmp_members(const void *a, const void *b)
+{
+    return strcmp(((const ctx_flat_member_t *)a)->key,
+                  ((const ctx_flat_member_t *)b)->key);
+}
+
+/* One member's value at *pos: canonical text kept as is, anything else
+ * read and written again. 0 if the reader refuses it. */
+static int read_member(ctx_flat_t *f, ctx_flat_member_t *m, const char **pos,
+                       const char *end, apr_size_t *values,
+                       apr_size_t max_values)
+{
+    scan_t sc;
+    json_t *v;
+    apr_size_t made;
+    char *text;
+
+    skip_ws(pos, end);
+    sc.p = *pos;
+    sc.end = end;
+    sc.depth = 1;
+    sc.values = *values;
+    sc.max_values = max_values;
+    sc.real = 0;
+    if (scan_value(&sc)) {
+        m->text = *pos;
+        m->tlen = (apr_size_t)(sc.p - *pos);
+        m->values = sc.values - *values;
+        m->unchecked = sc.real;
+        *values = sc.values;
+        *pos = sc.p;
+        return 1;
+    }
+    if (max_values && *values >= max_values) {
+        if (*pos < end) {
+            ++*values;          /* the reader stops at this value */
+        }
+        return 0;
+    }
+    v = ctx_json_parse_member(*pos, (apr_size_t)(end - *pos), 1,
+                              max_values ? max_values - *values : 0, &made,
+                              pos);
+    *values += made;
+    if (!v) {
+        return 0;
+    }
+    if (ctx_json_write_member(f->pool, v, &text, &m->tlen, &m->values)
+        != APR_SUCCESS) {
+        json_decref(v);
+        return 0;
+    }
+    json_decref(v);
+    m->text = text;
+    m->unchecked = 0;
+    return 1;
+}
+
+apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
+                            apr_size_t max_values, apr_size_t *values,
+                            ctx_flat_t **out)
+{
+    const char *pos = text, *end = text + len;
+    apr_size_t count = 0;
+    apr_hash_t *seen = NULL;    /* keys, once they came out of order */
+    ctx_flat_t *f;
+    int ok = 0;
+
+    if (!text) {
+        if (values) *values = 0;
+        return APR_EINVAL;
+    }
+    skip_ws(&pos, end);
+    if (pos >= end || *pos != '{') {
+        /* Not an object: the reader still says how many values it made. */
+        json_decref(ctx_json_parse_bounded(text, len, max_values, &count));
+        if (values) *values = count;
+        return APR_EINVAL;
+    }
+    f = ctx_flat_create(p);
+    count = 1;
+    ++pos;
+    skip_ws(&pos, end);
+    if (pos < end && *pos == '}') {
+        ++pos;
+        ok = 1;
+    }
+    while (!ok) {
+        ctx_flat_member_t m;
+        const char *kstart;
+        apr_size_t klen;
+        int escaped;
+        scan_t sc;
+
+        memset(&m, 0, sizeof(m));
+        skip_ws(&pos, end);
+        if (pos >= end || *pos != '"') break;
+        kstart = pos;
+        sc.p = kstart;
+        sc.end = end;
+        if (scan_string(&sc, &escaped) && !escaped) {
+            /* Plain printable ASCII: the literal is the key, quoted. */
+            pos = sc.p;
+            m.key = apr_pstrmemdup(p, kstart + 1,
+                                   (apr_size_t)(pos - kstart - 2));
+            m.qkey = kstart;
+            m.qklen = (apr_size_t)(pos - kstart);
+        }
+        else {
+            ++pos;
+            if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
+            sc.p = kstart;
+            sc.end = pos;
+            if (scan_string(&sc, &escaped)) {
+                m.qkey = kstart;
+                m.qklen = (apr_size_t)(pos - kstart);
+            }
+            else if (!(m.qkey = ctx_json_write_string(p, m.key, klen,
+                                                      &m.qklen))) {
+                break;
+            }
+        }
+        skip_ws(&pos, end);
+        if (pos >= end || *pos != ':') break;
+        /* Duplicates are refused, as the reader does, when met. */
+        if (seen || (f->n && strcmp(f->m[f->n - 1].key, m.key) >= 0)) {
+            if (!seen) {
+                seen = apr_hash_make(p);
+                for (int i = 0; i < f->n; ++i) {
+                    apr_hash_set(seen, f->m[i].key, APR_HASH_KEY_STRING, "");
+                }
+            }
+            if (apr_hash_get(seen, m.key, APR_HASH_KEY_STRING)) break;
+            apr_hash_set(seen, m.key, APR_HASH_KEY_STRING, "");
+        }
+        ++pos;
+        if (!read_member(f, &m, &pos, end, &count, max_values)) break;
+        if (!reserve(f, f->n + 1)) {
+            if (values) *values = count;
+            return APR_ENOMEM;
+        }
+        f->m[f->n++] = m;
+        f->unchecked += m.unchecked;
+        f->sum_len += entry_len(&m);
+        f->sum_values += m.values;
+        skip_ws(&pos, end);
+        if (pos >= end) break;
+        if (*pos == ',') {
+            ++pos;
+            continue;
+        }
+        if (*pos == '}') {
+            ++pos;
+            ok = 1;
+        }
+        break;
+    }
+    if (values) *values = count;
+    skip_ws(&pos, end);
+    if (!ok || pos != end) {
+        return APR_EINVAL;
+    }
+    if (seen) {
+        qsort(f->m, (size_t)f->n, sizeof(*f->m), cmp_members);
+    }
+    *out = f;
+    return APR_SUCCESS;
+}
+
+/* ---- members ------------------------------------------------------------- */
+
+int ctx_flat_count(const ctx_flat_t *f)
+{
+    return f->n;
+}
+
+const ctx_flat_member_t *ctx_flat_at(const ctx_flat_t *f, int i)
+{
+    return i >= 0 && i < f->n ? &f->m[i] : NULL;
+}
+
+const ctx_flat_member_t *ctx_flat_get(const ctx_flat_t *f, const char *key)
+{
+    int i = key ? find(f, key) : -1;
+
+    return i >= 0 ? &f->m[i] : NULL;
+}
+
+static void drop_sizes(ctx_flat_t *f, const ctx_flat_member_t *m)
+{
+    f->sum_len -= entry_len(m);
+    f->sum_values -= m->values;
+    f->unchecked -= m->unchecked;
+}
+
+/* Printable ASCII without '"' and '\\': written as it is. */
+static int plain_key(const char *key, apr_size_t klen)
+{
+    for (apr_size_t i = 0; i < klen; ++i) {
+        unsigned char c = (unsigned char)key[i];
+
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
+                          apr_size_t tlen, apr_size_t values)
+{
+    int i = find(f, key);
+    apr_size_t klen = strlen(key), qklen;
+    apr_pool_t *tmp = NULL;
+    const char *qkey;
+    ctx_flat_member_t m;
+    char *b, lit[128];
+    int pooled = 0;
+
+    /* One block holds the key, its literal and the text; a replaced
+     * member lends its literal, a new key's is written once. */
+    if (i >= 0) {
+        qkey = f->m[i].qkey;
+        qklen = f->m[i].qklen;
+    }
+    else if (plain_key(key, klen) && klen + 2 <= sizeof(lit)) {
+        lit[0] = '"';           /* plain ASCII: the key, quoted */
+        memcpy(lit + 1, key, klen);
+        lit[klen + 1] = '"';
+        qkey = lit;
+        qklen = klen + 2;
+    }
+    else if (apr_pool_create(&tmp, f->pool) != APR_SUCCESS
+             || !(qkey = ctx_json_write_string(tmp, key, klen, &qklen))) {
+        if (tmp) apr_pool_destroy(tmp);
+        return APR_ENOMEM;
+    }
+    if (f->pooled + klen + qklen + tlen + 2 <= POOLED_MAX) {
+        f->pooled += klen + qklen + tlen + 2;
+        b = apr_palloc(f->pool, klen + 1 + qklen + tlen + 1);
+        pooled = 1;
+    }
+    else {
+        b = malloc(klen + 1 + qklen + tlen + 1);
+    }
+    if (b) {
+        memcpy(b, key, klen + 1);
+        memcpy(b + klen + 1, qkey, qklen);
+        memcpy(b + klen + 1 + qklen, text, tlen);
+        b[klen + 1 + qklen + tlen] = '\0';
+    }
+    if (tmp) {
+        apr_pool_destroy(tmp);
+    }
+    if (!b) {
+        return APR_ENOMEM;
+    }
+    if (!f->cleanup && !pooled) {
+        apr_pool_cleanup_register(f->pool, f, cleanup, apr_pool_cleanup_null);
+        f->cleanup = 1;
+    }
+    m.key = b;
+    m.qkey = b + klen + 1;
+    m.qklen = qklen;
+    m.text = b + klen + 1 + qklen;
+    m.tlen = tlen;
+    m.values = values;
+    m.unchecked = 0;
+    m.block = pooled ? NULL : b;
+    if (i >= 0) {
+        drop_sizes(f, &f->m[i]);
+        release_member(&f->m[i]);
+        f->m[i] = m;
+    }
+    else {
+        if (!reserve(f, f->n + 1)) {
+            free(b);
+            return APR_ENOMEM;
+        }
+        i = -i - 1;
+        memmove(&f->m[i + 1], &f->m[i], (size_t)(f->n - i) * sizeof(m));
+        f->m[i] = m;
+        ++f->n;
+    }
+    f->sum_len += entry_len(&m);
+    f->sum_values += values;
+    return APR_SUCCESS;
+}
+
+int ctx_flat_remove(ctx_flat_t *f, const char *key)
+{
+    int i = find(f, key);
+
+    if (i < 0) {
+        return 0;
+    }
+    drop_sizes(f, &f->m[i]);
+    release_member(&f->m[i]);
+    memmove(&f->m[i], &f->m[i + 1], (size_t)(f->n - i - 1) * sizeof(*f->m));
+    --f->n;
+    return 1;
+}
+
+void ctx_flat_clear(ctx_flat_t *f)
+{
+    for (int i = 0; i < f->n; ++i) {
+        release_member(&f->m[i]);
+    }
+    f->n = 0;
+    f->unchecked = 0;
+    f->sum_len = f->sum_values = 0;
+}
+
+/* Every float of a member's text (canonical but for its floats) as the
+ * writer writes it? Strings are skipped; each number with a fraction or an
+ * exponent is checked, without writing it (ctx_json_double_canonical). */
+static int floats_canonical(const char *t, apr_size_t n)
+{
+    apr_size_t i = 0;
+
+    while (i < n) {
+        char c = t[i];
+
+        if (c == '"') {
+            for (++i; i < n && t[i] != '"'; ++i) {
+                if (t[i] == '\\') ++i;
+            }
+            ++i;
+        }
+        else if (c == '-' || (c >= '0' && c <= '9')) {
+            apr_size_t start = i;
+            int real = 0;
+            char tmp[512];
+
+            while (i < n && (t[i] == '-' || t[i] == '+' || t[i] == '.'
+                             || t[i] == 'e' || t[i] == 'E'
+                             || (t[i] >= '0' && t[i] <= '9'))) {
+                real |= t[i] == '.' || t[i] == 'e' || t[i] == 'E';
+                ++i;
+            }
+            if (real) {
+                if (i - start >= sizeof(tmp)) return 0;
+                memcpy(tmp, t + start, i - start);
+                tmp[i - start] = '\0';
+                if (!ctx_json_double_canonical(tmp, i - start,
+                                               strtod(tmp, NULL))) {
+                    return 0;
+                }
+            }
+        }
+        else {
+            ++i;
+        }
+    }
+    return 1;
+}
+
+/* A member holding a float: its text as the writer writes it. */
+static apr_status_t check_member(ctx_flat_t *f, ctx_flat_member_t *m)
+{
+    json_t *v;
+    char *text;
+    apr_size_t tlen, values;
+    apr_status_t rv;
+
+    if (floats_canonical(m->text, m->tlen)) {
+        m->unchecked = 0;       /* as written by the writer: kept */
+        --f->unchecked;
+        return APR_SUCCESS;
+    }
+    if (!(v = ctx_json_parse(m->text, m->tlen))) {
+        return APR_EINVAL;      /* cannot be: it was read */
+    }
+    rv = ctx_json_write_member(f->pool, v, &text, &tlen, &values);
+    json_decref(v);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (tlen != m->tlen || memcmp(text, m->text, tlen)) {
+        f->sum_len -= m->tlen;
+        f->sum_len += tlen;
+        m->text = text;         /* in the pool; a set block stays as is */
+        m->tlen = tlen;
+    }
+    m->unchecked = 0;
+    --f->unchecked;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
+{
+    apr_status_t rv;
+
+    for (int i = 0; i < f->n && f->unchecked; ++i) {
+        if (f->m[i].unchecked
+            && (rv = check_member(f, &f->m[i])) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_size_t ctx_flat_text_len(const ctx_flat_t *f)
+{
+    return 2 + f->sum_len + (f->n ? (apr_size_t)f->n - 1 : 0);
+}
+
+apr_size_t ctx_flat_values(const ctx_flat_t *f)
+{
+    return 1 + f->sum_values;
+}
+
+void ctx_flat_member_size(const ctx_flat_t *f, const char *key,
+                          apr_size_t *len, apr_size_t *values)
+{
+    const ctx_flat_member_t *m = ctx_flat_get(f, key);
+
+    *len = m ? entry_len(m) : 0;
+    *values = m ? m->values : 0;
+}
+
+char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
+{
+    apr_size_t n;
+    char *buf, *o;
+
+    if (ctx_flat_canonicalize(f) != APR_SUCCESS) {
+        return NULL;
+    }
+    n = ctx_flat_text_len(f);
+    if (!(buf = apr_palloc(p, n + 1))) {
+        return NULL;
+    }
+    o = buf;
+    *o++ = '{';
+    for (int i = 0; i < f->n; ++i) {
+        const ctx_flat_member_t *m = &f->m[i];
+
+        if (i) *o++ = ',';
+        memcpy(o, m->qkey, m->qklen);
+        o += m->qklen;
+        *o++ = ':';
+        memcpy(o, m->text, m->tlen);
+        o += m->tlen;
+    }
+    *o++ = '}';
+    *o = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+json_t *ctx_flat_to_json(const ctx_flat_t *f)
+{
+    json_t *obj = json_object();
+
+    for (int i = 0; obj && i < f->n; ++i) {
+        json_t *v = ctx_json_parse(f->m[i].text, f->m[i].tlen);
+
+        if (!v || json_object_set_new_nocheck(obj, f->m[i].key, v) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+ctx_flat_t *ctx_flat_from_json(apr_pool_t *p, const json_t *obj)
+{
+    ctx_flat_t *f = ctx_flat_create(p);
+    const char *key;
+    json_t *val;
+
+    if (!obj) {
+        return f;
+    }
+    if (!json_is_object(obj)) {
+        return NULL;
+    }
+    json_object_foreach((json_t *)obj, key, val) {
+        char *text;
+        apr_size_t tlen, values;
+
+        if (ctx_json_write_member(p, val, &text, &tlen, &values)
+            != APR_SUCCESS
+            || ctx_flat_set(f, key, text, tlen, values) != APR_SUCCESS) {
+            return NULL;
+        }
+    }
+    return f;
+}
+
+/* ---- typed reads ----------------------------------------------------------- */
+
+json_type ctx_flat_type(const char *text, apr_size_t tlen)
+{
+    if (!tlen) {
+        return JSON_NULL;
+    }
+    switch (text[0]) {
+    case '{': return JSON_OBJECT;
+    case '[': return JSON_ARRAY;
+    case '"': return JSON_STRING;
+    case 't': case 'f': return JSON_TRUE;
+    case 'n': return JSON_NULL;
+    default:
+        for (apr_size_t i = 0; i < tlen; ++i) {
+            if (text[i] == '.' || text[i] == 'e' || text[i] == 'E') {
+                return JSON_REAL;
+            }
+        }
+        return JSON_INTEGER;
+    }
+}
+
+apr_status_t ctx_flat_int(const char *text, apr_size_t tlen,
+                          apr_int64_t *val)
+{
+    apr_uint64_t u = 0, limit;
+    apr_size_t i = 0;
+    int neg;
+
+    if (ctx_flat_type(text, tlen) != JSON_INTEGER) {
+        return APR_EINVAL;
+    }
+    neg = text[0] == '-';
+    i = (apr_size_t)neg;
+    /* Accumulated unsigned, so that -9223372036854775808 is exact. */
+    limit = neg ? (apr_uint64_t)1 << 63 : ((apr_uint64_t)1 << 63) - 1;
+    for (; i < tlen; ++i) {
+        unsigned d = (unsigned)(text[i] - '0');
+
+        if (d > 9 || u > (limit - d) / 10) {
+            return APR_EINVAL;
+        }
+        u = u * 10 + d;
+    }
+    *val = neg ? (apr_int64_t)(0 - u) : (apr_int64_t)u;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_flat_double(const char *text, apr_size_t tlen, double *val)
+{
+    char tmp[512];
+    apr_int64_t i;
+
+    switch (ctx_flat_type(text, tlen)) {
+    case JSON_INTEGER:
+        if (ctx_flat_int(text, tlen, &i) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        *val = (double)i;
+        return APR_SUCCESS;
+    case JSON_REAL:
+        /* As the reader converts it. */
+        if (tlen >= sizeof(tmp)) {
+            return APR_EINVAL;
+        }
+        memcpy(tmp, text, tlen);
+        tmp[tlen] = '\0';
+        *val = strtod(tmp, NULL);
+        return APR_SUCCESS;
+    default:
+        return APR_EINVAL;
+    }
+}
+
+apr_status_t ctx_flat_bool(const char *text, apr_size_t tlen, int *val)
+{
+    if (ctx_flat_type(text, tlen) != JSON_TRUE) {
+        return APR_EINVAL;
+    }
+    *val = text[0] == 't';
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_flat_string(apr_pool_t *p, const char *text,
+                             apr_size_t tlen, const char **val,
+                             apr_size_t *len)
+{
+    const char *pos = text + 1;
+    apr_size_t n;
+    const char *s;
+
+    if (ctx_flat_type(text, tlen) != JSON_STRING) {
+        return APR_EINVAL;
+    }
+    /* Plain text needs no unescaping: one copy. */
+    if (!memchr(text + 1, '\\', tlen - 2)) {
+        n = tlen - 2;
+        s = apr_pstrmemdup(p, text + 1, n);
+    }
+    else {
+        s = ctx_json_read_string(p, &pos, text + tlen, &n);
+    }
+    if (!s) {
+        return APR_ENOMEM;
+    }
+    *val = s;
+    if (len) *len = n;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,497 @@
+/* Unit tests of ctx_flat: the flat session form (issue #13).
+ *
+ * Expected values come from jansson's own reader (json_loads) and from
+ * texts written out by hand from Python's json.dumps(separators=(",", ":"),
+ * sort_keys=True) (Flask's session serializer), never from the code under
+ * test; the differential test compares the flat form with jansson's reader
+ * plus ctx_json_dump (the path sessions took before) on random sessions. */
+#include <math.h>
+
+#include "unit.h"
+
+#include "ctx_flat.h"
+#include "ctx_json.h"
+
+static ctx_flat_t *parse_ok(apr_pool_t *p, const char *text)
+{
+    ctx_flat_t *f = NULL;
+
+    assert_int_equal(ctx_flat_parse(p, text, strlen(text), 0, NULL, &f),
+                     APR_SUCCESS);
+    assert_non_null(f);
+    return f;
+}
+
+static const ctx_flat_member_t *member(ctx_flat_t *f, const char *key)
+{
+    const ctx_flat_member_t *m = ctx_flat_get(f, key);
+
+    if (!m) {
+        fail_msg("no member %s", key);
+    }
+    return m;
+}
+
+static void assert_writes(apr_pool_t *p, ctx_flat_t *f, const char *want)
+{
+    apr_size_t len = 0;
+    char *got = ctx_flat_write(f, p, &len);
+
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+    assert_int_equal(ctx_flat_text_len(f), strlen(want));
+}
+
+/* ---- typed getters ------------------------------------------------------- */
+
+static void test_flat_typed_getters_read_every_json_type(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"a\":[1,2],\"b\":true,\"c\":false,"
+                                "\"d\":2.5,\"i\":-42,\"n\":null,"
+                                "\"o\":{\"x\":1},\"s\":\"alice\"}");
+    const ctx_flat_member_t *m;
+    apr_int64_t i;
+    double d;
+    int b;
+    const char *s;
+
+    assert_int_equal(ctx_flat_count(f), 8);
+    m = member(f, "i");
+    assert_int_equal(ctx_flat_type(m->text, m->tlen), JSON_INTEGER);
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_SUCCESS);
+    assert_true(i == -42);
+    assert_int_equal(ctx_flat_double(m->text, m->tlen, &d), APR_SUCCESS);
+    assert_true(d == -42.0);
+    assert_int_equal(ctx_flat_string(p, m->text, m->tlen, &s, NULL),
+                     APR_EINVAL);
+
+    m = member(f, "d");
+    assert_int_equal(ctx_flat_type(m->text, m->tlen), JSON_REAL);
+    assert_int_equal(ctx_flat_double(m->text, m->tlen, &d), APR_SUCCESS);
+    assert_true(d == 2.5);
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_EINVAL);
+
+    m = member(f, "b");
+    assert_int_equal(ctx_flat_bool(m->text, m->tlen, &b), APR_SUCCESS);
+    assert_true(b == 1);
+    m = member(f, "c");
+    assert_int_equal(ctx_flat_bool(m->text, m->tlen, &b), APR_SUCCESS);
+    assert_true(b == 0);
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_EINVAL);
+
+    m = member(f, "n");
+    assert_int_equal(ctx_flat_type(m->text, m->tlen), JSON_NULL);
+    assert_int_equal(ctx_flat_bool(m->text, m->tlen, &b), APR_EINVAL);
+    assert_int_equal(ctx_flat_double(m->text, m->tlen, &d), APR_EINVAL);
+
+    m = member(f, "s");
+    assert_int_equal(ctx_flat_string(p, m->text, m->tlen, &s, NULL),
+                     APR_SUCCESS);
+    assert_string_equal(s, "alice");
+    assert_int_equal(ctx_flat_bool(m->text, m->tlen, &b), APR_EINVAL);
+
+    m = member(f, "a");
+    assert_int_equal(ctx_flat_type(m->text, m->tlen), JSON_ARRAY);
+    assert_int_equal(m->tlen, 5);
+    assert_int_equal(m->values, 3);
+    m = member(f, "o");
+    assert_int_equal(ctx_flat_type(m->text, m->tlen), JSON_OBJECT);
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_EINVAL);
+    assert_null(ctx_flat_get(f, "missing"));
+    assert_int_equal(ctx_flat_values(f), 1 + 3 + 1 + 1 + 1 + 1 + 1 + 2 + 1);
+}
+
+static void test_flat_string_getter_unescapes_like_jansson(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    /* \u escapes (BMP, DEL, a control), a surrogate pair, short escapes,
+     * "\/" and uppercase hex (not canonical), raw UTF-8 (not canonical). */
+    static const char *texts[] = {
+        "\"caf\\u00e9 \\ud83d\\ude00 \\u007f \\u0001\"",
+        "\"tab\\there \\\"q\\\" back\\\\slash \\/ \\u00E9\"",
+        "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
+        "\"\\n\\r\\b\\f\"",
+    };
+
+    for (size_t t = 0; t < sizeof(texts) / sizeof(*texts); ++t) {
+        char *obj = apr_psprintf(p, "{\"k\": %s}", texts[t]);
+        json_error_t err;
+        json_t *want = json_loads(texts[t], JSON_DECODE_ANY, &err);
+        ctx_flat_t *f = parse_ok(p, obj);
+        const ctx_flat_member_t *m = member(f, "k");
+        const char *s;
+        apr_size_t len;
+
+        assert_non_null(want);
+        assert_int_equal(ctx_flat_string(p, m->text, m->tlen, &s, &len),
+                         APR_SUCCESS);
+        assert_int_equal(len, json_string_length(want));
+        assert_memory_equal(s, json_string_value(want), len);
+        json_decref(want);
+    }
+}
+
+static void test_flat_int_getter_is_exact_at_the_int64_edges(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"max\":9223372036854775807,"
+                                "\"min\":-9223372036854775808,"
+                                "\"m18\":999999999999999999,"
+                                "\"zero\":0}");
+    const ctx_flat_member_t *m;
+    apr_int64_t i;
+    double d;
+    apr_size_t v;
+    ctx_flat_t *g = NULL;
+    const char *over = "{\"a\":9223372036854775808}";
+    const char *under = "{\"a\":-9223372036854775809}";
+
+    m = member(f, "max");
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_SUCCESS);
+    assert_true(i == INT64_MAX);
+    m = member(f, "min");
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_SUCCESS);
+    assert_true(i == INT64_MIN);
+    assert_int_equal(ctx_flat_double(m->text, m->tlen, &d), APR_SUCCESS);
+    assert_true(d == (double)INT64_MIN);
+    m = member(f, "m18");
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_SUCCESS);
+    assert_true(i == 999999999999999999LL);
+    m = member(f, "zero");
+    assert_int_equal(ctx_flat_int(m->text, m->tlen, &i), APR_SUCCESS);
+    assert_true(i == 0);
+    /* One past either edge: no bignums (jansson refuses them too). */
+    assert_int_equal(ctx_flat_parse(p, over, strlen(over), 0, &v, &g),
+                     APR_EINVAL);
+    assert_int_equal(ctx_flat_parse(p, under, strlen(under), 0, &v, &g),
+                     APR_EINVAL);
+    assert_int_equal(ctx_flat_int("9223372036854775808", 19, &i), APR_EINVAL);
+    assert_int_equal(ctx_flat_int("-9223372036854775809", 20, &i),
+                     APR_EINVAL);
+}
+
+/* ---- canonical text ------------------------------------------------------ */
+
+static void test_flat_writes_members_in_sorted_order(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"b\":1,\"a\":2,\"_permanent\":true,"
+                                "\"B\":3,\"\\u00e9\":4}");
+
+    /* Code-point order, as Python's sort_keys. */
+    assert_writes(p, f, "{\"B\":3,\"_permanent\":true,\"a\":2,\"b\":1,"
+                        "\"\\u00e9\":4}");
+    assert_int_equal(ctx_flat_set(f, "aa", "[]", 2, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "0", "\"x\"", 3, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "b", "null", 4, 1), APR_SUCCESS);
+    assert_true(ctx_flat_remove(f, "a"));
+    assert_false(ctx_flat_remove(f, "a"));
+    assert_writes(p, f, "{\"0\":\"x\",\"B\":3,\"_permanent\":true,"
+                        "\"aa\":[],\"b\":null,\"\\u00e9\":4}");
+    ctx_flat_clear(f);
+    assert_writes(p, f, "{}");
+}
+
+static void test_flat_canonicalizes_what_flask_would_not_write(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, " { \"z\" : [ 1 , 2 ] ,\n\"y\":{\"b\":1,"
+                                "\"a\":2},\"x\":\"\\/\\u0041\",\"w\":-0,"
+                                "\"v\":1.50,\"u\":1E5,\"t\":\"\xc3\xa9\"}  ");
+
+    assert_writes(p, f, "{\"t\":\"\\u00e9\",\"u\":100000.0,\"v\":1.5,"
+                        "\"w\":0,\"x\":\"/A\",\"y\":{\"a\":2,\"b\":1},"
+                        "\"z\":[1,2]}");
+}
+
+static void test_flat_refuses_duplicate_keys_as_the_reader_does(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char *texts[] = {
+        "{\"a\":1,\"a\":2}",
+        "{\"b\":1,\"a\":1,\"b\":2}",    /* out of order, then a duplicate */
+        "{\"a\":1,\"\\u0061\":2}",      /* the same key, escaped */
+        "{\"a\":{\"x\":1,\"x\":2}}",    /* nested */
+        "{\"a\":[{\"x\":1,\"y\":0,\"x\":2}]}",
+    };
+
+    for (size_t t = 0; t < sizeof(texts) / sizeof(*texts); ++t) {
+        ctx_flat_t *f = NULL;
+        json_error_t err;
+        json_t *j = json_loads(texts[t], JSON_REJECT_DUPLICATES, &err);
+
+        assert_null(j);         /* jansson refuses it too */
+        assert_int_equal(ctx_flat_parse(p, texts[t], strlen(texts[t]), 0,
+                                        NULL, &f), APR_EINVAL);
+    }
+}
+
+static void test_flat_refuses_what_the_reader_refuses(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char *texts[] = {
+        "", "[]", "1", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1}x",
+        "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud800\"}", "{\"a\":01}",
+        "{\"a\":1e999}", "{\"a\":tru}", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}",
+        "{\"a\":[1,]}", "{\"a\":{\"b\"1}}", "{\"\xc0\x80\":1}",
+    };
+
+    for (size_t t = 0; t < sizeof(texts) / sizeof(*texts); ++t) {
+        ctx_flat_t *f = NULL;
+        json_t *ref = ctx_json_parse(texts[t], strlen(texts[t]));
+
+        if (ref) {
+            assert_false(json_is_object(ref));
+            json_decref(ref);
+        }
+        assert_int_equal(ctx_flat_parse(p, texts[t], strlen(texts[t]), 0,
+                                        NULL, &f), APR_EINVAL);
+    }
+}
+
+static void test_flat_counts_values_as_the_bounded_reader(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    const char *text = "{\"a\":[1,2,3],\"b\":{ \"c\" : [4] },\"d\":5}";
+    apr_size_t len = strlen(text);
+
+    for (apr_size_t max = 0; max <= 11; ++max) {
+        apr_size_t want = 0, got = 0;
+        json_t *ref = ctx_json_parse_bounded(text, len, max, &want);
+        ctx_flat_t *f = NULL;
+        apr_status_t rv = ctx_flat_parse(p, text, len, max, &got, &f);
+
+        assert_int_equal(got, want);
+        assert_int_equal(rv == APR_SUCCESS, ref != NULL);
+        json_decref(ref);
+    }
+}
+
+static void test_flat_depth_limit_is_the_readers(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    char deep[200], *o = deep;
+    ctx_flat_t *f = NULL;
+
+    /* {"a": + 63 arrays is 64 levels: accepted; 64 arrays: refused. */
+    for (int extra = 0; extra < 2; ++extra) {
+        o = deep;
+        o += sprintf(o, "{\"a\":");
+        for (int i = 0; i < 63 + extra; ++i) *o++ = '[';
+        for (int i = 0; i < 63 + extra; ++i) *o++ = ']';
+        *o++ = '}';
+        *o = '\0';
+        assert_int_equal(ctx_flat_parse(p, deep, strlen(deep), 0, NULL, &f),
+                         extra ? APR_EINVAL : APR_SUCCESS);
+    }
+}
+
+/* A session of many extreme doubles (hostile: a handler that stores client
+ * JSON) is checked when it changes, not written again: fewer decimal
+ * conversions than the writer's search, and the same text. */
+static void test_flat_checks_floats_without_writing_them(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    json_t *list = json_array(), *obj = json_object();
+    char *text, *out;
+    apr_size_t len, olen;
+    apr_uint32_t before, flat_tries, writer_tries;
+    ctx_flat_t *f = NULL;
+
+    for (int i = 0; i < 200; ++i) {
+        json_array_append_new(list, json_real(
+            nextafter(1.2345678901234567e300 * (i + 1), 0)));
+    }
+    json_object_set_new(obj, "l", list);
+    before = ctx_json_double_tries();
+    text = ctx_json_dump(p, obj, &len);
+    writer_tries = ctx_json_double_tries() - before;
+    assert_non_null(text);
+    assert_int_equal(ctx_flat_parse(p, text, len, 0, NULL, &f), APR_SUCCESS);
+    before = ctx_json_double_tries();
+    assert_int_equal(ctx_flat_canonicalize(f), APR_SUCCESS);
+    flat_tries = ctx_json_double_tries() - before;
+    out = ctx_flat_write(f, p, &olen);
+    assert_string_equal(out, text);
+    if (flat_tries * 2 > writer_tries) {
+        fail_msg("flat: %u tries, writer: %u", (unsigned)flat_tries,
+                 (unsigned)writer_tries);
+    }
+    json_decref(obj);
+}
+
+/* ---- differential: random sessions against jansson ----------------------- */
+
+static unsigned long rng;
+
+static unsigned next_rand(void)
+{
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)(rng >> 33);
+}
+
+static const char *ws(void)
+{
+    static const char *w[] = { "", "", "", " ", "\n", "\t " };
+
+    return w[next_rand() % 6];
+}
+
+static void rand_string(char **o)
+{
+    static const char *parts[] = {
+        "a", "Z", "0", " ", "\\\"", "\\\\", "\\/", "\\n", "\\t", "\\u00e9",
+        "\\u00E9", "\\u0041", "\\u007f", "\\u001f", "\\ud83d\\ude00",
+        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\b", "~",
+    };
+    int n = (int)(next_rand() % 6);
+
+    *(*o)++ = '"';
+    for (int i = 0; i < n; ++i) {
+        const char *s = parts[next_rand() % (sizeof(parts) / sizeof(*parts))];
+
+        *o += sprintf(*o, "%s", s);
+    }
+    *(*o)++ = '"';
+}
+
+static void rand_value(char **o, int depth)
+{
+    static const char *nums[] = {
+        "0", "-0", "7", "-42", "9223372036854775807", "-9223372036854775808",
+        "123456789012345678", "1.5", "1.50", "-0.0", "1e5", "1E+20", "2.5e-7",
+        "0.1", "100.0", "1.7976931348623157e308", "5e-324",
+        "7.1202363472230444e-307", "12345678901234567890e-5",
+    };
+    unsigned kind = next_rand() % (depth > 3 ? 5 : 7);
+
+    *o += sprintf(*o, "%s", ws());
+    switch (kind) {
+    case 0: *o += sprintf(*o, "%s", nums[next_rand() % 19]); break;
+    case 1: rand_string(o); break;
+    case 2: *o += sprintf(*o, "%s", next_rand() % 2 ? "true" : "false");
+        break;
+    case 3: *o += sprintf(*o, "null"); break;
+    case 4: *o += sprintf(*o, "%d", (int)(next_rand() % 2000) - 1000); break;
+    case 5: {
+        int n = (int)(next_rand() % 4);
+
+        *(*o)++ = '[';
+        for (int i = 0; i < n; ++i) {
+            if (i) *(*o)++ = ',';
+            rand_value(o, depth + 1);
+        }
+        *(*o)++ = ']';
+        break;
+    }
+    default: {
+        int n = (int)(next_rand() % 4);
+
+        *(*o)++ = '{';
+        for (int i = 0; i < n; ++i) {
+            if (i) *(*o)++ = ',';
+            /* Distinct keys: k0.. in a random order. */
+            *o += sprintf(*o, "%s\"k%d\"%s:", ws(), (i * 7 + 3) % n, ws());
+            rand_value(o, depth + 1);
+        }
+        *(*o)++ = '}';
+    }
+    }
+    *o += sprintf(*o, "%s", ws());
+}
+
+static void test_flat_matches_jansson_on_random_sessions(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static char text[65536];
+
+    rng = 13;   /* seeded: the same sessions every run */
+    for (int round = 0; round < 3000; ++round) {
+        apr_pool_t *sub = unit_subpool(p);
+        int n = (int)(next_rand() % 8);
+        char *o = text;
+        json_error_t err;
+        json_t *want;
+        ctx_flat_t *f = NULL;
+        char *got, *ref;
+        apr_size_t glen;
+
+        o += sprintf(o, "%s{", ws());
+        for (int i = 0; i < n; ++i) {
+            if (i) *o++ = ',';
+            o += sprintf(o, "%s", ws());
+            if (next_rand() % 4 == 0) {
+                rand_string(&o);
+            }
+            else {
+                o += sprintf(o, "\"%c%d\"", "bax_"[next_rand() % 4],
+                             (int)(next_rand() % 5));
+            }
+            o += sprintf(o, "%s:", ws());
+            rand_value(&o, 1);
+        }
+        o += sprintf(o, "}%s", ws());
+        *o = '\0';
+        want = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+        if (want && json_object_size(want) == 0 && n > 0) {
+            /* an empty key set only from n == 0 */
+        }
+        if (!want) {
+            /* Duplicate keys (random) or the empty-string key twice:
+             * refused by both. */
+            assert_int_equal(ctx_flat_parse(sub, text, (apr_size_t)(o - text),
+                                            0, NULL, &f), APR_EINVAL);
+            apr_pool_destroy(sub);
+            continue;
+        }
+        assert_int_equal(ctx_flat_parse(sub, text, (apr_size_t)(o - text), 0,
+                                        NULL, &f), APR_SUCCESS);
+        got = ctx_flat_write(f, sub, &glen);
+        ref = ctx_json_dump(sub, want, NULL);
+        assert_non_null(got);
+        assert_non_null(ref);
+        if (strcmp(got, ref) != 0) {
+            fail_msg("round %d: %s\nflat:    %s\njansson: %s", round, text,
+                     got, ref);
+        }
+        assert_int_equal(glen, strlen(ref));
+        /* Every member's text reads back as jansson's value. */
+        for (int i = 0; i < ctx_flat_count(f); ++i) {
+            const ctx_flat_member_t *m = ctx_flat_at(f, i);
+            json_t *v = json_loadb(m->text, m->tlen, JSON_DECODE_ANY, &err);
+
+            assert_non_null(v);
+            assert_true(json_equal(v, json_object_get(want, m->key)));
+            json_decref(v);
+        }
+        {
+            json_t *back = ctx_flat_to_json(f);
+
+            assert_true(json_equal(back, want));
+            json_decref(back);
+        }
+        json_decref(want);
+        apr_pool_destroy(sub);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_flat_typed_getters_read_every_json_type),
+        UNIT_TEST(test_flat_string_getter_unescapes_like_jansson),
+        UNIT_TEST(test_flat_int_getter_is_exact_at_the_int64_edges),
+        UNIT_TEST(test_flat_writes_members_in_sorted_order),
+        UNIT_TEST(test_flat_canonicalizes_what_flask_would_not_write),
+        UNIT_TEST(test_flat_refuses_duplicate_keys_as_the_reader_does),
+        UNIT_TEST(test_flat_refuses_what_the_reader_refuses),
+        UNIT_TEST(test_flat_counts_values_as_the_bounded_reader),
+        UNIT_TEST(test_flat_depth_limit_is_the_readers),
+        UNIT_TEST(test_flat_checks_floats_without_writing_them),
+        UNIT_TEST(test_flat_matches_jansson_on_random_sessions),
+    };
+
+    return UNIT_RUN(tests);
+}
