@@ -740,7 +740,7 @@ const command_rec ctx_cmds[] = {
                   "socache:PROVIDER[:ARGS] (shmcb, redis, memcache, dbm)"),
     AP_INIT_TAKE1("CtxSessionStoreTimeout", ctx_glue_store_set_timeout, NULL,
                   RSRC_CONF, "Longest wait for a network session store "
-                  "(redis, memcache) per call, e.g. 2 or 500ms (default 2s)"),
+                  "(redis, memcache) per call, e.g. 2 or 500ms, or off (default 2s)"),
     AP_INIT_TAKE1("CtxSessionMaxLifetime", set_max_lifetime, NULL,
                   DIR_OR_SERVER, "Seconds a session lives after its "
                   "creation however often it is refreshed (default 0: no "

@@ -160,10 +160,15 @@ const char *ctx_glue_store_set_timeout(cmd_parms *cmd, void *dconf,
     if (err) {
         return err;
     }
+    if (!strcasecmp(v, "off")) {
+        /* Calls in the request thread, bounded by the provider alone. */
+        ctx_server_conf(cmd->server)->store_timeout = -1;
+        return NULL;
+    }
     if (ap_timeout_parameter_parse(v, &t, "s") != APR_SUCCESS
         || t < CTX_STORE_TIMEOUT_MIN || t > CTX_STORE_TIMEOUT_MAX) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a duration from "
-                            "10ms to 300s (e.g. 2, 2s, 500ms)",
+                            "10ms to 300s (e.g. 2, 2s, 500ms) nor 'off'",
                             cmd->cmd->name, v);
     }
     ctx_server_conf(cmd->server)->store_timeout = t;
@@ -292,7 +297,8 @@ static int init_store(apr_pool_t *pconf, server_rec *s, ctx_glue_store_t *gs,
      * ctx_store_deadline.h): their calls run under a deadline. The
      * NOTMPSAFE ones (shmcb, dbm) are local and run under the global mutex
      * in the request thread, which must never give up holding it. */
-    if (!(gs->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE)) {
+    if (!(gs->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE)
+        && ctx_server_conf(s)->store_timeout >= 0) {
         apr_interval_time_t t = ctx_server_conf(s)->store_timeout;
 
         gs->deadline = ctx_store_deadline_create(
@@ -302,7 +308,9 @@ static int init_store(apr_pool_t *pconf, server_rec *s, ctx_glue_store_t *gs,
     gs->health = ctx_store_health_create(
         pconf, gs->deadline ? ctx_store_deadline_store(gs->deadline)
                             : &gs->inner, gs->spec);
-    if (!gs->health || (!gs->mutex && !gs->deadline)) {
+    if (!gs->health
+        || (!gs->mutex && !gs->deadline
+            && ctx_server_conf(s)->store_timeout >= 0)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, APR_ENOMEM, s, "mod_ctx: "
                      "CtxSessionStore %s: out of memory", gs->spec);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -47,7 +47,8 @@ void ctx_glue_store_unlock(ctx_glue_store_t *gs, int locked);
  * longest a request waits for one call to a network store (providers not
  * flagged NOTMPSAFE: redis, memcache), "2", "2s" or "500ms", from
  * CTX_STORE_TIMEOUT_MIN to CTX_STORE_TIMEOUT_MAX; default
- * CTX_STORE_TIMEOUT_DEFAULT. The store instance takes the value of the
+ * CTX_STORE_TIMEOUT_DEFAULT; "off": calls run in the request thread (no
+ * hand-off, bounded by the provider's own timeouts only). The store instance takes the value of the
  * server that initialises it (where CtxSessionStore is set; the main
  * server for vhosts that inherit it). */
 const char *ctx_glue_store_set_timeout(cmd_parms *cmd, void *dconf,

@@ -191,6 +191,11 @@ def test_store_bad_directive_values_fail_apachectl(make_server):
                           start=False, modules=("socache_shmcb",), name=f"timeout{i}")
         rc, out = srv.check_config()
         assert rc != 0 and "CtxSessionStoreTimeout" in out and bad in out, out
+    for i, good in enumerate(("off", "500ms", "2")):
+        srv = make_server(f"CtxSessionStoreTimeout {good}\n" + store_config("socache:shmcb"),
+                          start=False, modules=("socache_shmcb",), name=f"timeout-ok{i}")
+        rc, out = srv.check_config()
+        assert rc == 0, out
 
 
 # ---- Redis and memcached, started here on loopback -------------------------------
@@ -264,7 +269,9 @@ def redis_config(redis, extra=""):
 
 def test_redis_two_servers_share_one_store(make_server, redis):
     a = make_server(redis_config(redis), modules=("socache_redis",), name="A")
-    b = make_server(redis_config(redis), modules=("socache_redis",), name="B")
+    # B calls Redis in its request threads (no deadline, no hand-off).
+    b = make_server("CtxSessionStoreTimeout off\n" + redis_config(redis),
+                    modules=("socache_redis",), name="B")
     cookie = new_session(a, user="alice")
     assert session_of(b, cookie) == {"user": "alice"}
     resp = b.get("/session/set?cart=3", headers={"Cookie": f"session={cookie}"})
