@@ -230,6 +230,96 @@ static void test_greet_reads_the_form(void **s)
     assert_string_equal(ctx_test_body(t, NULL), "hello ada l\n");
 }
 
+/* ---- login: /login, /me, /logout ----------------------------------------- */
+
+#define USERS "CtxConfig LOGIN_USERS \"alice:wonderland bob:builder\""
+
+/* POST /login with a form body (application/x-www-form-urlencoded). */
+static ctx_test_req_t *post_login(const char *form)
+{
+    ctx_test_req_t *t = ctx_test_jar_request(
+        jar, "POST /login",
+        "Content-Type: application/x-www-form-urlencoded", NULL);
+
+    ctx_test_set_body(t, form, strlen(form));
+    ctx_test_end(t, ctx_test_handle(t));
+    return t;
+}
+
+static void test_login_then_me_shows_the_fresh_user(void **s)
+{
+    ctx_test_req_t *t;
+
+    (void)s;
+    start(USERS);
+    assert_string_equal(get("GET /me"), "anonymous\n");
+    t = post_login("username=alice&password=wonderland");
+    assert_int_equal(ctx_test_status(t), 303);
+    assert_string_equal(ctx_test_header(t, "Location"), "/me");
+    assert_string_equal(get("GET /me"), "user=alice fresh=1\n");
+}
+
+static void test_login_goes_to_a_local_next_only(void **s)
+{
+    (void)s;
+    start(USERS);
+    assert_string_equal(ctx_test_header(post_login(
+        "username=bob&password=builder&next=%2Forders%3Fp%3D2"), "Location"),
+        "/orders?p=2");
+    assert_string_equal(ctx_test_header(post_login(
+        "username=bob&password=builder&next=%2F%2Fevil.test"), "Location"),
+        "/me");
+}
+
+static void test_login_refuses_a_wrong_password_with_the_form(void **s)
+{
+    ctx_test_req_t *t;
+
+    (void)s;
+    start(USERS);
+    t = post_login("username=alice&password=builder");
+    assert_int_equal(ctx_test_status(t), 401);
+    assert_non_null(strstr(ctx_test_body(t, NULL), "<form"));
+    assert_string_equal(get("GET /me"), "anonymous\n");
+}
+
+static void test_login_form_keeps_next_escaped(void **s)
+{
+    (void)s;
+    start(USERS);
+    assert_non_null(strstr(get("GET /login?next=%2Fa%3Fb%3D%3Cx%3E"),
+                           "name=\"next\" type=\"hidden\" "
+                           "value=\"/a?b=&lt;x&gt;\""));
+}
+
+static void test_logout_makes_me_anonymous(void **s)
+{
+    ctx_test_req_t *t;
+
+    (void)s;
+    start(USERS);
+    post_login("username=alice&password=wonderland");
+    t = ctx_test_jar_fetch(jar, "POST /logout", NULL);
+    assert_int_equal(ctx_test_status(t), 303);
+    assert_string_equal(ctx_test_header(t, "Location"), "/login");
+    assert_string_equal(get("GET /me"), "anonymous\n");
+}
+
+static void test_remembered_login_comes_back_not_fresh(void **s)
+{
+    char cookie[1024];
+
+    (void)s;
+    start(USERS);
+    post_login("username=alice&password=wonderland&remember=1");
+    snprintf(cookie, sizeof(cookie), "Cookie: remember_token=%s",
+             ctx_test_jar_get(jar, "remember_token"));
+    /* A new browser session: only the remember cookie. */
+    assert_string_equal(ctx_test_body(ctx_test_jar_fetch(
+        ctx_test_jar(app), "GET /me", cookie, NULL), NULL),
+        "user=alice fresh=0\n");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_teardown(f, stop)
@@ -248,6 +338,12 @@ int main(void)
         T(test_background_task_writes_the_request_copy),
         T(test_background_failure_is_counted),
         T(test_greet_reads_the_form),
+        T(test_login_then_me_shows_the_fresh_user),
+        T(test_login_goes_to_a_local_next_only),
+        T(test_login_refuses_a_wrong_password_with_the_form),
+        T(test_login_form_keeps_next_escaped),
+        T(test_logout_makes_me_anonymous),
+        T(test_remembered_login_comes_back_not_fresh),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,12 +20,15 @@
  * the same optional function (ctx_api_get) a module uses. The request is a
  * request_rec in a real APR pool; while it is open its context is the
  * calling thread's current one, so ctx_current(), ctx_arg(), g, the session,
- * ctx_on_teardown and ctx_task_submit work unchanged.
+ * the login (ctx_current_user with a loader registered by ctx_user_loader,
+ * ctx_login_user, ctx_logout_user, ...), ctx_on_teardown and ctx_task_submit
+ * work unchanged. The access, authn and authz phases do not run (no
+ * AuthType ctx, r->user stays NULL): test those with the httpd harness.
  *
  * httpd calls provided by the kit (see docs/testing.md): ap_rputs, ap_rputc,
  * ap_rwrite, ap_rprintf, ap_vrprintf, ap_rvputs, ap_rflush,
  * ap_set_content_type, ap_set_content_length, ap_log_error, ap_log_rerror,
- * ap_log_cerror, ap_log_perror (captured), r->headers_out and
+ * ap_log_cerror, ap_log_perror (captured), ap_escape_html, r->headers_out and
  * r->err_headers_out (captured at the end), ap_get_brigade on
  * r->input_filters (the body given by ctx_test_set_body), ap_server_conf;
  * hook registration (the request hooks run, connection hooks are ignored),

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "ctx_export.h"
+#include "ctx_flat.h"
 #include "ctx_json.h"
 
 #define ENV_NAME_MAX 128
@@ -35,6 +36,23 @@ const char *ctx_export_value(apr_pool_t *p, const json_t *v)
     }
     /* ensure_ascii: control characters, DEL and non-ASCII are escapes. */
     return ctx_json_dump(p, v, NULL);
+}
+
+const char *ctx_export_text(apr_pool_t *p, const char *json, apr_size_t len)
+{
+    const char *str;
+    apr_size_t slen;
+
+    if (!json) {
+        return NULL;
+    }
+    if (ctx_flat_type(json, len) == JSON_STRING
+        && ctx_flat_string(p, json, len, &str, &slen) == APR_SUCCESS
+        && !has_control(str, slen)) {
+        return str;
+    }
+    /* The session's canonical text is what ctx_json_dump writes. */
+    return apr_pstrmemdup(p, json, len);
 }
 
 const char *ctx_export_env_name_problem(const char *name)

@@ -15,6 +15,12 @@
  * environment. NULL for a NULL value or without memory. */
 const char *ctx_export_value(apr_pool_t *p, const json_t *v);
 
+/* The same for a value given as its canonical JSON text (`len` bytes, as
+ * ctx_session_do hands it out): a string without control characters is
+ * its unescaped bytes, anything else that text; allocated in `p`. NULL for
+ * a NULL text or without memory. */
+const char *ctx_export_text(apr_pool_t *p, const char *json, apr_size_t len);
+
 /* Why `name` cannot be the name of an exported environment variable, or
  * NULL if it can: 1 to 128 characters of [A-Za-z0-9_], not starting with a
  * digit, and never starting with HTTP_ (in any case): CGI gives request

@@ -81,13 +81,14 @@ static request_rec *first_request(request_rec *r)
     return r;
 }
 
-static int add_entry(void *baton, const char *key, const json_t *val)
+static int add_entry(void *baton, const char *key, const char *json,
+                     apr_size_t len)
 {
     session_rec *z = baton;
     const char *v;
 
     if (strcmp(key, EXPIRY_KEY)
-        && (v = ctx_export_value(z->pool, val)) != NULL) {
+        && (v = ctx_export_text(z->pool, json, len)) != NULL) {
         apr_table_set(z->entries, key, v);
     }
     return 1;

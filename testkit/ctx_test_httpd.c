@@ -545,6 +545,39 @@ char *ap_escape_logitem(apr_pool_t *p, const char *str)
     return out;
 }
 
+/* httpd's: <, >, & and " as entities; with toasc, bytes above 127 as
+ * numeric references. Handlers print user input into HTML with it. */
+char *ap_escape_html2(apr_pool_t *p, const char *s, int toasc)
+{
+    char *out, *o;
+
+    out = o = apr_palloc(p, 6 * strlen(s) + 1);
+    for (; *s; ++s) {
+        unsigned char ch = (unsigned char)*s;
+
+        if (ch == '<') {
+            o = stpcpy(o, "&lt;");
+        }
+        else if (ch == '>') {
+            o = stpcpy(o, "&gt;");
+        }
+        else if (ch == '&') {
+            o = stpcpy(o, "&amp;");
+        }
+        else if (ch == '"') {
+            o = stpcpy(o, "&quot;");
+        }
+        else if (toasc && ch > 127) {
+            o += sprintf(o, "&#%3.3d;", ch);
+        }
+        else {
+            *o++ = (char)ch;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 char *ap_strcasestr(const char *s1, const char *s2)
 {
     return strcasestr(s1, s2);

@@ -2,12 +2,17 @@
 and /me (ctx_login_user, ctx_logout_user, ctx_current_user with a user
 loader), AuthType ctx with Require valid-user / user / ctx-fresh on a static
 file and a CGI, redirects to CtxLoginURL with next=, the open-redirect table,
-session fixation, the remember cookie and session protection.
+session fixation, the remember cookie, ctx_confirm_login, session
+protection, a mod_proxy backend given the user, and the loader's once per
+request across subrequests and internal redirects.
 
 One httpd for the module (in the harness's MPM), virtual hosts chosen by Host:
   cookie.test   sessions in the cookie (signed format), CtxLoginURL /login
   store.test    the same with CtxSessionStore socache:shmcb
   strong.test   cookie sessions, CtxLoginProtection strong, no CtxLoginURL
+  loader.test   cookie sessions, the test module's counting user loader
+cookie.test also proxies /proxied (AuthType ctx, RequestHeader with the
+user) with mod_proxy to its own /backend/echo.cgi, which counts its calls.
 Expectations come from the issue and docs/login.md, and for the remember
 cookie from Flask-Login's format (name|hex HMAC-SHA512).
 """
@@ -32,6 +37,13 @@ HOSTS = ["cookie.test", "store.test"]
 CGI = """#!/bin/sh
 printf 'Content-Type: text/plain\\n\\n'
 printf 'REMOTE_USER=%s AUTH_TYPE=%s\\n' "$REMOTE_USER" "$AUTH_TYPE"
+"""
+
+# The proxied backend: echoes X-Remote-User and counts the requests reaching it.
+ECHO_CGI = """#!/bin/sh
+echo hit >> "{hits}"
+printf 'Content-Type: text/plain\\n\\n'
+printf 'X-Remote-User=%s\\n' "$HTTP_X_REMOTE_USER"
 """
 
 
@@ -73,14 +85,20 @@ def site():
     tmp = Path(tempfile.mkdtemp(prefix="ctx-itest-login-"))
     tmp.chmod(0o755)
     docroot = tmp / "htdocs"
-    for d in ("private", "alice", "fresh"):
+    for d in ("private", "alice", "fresh", "backend"):
         (docroot / d).mkdir(parents=True)
         (docroot / d / "file.txt").write_text(f"{d} content\n")
     (docroot / "private" / "env.cgi").write_text(CGI)
     (docroot / "private" / "env.cgi").chmod(0o755)
+    hits = tmp / "hits"
+    hits.mkdir()
+    (docroot / "backend" / "echo.cgi").write_text(ECHO_CGI.format(hits=hits / "echo"))
+    (docroot / "backend" / "echo.cgi").chmod(0o755)
     for p in [tmp, docroot, *docroot.iterdir()]:
         p.chmod(0o755)
+    hits.chmod(0o777)       # the CGI runs as www-data under root
     srv = Httpd(tmp, "login")
+    srv.hits = hits / "echo"
     cgi = "cgid" if MPM != "prefork" else "cgi"
     body = f"""
 CtxSecretKey {KEY}
@@ -89,6 +107,16 @@ CtxSessionStore socache:shmcb
     ServerName cookie.test
     CtxSessionStore cookie
     {protected(docroot)}
+    <Directory "{docroot}/backend">
+        Options +ExecCGI
+        SetHandler cgi-script
+    </Directory>
+    <Location /proxied>
+        AuthType ctx
+        Require valid-user
+        RequestHeader set X-Remote-User "expr=%{{REMOTE_USER}}"
+        ProxyPass http://127.0.0.1:{srv.port}/backend/echo.cgi
+    </Location>
 </VirtualHost>
 <VirtualHost 127.0.0.1:{srv.port}>
     ServerName store.test
@@ -100,8 +128,19 @@ CtxSessionStore socache:shmcb
     CtxLoginProtection strong
     {protected(docroot, login_url=False)}
 </VirtualHost>
+<VirtualHost 127.0.0.1:{srv.port}>
+    ServerName loader.test
+    CtxSessionStore cookie
+    CtxConfig TEST_LOADER 1
+    {protected(docroot)}
+    <Location /nosession>
+        SetHandler ctx-test
+        CtxSession Off
+    </Location>
+</VirtualHost>
 """
-    srv.write_config(body, modules=("socache_shmcb", "authn_core", "authz_user", cgi))
+    srv.write_config(body, modules=("socache_shmcb", "authn_core", "authz_user", cgi,
+                                    "headers", "proxy", "proxy_http"))
     srv.start()
     srv.expect_log(UNAUTHORIZED_LOG)
     yield srv
@@ -237,6 +276,57 @@ def test_internal_redirect_sees_the_login_of_the_request(site):
     assert r.status == 404 and r.text.strip() == "user=alice fresh=1"
 
 
+def backend_hits(site):
+    return len(site.hits.read_text().splitlines()) if site.hits.exists() else 0
+
+
+def test_request_header_gives_the_proxied_backend_the_user(site):
+    """RequestHeader set X-Remote-User "expr=%{REMOTE_USER}" (docs/login.md)
+    on an AuthType ctx location proxied with mod_proxy: the backend gets the
+    logged-in user's name (not what the client sent), and an anonymous
+    request never reaches it."""
+    path = "/proxied"
+    c = Client(site, "cookie.test")
+    before = backend_hits(site)
+    r = c.get(path, headers={"X-Remote-User": "alice"})
+    assert r.status == 302 and r.getheader("Location").startswith("/login?next=")
+    assert backend_hits(site) == before
+    c.login("bob", "builder")
+    r = c.get(path, headers={"X-Remote-User": "alice"})
+    assert r.status == 200 and r.text.strip() == "X-Remote-User=bob", r.text
+    assert backend_hits(site) == before + 1
+
+
+def test_loader_runs_once_across_a_subrequest(site):
+    """The subrequest is the first to ask for the user: the loader runs
+    once, with the client request (what it allocates there outlives the
+    subrequest), and the main request gets the same user afterwards."""
+    c = Client(site, "loader.test")
+    c.login()
+    r = c.get("/t/user?sub=/t/user")
+    assert r.status == 200
+    assert r.text.splitlines() == ["sub user=alice loads=1 freed=0",
+                                   "main user=alice loads=1 freed=0"]
+
+
+def test_subrequest_without_a_session_does_not_decide_the_login(site):
+    """A subrequest to a location with CtxSession Off sees nobody; the
+    main request still sees its login."""
+    c = Client(site, "loader.test")
+    c.login()
+    r = c.get("/t/user?sub=/nosession/user")
+    assert r.text.splitlines() == ["sub user=- loads=0 freed=-",
+                                   "main user=alice loads=1 freed=0"]
+
+
+def test_loader_runs_once_across_an_internal_redirect(site):
+    c = Client(site, "loader.test")
+    c.login()
+    r = c.get("/t/user?redirect=/t/user")
+    assert r.status == 200
+    assert r.text.strip() == "redirect user=alice loads=1 freed=0"
+
+
 def test_no_login_url_answers_401(site):
     c = Client(site, "strong.test")
     assert c.get("/private/file.txt").status == 401
@@ -369,6 +459,23 @@ def test_fresh_login_passes_require_ctx_fresh(site):
         "/login?next=%2Ffresh%2Ffile.txt"
     c.login()
     assert c.get("/fresh/file.txt").status == 200
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_confirm_login_makes_a_remembered_login_fresh(site, host):
+    """ctx_confirm_login (after the user re-entered a password): a login
+    restored from the remember cookie becomes fresh, Require ctx-fresh
+    passes, and the session keeps it fresh."""
+    c = Client(site, host)
+    assert c.get("/t/confirm").text.strip() == "confirm=nobody fresh=0"
+    c.login(remember="1")
+    later = Client(site, host)
+    later.cookies = {"remember_token": c.cookies["remember_token"]}
+    assert later.me() == "user=alice fresh=0"
+    assert later.get("/fresh/file.txt").status == 302
+    assert later.get("/t/confirm").text.strip() == "confirm=ok fresh=1"
+    assert later.me() == "user=alice fresh=1"
+    assert later.get("/fresh/file.txt").status == 200
 
 
 def test_stale_login_without_refresh_url_is_401(site):

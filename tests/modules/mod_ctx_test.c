@@ -53,6 +53,10 @@
  *   POST /t/bodysub     a subrequest for /t/body (echoes the body), then
  *                       "\nmain_len=N" as the main request sees it
  *   GET /t/cookie?name=N  "cookie=VALUE" or "cookie=(none)"
+ *   GET /t/user?sub=U|redirect=U  the login after a subrequest for U, or
+ *                       after an internal redirect to U, with the calls of
+ *                       the loader (CtxConfig TEST_LOADER apps)
+ *   GET /t/confirm      ctx_confirm_login, then "confirm=... fresh=N"
  *   Body errors answer ctx_body_http_status(status).
  * The handler dispatches on the last path segment, so the endpoints also
  * answer under other paths handled by ctx-test (e.g. a DirectoryIndex file).
@@ -977,6 +981,117 @@ static int answer_cookie(request_rec *r)
     return OK;
 }
 
+/* ---- login: a loader that counts its calls per client request --------- */
+
+#define LOADS_NOTE "ctx_test loader calls"
+#define FREED_NOTE "ctx_test user freed"
+
+/* The client request: the first of the redirect chain of the main request
+ * (its notes outlive subrequests and internal redirects). */
+static request_rec *client_of(request_rec *r)
+{
+    for (;;) {
+        if (r->main) {
+            r = r->main;
+        }
+        else if (r->prev) {
+            r = r->prev;
+        }
+        else {
+            return r;
+        }
+    }
+}
+
+static apr_status_t user_freed(void *data)
+{
+    apr_table_setn(((request_rec *)data)->notes, FREED_NOTE, "1");
+    return APR_SUCCESS;
+}
+
+/* For apps with CtxConfig TEST_LOADER: the user is the id, allocated in
+ * the pool of the request the loader is given; the client request's notes
+ * count the calls and say whether that pool went before the request. */
+static void *counting_loader(ctx_t *c, const char *id, void *baton)
+{
+    request_rec *r = ctx_request(c), *client;
+    const char *n;
+    char *user;
+
+    (void)baton;
+    if (!r) {
+        return NULL;
+    }
+    client = client_of(r);
+    n = apr_table_get(client->notes, LOADS_NOTE);
+    apr_table_setn(client->notes, LOADS_NOTE,
+                   apr_itoa(client->pool, (n ? atoi(n) : 0) + 1));
+    /* set now: the cleanup only replaces it (no allocation then) */
+    apr_table_setn(client->notes, FREED_NOTE, "0");
+    user = apr_pstrdup(r->pool, id);
+    apr_pool_cleanup_register(r->pool, client, user_freed,
+                              apr_pool_cleanup_null);
+    return user;
+}
+
+/* GET /t/user[?sub=URI|redirect=URI]: first a subrequest (whose handler
+ * is the first to ask for the user) or, after asking, an internal
+ * redirect; then the login as this request sees it. */
+static int answer_user(request_rec *r)
+{
+    request_rec *client = client_of(r);
+    const char *sub = r->main || r->prev ? NULL : ctx_arg(r, "sub");
+    const char *redirect = r->main || r->prev ? NULL
+                                              : ctx_arg(r, "redirect");
+    const char *user, *loads, *freed;
+
+    if (sub) {
+        request_rec *rr = ap_sub_req_lookup_uri(sub, r, r->output_filters);
+
+        if (rr->status == HTTP_OK) {
+            ap_run_sub_req(rr);
+        }
+        ap_destroy_sub_req(rr);
+    }
+    user = ctx_current_user(NULL);
+    if (redirect) {
+        ap_internal_redirect(redirect, r);
+        return OK;
+    }
+    loads = apr_table_get(client->notes, LOADS_NOTE);
+    freed = apr_table_get(client->notes, FREED_NOTE);
+    ap_rprintf(r, "%s user=%s loads=%s freed=%s\n",
+               r->main ? "sub" : r->prev ? "redirect" : "main",
+               user ? user : "-", loads ? loads : "0", freed ? freed : "-");
+    return OK;
+}
+
+/* GET /t/confirm: ctx_confirm_login (after re-entering a password). */
+static int answer_confirm(request_rec *r)
+{
+    apr_status_t rv = ctx_confirm_login(NULL);
+
+    ap_rprintf(r, "confirm=%s fresh=%d\n",
+               rv == APR_SUCCESS ? "ok"
+               : rv == APR_NOTFOUND ? "nobody" : "error",
+               ctx_login_fresh(NULL));
+    return rv == APR_SUCCESS || rv == APR_NOTFOUND
+           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* After the example's child_init (which gives every app its loader). */
+static void loader_child_init(apr_pool_t *p, server_rec *s)
+{
+    (void)p;
+    for (; s && ctx_api(); s = s->next) {
+        ctx_app_t *app = ctx_app_of(s);
+
+        if (app && ctx_app_config(app, "TEST_LOADER")) {
+            ctx_user_loader(app, counting_loader, NULL);
+        }
+    }
+}
+
 static int test_handler(request_rec *r)
 {
     const char *name;
@@ -1038,6 +1153,12 @@ static int test_handler(request_rec *r)
     }
     if (!strcmp(name, "cookie")) {
         return answer_cookie(r);
+    }
+    if (!strcmp(name, "user")) {
+        return answer_user(r);
+    }
+    if (!strcmp(name, "confirm")) {
+        return answer_confirm(r);
     }
     return HTTP_NOT_FOUND;
 }
@@ -1133,6 +1254,7 @@ static void test_register_hooks(apr_pool_t *p)
     ap_hook_create_request(test_create_request, NULL, NULL,
                            APR_HOOK_REALLY_FIRST - 10);
     ap_hook_child_init(test_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(loader_child_init, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_pre_connection(test_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(test_post_read_request, NULL, NULL,
                               APR_HOOK_MIDDLE);

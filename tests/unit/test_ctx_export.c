@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "ctx_export.h"
+#include "ctx_json.h"
 
 static const char *export_of(apr_pool_t *p, json_t *v)
 {
@@ -111,12 +112,38 @@ static void test_default_env_name_is_prefixed_and_never_refused(void **state)
         ctx_export_default_env_name(p, "http_x")));
 }
 
+/* The bridge gets the session's values as their canonical JSON text (the
+ * flat form): what it exports must be what the value itself gives. */
+static void test_export_of_a_values_text_is_the_export_of_the_value(void **state)
+{
+    apr_pool_t *p = *state;
+    json_t *vals[] = {
+        json_string("alice"), json_string(""), json_string("Z\xc3\xbcrich"),
+        json_string("a \"quoted\" \\ {x}"), json_string("x\r\nX-Injected: 1"),
+        json_string("tab\there"), json_string("del\x7f"), json_integer(-42),
+        json_real(2.5), json_true(), json_false(), json_null(),
+        json_pack("[i,s]", 1, "x\ny"), json_pack("{s:i,s:s}", "b", 1, "a", "y"),
+    };
+
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); ++i) {
+        apr_size_t len;
+        const char *text = ctx_json_dump(p, vals[i], &len);
+
+        assert_non_null(text);
+        assert_string_equal(ctx_export_text(p, text, len),
+                            ctx_export_value(p, vals[i]));
+        json_decref(vals[i]);
+    }
+    assert_null(ctx_export_text(p, NULL, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_export_gives_a_plain_string_as_it_is),
         UNIT_TEST(test_export_gives_other_values_as_their_json_text),
         UNIT_TEST(test_export_escapes_a_string_with_crlf_as_json),
+        UNIT_TEST(test_export_of_a_values_text_is_the_export_of_the_value),
         UNIT_TEST(test_env_name_accepts_plain_names),
         UNIT_TEST(test_env_name_refuses_http_prefix_in_any_case),
         UNIT_TEST(test_env_name_refuses_bad_characters_and_lengths),

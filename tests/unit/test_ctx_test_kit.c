@@ -358,6 +358,124 @@ static void test_kit_unsupported_call_stops_naming_it(void **state)
     assert_non_null(strstr(out, "ap_get_server_banner() is not provided"));
 }
 
+/* ---- login (ctx_current_user and friends) ------------------------------ */
+
+static int loads;
+
+/* A module's loader: "ghost" is a deleted user. */
+static void *kit_loader(ctx_t *c, const char *id, void *baton)
+{
+    ++loads;
+    assert_ptr_equal(baton, &loads);
+    if (!strcmp(id, "ghost")) {
+        return NULL;
+    }
+    return apr_pstrcat(ctx_request(c)->pool, "user:", id, NULL);
+}
+
+static void make_login_app(void)
+{
+    make_app(NULL);
+    loads = 0;
+    assert_int_equal(ctx_user_loader(ctx_app_of(ctx_test_server(app)),
+                                     kit_loader, &loads), APR_SUCCESS);
+}
+
+static void test_kit_jar_carries_the_login_to_the_next_request(void **state)
+{
+    ctx_test_jar_t *jar;
+    ctx_test_req_t *t;
+
+    (void)state;
+    make_login_app();
+    jar = ctx_test_jar(app);
+    t = ctx_test_jar_request(jar, "POST /login", NULL);
+    assert_null(ctx_current_user(NULL));
+    assert_int_equal(ctx_login_user(NULL, "ada", 0), APR_SUCCESS);
+    assert_string_equal(ctx_current_user_id(NULL), "ada");
+    assert_true(ctx_login_fresh(NULL));
+    ctx_test_end(t, OK);
+    loads = 0;
+    t = ctx_test_jar_request(jar, "GET /me", NULL);
+    assert_string_equal(ctx_current_user(NULL), "user:ada");
+    assert_string_equal(ctx_current_user(NULL), "user:ada");
+    assert_int_equal(loads, 1);         /* once per request */
+    assert_true(ctx_login_fresh(NULL));
+    assert_null(ctx_test_r(t)->user);   /* no authn phase in the kit */
+    ctx_test_end(t, OK);
+    /* Another client is not logged in. */
+    t = ctx_test_request(app, "GET /me", NULL);
+    assert_null(ctx_current_user_id(NULL));
+    ctx_test_free(t);
+}
+
+static void test_kit_logout_clears_the_login_of_the_next_request(void **state)
+{
+    ctx_test_jar_t *jar;
+    ctx_test_req_t *t;
+
+    (void)state;
+    make_login_app();
+    jar = ctx_test_jar(app);
+    t = ctx_test_jar_request(jar, "POST /login", NULL);
+    assert_int_equal(ctx_login_user(NULL, "ada", 0), APR_SUCCESS);
+    ctx_test_end(t, OK);
+    t = ctx_test_jar_request(jar, "POST /logout", NULL);
+    assert_int_equal(ctx_logout_user(NULL), APR_SUCCESS);
+    assert_null(ctx_current_user(NULL));
+    ctx_test_end(t, OK);
+    t = ctx_test_jar_request(jar, "GET /me", NULL);
+    assert_null(ctx_current_user_id(NULL));
+    assert_null(ctx_current_user(NULL));
+    assert_false(ctx_login_fresh(NULL));
+    ctx_test_end(t, OK);
+}
+
+static void test_kit_loader_refusal_is_no_user_but_keeps_the_id(void **state)
+{
+    ctx_test_jar_t *jar;
+    ctx_test_req_t *t;
+
+    (void)state;
+    make_login_app();
+    jar = ctx_test_jar(app);
+    t = ctx_test_jar_request(jar, "POST /login", NULL);
+    assert_int_equal(ctx_login_user(NULL, "ghost", 0), APR_SUCCESS);
+    ctx_test_end(t, OK);
+    t = ctx_test_jar_request(jar, "GET /me", NULL);
+    assert_null(ctx_current_user(NULL));
+    assert_string_equal(ctx_current_user_id(NULL), "ghost");
+    ctx_test_end(t, OK);
+}
+
+/* Only the remember cookie (a browser that lost its session): the login
+ * comes back not fresh; ctx_confirm_login makes it fresh again. */
+static void test_kit_remember_cookie_restores_a_stale_login(void **state)
+{
+    ctx_test_jar_t *jar;
+    ctx_test_req_t *t;
+    char cookie[1024];
+
+    (void)state;
+    make_login_app();
+    jar = ctx_test_jar(app);
+    t = ctx_test_jar_request(jar, "POST /login", NULL);
+    assert_int_equal(ctx_login_user(NULL, "ada", CTX_LOGIN_REMEMBER),
+                     APR_SUCCESS);
+    ctx_test_end(t, OK);
+    assert_non_null(ctx_test_jar_get(jar, "remember_token"));
+    snprintf(cookie, sizeof(cookie), "Cookie: remember_token=%s",
+             ctx_test_jar_get(jar, "remember_token"));
+    t = ctx_test_request(app, "GET /me", cookie, NULL);
+    assert_string_equal(ctx_current_user(NULL), "user:ada");
+    assert_false(ctx_login_fresh(NULL));
+    assert_int_equal(ctx_confirm_login(NULL), APR_SUCCESS);
+    assert_true(ctx_login_fresh(NULL));
+    ctx_test_end(t, OK);
+    assert_non_null(ctx_test_set_cookie(t, 0));     /* the new session */
+    ctx_test_free(t);
+}
+
 /* ---- a module that registers more than the kit runs -------------------- */
 
 static int some_check(request_rec *r)
@@ -413,6 +531,10 @@ int main(void)
         cmocka_unit_test_teardown(test_kit_queued_task_runs_after_wait, app_teardown),
         cmocka_unit_test(test_kit_unsupported_call_stops_naming_it),
         cmocka_unit_test_teardown(test_kit_loads_a_module_registering_filters_providers_hooks, app_teardown),
+        cmocka_unit_test_teardown(test_kit_jar_carries_the_login_to_the_next_request, app_teardown),
+        cmocka_unit_test_teardown(test_kit_logout_clears_the_login_of_the_next_request, app_teardown),
+        cmocka_unit_test_teardown(test_kit_loader_refusal_is_no_user_but_keeps_the_id, app_teardown),
+        cmocka_unit_test_teardown(test_kit_remember_cookie_restores_a_stale_login, app_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
