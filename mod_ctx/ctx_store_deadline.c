@@ -272,13 +272,17 @@ static job_t *job_new(op_t op, const char *key, apr_size_t klen,
     if (klen > APR_SIZE_MAX / 4 || vbytes > APR_SIZE_MAX / 4) {
         return NULL;
     }
-    j = calloc(1, sizeof(*j) + klen + 1 + vbytes);
+    /* Not calloc: a get's buffer is CtxSessionMaxSize bytes (16 KiB by
+     * default) that the provider fills; only the header needs zeroing. */
+    j = malloc(sizeof(*j) + klen + 1 + vbytes);
     if (!j) {
         return NULL;
     }
+    memset(j, 0, sizeof(*j));
     j->op = op;
     j->key = (char *)(j + 1);
     memcpy(j->key, key, klen);
+    j->key[klen] = '\0';
     j->klen = klen;
     j->val = (unsigned char *)j->key + klen + 1;
     return j;
