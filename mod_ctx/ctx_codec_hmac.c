@@ -49,6 +49,12 @@ static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
     return k->mac;
 }
 
+EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
+                               const unsigned char *key, apr_size_t klen)
+{
+    return key ? mac_ctx(digest, key, klen) : NULL;
+}
+
 static int mac_update(void *ctx, const unsigned char *in, apr_size_t n)
 {
     return EVP_MAC_update(ctx, in, n);

@@ -120,6 +120,13 @@ void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
 /* Free a slot's contexts and wipe it (it becomes free). */
 void ctx_codec_keyed_release(ctx_codec_keyed_t *k);
 
+/* This thread's HMAC context with `digest` ("SHA256", "SHA1") keyed with
+ * `key`, restarted and ready for updates (ctx_codec_hmac.c); also used by
+ * ctx_session_id.c for the id's MAC. NULL if OpenSSL fails. Owned by the
+ * thread: never freed by the caller; valid until this thread's next call. */
+EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
+                               const unsigned char *key, apr_size_t klen);
+
 /* CTX_CODEC_NONCE_LEN fresh random bytes into `out`, never the same twice
  * (not even in a forked child); 0 if OpenSSL's RNG fails. */
 int ctx_codec_nonce(unsigned char *out);

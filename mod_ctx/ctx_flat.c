@@ -612,6 +612,35 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     return APR_SUCCESS;
 }
 
+ctx_flat_t *ctx_flat_copy(apr_pool_t *p, const ctx_flat_t *f)
+{
+    ctx_flat_t *c = ctx_flat_create(p);
+
+    if (!f || !f->n) {
+        return c;
+    }
+    if (!reserve(c, f->n)) {
+        return NULL;
+    }
+    memcpy(c->m, f->m, (size_t)f->n * sizeof(*f->m));
+    c->n = f->n;
+    c->unchecked = f->unchecked;
+    c->sum_len = f->sum_len;
+    c->sum_values = f->sum_values;
+    for (int i = 0; i < c->n; ++i) {
+        ctx_flat_member_t *m = &c->m[i];
+
+        /* f frees its blocks when it replaces a member: not shared. */
+        if (m->block) {
+            m->key = apr_pstrdup(p, m->key);
+            m->qkey = apr_pmemdup(p, m->qkey, m->qklen);
+            m->text = apr_pmemdup(p, m->text, m->tlen);
+            m->block = NULL;
+        }
+    }
+    return c;
+}
+
 int ctx_flat_remove(ctx_flat_t *f, const char *key)
 {
     int i = find(f, key);

@@ -59,6 +59,12 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
  * it cannot be written (NaN, too deep) or without memory. */
 ctx_flat_t *ctx_flat_from_json(apr_pool_t *p, const json_t *obj);
 
+/* A copy of `f` in `p` that later changes of either leave the other as
+ * it is (members are replaced, never changed in place). Texts that live in
+ * f's pool are shared, so `p` must not outlive f's pool; texts f keeps in
+ * its own malloc'ed blocks are copied into `p`. NULL without memory. */
+ctx_flat_t *ctx_flat_copy(apr_pool_t *p, const ctx_flat_t *f);
+
 /* The members, in key order. */
 int ctx_flat_count(const ctx_flat_t *f);
 const ctx_flat_member_t *ctx_flat_at(const ctx_flat_t *f, int i);

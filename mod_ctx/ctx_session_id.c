@@ -3,12 +3,12 @@
 #include <string.h>
 
 #include <apr_atomic.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "ctx_b64.h"
+#include "ctx_codec_private.h"
 #include "ctx_session_id.h"
 
 #define PREFIX "i1."
@@ -40,47 +40,63 @@ static int usable(const ctx_sid_codec_t *c)
            && *c->app_name && c->cookie_name && *c->cookie_name;
 }
 
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void hmac_fetch(void)
-{
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
 /* HMAC-SHA256 under key `idx`'s id key over the binding and the signed
- * text `msg` ("i1." ID). 0 if OpenSSL fails or idx is out of range. */
+ * text `msg` ("i1." ID). 0 if OpenSSL fails or idx is out of range. The
+ * keyed context is this thread's, kept across calls (ctx_codec_thread.c):
+ * keying one anew (a digest lookup and the key schedule) cost more than
+ * the MAC itself. */
 static int id_mac(const ctx_sid_codec_t *c, int idx, const char *msg,
                   unsigned char out[MAC_LEN])
 {
     apr_size_t klen = 0;
     const unsigned char *key = ctx_keyring_key(c->keys, idx, CTX_KEY_ID,
                                                &klen);
-    EVP_MAC_CTX *h = NULL;
-    OSSL_PARAM params[2];
+    EVP_MAC_CTX *h = ctx_codec_hmac_ctx("SHA256", key, klen);
     size_t olen = 0;
-    int ok;
 
-    pthread_once(&hmac_once, hmac_fetch);
-    if (!key || !hmac_alg || !(h = EVP_MAC_CTX_new(hmac_alg))) {
-        return 0;
-    }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)"SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
     /* Each string with its NUL: names are C strings, so the binding
      * parses one way only. */
-    ok = EVP_MAC_init(h, key, klen, params)
-         && EVP_MAC_update(h, (const unsigned char *)MAC_DOMAIN,
-                           sizeof(MAC_DOMAIN))
-         && EVP_MAC_update(h, (const unsigned char *)c->app_name,
-                           strlen(c->app_name) + 1)
-         && EVP_MAC_update(h, (const unsigned char *)c->cookie_name,
-                           strlen(c->cookie_name) + 1)
-         && EVP_MAC_update(h, (const unsigned char *)msg, PREFIX_LEN + ID_B64)
-         && EVP_MAC_final(h, out, &olen, MAC_LEN) && olen == MAC_LEN;
-    EVP_MAC_CTX_free(h);
-    return ok;
+    return h
+           && EVP_MAC_update(h, (const unsigned char *)MAC_DOMAIN,
+                             sizeof(MAC_DOMAIN))
+           && EVP_MAC_update(h, (const unsigned char *)c->app_name,
+                             strlen(c->app_name) + 1)
+           && EVP_MAC_update(h, (const unsigned char *)c->cookie_name,
+                             strlen(c->cookie_name) + 1)
+           && EVP_MAC_update(h, (const unsigned char *)msg,
+                             PREFIX_LEN + ID_B64)
+           && EVP_MAC_final(h, out, &olen, MAC_LEN) && olen == MAC_LEN;
+}
+
+/* SHA-256 fetched once and a digest context per thread (freed when the
+ * thread exits): EVP_sha256() with a new EVP_MD_CTX looked the algorithm up
+ * and allocated on every store key. */
+static EVP_MD *sha256;
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static __thread EVP_MD_CTX *my_md;
+
+static void md_free(void *md)
+{
+    EVP_MD_CTX_free(md);
+}
+
+static void md_setup(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pthread_key_create(&md_key, md_free) != 0) {
+        EVP_MD_free(sha256);
+        sha256 = NULL;
+    }
+}
+
+static EVP_MD_CTX *thread_md(void)
+{
+    pthread_once(&md_once, md_setup);
+    if (!my_md && sha256 && (my_md = EVP_MD_CTX_new()) != NULL) {
+        pthread_setspecific(md_key, my_md);
+    }
+    return my_md;
 }
 
 apr_status_t ctx_sid_store_key(const char *app,
@@ -90,21 +106,16 @@ apr_status_t ctx_sid_store_key(const char *app,
     EVP_MD_CTX *md;
     unsigned char digest[32];
     unsigned int dlen = 0;
-    int ok;
 
     if (!app || !*app || !id || !out) {
         return APR_EINVAL;
     }
-    if (!(md = EVP_MD_CTX_new())) {
-        return APR_EGENERAL;
-    }
-    ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL)
-         && EVP_DigestUpdate(md, KEY_DOMAIN, sizeof(KEY_DOMAIN))
-         && EVP_DigestUpdate(md, app, strlen(app) + 1)
-         && EVP_DigestUpdate(md, id, CTX_SID_BYTES)
-         && EVP_DigestFinal_ex(md, digest, &dlen) && dlen == sizeof(digest);
-    EVP_MD_CTX_free(md);
-    if (!ok) {
+    if (!(md = thread_md())
+        || !EVP_DigestInit_ex(md, sha256, NULL)
+        || !EVP_DigestUpdate(md, KEY_DOMAIN, sizeof(KEY_DOMAIN))
+        || !EVP_DigestUpdate(md, app, strlen(app) + 1)
+        || !EVP_DigestUpdate(md, id, CTX_SID_BYTES)
+        || !EVP_DigestFinal_ex(md, digest, &dlen) || dlen != sizeof(digest)) {
         return APR_EGENERAL;
     }
     memcpy(out, KEY_PREFIX, KEY_PREFIX_LEN);

@@ -41,9 +41,70 @@ static ctx_codec_t value_codec(const ctx_session_store_t *ss,
     return c;
 }
 
-/* The latest value under `sid`: APR_SUCCESS with *data (new reference) and
- * *meta when found and accepted, with *data NULL when absent, too large or
- * refused (*reason says why); CTX_ESTORE if the store failed. */
+/* The last value read and accepted in a pool, kept on the pool (userdata):
+ * decoding is a function of the store, the entry's key, its bytes and the
+ * time alone, so a read of the same bytes under the same key in the same
+ * second takes a copy of that result instead of decoding again (the
+ * save's read of the latest entry, when no other request saved since the
+ * load: one HMAC and a parse fewer). Lives in, and points into, the pool
+ * it was read in; never reaches another pool (a task's save decodes). */
+#define SEEN_KEY "ctx_session_store:seen"
+
+typedef struct {
+    const ctx_session_store_t *ss;
+    char store_key[CTX_SID_STORE_KEY_LEN + 1];
+    const unsigned char *val;   /* the bytes read (in the pool) */
+    apr_size_t len;
+    apr_int64_t now;
+    ctx_flat_t *data;           /* what they decoded to, unchanged */
+    ctx_codec_meta_t meta;
+} seen_t;
+
+static seen_t *seen_in(apr_pool_t *p)
+{
+    void *seen = NULL;
+
+    apr_pool_userdata_get(&seen, SEEN_KEY, p);
+    return seen;
+}
+
+static int seen_matches(const seen_t *seen, const ctx_session_store_t *ss,
+                        const char *store_key, const unsigned char *val,
+                        apr_size_t len, apr_int64_t now)
+{
+    /* memcmp: the stored bytes against our own earlier read of them; both
+     * came from the store, neither is a secret. */
+    return seen && seen->ss == ss && seen->now == now && seen->len == len
+           && strcmp(seen->store_key, store_key) == 0
+           && memcmp(seen->val, val, len) == 0;
+}
+
+/* Remember what `val` decoded to (a copy of *data: the caller may change
+ * its own). Without memory, nothing is remembered. */
+static void remember(apr_pool_t *p, const ctx_session_store_t *ss,
+                     const char *store_key, const unsigned char *val,
+                     apr_size_t len, apr_int64_t now, const ctx_flat_t *data,
+                     const ctx_codec_meta_t *meta)
+{
+    seen_t *seen = seen_in(p);
+
+    if (!seen) {
+        seen = apr_pcalloc(p, sizeof(*seen));
+        apr_pool_userdata_setn(seen, SEEN_KEY, NULL, p);
+    }
+    seen->data = ctx_flat_copy(p, data);
+    seen->ss = seen->data ? ss : NULL;
+    memcpy(seen->store_key, store_key, CTX_SID_STORE_KEY_LEN + 1);
+    seen->val = val;
+    seen->len = len;
+    seen->now = now;
+    seen->meta = *meta;
+}
+
+/* The latest value under `sid`: APR_SUCCESS with *data (in `p`, the
+ * caller's to change) and *meta when found and accepted, with *data NULL
+ * when absent, too large or refused (*reason says why); CTX_ESTORE if the
+ * store failed. */
 static apr_status_t read_latest(const ctx_session_store_t *ss, apr_pool_t *p,
                                 const ctx_sid_t *sid, apr_int64_t now,
                                 ctx_flat_t **data, ctx_codec_meta_t *meta,
@@ -52,6 +113,7 @@ static apr_status_t read_latest(const ctx_session_store_t *ss, apr_pool_t *p,
     const unsigned char *val;
     apr_size_t vlen;
     ctx_codec_t codec = value_codec(ss, sid->store_key);
+    seen_t *seen;
     apr_status_t rv;
 
     *data = NULL;
@@ -68,10 +130,20 @@ static apr_status_t read_latest(const ctx_session_store_t *ss, apr_pool_t *p,
     if (rv != APR_SUCCESS) {
         return CTX_ESTORE;
     }
+    seen = seen_in(p);
+    if (seen_matches(seen, ss, sid->store_key, val, vlen, now)
+        && (*data = ctx_flat_copy(p, seen->data)) != NULL) {
+        *meta = seen->meta;
+        *reason = CTX_REASON_OK;
+        return APR_SUCCESS;
+    }
     *reason = ctx_codec_decode_flat(&codec, p, (const char *)val, vlen, now,
                                     data, meta);
     if (*reason != CTX_REASON_OK) {
         *data = NULL;
+    }
+    else {
+        remember(p, ss, sid->store_key, val, vlen, now, *data, meta);
     }
     if (*reason != CTX_REASON_OK && *reason != CTX_REASON_EXPIRED
         && *reason != CTX_REASON_LIFETIME) {
@@ -108,6 +180,36 @@ apr_status_t ctx_session_store_load_flat(const ctx_session_store_t *ss,
                                          ctx_flat_t **data)
 {
     ctx_sid_codec_t ids;
+    ctx_sid_t sid;
+    ctx_reason_t reason;
+    apr_status_t rv;
+
+    if (data) {
+        *data = NULL;
+    }
+    if (!usable(ss) || !p || !st || !data) {
+        return APR_EINVAL;
+    }
+    if (!cookie) {
+        return ctx_session_store_load_verified(ss, p, NULL, now, st, data);
+    }
+    ids = sid_codec(ss);
+    /* No store call for an id that does not verify. */
+    if ((reason = ctx_sid_verify(&ids, cookie, len, &sid)) != CTX_REASON_OK) {
+        rv = ctx_session_store_load_verified(ss, p, NULL, now, st, data);
+        st->id_reason = reason;
+        return rv;
+    }
+    return ctx_session_store_load_verified(ss, p, &sid, now, st, data);
+}
+
+apr_status_t ctx_session_store_load_verified(const ctx_session_store_t *ss,
+                                             apr_pool_t *p,
+                                             const ctx_sid_t *sid,
+                                             apr_int64_t now,
+                                             ctx_session_store_state_t *st,
+                                             ctx_flat_t **data)
+{
     ctx_codec_meta_t meta;
     apr_status_t rv;
 
@@ -119,15 +221,11 @@ apr_status_t ctx_session_store_load_flat(const ctx_session_store_t *ss,
     }
     memset(st, 0, sizeof(*st));
     st->id_reason = st->value_reason = CTX_REASON_MALFORMED;
-    if (!cookie) {
+    if (!sid) {
         return APR_SUCCESS;
     }
-    ids = sid_codec(ss);
-    /* No store call for an id that does not verify. */
-    if ((st->id_reason = ctx_sid_verify(&ids, cookie, len, &st->sid))
-        != CTX_REASON_OK) {
-        return APR_SUCCESS;
-    }
+    st->sid = *sid;
+    st->id_reason = CTX_REASON_OK;
     st->has_id = 1;
     rv = read_latest(ss, p, &st->sid, now, data, &meta, &st->value_reason);
     if (rv == APR_SUCCESS && *data) {

@@ -48,10 +48,16 @@
  * Outside that window, requests keep each other's changes (different
  * keys) and the last save wins on the same key.
  *
+ * Cost: a read of an entry whose bytes, key and second are those of the
+ * last read accepted in the same pool (the save's read of the latest entry
+ * when no other request saved since the load) takes a copy of that read's
+ * result instead of decoding again (the pool keeps it as userdata; a task's
+ * save, in its own pool, always decodes).
+ *
  * How the glue drives it: a ctx_store_ops_t over the socache provider
  * (under the global mutex for AP_SOCACHE_FLAG_NOTMPSAFE), wrapped by
  * ctx_store_health, in a ctx_session_store_t per server config; on first
- * use, ctx_session_store_load with the id cookie, then ctx_session_load
+ * use, ctx_session_store_load_verified with the id cookie it verified, then ctx_session_load
  * the data into the request's ctx_session_t and ctx_session_set_journal a
  * ctx_journal_t to it; in the save filter, ctx_session_store_save with
  * that journal and a Set-Cookie as *cookie says. */
@@ -130,6 +136,17 @@ apr_status_t ctx_session_store_load_flat(const ctx_session_store_t *ss,
                                          apr_size_t len, apr_int64_t now,
                                          ctx_session_store_state_t *st,
                                          struct ctx_flat_t **data);
+
+/* ctx_session_store_load_flat for an id the caller has verified already
+ * (ctx_sid_verify with this store's keys, app and cookie name returned
+ * CTX_REASON_OK; `sid` is copied): the same without verifying it again.
+ * `sid` NULL: no id (no session, no store call). */
+apr_status_t ctx_session_store_load_verified(const ctx_session_store_t *ss,
+                                             apr_pool_t *p,
+                                             const ctx_sid_t *sid,
+                                             apr_int64_t now,
+                                             ctx_session_store_state_t *st,
+                                             struct ctx_flat_t **data);
 
 /* Save the journal `j` (NULL: no changes) of the session loaded into *st,
  * at `now`; *st is updated (a new id, found, issued, created) and *cookie

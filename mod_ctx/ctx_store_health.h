@@ -18,9 +18,9 @@
  *         outage's length) and the call goes through; otherwise, and for
  *         every call between probes, the call fails at once with
  *         CTX_ESTORE: during an outage no request waits for the store
- *         more than one probe per interval (each bounded by the
- *         provider's timeout), and a miss is never mistaken for "no
- *         session".
+ *         more than one probe per interval (each bounded by
+ *         CtxSessionStoreTimeout, ctx_store_deadline.h), and a miss is
+ *         never mistaken for "no session".
  * The view is per process (each httpd child logs an outage once). Thread
  * safe. */
 #ifndef CTX_STORE_HEALTH_H

@@ -104,6 +104,8 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
      * instance); "cookie" there turns it off. */
     conf->store_set = add->store_set || base->store_set;
     conf->store = add->store_set ? add->store : base->store;
+    conf->store_timeout = add->store_timeout ? add->store_timeout
+                                             : base->store_timeout;
     return conf;
 }
 
@@ -736,6 +738,9 @@ const command_rec ctx_cmds[] = {
     AP_INIT_TAKE1("CtxSessionStore", set_store, NULL, RSRC_CONF,
                   "Where sessions are kept: cookie (default) or "
                   "socache:PROVIDER[:ARGS] (shmcb, redis, memcache, dbm)"),
+    AP_INIT_TAKE1("CtxSessionStoreTimeout", ctx_glue_store_set_timeout, NULL,
+                  RSRC_CONF, "Longest wait for a network session store "
+                  "(redis, memcache) per call, e.g. 2 or 500ms, or off (default 2s)"),
     AP_INIT_TAKE1("CtxSessionMaxLifetime", set_max_lifetime, NULL,
                   DIR_OR_SERVER, "Seconds a session lives after its "
                   "creation however often it is refreshed (default 0: no "

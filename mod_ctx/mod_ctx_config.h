@@ -38,6 +38,8 @@ typedef struct {
     int legacy_ok;          /* resolved at post_config: read s1/e1 */
     struct ctx_glue_store_t *store; /* CtxSessionStore; NULL: cookie */
     int store_set;          /* CtxSessionStore appears in this server */
+    apr_interval_time_t store_timeout;  /* CtxSessionStoreTimeout; 0 unset,
+                                         * -1 off */
     int stats_app;          /* ctx-status: the app's counter row (post_config) */
     const void *stats_store;    /* ctx-status: store counting for the app */
 } ctx_server_conf_t;

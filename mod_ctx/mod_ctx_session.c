@@ -317,19 +317,20 @@ typedef struct {
     ctx_sid_codec_t codec;
     const char *val;            /* the first id that verifies */
     apr_size_t len;
+    ctx_sid_t sid;              /* ... verified: the store load takes it
+                                 * as is (one verify per request) */
     int seen, tried;
 } id_pick_t;
 
 static int pick_id(void *baton, const char *val, apr_size_t len)
 {
     id_pick_t *pk = baton;
-    ctx_sid_t sid;
 
     ++pk->seen;
     if (pk->tried++ >= MAX_ID_CANDIDATES) {
         return 0;
     }
-    if (ctx_sid_verify(&pk->codec, val, len, &sid) == CTX_REASON_OK) {
+    if (ctx_sid_verify(&pk->codec, val, len, &pk->sid) == CTX_REASON_OK) {
         pk->val = val;
         pk->len = len;
         return 0;
@@ -374,9 +375,10 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
     apr_table_do(each_id_header, &pk,
                  ((request_rec *)main->request)->headers_in, "Cookie", NULL);
     st->had_cookie = pk.seen > 0;
-    rv = ctx_session_store_load_flat(&st->sstore, main->pool, pk.val, pk.len,
-                                apr_time_sec(apr_time_now()), &st->sst,
-                                &data);
+    rv = ctx_session_store_load_verified(&st->sstore, main->pool,
+                                         pk.val ? &pk.sid : NULL,
+                                         apr_time_sec(apr_time_now()),
+                                         &st->sst, &data);
     if (rv != APR_SUCCESS) {
         st->load_status = rv;
         if (rv != CTX_ESTORE) {

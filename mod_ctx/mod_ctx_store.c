@@ -11,6 +11,7 @@
 #include "apr_strings.h"
 
 #include "ctx_session_id.h"
+#include "ctx_store_deadline.h"
 #include "ctx_store_health.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_store.h"
@@ -27,6 +28,7 @@ struct ctx_glue_store_t {
     ctx_store_t inner;
     ctx_store_ops_t ops;
     ctx_store_health_t *health;
+    ctx_store_deadline_t *deadline; /* network providers only */
     int relative_ttl_cap;       /* memcache: longest lifetime it takes */
 };
 
@@ -148,6 +150,31 @@ static apr_status_t op_remove(void *baton, const char *key, apr_size_t klen,
 
 /* ---- configuration ------------------------------------------------------ */
 
+const char *ctx_glue_store_set_timeout(cmd_parms *cmd, void *dconf,
+                                       const char *v)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_interval_time_t t;
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(v, "off")) {
+        /* Calls in the request thread, bounded by the provider alone. */
+        ctx_server_conf(cmd->server)->store_timeout = -1;
+        return NULL;
+    }
+    if (ap_timeout_parameter_parse(v, &t, "s") != APR_SUCCESS
+        || t < CTX_STORE_TIMEOUT_MIN || t > CTX_STORE_TIMEOUT_MAX) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration from "
+                            "10ms to 300s (e.g. 2, 2s, 500ms) nor 'off'",
+                            cmd->cmd->name, v);
+    }
+    ctx_server_conf(cmd->server)->store_timeout = t;
+    return NULL;
+}
+
 const char *ctx_glue_store_parse(cmd_parms *cmd, const char *arg,
                                  ctx_glue_store_t **out)
 {
@@ -228,6 +255,7 @@ static apr_status_t destroy_store(void *baton)
     }
     gs->id = 0;
     gs->health = NULL;
+    gs->deadline = NULL;
     gs->mutex = NULL;
     return APR_SUCCESS;
 }
@@ -265,8 +293,24 @@ static int init_store(apr_pool_t *pconf, server_rec *s, ctx_glue_store_t *gs,
     gs->s = s;
     apr_pool_cleanup_register(pconf, gs, destroy_store,
                               apr_pool_cleanup_null);
-    gs->health = ctx_store_health_create(pconf, &gs->inner, gs->spec);
-    if (!gs->health) {
+    /* Network providers may hang (their own timeouts do not hold, see
+     * ctx_store_deadline.h): their calls run under a deadline. The
+     * NOTMPSAFE ones (shmcb, dbm) are local and run under the global mutex
+     * in the request thread, which must never give up holding it. */
+    if (!(gs->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE)
+        && ctx_server_conf(s)->store_timeout >= 0) {
+        apr_interval_time_t t = ctx_server_conf(s)->store_timeout;
+
+        gs->deadline = ctx_store_deadline_create(
+            pconf, &gs->inner, t ? t : CTX_STORE_TIMEOUT_DEFAULT,
+            CTX_STORE_DEADLINE_THREADS);
+    }
+    gs->health = ctx_store_health_create(
+        pconf, gs->deadline ? ctx_store_deadline_store(gs->deadline)
+                            : &gs->inner, gs->spec);
+    if (!gs->health
+        || (!gs->mutex && !gs->deadline
+            && ctx_server_conf(s)->store_timeout >= 0)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, APR_ENOMEM, s, "mod_ctx: "
                      "CtxSessionStore %s: out of memory", gs->spec);
         return HTTP_INTERNAL_SERVER_ERROR;

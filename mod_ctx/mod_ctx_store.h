@@ -43,6 +43,21 @@ const char *ctx_glue_store_name(const ctx_glue_store_t *gs);
 int ctx_glue_store_lock(ctx_glue_store_t *gs);
 void ctx_glue_store_unlock(ctx_glue_store_t *gs, int locked);
 
+/* CtxSessionStoreTimeout DURATION (server config, virtual host): the
+ * longest a request waits for one call to a network store (providers not
+ * flagged NOTMPSAFE: redis, memcache), "2", "2s" or "500ms", from
+ * CTX_STORE_TIMEOUT_MIN to CTX_STORE_TIMEOUT_MAX; default
+ * CTX_STORE_TIMEOUT_DEFAULT; "off": calls run in the request thread (no
+ * hand-off, bounded by the provider's own timeouts only). The store instance takes the value of the
+ * server that initialises it (where CtxSessionStore is set; the main
+ * server for vhosts that inherit it). */
+const char *ctx_glue_store_set_timeout(cmd_parms *cmd, void *dconf,
+                                       const char *v);
+
+#define CTX_STORE_TIMEOUT_DEFAULT apr_time_from_sec(2)
+#define CTX_STORE_TIMEOUT_MIN apr_time_from_msec(10)
+#define CTX_STORE_TIMEOUT_MAX apr_time_from_sec(300)
+
 /* pre_config: register the mutex type. */
 int ctx_glue_store_pre_config(apr_pool_t *pconf);
 

@@ -185,6 +185,17 @@ def test_store_bad_directive_values_fail_apachectl(make_server):
                       name="cookiebig")
     rc, out = srv.check_config()
     assert rc != 0 and "CtxSessionMaxSize" in out, out
+    # The store's deadline: a duration from 10 ms to 300 s.
+    for i, bad in enumerate(("soon", "0", "5ms", "301", "-1")):
+        srv = make_server(f"CtxSessionStoreTimeout {bad}\n" + store_config("socache:shmcb"),
+                          start=False, modules=("socache_shmcb",), name=f"timeout{i}")
+        rc, out = srv.check_config()
+        assert rc != 0 and "CtxSessionStoreTimeout" in out and bad in out, out
+    for i, good in enumerate(("off", "500ms", "2")):
+        srv = make_server(f"CtxSessionStoreTimeout {good}\n" + store_config("socache:shmcb"),
+                          start=False, modules=("socache_shmcb",), name=f"timeout-ok{i}")
+        rc, out = srv.check_config()
+        assert rc == 0, out
 
 
 # ---- Redis and memcached, started here on loopback -------------------------------
@@ -258,7 +269,9 @@ def redis_config(redis, extra=""):
 
 def test_redis_two_servers_share_one_store(make_server, redis):
     a = make_server(redis_config(redis), modules=("socache_redis",), name="A")
-    b = make_server(redis_config(redis), modules=("socache_redis",), name="B")
+    # B calls Redis in its request threads (no deadline, no hand-off).
+    b = make_server("CtxSessionStoreTimeout off\n" + redis_config(redis),
+                    modules=("socache_redis",), name="B")
     cookie = new_session(a, user="alice")
     assert session_of(b, cookie) == {"user": "alice"}
     resp = b.get("/session/set?cart=3", headers={"Cookie": f"session={cookie}"})
@@ -528,34 +541,45 @@ def hanging():
     h.close()
 
 
-# Debian 12's mod_socache_redis hands apr_redis RedisTimeout in microseconds
-# and apr-util 1.6.3's apr_redis multiplies it by 10^6 again: "RedisTimeout 1"
-# polls for 10^9 ms (seen with strace), so nothing bounds the wait yet.
-@pytest.mark.xfail(strict=True, reason="apr_redis waits RedisTimeout x 10^6 on Debian 12 "
-                   "(mod_socache_redis passes microseconds, apr_redis takes seconds); "
-                   "mod_ctx does not bound the store call itself")
-def test_redis_that_hangs_answers_503_within_its_timeout(make_server, hanging):
+# Neither provider's own timeout bounds a hanging server here: Debian 12's
+# mod_socache_redis hands apr_redis RedisTimeout in microseconds and apr-util
+# 1.6.3's apr_redis multiplies it by 10^6 again ("RedisTimeout 1" polls for
+# 10^9 ms, seen with strace); apr_memcache reads without a timeout. mod_ctx
+# bounds each call itself (CtxSessionStoreTimeout).
+@pytest.mark.parametrize("provider", ["redis", "memcache"])
+def test_store_that_hangs_answers_503_within_the_store_timeout(make_server, hanging,
+                                                               provider):
     """A store that accepts and never answers: the request waits no longer
-    than mod_socache_redis's RedisTimeout, then gets CTX_ESTORE (the
-    example's 503), not an empty session."""
+    than CtxSessionStoreTimeout, then gets CTX_ESTORE (the example's 503),
+    not an empty session; the next request fails at once (the store is
+    marked down) and the error log has one outage line."""
     timeout = 1.0
     # The same key and app on shmcb make a valid id for the hanging store's server.
     local = make_server(store_config("socache:shmcb"), modules=("socache_shmcb",),
                         name="local")
     cookie = new_session(local, user="alice")
-    srv = make_server(f"RedisTimeout {timeout:g}\n"
-                      + store_config(f"socache:redis:127.0.0.1:{hanging.port}"),
-                      modules=("socache_redis",), name="hang")
+    own = "RedisTimeout 1\n" if provider == "redis" else ""
+    srv = make_server(f"CtxSessionStoreTimeout {timeout:g}\n{own}"
+                      + store_config(f"socache:{provider}:127.0.0.1:{hanging.port}"),
+                      modules=(f"socache_{provider}",), name="hang")
     srv.expect_log(OUTAGE)
-    srv.expect_log(r"\[socache_redis:")
+    srv.expect_log(rf"\[socache_{provider}:")
     start = time.monotonic()
     resp = srv.get("/session", headers={"Cookie": f"session={cookie}"},
-                   timeout=timeout + 3)
+                   timeout=timeout + 5)
     elapsed = time.monotonic() - start
     assert resp.status == 503 and "session store unavailable" in resp.text, resp.text
     assert set_cookie(resp) is None
     assert hanging.conns, "the store was never asked"
-    assert elapsed < timeout + 1.5, f"waited {elapsed:.1f} s for a {timeout:g} s timeout"
+    assert timeout - 0.1 <= elapsed < timeout + 1.5, \
+        f"waited {elapsed:.1f} s for a {timeout:g} s timeout"
+    # Marked down: the next request of this child does not wait again.
+    start = time.monotonic()
+    resp = srv.get("/session", headers={"Cookie": f"session={cookie}"},
+                   timeout=timeout + 5)
+    assert resp.status == 503, resp.text
+    assert time.monotonic() - start < timeout + 1.5
+    assert 1 <= len(srv.log_lines(OUTAGE)) <= 2
 
 
 def test_store_task_save_failure_reaches_on_done(make_server, redis):

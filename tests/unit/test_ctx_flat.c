@@ -477,6 +477,40 @@ static void test_flat_matches_jansson_on_random_sessions(void **state)
     }
 }
 
+/* A copy and its original change independently: members are replaced,
+ * never edited in place, and a member the original keeps in a malloc'ed
+ * block (a large set) is copied, so replacing it there frees nothing the
+ * copy still reads. */
+static void test_flat_copy_and_original_change_independently(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"a\":1,\"b\":[2.5,\"x\"]}");
+    ctx_flat_t *c;
+    apr_size_t big_len = 6000;
+    char *big = apr_palloc(p, big_len + 3);
+
+    memset(big + 1, 'y', big_len);
+    big[0] = big[big_len + 1] = '"';
+    big[big_len + 2] = '\0';
+    /* Over the pool's share: this value lives in a malloc'ed block. */
+    assert_int_equal(ctx_flat_set(f, "c", big, big_len + 2, 1), APR_SUCCESS);
+    c = ctx_flat_copy(p, f);
+    assert_non_null(c);
+    assert_int_equal(ctx_flat_set(f, "c", "3", 1, 1), APR_SUCCESS);
+    assert_true(ctx_flat_remove(f, "a"));
+    assert_int_equal(ctx_flat_set(f, "d", "4", 1, 1), APR_SUCCESS);
+    assert_writes(p, f, "{\"b\":[2.5,\"x\"],\"c\":3,\"d\":4}");
+    assert_int_equal(ctx_flat_count(c), 3);
+    assert_int_equal(member(c, "c")->tlen, big_len + 2);
+    assert_memory_equal(member(c, "c")->text, big, big_len + 2);
+    assert_int_equal(ctx_flat_set(c, "a", "5", 1, 1), APR_SUCCESS);
+    ctx_flat_clear(f);
+    assert_int_equal(ctx_flat_remove(c, "c"), 1);
+    assert_writes(p, c, "{\"a\":5,\"b\":[2.5,\"x\"]}");
+    assert_int_equal(ctx_flat_count(f), 0);
+    assert_int_equal(ctx_flat_count(ctx_flat_copy(p, f)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +525,7 @@ int main(void)
         UNIT_TEST(test_flat_depth_limit_is_the_readers),
         UNIT_TEST(test_flat_checks_floats_without_writing_them),
         UNIT_TEST(test_flat_matches_jansson_on_random_sessions),
+        UNIT_TEST(test_flat_copy_and_original_change_independently),
     };
 
     return UNIT_RUN(tests);

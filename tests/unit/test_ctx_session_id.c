@@ -7,6 +7,9 @@
  * code. */
 #include "unit.h"
 
+#include <openssl/crypto.h>
+
+#include "ctx_codec.h"
 #include "ctx_keys.h"
 #include "ctx_session_id.h"
 
@@ -270,6 +273,113 @@ static void test_sid_fallback_key_verifies_and_resigns_same_entry(void **state)
     assert_string_equal(back.store_key, VECTOR_KEY_SHOP);
 }
 
+/* OpenSSL's allocations, counted (installed first thing in main). */
+static int counting;
+static unsigned long ossl_allocs;
+
+static void *count_malloc(size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    ++ossl_allocs;
+    return malloc(n);
+}
+
+static void *count_realloc(void *ptr, size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    ++ossl_allocs;
+    return realloc(ptr, n);
+}
+
+static void count_free(void *ptr, const char *file, int line)
+{
+    (void)file, (void)line;
+    free(ptr);
+}
+
+/* The id's MAC uses this thread's keyed context, kept across calls: the
+ * first MAC under a key on a thread keys one (an algorithm lookup, the key
+ * schedule), the next keys none and allocates less in OpenSSL than the
+ * first did (OpenSSL 3.0 still allocates a little per digest run). */
+static void test_sid_verify_again_reuses_the_threads_mac_context(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    /* A key no earlier test used: its context is not made yet. */
+    ctx_sid_codec_t c = codec(ring(p, "a secret of this test only, 32+ "
+                                   "bytes long", NULL), "shop", "session");
+    ctx_sid_t sid;
+    unsigned long before, first, again;
+    apr_uint32_t made = ctx_codec_contexts_made();
+
+    assert_true(counting);
+    before = ossl_allocs;
+    assert_int_equal(verify(&c, VECTOR_COOKIE, &sid),
+                     CTX_REASON_BAD_SIGNATURE);
+    first = ossl_allocs - before;
+    assert_int_equal(ctx_codec_contexts_made(), made + 1);
+    before = ossl_allocs;
+    assert_int_equal(verify(&c, VECTOR_COOKIE, &sid),
+                     CTX_REASON_BAD_SIGNATURE);
+    again = ossl_allocs - before;
+    assert_int_equal(ctx_codec_contexts_made(), made + 1);
+    assert_true(again < first);
+}
+
+/* A thread's kept contexts follow the key and the app: interleaved codecs
+ * on one thread never answer with another's key or digest state. */
+static void test_sid_kept_contexts_follow_key_and_app(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_sid_codec_t shop = codec(ring(p, SECRET, NULL), "shop", "session");
+    ctx_sid_codec_t other = codec(ring(p, OTHER, NULL), "shop", "session");
+    ctx_sid_codec_t blog = codec(ring(p, SECRET, NULL), "blog", "session");
+    ctx_sid_t sid;
+    char key[CTX_SID_STORE_KEY_LEN + 1];
+
+    for (int i = 0; i < 3; ++i) {
+        assert_int_equal(verify(&shop, VECTOR_COOKIE, &sid), CTX_REASON_OK);
+        assert_int_equal(verify(&other, VECTOR_COOKIE, &sid),
+                         CTX_REASON_BAD_SIGNATURE);
+        assert_int_equal(verify(&blog, VECTOR_COOKIE, &sid),
+                         CTX_REASON_BAD_SIGNATURE);
+        assert_int_equal(verify(&shop, VECTOR_COOKIE, &sid), CTX_REASON_OK);
+        assert_string_equal(sid.store_key, VECTOR_KEY_SHOP);
+        assert_int_equal(ctx_sid_store_key("blog", sid.id, key), APR_SUCCESS);
+        assert_string_equal(key, VECTOR_KEY_BLOG);
+    }
+}
+
+typedef struct {
+    const ctx_sid_codec_t *c;
+    int ok;
+} verifier_t;
+
+static void *verify_many(void *arg)
+{
+    verifier_t *v = arg;
+    ctx_sid_t sid;
+
+    for (int i = 0; i < 50; ++i) {
+        v->ok += ctx_sid_verify(v->c, VECTOR_COOKIE, strlen(VECTOR_COOKIE),
+                                &sid) == CTX_REASON_OK
+                 && strcmp(sid.store_key, VECTOR_KEY_SHOP) == 0;
+    }
+    return NULL;
+}
+
+/* Threads keep their own contexts: each verifies like the main thread. */
+static void test_sid_verifies_on_other_threads(void **state)
+{
+    ctx_sid_codec_t c = codec(ring(UNIT_POOL(state), SECRET, NULL), "shop",
+                              "session");
+    verifier_t v = { &c, 0 };
+
+    for (int t = 0; t < 3; ++t) {
+        unit_run_thread(verify_many, &v);
+    }
+    assert_int_equal(v.ok, 150);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,7 +399,13 @@ int main(void)
         UNIT_TEST(test_sid_refuses_everything_without_keys),
         UNIT_TEST(test_sid_new_refuses_bad_arguments),
         UNIT_TEST(test_sid_fallback_key_verifies_and_resigns_same_entry),
+        UNIT_TEST(test_sid_verify_again_reuses_the_threads_mac_context),
+        UNIT_TEST(test_sid_kept_contexts_follow_key_and_app),
+        UNIT_TEST(test_sid_verifies_on_other_threads),
     };
+
+    counting = CRYPTO_set_mem_functions(count_malloc, count_realloc,
+                                        count_free);
 
     return UNIT_RUN(tests);
 }

@@ -845,6 +845,94 @@ static void test_sstore_bad_configuration_is_einval(void **state)
     assert_int_equal(calls(f), 0);
 }
 
+/* ---- one verify and one decode per request -------------------------------- */
+
+/* A save whose read of the latest entry finds the bytes its load read (no
+ * other save since) does not decode them again, and the merge is the
+ * same. */
+static void test_sstore_save_does_not_decode_again_what_the_load_read(void **state)
+{
+    fixture_t *f = fixture(UNIT_POOL(state), CTX_FORMAT_SIGNED);
+    const char *cookie = new_session(f, "n", "0");
+    req_t *r = load(f, cookie, T0 + 1);
+    apr_uint32_t decoded = ctx_codec_reason_count(CTX_REASON_OK);
+    ctx_sstore_cookie_t c;
+
+    assert_non_null(r->data);
+    set(r, "n", "1");
+    assert_int_equal(save(f, r, T0 + 1, &c), APR_SUCCESS);
+    assert_int_equal(ctx_codec_reason_count(CTX_REASON_OK), decoded);
+    /* The save still reads the latest entry (one get each). */
+    assert_int_equal(ctx_store_mem_counts(f->mem).gets, 2);
+    release(r);
+    assert_string_equal(seen(f, cookie, T0 + 2), "{\"n\":1}");
+}
+
+/* ... but one that finds another request's save decodes it and keeps its
+ * change; and one a second later decodes (the time checks may differ). */
+static void test_sstore_save_decodes_a_latest_entry_that_changed(void **state)
+{
+    fixture_t *f = fixture(UNIT_POOL(state), CTX_FORMAT_ENCRYPTED);
+    const char *cookie = new_session(f, "n", "0");
+    req_t *a = load(f, cookie, T0 + 1), *b = load(f, cookie, T0 + 1);
+    apr_uint32_t decoded;
+    ctx_sstore_cookie_t c;
+
+    set(b, "b", "2");
+    assert_int_equal(save(f, b, T0 + 1, &c), APR_SUCCESS);
+    decoded = ctx_codec_reason_count(CTX_REASON_OK);
+    set(a, "a", "1");
+    assert_int_equal(save(f, a, T0 + 1, &c), APR_SUCCESS);
+    assert_int_equal(ctx_codec_reason_count(CTX_REASON_OK), decoded + 1);
+    assert_string_equal(seen(f, cookie, T0 + 2),
+                        "{\"a\":1,\"b\":2,\"n\":0}");
+    release(a);
+    release(b);
+
+    a = load(f, cookie, T0 + 3);
+    decoded = ctx_codec_reason_count(CTX_REASON_OK);
+    set(a, "a", "3");
+    assert_int_equal(save(f, a, T0 + 4, &c), APR_SUCCESS);
+    assert_int_equal(ctx_codec_reason_count(CTX_REASON_OK), decoded + 1);
+    release(a);
+}
+
+/* An id verified by the caller is loaded without a second verify. */
+static void test_sstore_load_verified_takes_the_callers_verified_id(void **state)
+{
+    fixture_t *f = fixture(UNIT_POOL(state), CTX_FORMAT_SIGNED);
+    const char *cookie = new_session(f, "user", "\"alice\"");
+    ctx_sid_codec_t ids = { f->ss.keys, "shop", "session" };
+    ctx_session_store_state_t st;
+    struct ctx_flat_t *data = NULL;
+    ctx_sid_t sid;
+    apr_uint32_t verified;
+    unsigned before;
+
+    assert_int_equal(ctx_sid_verify(&ids, cookie, strlen(cookie), &sid),
+                     CTX_REASON_OK);
+    verified = ctx_sid_reason_count(CTX_REASON_OK);
+    assert_int_equal(ctx_session_store_load_verified(&f->ss, f->p, &sid,
+                                                     T0 + 1, &st, &data),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_sid_reason_count(CTX_REASON_OK), verified);
+    assert_true(st.has_id && st.found);
+    assert_int_equal(st.id_reason, CTX_REASON_OK);
+    assert_string_equal(st.sid.cookie, cookie);
+    assert_non_null(data);
+    /* No id: no session, no store call. */
+    before = calls(f);
+    assert_int_equal(ctx_session_store_load_verified(&f->ss, f->p, NULL,
+                                                     T0 + 1, &st, &data),
+                     APR_SUCCESS);
+    assert_null(data);
+    assert_false(st.has_id);
+    assert_int_equal(calls(f), before);
+    assert_int_equal(ctx_session_store_load_verified(NULL, f->p, &sid,
+                                                     T0 + 1, &st, &data),
+                     APR_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -881,6 +969,9 @@ int main(void)
         UNIT_TEST(test_sstore_fallback_key_id_is_resigned_without_store_write),
         UNIT_TEST(test_sstore_saves_what_a_ctx_session_changed),
         UNIT_TEST(test_sstore_bad_configuration_is_einval),
+        UNIT_TEST(test_sstore_save_does_not_decode_again_what_the_load_read),
+        UNIT_TEST(test_sstore_save_decodes_a_latest_entry_that_changed),
+        UNIT_TEST(test_sstore_load_verified_takes_the_callers_verified_id),
     };
 
     return UNIT_RUN(tests);
