@@ -540,8 +540,9 @@ static void put_value(out_t *o, const json_t *v, int depth)
     }
 }
 
-apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
-                            apr_size_t *len, apr_size_t *values)
+/* Write `v` as put_value does at `depth` into a copy in `p`. */
+static apr_status_t write_at(apr_pool_t *p, const json_t *v, int depth,
+                             char **out, apr_size_t *len, apr_size_t *values)
 {
     out_t o;
     apr_status_t rv = APR_SUCCESS;
@@ -550,7 +551,7 @@ apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
         return APR_EINVAL;
     }
     out_init(&o);
-    put_value(&o, v, 0);
+    put_value(&o, v, depth);
     if (o.invalid) {
         rv = APR_EINVAL;
     }
@@ -563,6 +564,12 @@ apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
     }
     out_free(&o);
     return rv;
+}
+
+apr_status_t ctx_json_write(apr_pool_t *p, const json_t *v, char **out,
+                            apr_size_t *len, apr_size_t *values)
+{
+    return write_at(p, v, 0, out, len, values);
 }
 
 apr_status_t ctx_json_measure_entry(const char *key, const json_t *val,
@@ -603,26 +610,7 @@ apr_status_t ctx_json_write_member(apr_pool_t *p, const json_t *v,
                                    char **out, apr_size_t *len,
                                    apr_size_t *values)
 {
-    out_t o;
-    apr_status_t rv = APR_SUCCESS;
-
-    if (!v || !out) {
-        return APR_EINVAL;
-    }
-    out_init(&o);
-    put_value(&o, v, 1);        /* one level down: inside the session */
-    if (o.invalid) {
-        rv = APR_EINVAL;
-    }
-    else if (o.failed || !(*out = apr_pstrmemdup(p, o.buf, o.len))) {
-        rv = APR_ENOMEM;
-    }
-    else {
-        if (len) *len = o.len;
-        if (values) *values = o.values;
-    }
-    out_free(&o);
-    return rv;
+    return write_at(p, v, 1, out, len, values);  /* inside the session */
 }
 
 char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
