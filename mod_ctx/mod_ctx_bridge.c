@@ -28,6 +28,7 @@
 #include "mod_session.h"
 
 #include "ctx_export.h"
+#include "ctx_json.h"
 #include "ctx_session.h"
 #include "mod_ctx_bridge.h"
 #include "mod_ctx_config.h"
@@ -81,14 +82,20 @@ static request_rec *first_request(request_rec *r)
     return r;
 }
 
-static int add_entry(void *baton, const char *key, const json_t *val)
+/* A key and its value's JSON text (the session's flat form): the entry
+ * holds the exported text of the parsed value. */
+static int add_entry(void *baton, const char *key, const char *json,
+                     apr_size_t len)
 {
     session_rec *z = baton;
+    json_t *val;
     const char *v;
 
-    if (strcmp(key, EXPIRY_KEY)
-        && (v = ctx_export_value(z->pool, val)) != NULL) {
-        apr_table_set(z->entries, key, v);
+    if (strcmp(key, EXPIRY_KEY) && (val = ctx_json_parse(json, len))) {
+        if ((v = ctx_export_value(z->pool, val)) != NULL) {
+            apr_table_set(z->entries, key, v);
+        }
+        json_decref(val);
     }
     return 1;
 }
