@@ -31,10 +31,22 @@
  * is 63 bytes, one SHA-256 block: an app or cookie name a few bytes longer
  * adds a block to every MAC, in mod_ctx as here.
  *
- * Built by bench/run with apxs -c -lcrypto; not part of the project's build. */
+ * ?floor=hmac-wire and ?floor=aead-wire add what no implementation of the
+ * wire format can skip around those calls either: find the cookie of name
+ * "session" in the Cookie header, split its value, base64url-decode its
+ * parts (mod_ctx's own ctx_b64.c, compiled in), verify the MAC in constant
+ * time, and write the new value (base64url of the same bytes, the times
+ * and the new MAC or the sealed blob) into the Set-Cookie. The MAC and
+ * the AEAD run over the cookie's real bytes. No JSON is read or written:
+ * the difference between a format's /counter and its wire floor is
+ * mod_ctx's session work proper (the JSON, the API, the bookkeeping).
+ *
+ * Built by bench/run and bench/callgrind with apxs -c -lcrypto beside a
+ * copy of mod_ctx/ctx_b64.[ch]; not part of the project's build. */
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "httpd.h"
@@ -43,19 +55,16 @@
 
 #include "apr_strings.h"
 
+#include "ctx_b64.c"
+
 /* Fixed keys: the floor measures the calls, not the secrets. */
 static const unsigned char floor_key[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static __thread EVP_MAC_CTX *floor_mac;
 static __thread EVP_CIPHER_CTX *floor_gcm[2];   /* [0] open, [1] seal */
 
-/* mod_ctx's signed format 2: HMAC(domain NUL app NUL name NUL,
- * payload.ts.ct), twice. */
-static void floor_hmac(const char *v, size_t n)
+/* This thread's keyed HMAC-SHA256 context, or NULL. */
+static EVP_MAC_CTX *floor_mac_ctx(void)
 {
-    static const char prefix[] = "mod_ctx signed 2\0bench\0session";
-    unsigned char out[EVP_MAX_MD_SIZE];
-    size_t olen;
-
     if (!floor_mac) {
         EVP_MAC *alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
         OSSL_PARAM params[2];
@@ -70,9 +79,20 @@ static void floor_hmac(const char *v, size_t n)
             EVP_MAC_CTX_free(floor_mac);    /* try again, never run unkeyed */
             floor_mac = NULL;
         }
-        if (!floor_mac) {
-            return;
-        }
+    }
+    return floor_mac;
+}
+
+/* mod_ctx's signed format 2: HMAC(domain NUL app NUL name NUL,
+ * payload.ts.ct), twice. */
+static void floor_hmac(const char *v, size_t n)
+{
+    static const char prefix[] = "mod_ctx signed 2\0bench\0session";
+    unsigned char out[EVP_MAX_MD_SIZE];
+    size_t olen;
+
+    if (!floor_mac_ctx()) {
+        return;
     }
     for (int i = 0; i < 2; ++i) {
         EVP_MAC_init(floor_mac, NULL, 0, NULL);
@@ -121,6 +141,116 @@ static void floor_aead(const char *v, size_t n)
     }
 }
 
+/* The value of cookie `name` in a Cookie header, or NULL. */
+static const char *find_cookie(const char *h, const char *name,
+                               apr_size_t nlen, apr_size_t *len)
+{
+    while (*h) {
+        const char *end;
+
+        while (*h == ' ' || *h == ';') {
+            ++h;
+        }
+        end = h;
+        while (*end && *end != ';') {
+            ++end;
+        }
+        if ((apr_size_t)(end - h) > nlen && h[nlen] == '='
+            && !memcmp(h, name, nlen)) {
+            *len = (apr_size_t)(end - h) - nlen - 1;
+            return h + nlen + 1;
+        }
+        h = end;
+    }
+    return NULL;
+}
+
+/* The last `n` dots of v (dots[0] rightmost); 0 if fewer. */
+static int last_dots(const char *v, apr_size_t len, const char **dots, int n)
+{
+    int found = 0;
+
+    for (apr_size_t i = len; i > 3 && found < n; --i) {
+        if (v[i - 1] == '.') {
+            dots[found++] = v + i - 1;
+        }
+    }
+    return found == n;
+}
+
+/* One MAC (the keyed context of floor_hmac) over the binding and `n`
+ * bytes. */
+static void wire_mac(const char *v, apr_size_t n, unsigned char *out)
+{
+    static const char prefix[] = "mod_ctx signed 2\0bench\0session";
+    size_t olen;
+
+    EVP_MAC_init(floor_mac, NULL, 0, NULL);
+    EVP_MAC_update(floor_mac, (const unsigned char *)prefix, sizeof(prefix));
+    EVP_MAC_update(floor_mac, (const unsigned char *)v, n);
+    EVP_MAC_final(floor_mac, out, &olen, EVP_MAX_MD_SIZE);
+}
+
+/* s2.PAYLOAD.TS.CT.MAC: decode every part, verify, and write the value
+ * again (same payload and times, a new MAC) into out. 0 if malformed. */
+static int wire_hmac(const char *v, apr_size_t len, char *out)
+{
+    const char *d[3];
+    unsigned char got[48], want[EVP_MAX_MD_SIZE], payload[64], ts[12],
+                  ct[12];
+    long pl, tl, cl;
+    apr_size_t o = 3;
+
+    if (len > 120 || !last_dots(v, len, d, 3)
+        || ctx_b64url_decode(got, d[0] + 1, len - (d[0] + 1 - v)) != 32
+        || (tl = ctx_b64url_decode(ts, d[2] + 1, d[1] - d[2] - 1)) < 0
+        || (cl = ctx_b64url_decode(ct, d[1] + 1, d[0] - d[1] - 1)) < 0
+        || (pl = ctx_b64url_decode(payload, v + 3, d[2] - v - 3)) < 0) {
+        return 0;
+    }
+    if (!floor_mac_ctx()) {
+        return 0;
+    }
+    wire_mac(v, (apr_size_t)(d[0] - v), want);
+    (void)CRYPTO_memcmp(want, got, 32);     /* a new key: never equal */
+    memcpy(out, "s2.", 3);
+    o += ctx_b64url_encode(out + o, payload, (apr_size_t)pl);
+    out[o++] = '.';
+    o += ctx_b64url_encode(out + o, ts, (apr_size_t)tl);
+    out[o++] = '.';
+    o += ctx_b64url_encode(out + o, ct, (apr_size_t)cl);
+    wire_mac(out, o, want);
+    out[o++] = '.';
+    ctx_b64url_encode(out + o, want, 32);
+    return 1;
+}
+
+/* e2.TS.CT.BLOB (nonce, ciphertext, tag): decode, open, seal the same
+ * plaintext again, write the value into out. 0 if malformed. */
+static int wire_aead(const char *v, apr_size_t len, char *out)
+{
+    const char *d[2];
+    unsigned char blob[96], ts[12], ct[12];
+    long bl, tl, cl;
+    apr_size_t o = 3;
+
+    if (len > 130 || !last_dots(v, len, d, 2)
+        || (bl = ctx_b64url_decode(blob, d[0] + 1, len - (d[0] + 1 - v)))
+           < 12 + 16
+        || (tl = ctx_b64url_decode(ts, v + 3, d[1] - v - 3)) < 0
+        || (cl = ctx_b64url_decode(ct, d[1] + 1, d[0] - d[1] - 1)) < 0) {
+        return 0;
+    }
+    floor_aead((const char *)blob + 12, (apr_size_t)bl - 12 - 16);
+    memcpy(out, "e2.", 3);
+    o += ctx_b64url_encode(out + o, ts, (apr_size_t)tl);
+    out[o++] = '.';
+    o += ctx_b64url_encode(out + o, ct, (apr_size_t)cl);
+    out[o++] = '.';
+    ctx_b64url_encode(out + o, blob, (apr_size_t)bl);
+    return 1;
+}
+
 #define HANDLER "bench-hello"
 #define HANDLER_COOKIE "bench-hello-cookie"
 
@@ -151,6 +281,25 @@ static int bench_hello_handler(request_rec *r)
         return OK;
     }
     cookie = apr_table_get(r->headers_in, "Cookie");
+    if (cookie && r->args && !strncmp(r->args, "floor=", 6)
+        && (!strcmp(r->args + 6, "hmac-wire")
+            || !strcmp(r->args + 6, "aead-wire"))) {
+        apr_size_t len;
+        const char *v = find_cookie(cookie, "session", 7, &len);
+        char out[256];
+
+        if (v && (r->args[6] == 'h' ? wire_hmac(v, len, out)
+                                    : wire_aead(v, len, out))) {
+            apr_table_mergen(r->headers_out, "Vary", "Cookie");
+            apr_table_addn(r->err_headers_out, "Set-Cookie",
+                           apr_pstrcat(r->pool, "session=", out,
+                                       "; Path=/; HttpOnly; SameSite=Lax",
+                                       NULL));
+            ap_rputs("count=2\n", r);
+            return OK;
+        }
+        cookie = NULL;          /* no session yet: answer as the first */
+    }
     if (cookie && strlen(cookie) >= 32 && r->args) {
         if (!strcmp(r->args, "floor=hmac")) {
             floor_hmac(cookie, 32);

@@ -1,4 +1,6 @@
 /* ctx_b64: see ctx_b64.h. */
+#include <string.h>
+
 #include "ctx_b64.h"
 
 static const char alphabet[] =
@@ -9,6 +11,27 @@ apr_size_t ctx_b64url_len(apr_size_t n)
     return (n / 3) * 4 + ((n % 3) ? (n % 3) + 1 : 0);
 }
 
+/* The two characters of each 12-bit value: one table load per two
+ * characters (a cookie's MAC and payload are encoded on every change).
+ * Built by the preprocessor from the alphabet's ranges. */
+#define C(i) ((char)((i) < 26 ? 'A' + (i) : (i) < 52 ? 'a' + (i) - 26      \
+                     : (i) < 62 ? '0' + (i) - 52 : (i) == 62 ? '-' : '_'))
+#define P(h, l) { C(h), C(l) }
+#define L8(h, l) P(h, l), P(h, l + 1), P(h, l + 2), P(h, l + 3),            \
+                 P(h, l + 4), P(h, l + 5), P(h, l + 6), P(h, l + 7)
+#define L64(h) L8(h, 0), L8(h, 8), L8(h, 16), L8(h, 24), L8(h, 32),         \
+               L8(h, 40), L8(h, 48), L8(h, 56)
+#define H8(h) L64(h), L64(h + 1), L64(h + 2), L64(h + 3), L64(h + 4),        \
+              L64(h + 5), L64(h + 6), L64(h + 7)
+static const char pairs[4096][2] = {
+    H8(0), H8(8), H8(16), H8(24), H8(32), H8(40), H8(48), H8(56)
+};
+#undef H8
+#undef L64
+#undef L8
+#undef P
+#undef C
+
 apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n)
 {
     char *o = out;
@@ -17,10 +40,10 @@ apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n)
     for (; i + 3 <= n; i += 3) {
         unsigned v = ((unsigned)in[i] << 16) | ((unsigned)in[i + 1] << 8)
                      | in[i + 2];
-        *o++ = alphabet[(v >> 18) & 63];
-        *o++ = alphabet[(v >> 12) & 63];
-        *o++ = alphabet[(v >> 6) & 63];
-        *o++ = alphabet[v & 63];
+
+        memcpy(o, pairs[v >> 12], 2);
+        memcpy(o + 2, pairs[v & 0xfff], 2);
+        o += 4;
     }
     if (n - i == 1) {
         unsigned v = (unsigned)in[i] << 16;

@@ -127,6 +127,28 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     return conf;
 }
 
+/* Does `d` itself set a directive that ctx_session_conf_get reads? */
+static int sets_session(const ctx_dir_conf_t *d)
+{
+    return d->session != CTX_UNSET || d->format != CTX_UNSET
+           || d->cookie_name || d->cookie_path || d->cookie_domain
+           || d->cookie_secure != CTX_UNSET
+           || d->cookie_httponly != CTX_UNSET
+           || d->cookie_samesite != CTX_UNSET
+           || d->cookie_partitioned != CTX_UNSET || d->max_age != CTX_UNSET
+           || d->refresh != CTX_UNSET || d->max_size != CTX_UNSET
+           || d->max_lifetime != CTX_UNSET;
+}
+
+static const ctx_session_conf_t *resolve_session(apr_pool_t *p,
+                                                 const ctx_dir_conf_t *d)
+{
+    ctx_session_conf_t *out = apr_palloc(p, sizeof(*out));
+
+    ctx_session_conf_get(d, out);
+    return out;
+}
+
 void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     ctx_dir_conf_t *base = basev, *add = addv;
@@ -157,6 +179,19 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(login_fresh_required);
 #undef MERGE_INT
 #undef MERGE_PTR
+    /* Merged per request for every section: resolve the session settings
+     * only where this section sets one of them, and not even there when
+     * check_config did it for the same base. A resolved pointer only ever
+     * goes with the session fields it was resolved from. */
+    if (!sets_session(add) && base->resolved) {
+        conf->resolved = base->resolved;
+    }
+    else if (add->memo && base->resolved && add->memo_base == base->resolved) {
+        conf->resolved = add->memo;
+    }
+    else {
+        conf->resolved = resolve_session(p, conf);
+    }
     return conf;
 }
 
@@ -244,21 +279,32 @@ void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
     }
 }
 
+const ctx_session_conf_t *ctx_session_conf_of(const ctx_dir_conf_t *d,
+                                              ctx_session_conf_t *buf)
+{
+    if (d->resolved) {
+        return d->resolved;
+    }
+    ctx_session_conf_get(d, buf);
+    return buf;
+}
+
 void ctx_config_log_cookie_problem(request_rec *r)
 {
     static apr_uint32_t logged;
-    ctx_session_conf_t conf;
+    ctx_session_conf_t buf;
+    const ctx_session_conf_t *conf;
     ctx_dir_conf_t *d = ctx_dir_conf(r);
 
     if (r->main || !d || d->session != 1) {
         return;
     }
-    ctx_session_conf_get(d, &conf);
-    if (conf.cookie_problem && apr_atomic_cas32(&logged, 1, 0) == 0) {
+    conf = ctx_session_conf_of(d, &buf);
+    if (conf->cookie_problem && apr_atomic_cas32(&logged, 1, 0) == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: no session for "
                       "%s: %s (cookie %s; the settings of several sections "
                       "combined; logged once per process)", r->uri,
-                      conf.cookie_problem, conf.attrs.name);
+                      conf->cookie_problem, conf->attrs.name);
     }
 }
 
@@ -1059,6 +1105,27 @@ static int check_cookies(apr_pool_t *ptemp, server_rec *main_s)
     return 1;
 }
 
+/* Resolve once, over the server's own settings, each section of `s` that
+ * sets a session directive (the first server's where a section is
+ * shared): a request merging it over them then resolves nothing. */
+static void memo_sections(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                          ctx_dir_conf_t *base)
+{
+    apr_array_header_t *all = sections_of(ptemp, s);
+
+    for (int i = 0; i < all->nelts; ++i) {
+        ctx_dir_conf_t *d = (ctx_dir_conf_t *)APR_ARRAY_IDX(all, i,
+                                                            section_t).d;
+
+        if (d && !d->memo && sets_session(d)) {
+            const ctx_dir_conf_t *m = ctx_merge_dir_conf(pconf, base, d);
+
+            d->memo_base = base->resolved;
+            d->memo = m->resolved;
+        }
+    }
+}
+
 int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
 {
     int used_anywhere = ctx_server_conf(main_s)->session_used;
@@ -1076,7 +1143,16 @@ int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
 
     for (server_rec *s = main_s; s; s = s->next) {
         ctx_server_conf_t *conf = ctx_server_conf(s);
+        ctx_dir_conf_t *dconf = ap_get_module_config(s->lookup_defaults,
+                                                     &ctx_module);
 
+        /* The main server's are never merged (a virtual host's are). */
+        if (dconf && !dconf->resolved) {
+            dconf->resolved = resolve_session(pconf, dconf);
+        }
+        if (dconf) {
+            memo_sections(pconf, ptemp, s, dconf);
+        }
         conf->keys = NULL;
         if (conf->secret) {
             conf->keys = ctx_keyring_create(pconf);

@@ -81,6 +81,14 @@ typedef struct {
     const char *refresh_url;    /* CtxRefreshURL; none: 401 */
     int login_protection;       /* CtxLoginProtection; default basic */
     int login_fresh_required;   /* a Require ctx-fresh in this section */
+    /* The session settings resolved (ctx_session_conf_of), shared with
+     * the base when a merge adds no session directive; NULL: resolve on
+     * each call. Read-only once set. */
+    const struct ctx_session_conf_s *resolved;
+    /* A section's: the resolved settings of it merged over memo_base (a
+     * server's, set at check_config), so that its per-request merge over
+     * them resolves nothing. */
+    const struct ctx_session_conf_s *memo_base, *memo;
 } ctx_dir_conf_t;
 
 /* CtxMaxBodySize: the default, and the largest value accepted. */
@@ -91,7 +99,7 @@ typedef struct {
 apr_int64_t ctx_body_limit(const ctx_dir_conf_t *d);
 
 /* Effective session settings of a directory configuration. */
-typedef struct {
+typedef struct ctx_session_conf_s {
     int enabled;
     ctx_format_t format;
     ctx_cookie_attrs_t attrs;   /* secure resolved per request */
@@ -116,6 +124,11 @@ typedef struct {
  * (ctx_session_conf_t.cookie_problem) disables the session: refused at
  * check_config where certain, else found here per request. */
 void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out);
+
+/* The same, without resolving again per call: d's resolved settings (they
+ * live as long as d), else `buf` filled by ctx_session_conf_get. */
+const ctx_session_conf_t *ctx_session_conf_of(const ctx_dir_conf_t *d,
+                                              ctx_session_conf_t *buf);
 
 /* Log, at error level and once per process, that the session of `r` is off
  * because of its cookie attributes (a combination of several sections that

@@ -183,18 +183,19 @@ static const char *identifier(login_state_t *st, request_rec *r)
 static int remember_keys(request_rec *r, ctx_login_key_t **keys)
 {
     ctx_server_conf_t *sc = ctx_server_conf(r->server);
-    ctx_session_conf_t conf;
+    ctx_session_conf_t buf;
+    const ctx_session_conf_t *conf;
     int n = 0, max = 1 + (sc->fallbacks ? sc->fallbacks->nelts : 0);
 
     if (!sc->secret) {
         return 0;
     }
-    ctx_session_conf_get(ctx_dir_conf(r), &conf);
+    conf = ctx_session_conf_of(ctx_dir_conf(r), &buf);
     *keys = apr_palloc(r->pool, max * sizeof(**keys));
     for (int i = 0; i < max; ++i) {
         const ctx_secret_t *sec = i == 0 ? sc->secret
             : &APR_ARRAY_IDX(sc->fallbacks, i - 1, ctx_secret_t);
-        apr_status_t rv = conf.format == CTX_FORMAT_FLASK
+        apr_status_t rv = conf->format == CTX_FORMAT_FLASK
             ? ctx_login_key_flask(&(*keys)[n], sec->bytes, sec->len)
             : ctx_login_key_app(&(*keys)[n], sec->bytes, sec->len,
                                 ctx_app_name(sc->app));

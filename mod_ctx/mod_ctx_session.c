@@ -269,10 +269,9 @@ static void mark_private(request_rec *r)
 
 static int session_allowed(request_rec *r)
 {
-    ctx_session_conf_t conf;
+    ctx_session_conf_t buf;
 
-    ctx_session_conf_get(ctx_dir_conf(r), &conf);
-    return conf.enabled;
+    return ctx_session_conf_of(ctx_dir_conf(r), &buf)->enabled;
 }
 
 /* A task's session from the text it carries, on its first use. The text
@@ -422,6 +421,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     request_rec *r;
     ctx_server_conf_t *sconf;
     ctx_load_t lb;
+    ctx_session_conf_t buf;
 
     *rv = APR_SUCCESS;
     if (!c) {
@@ -460,7 +460,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     main = ctx_context_main(c);
     r = ctx_context_latest(c)->request;
     st = apr_pcalloc(main->pool, sizeof(*st));
-    ctx_session_conf_get(ctx_dir_conf(r), &st->conf);
+    st->conf = *ctx_session_conf_of(ctx_dir_conf(r), &buf);
     sconf = ctx_server_conf(r->server);
     if ((!st->conf.enabled && c->kind != CTX_KIND_SUB) || !sconf->keys) {
         *rv = CTX_EDISABLED;
@@ -809,12 +809,13 @@ static apr_status_t session_save_filter(ap_filter_t *f,
 
         if (!st) {
             /* Untouched session: Flask still refreshes a permanent one. */
-            ctx_session_conf_t conf;
+            ctx_session_conf_t buf;
+            const ctx_session_conf_t *conf
+                = ctx_session_conf_of(ctx_dir_conf(f->r), &buf);
 
-            ctx_session_conf_get(ctx_dir_conf(f->r), &conf);
             /* A stored session is not read for this (a store round trip
              * per request): its entry's lifetime runs from its last use. */
-            if (conf.enabled && conf.refresh
+            if (conf->enabled && conf->refresh
                 && !ctx_server_conf(f->r->server)->store
                 && apr_table_get(f->r->headers_in, "Cookie")) {
                 apr_status_t rv;

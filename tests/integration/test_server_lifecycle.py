@@ -461,6 +461,33 @@ CtxSessionCookieName __Host-s
     assert rc == 0 and "Syntax OK" in out, out
 
 
+def test_a_section_shared_by_virtual_hosts_takes_each_hosts_own_cookie_settings(make_server):
+    """A main-server <Location> applies in every virtual host: its session
+    settings, resolved once at startup over the main server's, must not be
+    reused over a virtual host's own (each keeps its cookie name)."""
+    srv = make_server(f"""
+CtxSecretKey {STRONG_1}
+CtxSessionCookieName main_cookie
+<Location /counter>
+    SetHandler ctx-example
+    CtxSession On
+</Location>
+<VirtualHost 127.0.0.1:*>
+    ServerName first.test
+</VirtualHost>
+<VirtualHost 127.0.0.1:*>
+    ServerName other.test
+    CtxSessionCookieName other_cookie
+</VirtualHost>
+""")
+    for host, name in (("first.test", "main_cookie"), ("other.test", "other_cookie"),
+                       ("first.test", "main_cookie")):
+        r = srv.get("/counter", host=host)
+        assert r.status == 200, r.text
+        cookie = r.header("set-cookie") or ""
+        assert cookie.startswith(name + "="), (host, cookie)
+
+
 def test_cookie_attributes_combined_across_sections_are_checked_per_request(make_server):
     """Only a request knows which sections it merges: /session (SameSite None
     with Secure On) sends its cookie; /counter (SameSite None, Secure Auto) has

@@ -133,6 +133,32 @@ static void test_b64_round_trips_every_length_up_to_300(void **state)
     }
 }
 
+/* The four characters of three bytes, from the 6-bit groups one by one. */
+static void assert_encodes_triple(unsigned v)
+{
+    unsigned char in[3] = { (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+                            (unsigned char)v };
+    char text[5], want[5];
+
+    for (int j = 0; j < 4; ++j) {
+        want[j] = url_alphabet[(v >> (18 - 6 * j)) & 63];
+    }
+    want[4] = '\0';
+    assert_int_equal(ctx_b64url_encode(text, in, 3), 4);
+    assert_string_equal(text, want);
+}
+
+static void test_b64_encodes_every_12_bit_group_in_both_halves(void **state)
+{
+    (void)state;
+    for (unsigned g = 0; g < 4096; ++g) {
+        unsigned other = (g * 2654435761u >> 7) & 0xfff;
+
+        assert_encodes_triple(g << 12 | other);
+        assert_encodes_triple(other << 12 | g);
+    }
+}
+
 static void test_b64_round_trips_every_one_and_two_byte_string(void **state)
 {
     unsigned char in[2], out[4];
@@ -318,6 +344,7 @@ int main(void)
         UNIT_TEST(test_b64_encodes_the_flask_timestamp),
         UNIT_TEST(test_b64_decodes_rfc4648_vectors),
         UNIT_TEST(test_b64_round_trips_every_length_up_to_300),
+        UNIT_TEST(test_b64_encodes_every_12_bit_group_in_both_halves),
         UNIT_TEST(test_b64_round_trips_every_one_and_two_byte_string),
         UNIT_TEST(test_b64_decode_reads_only_len_characters),
         UNIT_TEST(test_b64_accepts_exactly_the_canonical_short_texts),
