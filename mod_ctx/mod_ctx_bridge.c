@@ -28,7 +28,6 @@
 #include "mod_session.h"
 
 #include "ctx_export.h"
-#include "ctx_json.h"
 #include "ctx_session.h"
 #include "mod_ctx_bridge.h"
 #include "mod_ctx_config.h"
