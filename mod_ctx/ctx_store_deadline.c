@@ -42,9 +42,11 @@ struct ctx_store_deadline_t {
     unsigned max_threads;
     pthread_mutex_t lock;
     pthread_cond_t work;        /* a job is queued, or closed */
+    pthread_cond_t quiet;       /* a running job returned (for drain) */
     pthread_condattr_t cattr;   /* CLOCK_MONOTONIC for the waits */
     job_t *head, *tail;
     unsigned queued, idle, refs;
+    unsigned running;           /* jobs inside the provider now */
     int closed;
     pid_t pid;                  /* the process whose threads are counted */
     ctx_store_deadline_counts_t counts;
@@ -52,6 +54,7 @@ struct ctx_store_deadline_t {
 
 static void release(ctx_store_deadline_t *d)
 {
+    pthread_cond_destroy(&d->quiet);
     pthread_cond_destroy(&d->work);
     pthread_condattr_destroy(&d->cattr);
     pthread_mutex_destroy(&d->lock);
@@ -127,12 +130,15 @@ static void *call_thread(void *arg)
         }
         --d->queued;
         j->state = RUNNING;
+        ++d->running;
         pthread_mutex_unlock(&d->lock);
         run(d, j, p);
         if (p) {
             apr_pool_clear(p);
         }
         pthread_mutex_lock(&d->lock);
+        --d->running;
+        pthread_cond_broadcast(&d->quiet);
         if (j->abandoned) {
             --d->counts.stuck;
             job_free(j);
@@ -200,14 +206,16 @@ static void unqueue(ctx_store_deadline_t *d, job_t *j)
     }
 }
 
-/* Run `j` on a call thread and wait for it until the deadline. Returns the
- * call's status with `j` still the caller's (free it), or APR_TIMEUP /
- * APR_ENOMEM with `j` gone (freed, or left to the thread running it). */
-static apr_status_t call(ctx_store_deadline_t *d, job_t *j)
+/* Run `j` on a call thread and wait for it until the deadline. *gone says
+ * whether `j` is no longer the caller's (freed, or left to the thread
+ * running it); otherwise the caller frees it, whatever the status (the
+ * provider's own APR_TIMEUP included). */
+static apr_status_t call(ctx_store_deadline_t *d, job_t *j, int *gone)
 {
     struct timespec until;
     pid_t pid = getpid();
 
+    *gone = 1;
     deadline_of(d->timeout, &until);
     if (pthread_cond_init(&j->done, &d->cattr) != 0) {
         free(j);
@@ -248,6 +256,7 @@ static apr_status_t call(ctx_store_deadline_t *d, job_t *j)
     }
     if (j->state == DONE) {
         pthread_mutex_unlock(&d->lock);
+        *gone = 0;
         return j->rv;
     }
     ++d->counts.timeouts;
@@ -294,13 +303,15 @@ static apr_status_t deadline_get(void *baton, const char *key,
 {
     job_t *j = job_new(OP_GET, key, klen, *len);
     apr_status_t rv;
+    int gone;
 
     (void)p;
     if (!j) {
         return APR_ENOMEM;
     }
     j->len = *len;
-    if ((rv = call(baton, j)) == APR_TIMEUP || rv == APR_ENOMEM) {
+    rv = call(baton, j, &gone);
+    if (gone) {
         return rv;
     }
     if (rv == APR_SUCCESS) {
@@ -323,6 +334,7 @@ static apr_status_t deadline_set(void *baton, const char *key,
 {
     job_t *j = job_new(OP_SET, key, klen, vlen);
     apr_status_t rv;
+    int gone;
 
     (void)p;
     if (!j) {
@@ -331,7 +343,8 @@ static apr_status_t deadline_set(void *baton, const char *key,
     memcpy(j->val, val, vlen);
     j->len = vlen;
     j->expiry = expiry;
-    if ((rv = call(baton, j)) != APR_TIMEUP && rv != APR_ENOMEM) {
+    rv = call(baton, j, &gone);
+    if (!gone) {
         job_free(j);
     }
     return rv;
@@ -342,12 +355,14 @@ static apr_status_t deadline_remove(void *baton, const char *key,
 {
     job_t *j = job_new(OP_REMOVE, key, klen, 0);
     apr_status_t rv;
+    int gone;
 
     (void)p;
     if (!j) {
         return APR_ENOMEM;
     }
-    if ((rv = call(baton, j)) != APR_TIMEUP && rv != APR_ENOMEM) {
+    rv = call(baton, j, &gone);
+    if (!gone) {
         job_free(j);
     }
     return rv;
@@ -398,6 +413,13 @@ ctx_store_deadline_t *ctx_store_deadline_create(apr_pool_t *p,
         free(d);
         return NULL;
     }
+    if (pthread_cond_init(&d->quiet, &d->cattr) != 0) {
+        pthread_cond_destroy(&d->work);
+        pthread_condattr_destroy(&d->cattr);
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+        return NULL;
+    }
     d->inner = inner;
     d->timeout = timeout;
     d->max_threads = threads;
@@ -407,6 +429,30 @@ ctx_store_deadline_t *ctx_store_deadline_create(apr_pool_t *p,
     d->store.baton = d;
     apr_pool_cleanup_register(p, d, cleanup, apr_pool_cleanup_null);
     return d;
+}
+
+unsigned ctx_store_deadline_drain(ctx_store_deadline_t *d,
+                                  apr_interval_time_t wait)
+{
+    struct timespec until;
+    unsigned left;
+
+    deadline_of(wait, &until);
+    pthread_mutex_lock(&d->lock);
+    d->closed = 1;              /* idle threads leave; no job is taken */
+    pthread_cond_broadcast(&d->work);
+    if (d->pid != getpid()) {
+        left = 0;               /* a parent: its children's threads only */
+    }
+    else {
+        while (d->running
+               && pthread_cond_timedwait(&d->quiet, &d->lock, &until)
+                      != ETIMEDOUT) {
+        }
+        left = d->running;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return left;
 }
 
 const ctx_store_t *ctx_store_deadline_store(ctx_store_deadline_t *d)

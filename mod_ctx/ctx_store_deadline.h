@@ -56,6 +56,13 @@ ctx_store_deadline_t *ctx_store_deadline_create(apr_pool_t *p,
                                                 apr_interval_time_t timeout,
                                                 unsigned threads);
 
+/* Before the inner store is destroyed (a child exiting, a restart): stop
+ * taking jobs and wait up to `wait` for calls inside the provider to
+ * return. Returns how many are still inside it; the inner store must then
+ * not be destroyed (its connections are still in use by a stuck call). */
+unsigned ctx_store_deadline_drain(ctx_store_deadline_t *d,
+                                  apr_interval_time_t wait);
+
 /* The wrapped store: owned by `d`. */
 const ctx_store_t *ctx_store_deadline_store(ctx_store_deadline_t *d);
 

@@ -246,10 +246,24 @@ int ctx_glue_store_pre_config(apr_pool_t *pconf)
     return rv == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* How long a child's exit waits for a hanging store call to return
+ * before it leaves the provider's connections alone. */
+#define CTX_STORE_DRAIN_WAIT apr_time_from_sec(1)
+
 static apr_status_t destroy_store(void *baton)
 {
     ctx_glue_store_t *gs = baton;
 
+    /* A call still inside the provider uses its connections: destroying
+     * them under it would be a use-after-free in that thread. */
+    if (gs->deadline
+        && ctx_store_deadline_drain(gs->deadline, CTX_STORE_DRAIN_WAIT) > 0) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, gs->s, "mod_ctx: "
+                     "CtxSessionStore %s: a call still hangs in the "
+                     "provider; its connections are left to the exit",
+                     gs->spec);
+        gs->id = 0;
+    }
     if (gs->instance && gs->id > 0) {
         gs->provider->destroy(gs->instance, gs->s);
     }
@@ -291,8 +305,6 @@ static int init_store(apr_pool_t *pconf, server_rec *s, ctx_glue_store_t *gs,
     }
     gs->id = id;
     gs->s = s;
-    apr_pool_cleanup_register(pconf, gs, destroy_store,
-                              apr_pool_cleanup_null);
     /* Network providers may hang (their own timeouts do not hold, see
      * ctx_store_deadline.h): their calls run under a deadline. The
      * NOTMPSAFE ones (shmcb, dbm) are local and run under the global mutex
@@ -305,6 +317,10 @@ static int init_store(apr_pool_t *pconf, server_rec *s, ctx_glue_store_t *gs,
             pconf, &gs->inner, t ? t : CTX_STORE_TIMEOUT_DEFAULT,
             CTX_STORE_DEADLINE_THREADS);
     }
+    /* After the deadline's own cleanup, so that it runs before it (pool
+     * cleanups run last registered first) and can drain it. */
+    apr_pool_cleanup_register(pconf, gs, destroy_store,
+                              apr_pool_cleanup_null);
     gs->health = ctx_store_health_create(
         pconf, gs->deadline ? ctx_store_deadline_store(gs->deadline)
                             : &gs->inner, gs->spec);

@@ -267,6 +267,78 @@ static void test_deadline_timeout_marks_the_store_down_once(void **state)
     assert_int_equal(unit_log_count_at(CTX_LOG_ERR), 1);
 }
 
+/* A provider that answers at once with its own APR_TIMEUP (a socket
+ * timeout of apr_redis): a plain failure, not the deadline's; the job must
+ * still be freed (the ASan run's leak check sees it otherwise). */
+static apr_status_t timeup_get(void *baton, const char *key, apr_size_t klen,
+                               unsigned char *buf, apr_size_t *len,
+                               apr_pool_t *p)
+{
+    (void)baton, (void)key, (void)klen, (void)buf, (void)len, (void)p;
+    return APR_TIMEUP;
+}
+
+static apr_status_t timeup_set(void *baton, const char *key, apr_size_t klen,
+                               const unsigned char *val, apr_size_t vlen,
+                               apr_time_t expiry, apr_pool_t *p)
+{
+    (void)baton, (void)key, (void)klen, (void)val, (void)vlen;
+    (void)expiry, (void)p;
+    return APR_TIMEUP;
+}
+
+static apr_status_t timeup_remove(void *baton, const char *key,
+                                  apr_size_t klen, apr_pool_t *p)
+{
+    (void)baton, (void)key, (void)klen, (void)p;
+    return APR_TIMEUP;
+}
+
+static void test_deadline_frees_a_job_the_provider_itself_timed_out(void **state)
+{
+    static const ctx_store_ops_t ops = { "timeup", timeup_get, timeup_set,
+                                         timeup_remove };
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_store_t inner = { &ops, NULL };
+    ctx_store_deadline_t *d = ctx_store_deadline_create(p, &inner,
+                                                        apr_time_from_sec(5),
+                                                        2);
+    const ctx_store_ops_t *w = ctx_store_deadline_store(d)->ops;
+    unsigned char buf[4096];
+    apr_size_t len;
+
+    for (int i = 0; i < 3; ++i) {
+        len = sizeof(buf);
+        assert_int_equal(w->get(d, KEY, strlen(KEY), buf, &len, p),
+                         APR_TIMEUP);
+        assert_int_equal(w->set(d, KEY, strlen(KEY),
+                                (const unsigned char *)"v", 1, 0, p),
+                         APR_TIMEUP);
+        assert_int_equal(w->remove(d, KEY, strlen(KEY), p), APR_TIMEUP);
+    }
+    /* The provider's answers, not the deadline's. */
+    assert_int_equal(ctx_store_deadline_counts(d).timeouts, 0);
+    assert_int_equal(ctx_store_deadline_counts(d).stuck, 0);
+}
+
+/* A child's exit: the store is destroyed only when no call is inside it. */
+static void test_deadline_drain_reports_a_call_still_in_the_provider(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    gate_t *g = gate_new(p);
+    ctx_store_deadline_t *d = ctx_store_deadline_create(p, &g->store,
+                                                        TIMEOUT, 2);
+    unsigned char buf[16];
+    apr_size_t len = sizeof(buf);
+
+    assert_int_equal(ctx_store_deadline_store(d)->ops->get(
+                         d, KEY, strlen(KEY), buf, &len, p), APR_TIMEUP);
+    assert_int_equal(ctx_store_deadline_drain(d, apr_time_from_msec(50)), 1);
+    gate_open(g);
+    assert_int_equal(ctx_store_deadline_drain(d, apr_time_from_sec(5)), 0);
+    assert_int_equal(stuck_after_wait(d), 0);
+}
+
 static void test_deadline_refuses_bad_arguments(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -289,6 +361,8 @@ int main(void)
         UNIT_TEST(test_deadline_hanging_set_and_remove_return_timeup),
         UNIT_TEST(test_deadline_bounds_the_hanging_calls),
         UNIT_TEST(test_deadline_timeout_marks_the_store_down_once),
+        UNIT_TEST(test_deadline_frees_a_job_the_provider_itself_timed_out),
+        UNIT_TEST(test_deadline_drain_reports_a_call_still_in_the_provider),
         UNIT_TEST(test_deadline_refuses_bad_arguments),
     };
 
