@@ -641,12 +641,18 @@ static void test_session_fits_callback_sees_the_new_data(void **state)
 {
     limit_t l = { 1000, 0, NULL, "" };
     ctx_session_t *s = ctx_session_create(UNIT_POOL(state), fits_limit, &l);
+    char *now;
 
     ctx_session_load(s, NULL, 0, 0);
     assert_int_equal(ctx_session_set(s, "k", json_string("v")), APR_SUCCESS);
     assert_int_equal(l.calls, 1);
-    assert_ptr_equal(l.last, ctx_session_data(s));
     assert_string_equal(l.seen, "{\"k\":\"v\"}");
+    /* The session's data after the set is what the callback saw (the
+     * jansson view it was shown was built for the check: compare text, the
+     * flat form builds a new view once the set is committed). */
+    now = json_dumps(ctx_session_data(s), JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(now, l.seen);
+    free(now);
 }
 
 static void test_session_set_too_large_new_key_is_rolled_back(void **state)
