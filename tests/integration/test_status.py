@@ -11,7 +11,7 @@ import json
 import re
 import shutil
 import tempfile
-import threading
+import socket
 import time
 from pathlib import Path
 
@@ -106,24 +106,38 @@ def app(doc, name):
     return found[0]
 
 
-def spread_requests(srv, rounds=40):
-    """Requests three at a time until two children answered; their pids."""
+def spread_requests(srv, rounds=10):
+    """Requests held open at once until two children answered; their pids.
+
+    Each connection first sends only part of its request, so that the
+    child's one worker waits on it and the next connection is accepted by
+    another child (fast requests sent together can all land on one child:
+    event's listener takes them while its worker is busy). Then every
+    request is completed and each answer names its child's pid."""
     pids = set()
-    lock = threading.Lock()
-
-    def one():
-        res = srv.get("/t/whoami", headers={"Connection": "close"})
-        assert res.status == 200
-        with lock:
-            srv.sent["localhost"] += 1
-            pids.add(res.fields()["pid"])
-
     for _ in range(rounds):
-        threads = [threading.Thread(target=one) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        socks = []
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            s.sendall(b"GET /t/whoami HTTP/1.1\r\nHost: localhost\r\n")
+            socks.append(s)
+            time.sleep(0.05)
+        for s in socks:
+            s.sendall(b"Connection: close\r\n\r\n")
+        for s in socks:
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head[:80]
+            srv.sent["localhost"] += 1
+            for line in body.decode("latin-1").splitlines():
+                if line.startswith("pid="):
+                    pids.add(line[4:])
         if len(pids) >= 2:
             break
     return pids
