@@ -79,6 +79,9 @@ def srv():
     s.write_config(body, modules=("status", "socache_shmcb"),
                    mpm_conf=SPREAD[MPM])
     s.start()
+    # Three children of one worker each, and requests sent three at a time
+    # to spread them: at moments every worker is busy, which httpd logs.
+    s.expect_log(r"AH00484: server reached MaxRequestWorkers")
     s.sent = {"localhost": 0, ODD_APP: 0}     # requests made, per app
     yield s
     s.stop()
