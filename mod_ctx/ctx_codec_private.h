@@ -127,8 +127,10 @@ void ctx_codec_keyed_release(ctx_codec_keyed_t *k);
 EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
                                const unsigned char *key, apr_size_t klen);
 
-/* CTX_CODEC_NONCE_LEN fresh random bytes into `out`, never the same twice
- * (not even in a forked child); 0 if OpenSSL's RNG fails. */
+/* A CTX_CODEC_NONCE_LEN-byte GCM nonce into `out`: random bytes drawn per
+ * thread (again in a forked child and when the count wraps) whose last 32
+ * bits count up, so never the same twice in a thread; 0 if OpenSSL's RNG
+ * fails. */
 int ctx_codec_nonce(unsigned char *out);
 
 /* This thread's deflate stream with Python's zlib.compress() parameters, or

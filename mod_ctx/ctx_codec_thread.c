@@ -4,8 +4,8 @@
  * contexts (an algorithm lookup under a global lock, then the key schedule)
  * costs more than the work itself: each thread keeps its zlib streams, keyed
  * MAC and cipher contexts (looked up by the key's bytes, so a new
- * configuration with a new key never meets an old context) and a batch of
- * random nonce bytes. Freed when the thread exits. */
+ * configuration with a new key never meets an old context) and its nonce
+ * source. Freed when the thread exits. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +17,21 @@
 #include "ctx_codec_private.h"
 
 #define KEYED_SLOTS 8
-#define NONCE_BATCH 32
+#define NONCE_FIXED 8       /* then a 32-bit big-endian counter */
 
 typedef struct {
     z_stream def, inf;
     int def_ok, inf_ok;
     ctx_codec_keyed_t keyed[KEYED_SLOTS];
     unsigned int next_evict;
-    unsigned char nonces[CTX_CODEC_NONCE_LEN * NONCE_BATCH];
-    unsigned int nonces_left;   /* emptied in a forked child (fork_child) */
+    /* A random 96-bit nonce per thread, then counted up in its last 32
+     * bits (drawn again when they wrap): unique within the thread by
+     * construction, and two threads meet only if their random 64 bits agree
+     * and their counts overlap — no likelier than random nonces, without an
+     * RNG call per cookie. */
+    unsigned char nonce_fixed[NONCE_FIXED];
+    apr_uint32_t nonce_count;
+    int nonce_ready;            /* cleared in a forked child (fork_child) */
 } zstreams_t;
 
 static apr_uint32_t contexts_made;
@@ -55,20 +61,19 @@ static void zstreams_free(void *data)
     for (int i = 0; i < KEYED_SLOTS; ++i) {
         ctx_codec_keyed_release(&z->keyed[i]);
     }
-    OPENSSL_cleanse(z->nonces, sizeof(z->nonces));
+    OPENSSL_cleanse(z->nonce_fixed, sizeof(z->nonce_fixed));
     free(z);
 }
 
 /* In a forked child, only the thread that forked lives on, with a copy of
- * its nonce batch: the parent hands out the same bytes next, so the child
- * must not. (Asking getpid() on every nonce did the same at the price of a
+ * its nonce state: the parent hands out the same nonces next, so the child
+ * draws a fixed field of its own. (Asking getpid() on every nonce did the same at the price of a
  * system call per encrypted cookie; glibc drops a DSO's handlers when the
  * DSO is unloaded.) */
 static void fork_child(void)
 {
     if (my_zs) {
-        OPENSSL_cleanse(my_zs->nonces, sizeof(my_zs->nonces));
-        my_zs->nonces_left = 0;
+        my_zs->nonce_ready = 0;
     }
 }
 
@@ -131,26 +136,36 @@ void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
 
 /* ---- nonces ------------------------------------------------------------- */
 
-/* From a per-thread batch: one RAND_bytes call per NONCE_BATCH cookies. */
 int ctx_codec_nonce(unsigned char *out)
 {
     zstreams_t *z = zstreams();
+    apr_uint32_t c;
 
     if (!z) {
         return RAND_bytes(out, CTX_CODEC_NONCE_LEN) == 1;
     }
-    if (!z->nonces_left) {
-        if (RAND_bytes(z->nonces, sizeof(z->nonces)) != 1) {
+    if (!z->nonce_ready) {
+        /* first use, a forked child, or the count wrapped: draw again */
+        unsigned char r[CTX_CODEC_NONCE_LEN];
+
+        if (RAND_bytes(r, sizeof(r)) != 1) {
             return 0;
         }
-        z->nonces_left = NONCE_BATCH;
+        memcpy(z->nonce_fixed, r, NONCE_FIXED);
+        z->nonce_count = (apr_uint32_t)r[8] << 24 | (apr_uint32_t)r[9] << 16
+                         | (apr_uint32_t)r[10] << 8 | r[11];
+        OPENSSL_cleanse(r, sizeof(r));
+        z->nonce_ready = 1;
     }
-    --z->nonces_left;
-    memcpy(out, z->nonces + z->nonces_left * CTX_CODEC_NONCE_LEN,
-           CTX_CODEC_NONCE_LEN);
-    /* Never hand out the same bytes twice. */
-    OPENSSL_cleanse(z->nonces + z->nonces_left * CTX_CODEC_NONCE_LEN,
-                    CTX_CODEC_NONCE_LEN);
+    c = z->nonce_count++;
+    if (z->nonce_count == 0) {
+        z->nonce_ready = 0;
+    }
+    memcpy(out, z->nonce_fixed, NONCE_FIXED);
+    out[NONCE_FIXED] = (unsigned char)(c >> 24);
+    out[NONCE_FIXED + 1] = (unsigned char)(c >> 16);
+    out[NONCE_FIXED + 2] = (unsigned char)(c >> 8);
+    out[NONCE_FIXED + 3] = (unsigned char)c;
     return 1;
 }
 

@@ -2,10 +2,13 @@
  * AES-256-GCM checked with OpenSSL directly (codec_test.h), nonces (fresh
  * each time, never repeated in a forked child), short and empty blobs, and
  * the per-thread cipher context. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "codec_test.h"
+#include "ctx_codec_private.h"
 
 /* ---- the documented format, built independently, and the cipher --------- */
 
@@ -119,6 +122,45 @@ static void test_codec_encrypted_forked_child_never_repeats_a_parent_nonce(void 
     json_decref(data);
 }
 
+/* Many nonces of one thread: all distinct (the counter), and another
+ * thread's start elsewhere (its own random field). */
+static void *other_thread_nonce(void *out)
+{
+    return ctx_codec_nonce(out) ? out : NULL;
+}
+
+static int nonce_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, CTX_CODEC_NONCE_LEN);
+}
+
+static void test_codec_nonces_never_repeat_within_or_across_threads(void **state)
+{
+    enum { N = 5000 };
+    unsigned char *all = malloc((N + 1) * CTX_CODEC_NONCE_LEN);
+    pthread_t t;
+    void *r = NULL;
+
+    (void)state;
+    assert_non_null(all);
+    for (int i = 0; i < N; ++i) {
+        assert_true(ctx_codec_nonce(all + i * CTX_CODEC_NONCE_LEN));
+    }
+    assert_int_equal(pthread_create(&t, NULL, other_thread_nonce,
+                                    all + N * CTX_CODEC_NONCE_LEN), 0);
+    assert_int_equal(pthread_join(t, &r), 0);
+    assert_non_null(r);
+    /* the other thread's fixed field is not this thread's */
+    assert_memory_not_equal(all, all + N * CTX_CODEC_NONCE_LEN, 8);
+    qsort(all, N + 1, CTX_CODEC_NONCE_LEN, nonce_cmp);
+    for (int i = 0; i < N; ++i) {
+        assert_memory_not_equal(all + i * CTX_CODEC_NONCE_LEN,
+                                all + (i + 1) * CTX_CODEC_NONCE_LEN,
+                                CTX_CODEC_NONCE_LEN);
+    }
+    free(all);
+}
+
 static void test_codec_encrypted_short_blob_is_malformed(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -207,6 +249,7 @@ int main(void)
         CODEC_TEST(test_codec_encrypted_decodes_independently_built_cookie),
         CODEC_TEST(test_codec_encrypted_uses_a_fresh_nonce_each_time),
         CODEC_TEST(test_codec_encrypted_forked_child_never_repeats_a_parent_nonce),
+        CODEC_TEST(test_codec_nonces_never_repeat_within_or_across_threads),
         CODEC_TEST(test_codec_encrypted_short_blob_is_malformed),
         CODEC_TEST(test_codec_encrypted_empty_plaintext_is_bad_json),
         CODEC_TEST(test_codec_bad_gcm_tags_keep_the_cipher_context),
