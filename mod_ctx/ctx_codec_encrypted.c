@@ -2,7 +2,11 @@
  * b64url(nonce ciphertext tag), AES-256-GCM with the app and cookie names
  * and the times as associated data, and version 1 ("e1.", read only when
  * codec->legacy); see ctx_codec.h. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "ctx_b64.h"
 #include "ctx_codec_private.h"
@@ -15,6 +19,62 @@
 /* Version 1: read only (codec->legacy), never written. */
 #define ENCRYPTED_PREFIX_1 "e1."
 #define ENCRYPTED_DOMAIN_1 "mod_ctx encrypted 1"
+
+/* ---- the AEAD: libsodium where the CPU allows, else OpenSSL ------------- */
+
+static int sodium_gcm;          /* set once: sodium_init and AES-NI */
+static int force_openssl;
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+
+static void sodium_setup(void)
+{
+    sodium_gcm = sodium_init() >= 0 && crypto_aead_aes256gcm_is_available();
+}
+
+int ctx_codec_gcm_sodium(void)
+{
+    pthread_once(&sodium_once, sodium_setup);
+    return sodium_gcm && !force_openssl;
+}
+
+void ctx_codec_gcm_force_openssl(int on)
+{
+    force_openssl = on;
+}
+
+/* libsodium's AES-256-GCM with this thread's expanded key; the associated
+ * data in one piece (`ad`, `alen`). */
+static int aead_sodium(int enc, const unsigned char *key,
+                       const unsigned char *nonce, const unsigned char *ad,
+                       apr_size_t alen, const unsigned char *in, apr_size_t n,
+                       unsigned char *out, unsigned char *tag)
+{
+    ctx_codec_keyed_t *k = ctx_codec_keyed_find(CTX_CODEC_KEYED_GCM_SODIUM,
+                                                key, KEY_LEN);
+
+    if (!k) {
+        return 0;
+    }
+    if (!k->used) {
+        /* the AES key schedule and GHASH powers, once per thread and key */
+        if (posix_memalign(&k->gcm, 16, sizeof(crypto_aead_aes256gcm_state))
+            || crypto_aead_aes256gcm_beforenm(k->gcm, key) != 0) {
+            if (k->gcm) {
+                free(k->gcm);
+            }
+            k->gcm = NULL;
+            return 0;
+        }
+        ctx_codec_keyed_fill(k, CTX_CODEC_KEYED_GCM_SODIUM, key, KEY_LEN);
+    }
+    if (enc) {
+        return crypto_aead_aes256gcm_encrypt_detached_afternm(
+                   out, tag, NULL, in, n, ad, alen, NULL, nonce, k->gcm) == 0;
+    }
+    /* a wrong tag leaves `out` zeroed and the state as it was */
+    return crypto_aead_aes256gcm_decrypt_detached_afternm(
+               out, NULL, in, n, tag, ad, alen, nonce, k->gcm) == 0;
+}
 
 static int aead_update(void *ctx, const unsigned char *in, apr_size_t n)
 {
@@ -32,13 +92,17 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
                 unsigned char *out, unsigned char *tag)
 {
     int kind = enc ? CTX_CODEC_KEYED_GCM_ENCRYPT : CTX_CODEC_KEYED_GCM_DECRYPT;
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, KEY_LEN);
+    ctx_codec_keyed_t *k;
     EVP_CIPHER_CTX *c;
     unsigned char ad[CTX_CODEC_PREFIX_MAX];
-    apr_size_t alen;
+    /* The associated data in one piece when it fits the stack buffer. */
+    apr_size_t alen = ctx_codec_bound_prefix(ad, b, ts, tslen);
     int len = 0, ok;
 
-    if (!k) {
+    if (alen && ctx_codec_gcm_sodium()) {
+        return aead_sodium(enc, key, nonce, ad, alen, in, n, out, tag);
+    }
+    if (!(k = ctx_codec_keyed_find(kind, key, KEY_LEN))) {
         return 0;
     }
     if (!k->used) {
@@ -55,8 +119,6 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
         ctx_codec_keyed_fill(k, kind, key, KEY_LEN);
     }
     c = k->cipher;
-    /* The associated data in one update when it fits the stack buffer. */
-    alen = ctx_codec_bound_prefix(ad, b, ts, tslen);
     ok = EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc)
          && (alen ? aead_update(c, ad, alen)
                   : ctx_codec_bind_pieces(aead_update, c, b)

@@ -13,6 +13,7 @@
 #include <apr_atomic.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include "ctx_codec_private.h"
 
@@ -49,6 +50,10 @@ void ctx_codec_keyed_release(ctx_codec_keyed_t *k)
 {
     EVP_MAC_CTX_free(k->mac);
     EVP_CIPHER_CTX_free(k->cipher);
+    if (k->gcm) {
+        sodium_memzero(k->gcm, sizeof(crypto_aead_aes256gcm_state));
+        free(k->gcm);
+    }
     OPENSSL_cleanse(k, sizeof(*k));
 }
 

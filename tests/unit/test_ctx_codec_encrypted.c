@@ -242,8 +242,41 @@ static void test_codec_bad_gcm_tags_keep_the_cipher_context(void **state)
     counts_check();
 }
 
+/* libsodium and OpenSSL write the same cookie: what one seals the other
+ * opens, and a changed tag fails in both. */
+static void test_codec_encrypted_libsodium_and_openssl_agree(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_codec_t c = codec_of(CTX_FORMAT_ENCRYPTED, keyring(p, "k", NULL));
+    json_t *data = json_pack("{s:s,s:i}", "user", "alice", "n", 7);
+    const char *by[2];
+
+    ctx_codec_gcm_force_openssl(0);
+    if (!ctx_codec_gcm_sodium()) {
+        skip();                 /* no AES-NI: OpenSSL is all there is */
+    }
+    by[0] = enc(&c, p, data, T0);
+    ctx_codec_gcm_force_openssl(1);
+    assert_false(ctx_codec_gcm_sodium());
+    by[1] = enc(&c, p, data, T0);
+    for (int opener = 0; opener < 2; ++opener) {
+        ctx_codec_gcm_force_openssl(opener);
+        for (int sealer = 0; sealer < 2; ++sealer) {
+            char *bad = apr_pstrdup(p, by[sealer]);
+            apr_size_t len = strlen(bad);
+
+            assert_reason(dec_str(&c, p, by[sealer], T0), CTX_REASON_OK);
+            bad[len - 2] = bad[len - 2] == 'A' ? 'B' : 'A';
+            assert_reason(dec_str(&c, p, bad, T0), CTX_REASON_BAD_SIGNATURE);
+        }
+    }
+    ctx_codec_gcm_force_openssl(0);
+    json_decref(data);
+}
+
 int main(void)
 {
+    int failed;
     const struct CMUnitTest tests[] = {
         CODEC_TEST(test_codec_encrypted_matches_documented_aead),
         CODEC_TEST(test_codec_encrypted_decodes_independently_built_cookie),
@@ -253,7 +286,15 @@ int main(void)
         CODEC_TEST(test_codec_encrypted_short_blob_is_malformed),
         CODEC_TEST(test_codec_encrypted_empty_plaintext_is_bad_json),
         CODEC_TEST(test_codec_bad_gcm_tags_keep_the_cipher_context),
+        CODEC_TEST(test_codec_encrypted_libsodium_and_openssl_agree),
     };
 
-    return UNIT_RUN(tests);
+    /* every test with the AEAD this CPU gets (libsodium with AES-NI), then
+     * again through OpenSSL */
+    fprintf(stderr, "AES-256-GCM through %s\n",
+            ctx_codec_gcm_sodium() ? "libsodium" : "OpenSSL");
+    failed = UNIT_RUN(tests);
+    ctx_codec_gcm_force_openssl(1);
+    fprintf(stderr, "AES-256-GCM through OpenSSL\n");
+    return failed | UNIT_RUN(tests);
 }
