@@ -121,6 +121,18 @@ def main():
             return a["ratio"] / b["ratio"]
         return a["median"] / b["median"] if b["median"] > 0 else None
 
+    # Issue #13: each format within 0.03 of the floor its crypto sets (ratios
+    # to bare, so both are taken against the bare runs beside them).
+    for name, floor in (("ctx-signed", "evp-hmac-floor"),
+                        ("ctx-encrypted", "evp-aead-floor"),
+                        ("ctx-encrypted", "sodium-aead-floor")):
+        label = "%s within 0.03 of %s" % (name, floor)
+        a, b = rows.get(name), rows.get(floor)
+        if not a or not b or a["ratio"] is None or b["ratio"] is None:
+            checks.append((label, None, "not measured"))
+            continue
+        checks.append((label, a["ratio"] >= b["ratio"] - 0.03,
+                       "%.3f vs %.3f" % (a["ratio"], b["ratio"])))
     # Background tasks: /background against /home (same work plus a task).
     a, b = rows.get("ctx-background"), rows.get("ctx-home")
     x = versus(a, b) if a and b else None
@@ -299,6 +311,8 @@ def main():
          "bare-cookie"),
         ("OpenSSL alone: the encrypted format's EVP AES-256-GCM open and seal",
          "evp-aead-floor", "bare-cookie"),
+        ("libsodium alone: the encrypted format's AES-256-GCM open and seal",
+         "sodium-aead-floor", "bare-cookie"),
         ("session work, mod_ctx signed", "ctx-signed", "bare-cookie"),
         ("session work, mod_ctx encrypted", "ctx-encrypted", "bare-cookie"),
         ("session work, mod_ctx flask", "ctx-flask", "bare-cookie"),
