@@ -39,7 +39,8 @@ static apr_uint32_t contexts_made;
 
 static pthread_key_t zkey;
 static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
-static __thread zstreams_t *my_zs;
+/* initial-exec, as ctx_binding.c's slot */
+static __thread zstreams_t *my_zs __attribute__((tls_model("initial-exec")));
 
 apr_uint32_t ctx_codec_contexts_made(void)
 {

@@ -180,11 +180,12 @@ static int check_cookie_conf(request_rec *r)
  * context's pool cleanup still releases the binding. */
 #define LOG_NEST_MAX 4
 
+/* initial-exec, as ctx_binding.c's slot: no __tls_get_addr per request */
 static __thread struct {
     request_rec *r;
     ctx_t *saved;               /* current before log_transaction began */
-} log_nest[LOG_NEST_MAX];
-static __thread int log_depth;
+} log_nest[LOG_NEST_MAX] __attribute__((tls_model("initial-exec")));
+static __thread int log_depth __attribute__((tls_model("initial-exec")));
 
 static int log_transaction_enter(request_rec *r)
 {
