@@ -42,13 +42,20 @@ static void clogc_fill(void)
     }
 }
 
+/* Whether `bits` of deflate stream prove zlib.compress >= n - 1 bytes
+ * (n > 7), with one bit of margin for rounding in the doubles. */
+static int proves_no_shrink(double bits, apr_size_t n)
+{
+    return bits - 1 >= 8.0 * ((double)n - 7);
+}
+
 double ctx_codec_zbound_bits(const unsigned char *s, apr_size_t n)
 {
     /* Trigrams seen, as 1 + 24 bits (0 is an empty slot), open addressing:
      * exact, so a repeat is always found and nothing else is taken for one. */
     uint32_t seen[TRIGRAM_SLOTS];
     unsigned char count[256];
-    double sum_clogc = 0, fixed, stored, dynamic;
+    double sum_clogc = 0, dynamic, fixed, stored, least;
 
     if (n > CTX_ZBOUND_MAX) {
         return -1;
@@ -78,10 +85,8 @@ double ctx_codec_zbound_bits(const unsigned char *s, apr_size_t n)
     dynamic = DYNAMIC_HEADER_BITS + clogc[n + 1] - sum_clogc;
     fixed = 3 + 8.0 * n + 7;
     stored = 3 + 32 + 8.0 * n;
-    if (fixed < dynamic) {
-        dynamic = fixed;
-    }
-    return stored < dynamic ? stored : dynamic;
+    least = dynamic < fixed ? dynamic : fixed;
+    return least < stored ? least : stored;
 }
 
 int ctx_codec_zlib_cannot_shrink(const unsigned char *s, apr_size_t n)
@@ -91,7 +96,15 @@ int ctx_codec_zlib_cannot_shrink(const unsigned char *s, apr_size_t n)
     if (n <= 8) {
         return 1;               /* zlib.compress writes >= 7 bytes */
     }
+    if (n > CTX_ZBOUND_MAX) {
+        return 0;
+    }
+    /* N * H is at most N log2 N (all symbols distinct): when even that
+     * cannot prove it, as from about 30 bytes on, do not look at s. */
+    pthread_once(&clogc_once, clogc_fill);
+    if (!proves_no_shrink(DYNAMIC_HEADER_BITS + clogc[n + 1], n)) {
+        return 0;
+    }
     bits = ctx_codec_zbound_bits(s, n);
-    /* One bit of margin for rounding in the doubles. */
-    return bits >= 0 && bits - 1 >= 8.0 * ((double)n - 7);
+    return bits >= 0 && proves_no_shrink(bits, n);
 }
