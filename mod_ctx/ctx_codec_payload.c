@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ctx_codec_private.h"
+#include "ctx_codec_zbound.h"
 
 /* Below this size `signed` does not try to compress (it rarely pays).
  * `flask` always tries, to write exactly what Flask writes. */
@@ -99,6 +100,11 @@ const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
     *compressed = 0;
     *n = jlen;
     if (!always_try && jlen < SIGNED_COMPRESS_MIN) {
+        return (const unsigned char *)json;
+    }
+    /* Small JSON without repeats cannot come out shorter: spare the
+     * deflateReset (a 64 KiB memset) and deflate of every save. */
+    if (ctx_codec_zlib_cannot_shrink((const unsigned char *)json, jlen)) {
         return (const unsigned char *)json;
     }
     if (!(zs = ctx_codec_deflater())) {
