@@ -1,6 +1,9 @@
 /* ctx_codec_hmac: the HMAC of the signed and flask formats and the layout
  * they share, PAYLOAD "." TS ["." CT] "." MAC, read from the right
  * (ctx_codec_private.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* memrchr */
+#endif
 #include <pthread.h>
 #include <string.h>
 
@@ -109,10 +112,16 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     apr_size_t jlen;
     ctx_reason_t reason;
 
-    for (i = len; i > 0 && found < fields; --i) {
-        if (value[i - 1] == '.') {
-            dots[found++] = value + i - 1;
+    /* The dots from the right: memrchr is glibc's vectorised scan (a byte
+     * loop here cost ~300 instructions per cookie). */
+    for (i = len; found < fields; ) {
+        const char *d = i ? memrchr(value, '.', i) : NULL;
+
+        if (!d) {
+            break;
         }
+        dots[found++] = d;
+        i = (apr_size_t)(d - value);
     }
     /* The timestamp's dot comes after the prefix (in a payload-less
      * "s2.TS.CT.MAC" it would be the prefix's dot). */

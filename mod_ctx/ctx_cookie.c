@@ -68,39 +68,21 @@ int ctx_cookie_attr_ok(const char *v)
     return 1;
 }
 
-char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
-                       const char *value, apr_int64_t expires,
-                       apr_int64_t max_age)
+/* The attributes after the value (and Expires/Max-Age) into vec, with
+ * `secure` in place of a->secure; the number of parts. */
+static int attr_parts(const ctx_cookie_attrs_t *a, int secure,
+                      struct iovec *vec)
 {
     static const char *const samesite[] = { NULL, "Lax", "Strict", "None" };
-    static const char deleted[] =
-        "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0";
-    struct iovec vec[16];
-    char date[APR_RFC822_DATE_LEN];
     int n = 0;
 
-    /* Every part is a constant or a string we hold: one copy at the end
-     * (this runs for every saved session). */
 #define PART(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = strlen(s), ++n)
 #define PART_LIT(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = sizeof(s) - 1, ++n)
-    PART(a->name);
-    PART_LIT("=");
-    if (!value) {
-        PART_LIT(deleted);
-    }
-    else {
-        PART(value);
-    }
-    if (value && expires > 0) {
-        apr_rfc822_date(date, apr_time_from_sec(expires));
-        PART(apr_psprintf(p, "; Expires=%s; Max-Age=%" APR_INT64_T_FMT,
-                          date, max_age));
-    }
     if (a->domain) {
         PART_LIT("; Domain=");
         PART(a->domain);
     }
-    if (a->secure) PART_LIT("; Secure");
+    if (secure) PART_LIT("; Secure");
     if (a->httponly) PART_LIT("; HttpOnly");
     if (a->path) {
         PART_LIT("; Path=");
@@ -113,5 +95,63 @@ char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
     if (a->partitioned) PART_LIT("; Partitioned");
 #undef PART
 #undef PART_LIT
+    return n;
+}
+
+void ctx_cookie_attrs_prepare(apr_pool_t *p, ctx_cookie_attrs_t *a)
+{
+    struct iovec vec[12];
+
+    for (int secure = 0; secure < 2; ++secure) {
+        int n = attr_parts(a, secure, vec);
+
+        a->tail[secure] = apr_pstrcatv(p, vec, (apr_size_t)n,
+                                       &a->tail_len[secure]);
+    }
+    a->name_len = strlen(a->name);
+}
+
+char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
+                       const char *value, apr_int64_t expires,
+                       apr_int64_t max_age)
+{
+    static const char deleted[] =
+        "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0";
+    struct iovec vec[16];
+    char date[APR_RFC822_DATE_LEN];
+    int n = 0, secure = a->secure ? 1 : 0;
+
+    /* Every part is a constant or a string we hold: one copy at the end
+     * (this runs for every saved session). */
+#define PART(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = strlen(s), ++n)
+#define PART_LIT(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = sizeof(s) - 1, ++n)
+    if (a->tail[secure]) {
+        vec[n].iov_base = (void *)a->name;
+        vec[n++].iov_len = a->name_len;
+    }
+    else {
+        PART(a->name);
+    }
+    PART_LIT("=");
+    if (!value) {
+        PART_LIT(deleted);
+    }
+    else {
+        PART(value);
+    }
+    if (value && expires > 0) {
+        apr_rfc822_date(date, apr_time_from_sec(expires));
+        PART(apr_psprintf(p, "; Expires=%s; Max-Age=%" APR_INT64_T_FMT,
+                          date, max_age));
+    }
+#undef PART
+#undef PART_LIT
+    if (a->tail[secure]) {
+        vec[n].iov_base = (void *)a->tail[secure];
+        vec[n++].iov_len = a->tail_len[secure];
+    }
+    else {
+        n += attr_parts(a, secure, vec + n);
+    }
     return apr_pstrcatv(p, vec, (apr_size_t)n, NULL);
 }

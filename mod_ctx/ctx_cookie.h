@@ -42,7 +42,17 @@ typedef struct {
     const char *domain;         /* NULL: host-only */
     int secure, httponly, partitioned;
     ctx_samesite_t samesite;
+    /* Set by ctx_cookie_attrs_prepare (NULL otherwise): the attributes
+     * after the value and Expires, for secure 0 and 1, and the name's
+     * length, so that a header is three copies. */
+    const char *tail[2];
+    apr_size_t tail_len[2], name_len;
 } ctx_cookie_attrs_t;
+
+/* Fill a's tail[] and name_len from its other fields, in `p` (the
+ * configuration's pool: they live as long as `a`). Call again after changing
+ * a field other than secure. */
+void ctx_cookie_attrs_prepare(apr_pool_t *p, ctx_cookie_attrs_t *a);
 
 /* 1 if `name` is a valid cookie name (an RFC 7230 token). */
 int ctx_cookie_name_ok(const char *name);

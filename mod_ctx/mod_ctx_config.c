@@ -268,6 +268,7 @@ void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
     out->attrs.samesite = (ctx_samesite_t)OR_DEFAULT(d->cookie_samesite,
                                                      CTX_SAMESITE_LAX);
     out->attrs.partitioned = OR_DEFAULT(d->cookie_partitioned, 0);
+    out->attrs.tail[0] = out->attrs.tail[1] = NULL;   /* not prepared */
     out->max_age = d->max_age != CTX_UNSET ? d->max_age
                                            : CTX_SESSION_DEFAULT_MAX_AGE;
     out->refresh = OR_DEFAULT(d->refresh, 1);
@@ -1105,6 +1106,18 @@ static int check_cookies(apr_pool_t *ptemp, server_rec *main_s)
     return 1;
 }
 
+/* The Set-Cookie attributes of a configuration-time resolution, written
+ * once (ctx_cookie_build then copies them whole). Never for a request's
+ * merge: most requests of a section send no cookie. */
+static void prepare_cookie(apr_pool_t *pconf, const ctx_session_conf_t *c)
+{
+    ctx_session_conf_t *own = (ctx_session_conf_t *)c;  /* ours, in pconf */
+
+    if (own && !own->attrs.tail[0]) {
+        ctx_cookie_attrs_prepare(pconf, &own->attrs);
+    }
+}
+
 /* Resolve once, over the server's own settings, each section of `s` that
  * sets a session directive (the first server's where a section is
  * shared): a request merging it over them then resolves nothing. */
@@ -1122,6 +1135,7 @@ static void memo_sections(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
 
             d->memo_base = base->resolved;
             d->memo = m->resolved;
+            prepare_cookie(pconf, d->memo);
         }
     }
 }
@@ -1149,6 +1163,9 @@ int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
         /* The main server's are never merged (a virtual host's are). */
         if (dconf && !dconf->resolved) {
             dconf->resolved = resolve_session(pconf, dconf);
+        }
+        if (dconf) {
+            prepare_cookie(pconf, dconf->resolved);
         }
         if (dconf) {
             memo_sections(pconf, ptemp, s, dconf);

@@ -292,6 +292,44 @@ static ctx_cookie_attrs_t plain_attrs(void)
     return a;
 }
 
+/* Prepared attributes (written once at configuration time) give exactly
+ * the header that building them per call gives, for every combination. */
+static void test_cookie_build_prepared_attributes_write_the_same_header(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    const char *paths[] = { NULL, "/", "/app" };
+    const char *domains[] = { NULL, "example.test" };
+    const char *values[] = { "v.1", NULL };
+    int checked = 0;
+
+    for (int bits = 0; bits < 3 * 2 * 4 * 2 * 2; ++bits) {
+        ctx_cookie_attrs_t a = plain_attrs(), prepared;
+        int b = bits;
+
+        a.name = "__Secure-s";
+        a.path = paths[b % 3]; b /= 3;
+        a.domain = domains[b % 2]; b /= 2;
+        a.samesite = (ctx_samesite_t)(b % 4); b /= 4;
+        a.httponly = b % 2; b /= 2;
+        a.partitioned = b % 2;
+        prepared = a;
+        ctx_cookie_attrs_prepare(p, &prepared);
+        assert_non_null(prepared.tail[0]);
+        for (int secure = 0; secure < 2; ++secure) {
+            a.secure = prepared.secure = secure;
+            for (int v = 0; v < 2; ++v) {
+                for (apr_int64_t exp = 0; exp <= 1700000000; exp += 1700000000) {
+                    assert_string_equal(
+                        ctx_cookie_build(p, &prepared, values[v], exp, 600),
+                        ctx_cookie_build(p, &a, values[v], exp, 600));
+                    ++checked;
+                }
+            }
+        }
+    }
+    assert_int_equal(checked, 96 * 2 * 2 * 2);
+}
+
 static void test_cookie_build_without_attributes(void **state)
 {
     ctx_cookie_attrs_t a = plain_attrs();
@@ -453,6 +491,7 @@ int main(void)
         UNIT_TEST(test_cookie_name_ok_accepts_tokens_only),
         UNIT_TEST(test_cookie_attr_ok_accepts_printable_without_separators),
         UNIT_TEST(test_cookie_build_without_attributes),
+        UNIT_TEST(test_cookie_build_prepared_attributes_write_the_same_header),
         UNIT_TEST(test_cookie_build_each_attribute),
         UNIT_TEST(test_cookie_build_all_attributes),
         UNIT_TEST(test_cookie_build_browser_session_has_no_expiry),
