@@ -113,22 +113,6 @@ typedef struct {
     int real;                   /* a float was met */
 } scan_t;
 
-static int hex4_lower(const char *s, unsigned *out)
-{
-    unsigned v = 0;
-
-    for (int i = 0; i < 4; ++i) {
-        char c = s[i];
-
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 /* A canonical string literal at sc->p (its opening quote); *escaped set
  * when it holds an escape. */
 static int scan_string(scan_t *sc, int *escaped)
@@ -157,7 +141,7 @@ static int scan_string(scan_t *sc, int *escaped)
             s += 2;
             continue;
         case 'u':
-            if (e - s < 6 || !hex4_lower(s + 2, &cp)) return 0;
+            if (e - s < 6 || !ctx_json_hex4(s + 2, 0, &cp)) return 0;
             s += 6;
             /* The writer's short escapes, raw printable ASCII, NUL (the
              * reader refuses it) and a lone low surrogate are not. */
@@ -168,7 +152,7 @@ static int scan_string(scan_t *sc, int *escaped)
             }
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 if (e - s < 6 || s[0] != '\\' || s[1] != 'u'
-                    || !hex4_lower(s + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+                    || !ctx_json_hex4(s + 2, 0, &lo) || lo < 0xdc00 || lo > 0xdfff) {
                     return 0;
                 }
                 s += 6;

@@ -659,7 +659,7 @@ static void skip_ws(reader_t *rd)
     }
 }
 
-static int hex4(const char *s, unsigned *out)
+int ctx_json_hex4(const char *s, int upper_ok, unsigned *out)
 {
     unsigned v = 0;
 
@@ -669,7 +669,7 @@ static int hex4(const char *s, unsigned *out)
         v <<= 4;
         if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
         else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else if (upper_ok && c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
         else return 0;
     }
     *out = v;
@@ -803,12 +803,12 @@ static char *read_string(reader_t *rd, apr_size_t *len, char *small,
             unsigned hi, lo;
             unsigned long cp;
 
-            if (rd->end - s < 6 || !hex4(s + 2, &hi)) goto fail;
+            if (rd->end - s < 6 || !ctx_json_hex4(s + 2, 1, &hi)) goto fail;
             s += 6;
             if (hi >= 0xdc00 && hi <= 0xdfff) goto fail;
             if (hi >= 0xd800 && hi <= 0xdbff) {
                 if (rd->end - s < 6 || s[0] != '\\' || s[1] != 'u'
-                    || !hex4(s + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+                    || !ctx_json_hex4(s + 2, 1, &lo) || lo < 0xdc00 || lo > 0xdfff) {
                     goto fail;
                 }
                 s += 6;

@@ -56,6 +56,11 @@ char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
  * or code points past U+10FFFF: what jansson accepts in a key). */
 int ctx_json_utf8_valid(const char *str, apr_size_t n);
 
+/* The 4 hex digits at s (a \u escape's) into *out: 1, or 0 if one is not
+ * a hex digit (an upper-case one only when upper_ok: the canonical form
+ * the writer emits is lower-case). Reads exactly 4 bytes. */
+int ctx_json_hex4(const char *s, int upper_ok, unsigned *out);
+
 /* Decimal text of `v` into `buf` (24 bytes), as the writer writes it;
  * returns its length (no NUL written). */
 apr_size_t ctx_json_format_int(char *buf, apr_int64_t v);
