@@ -73,9 +73,9 @@ static void zstreams_free(void *data)
 
 /* In a forked child, only the thread that forked lives on, with a copy of
  * its nonce state: the parent hands out the same nonces next, so the child
- * draws a fixed field of its own. (Asking getpid() on every nonce did the same at the price of a
- * system call per encrypted cookie; glibc drops a DSO's handlers when the
- * DSO is unloaded.) */
+ * draws a random start of its own. (Asking getpid() on every nonce did the
+ * same at the price of a system call per encrypted cookie; glibc drops a
+ * DSO's handlers when the DSO is unloaded.) */
 static void fork_child(void)
 {
     if (my_zs) {
