@@ -381,6 +381,21 @@ static void make_login_app(void)
                                      kit_loader, &loads), APR_SUCCESS);
 }
 
+/* A login app and a jar whose client logged in as `user` (a POST /login
+ * that called ctx_login_user with `flags`). */
+static ctx_test_jar_t *jar_logged_in(const char *user, int flags)
+{
+    ctx_test_jar_t *jar;
+    ctx_test_req_t *t;
+
+    make_login_app();
+    jar = ctx_test_jar(app);
+    t = ctx_test_jar_request(jar, "POST /login", NULL);
+    assert_int_equal(ctx_login_user(NULL, user, flags), APR_SUCCESS);
+    ctx_test_end(t, OK);
+    return jar;
+}
+
 static void test_kit_jar_carries_the_login_to_the_next_request(void **state)
 {
     ctx_test_jar_t *jar;
@@ -415,11 +430,7 @@ static void test_kit_logout_clears_the_login_of_the_next_request(void **state)
     ctx_test_req_t *t;
 
     (void)state;
-    make_login_app();
-    jar = ctx_test_jar(app);
-    t = ctx_test_jar_request(jar, "POST /login", NULL);
-    assert_int_equal(ctx_login_user(NULL, "ada", 0), APR_SUCCESS);
-    ctx_test_end(t, OK);
+    jar = jar_logged_in("ada", 0);
     t = ctx_test_jar_request(jar, "POST /logout", NULL);
     assert_int_equal(ctx_logout_user(NULL), APR_SUCCESS);
     assert_null(ctx_current_user(NULL));
@@ -437,11 +448,7 @@ static void test_kit_loader_refusal_is_no_user_but_keeps_the_id(void **state)
     ctx_test_req_t *t;
 
     (void)state;
-    make_login_app();
-    jar = ctx_test_jar(app);
-    t = ctx_test_jar_request(jar, "POST /login", NULL);
-    assert_int_equal(ctx_login_user(NULL, "ghost", 0), APR_SUCCESS);
-    ctx_test_end(t, OK);
+    jar = jar_logged_in("ghost", 0);
     t = ctx_test_jar_request(jar, "GET /me", NULL);
     assert_null(ctx_current_user(NULL));
     assert_string_equal(ctx_current_user_id(NULL), "ghost");
@@ -457,12 +464,7 @@ static void test_kit_remember_cookie_restores_a_stale_login(void **state)
     char cookie[1024];
 
     (void)state;
-    make_login_app();
-    jar = ctx_test_jar(app);
-    t = ctx_test_jar_request(jar, "POST /login", NULL);
-    assert_int_equal(ctx_login_user(NULL, "ada", CTX_LOGIN_REMEMBER),
-                     APR_SUCCESS);
-    ctx_test_end(t, OK);
+    jar = jar_logged_in("ada", CTX_LOGIN_REMEMBER);
     assert_non_null(ctx_test_jar_get(jar, "remember_token"));
     snprintf(cookie, sizeof(cookie), "Cookie: remember_token=%s",
              ctx_test_jar_get(jar, "remember_token"));
