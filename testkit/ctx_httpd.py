@@ -241,6 +241,17 @@ class Httpd:
                 raise AssertionError("apache2 did not stop within 30 s")
         self.started = False
 
+    def stop_and_check(self, remove=None):
+        """Stop, then fail (AssertionError) if the error log has a line
+        `unexpected_log_lines` reports: for a server that a fixture of module
+        scope started itself (make_server's servers are checked for you).
+        `remove`: a directory to delete once the log was read."""
+        self.stop()
+        bad = self.unexpected_log_lines()
+        if remove:
+            shutil.rmtree(remove, ignore_errors=True)
+        assert not bad, f"unexpected error-log lines of {self.name}:\n" + "\n".join(bad)
+
     # ---- the error log --------------------------------------------------
     def read_log(self):
         try:

@@ -13,7 +13,6 @@ when the session has no such key, whatever the request carries.
 
 One server for the whole module (event or prefork, as the harness runs)."""
 import json
-import shutil
 import tempfile
 import time
 import urllib.parse
@@ -144,10 +143,7 @@ def srv():
                                  "alias", "include"))
     server.start()
     yield server
-    server.stop()
-    bad = server.unexpected_log_lines()
-    shutil.rmtree(root, ignore_errors=True)
-    assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
+    server.stop_and_check(remove=root)
 
 
 def absent(value):

@@ -11,7 +11,6 @@ directory's format. One server with one virtual host per format."""
 import base64
 import hashlib
 import http.client
-import shutil
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -63,10 +62,7 @@ def srv():
                                  "authn_core", "authn_file", "authz_user", "socache_shmcb"))
     server.start()
     yield server
-    server.stop()
-    bad = server.unexpected_log_lines()
-    shutil.rmtree(root, ignore_errors=True)
-    assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
+    server.stop_and_check(remove=root)
 
 
 def set_cookie(resp):

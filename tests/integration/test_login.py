@@ -144,9 +144,7 @@ CtxSessionStore socache:shmcb
     srv.start()
     srv.expect_log(UNAUTHORIZED_LOG)
     yield srv
-    srv.stop()
-    bad = srv.unexpected_log_lines()
-    assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
+    srv.stop_and_check()
 
 
 class Client:

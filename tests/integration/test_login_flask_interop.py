@@ -62,10 +62,7 @@ CtxSecretKey "{SECRET}"
     srv.write_config(body, modules=("alias",))
     srv.start()
     yield srv
-    srv.stop()
-    bad = srv.unexpected_log_lines()
-    assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
-    shutil.rmtree(tmp, ignore_errors=True)
+    srv.stop_and_check(remove=tmp)
 
 
 def flask_login_as(c, user="alice", **extra):

@@ -114,9 +114,7 @@ def start_shared(tmp, body, **kw):
 
 
 def stop_shared(srv):
-    srv.stop()
-    bad = srv.unexpected_log_lines()
-    assert not bad, "unexpected error-log lines of the shared httpd:\n" + "\n".join(bad)
+    srv.stop_and_check()
 
 
 def vhost(name, *directives, port="*", extra=""):

@@ -9,7 +9,6 @@ by the pids that answer), and every count is exact: this test makes every
 request the server sees."""
 import json
 import re
-import shutil
 import tempfile
 import socket
 import time
@@ -84,10 +83,7 @@ def srv():
     s.expect_log(r"AH00484: server reached MaxRequestWorkers")
     s.sent = {"localhost": 0, ODD_APP: 0}     # requests made, per app
     yield s
-    s.stop()
-    bad = s.unexpected_log_lines()
-    shutil.rmtree(root, ignore_errors=True)
-    assert not bad, "unexpected error-log lines:\n" + "\n".join(bad)
+    s.stop_and_check(remove=root)
 
 
 def get(srv, path, host=None, headers=None):
