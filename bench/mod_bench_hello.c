@@ -41,6 +41,18 @@
  * the difference between a format's /counter and its wire floor is
  * mod_ctx's session work proper (the JSON, the API, the bookkeeping).
  *
+ * ?floor=hmac-session and ?floor=aead-sodium-session add to the wire floors
+ * what any cookie session must do besides its wire format, and no more:
+ * read the issue and creation times as numbers and check them (age, skew,
+ * lifetime), read `count` from the JSON, which must be exactly
+ * {"count":N} (no general JSON: the least any reader of this session
+ * could do), write {"count":N+1} with the issue time now, and keep the
+ * response out of shared caches as mod_ctx must (Cache-Control: private,
+ * and r->no_cache, for which httpd adds Expires; issue #7). The
+ * difference between a format's /counter and its session floor is what
+ * mod_ctx's generality costs: any JSON, the dict API, configuration,
+ * limits, key rotation, statistics.
+ *
  * ?floor=aead-sodium and ?floor=aead-sodium-wire are the same two with the
  * AES-256-GCM through libsodium (the key expanded once per thread), which
  * mod_ctx uses where the CPU has AES-NI: the floor of the encrypted format
@@ -148,24 +160,30 @@ static void floor_aead(const char *v, size_t n)
     }
 }
 
+/* This thread's expanded libsodium key, or NULL. */
+static crypto_aead_aes256gcm_state *floor_sodium_state(void)
+{
+    if (!floor_sodium) {
+        void *st = NULL;
+
+        if (sodium_init() < 0 || !crypto_aead_aes256gcm_is_available()
+            || posix_memalign(&st, 16, sizeof(*floor_sodium))) {
+            return NULL;
+        }
+        crypto_aead_aes256gcm_beforenm(st, floor_key);
+        floor_sodium = st;
+    }
+    return floor_sodium;
+}
+
 /* The same open and seal through libsodium. */
 static void floor_aead_sodium(const char *v, size_t n)
 {
     static const char ad[] = "mod_ctx encrypted 2\0bench\0session\0ZVPxAA.ZVPxAA";
     unsigned char nonce[12] = { 9 }, out[64], tag[16] = { 0 };
 
-    if (n > sizeof(out) - 16) {
+    if (n > sizeof(out) - 16 || !floor_sodium_state()) {
         return;
-    }
-    if (!floor_sodium) {
-        void *st = NULL;
-
-        if (sodium_init() < 0 || !crypto_aead_aes256gcm_is_available()
-            || posix_memalign(&st, 16, sizeof(*floor_sodium))) {
-            return;
-        }
-        crypto_aead_aes256gcm_beforenm(st, floor_key);
-        floor_sodium = st;
     }
     /* seal, then open what was sealed: libsodium checks the tag before it
      * decrypts, so a made-up tag would skip half of a real open's work */
@@ -288,6 +306,195 @@ static int wire_aead(const char *v, apr_size_t len, char *out,
     return 1;
 }
 
+/* ---- the session floors ------------------------------------------------ */
+
+/* A time from its base64url big-endian bytes; -1 if not one. */
+static apr_int64_t floor_time(const char *s, apr_size_t n)
+{
+    unsigned char b[12];
+    long l = n <= 11 ? ctx_b64url_decode(b, s, n) : -1;
+    apr_uint64_t v = 0;
+
+    if (l < 1 || l > 8) {
+        return -1;
+    }
+    for (long i = 0; i < l; ++i) {
+        v = (v << 8) | b[i];
+    }
+    return v > (apr_uint64_t)APR_INT64_MAX ? -1 : (apr_int64_t)v;
+}
+
+/* The base64url of `t`'s big-endian bytes without leading zeros. */
+static apr_size_t floor_time_text(char *out, apr_int64_t t)
+{
+    unsigned char b[8];
+    int i = 8;
+
+    do {
+        b[--i] = (unsigned char)(t & 0xff);
+        t >>= 8;
+    } while (t && i > 0);
+    return ctx_b64url_encode(out, b + i, (apr_size_t)(8 - i));
+}
+
+/* Both times readable, the issue time not ahead by more than a minute,
+ * not older than 31 days, the creation time not after it. */
+static int floor_times_ok(const char *ts, apr_size_t tl, const char *ct,
+                          apr_size_t cl, apr_int64_t now)
+{
+    apr_int64_t t = floor_time(ts, tl), c = floor_time(ct, cl);
+
+    return t >= 0 && c >= 0 && c <= t && t <= now + 60
+           && now - t <= 31 * 24 * 3600;
+}
+
+/* {"count":N} -> N, or -1. */
+static apr_int64_t floor_count(const unsigned char *j, apr_size_t n)
+{
+    apr_int64_t v = 0;
+    apr_size_t i = 9;
+
+    if (n < 11 || memcmp(j, "{\"count\":", 9) || j[n - 1] != '}') {
+        return -1;
+    }
+    for (; i < n - 1; ++i) {
+        if (j[i] < '0' || j[i] > '9' || v > (APR_INT64_MAX - 9) / 10) {
+            return -1;
+        }
+        v = v * 10 + (j[i] - '0');
+    }
+    return i > 9 ? v : -1;
+}
+
+/* {"count":N} into out: its length. */
+static apr_size_t floor_count_json(unsigned char *out, apr_int64_t v)
+{
+    char digits[24];
+    int d = 0;
+
+    memcpy(out, "{\"count\":", 9);
+    do {
+        digits[d++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = 0; i < d; ++i) {
+        out[9 + i] = (unsigned char)digits[d - 1 - i];
+    }
+    out[9 + d] = '}';
+    return (apr_size_t)(9 + d + 1);
+}
+
+/* The session floors keep their own sessions under the floor's key: the
+ * client replays the cookie the floor issued (bench/callgrind asks for
+ * one first), so the MAC matches and the AEAD opens, as mod_ctx's do. */
+
+/* s2.PAYLOAD.TS.CT.MAC (v NULL: none yet): verify, check the times,
+ * count + 1, sign the new value (issued now) into out. 0 if the cookie is
+ * not such a session. */
+static int session_hmac(const char *v, apr_size_t len, char *out,
+                        apr_int64_t now)
+{
+    const char *d[3];
+    unsigned char got[48], want[EVP_MAX_MD_SIZE], json[64];
+    long jl;
+    apr_int64_t count = 0;
+    apr_size_t o = 3, cl;
+    char created[12];
+
+    if (!floor_mac_ctx()) {
+        return 0;
+    }
+    if (v) {
+        if (len > 120 || !last_dots(v, len, d, 3)
+            || ctx_b64url_decode(got, d[0] + 1, len - (d[0] + 1 - v)) != 32) {
+            return 0;
+        }
+        wire_mac(v, (apr_size_t)(d[0] - v), want);
+        if (CRYPTO_memcmp(want, got, 32)
+            || !floor_times_ok(d[2] + 1, (apr_size_t)(d[1] - d[2] - 1),
+                               d[1] + 1, (apr_size_t)(d[0] - d[1] - 1), now)
+            || (jl = ctx_b64url_decode(json, v + 3, d[2] - v - 3)) < 0
+            || (count = floor_count(json, (apr_size_t)jl)) < 0) {
+            return 0;
+        }
+        cl = (apr_size_t)(d[0] - d[1] - 1);
+        memcpy(created, d[1] + 1, cl);
+    }
+    else {
+        cl = floor_time_text(created, now);
+    }
+    memcpy(out, "s2.", 3);
+    o += ctx_b64url_encode(out + o, json, floor_count_json(json, count + 1));
+    out[o++] = '.';
+    o += floor_time_text(out + o, now);
+    out[o++] = '.';
+    memcpy(out + o, created, cl);
+    o += cl;
+    wire_mac(out, o, want);
+    out[o++] = '.';
+    out[o + ctx_b64url_encode(out + o, want, 32)] = '\0';
+    return 1;
+}
+
+/* e2.TS.CT.BLOB (v NULL: none yet): check the times, open, count + 1,
+ * seal the new JSON (issued now, a nonce counted up) into out. 0 if the
+ * cookie is not such a session. */
+static int session_aead(const char *v, apr_size_t len, char *out,
+                        apr_int64_t now)
+{
+    static __thread unsigned char nonce[12];
+    const char *d[2];
+    unsigned char blob[96], json[64], sealed[96];
+    unsigned long long ml = 0, sl = 0;
+    long bl;
+    apr_int64_t count = 0;
+    apr_size_t o = 3, jl, cl;
+    char ad[64], created[12];
+    apr_size_t al = sizeof("mod_ctx encrypted 2\0bench\0session\0") - 1;
+
+    memcpy(ad, "mod_ctx encrypted 2\0bench\0session\0", al);
+    if (!floor_sodium_state()) {
+        return 0;
+    }
+    if (v) {
+        if (len > 130 || !last_dots(v, len, d, 2)
+            || (bl = ctx_b64url_decode(blob, d[0] + 1,
+                                       len - (d[0] + 1 - v))) < 12 + 16
+            || bl > 96 || d[0] - v - 3 > 24
+            || !floor_times_ok(v + 3, (apr_size_t)(d[1] - v - 3), d[1] + 1,
+                               (apr_size_t)(d[0] - d[1] - 1), now)) {
+            return 0;
+        }
+        /* the times are bound: "TS.CT" after the names */
+        memcpy(ad + al, v + 3, (apr_size_t)(d[0] - v - 3));
+        if (crypto_aead_aes256gcm_decrypt_afternm(json, &ml, NULL, blob + 12,
+                (unsigned long long)bl - 12, (const unsigned char *)ad,
+                al + (apr_size_t)(d[0] - v - 3), blob, floor_sodium)
+            || (count = floor_count(json, (apr_size_t)ml)) < 0) {
+            return 0;
+        }
+        cl = (apr_size_t)(d[0] - d[1] - 1);
+        memcpy(created, d[1] + 1, cl);
+    }
+    else {
+        cl = floor_time_text(created, now);
+    }
+    jl = floor_count_json(json, count + 1);
+    memcpy(out, "e2.", 3);
+    o += floor_time_text(out + o, now);
+    out[o++] = '.';
+    memcpy(out + o, created, cl);
+    o += cl;
+    memcpy(ad + al, out + 3, o - 3);
+    ++*(apr_uint32_t *)(nonce + 8);     /* mod_ctx counts its nonces too */
+    memcpy(sealed, nonce, 12);
+    crypto_aead_aes256gcm_encrypt_afternm(sealed + 12, &sl, json, jl,
+        (const unsigned char *)ad, al + o - 3, NULL, sealed, floor_sodium);
+    out[o++] = '.';
+    out[o + ctx_b64url_encode(out + o, sealed, 12 + sl)] = '\0';
+    return 1;
+}
+
 #define HANDLER "bench-hello"
 #define HANDLER_COOKIE "bench-hello-cookie"
 
@@ -339,6 +546,28 @@ static int bench_hello_handler(request_rec *r)
             return OK;
         }
         cookie = NULL;          /* no session yet: answer as the first */
+    }
+    if (r->args && (!strcmp(r->args, "floor=hmac-session")
+                              || !strcmp(r->args, "floor=aead-sodium-session"))) {
+        apr_size_t len = 0;
+        const char *v = cookie ? find_cookie(cookie, "session", 7, &len)
+                               : NULL;
+        char out[256];
+        apr_int64_t now = apr_time_sec(apr_time_now());
+
+        if (r->args[6] == 'h' ? session_hmac(v, len, out, now)
+                              : session_aead(v, len, out, now)) {
+            apr_table_mergen(r->headers_out, "Vary", "Cookie");
+            r->no_cache = 1;
+            apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
+            apr_table_addn(r->err_headers_out, "Set-Cookie",
+                           apr_pstrcat(r->pool, "session=", out,
+                                       "; HttpOnly; Path=/; SameSite=Lax",
+                                       NULL));
+            ap_rputs(v ? "count=2\n" : "count=1\n", r);
+            return OK;
+        }
+        return HTTP_BAD_REQUEST;    /* not the floor's session */
     }
     if (cookie && strlen(cookie) >= 32 && r->args) {
         if (!strcmp(r->args, "floor=hmac")) {
