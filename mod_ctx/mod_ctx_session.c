@@ -48,6 +48,7 @@ typedef struct {
     apr_status_t load_status;   /* CTX_ESTORE: the store failed at load;
                                  * every session call returns it */
     request_rec *varied;        /* the last request told it depends on it */
+    apr_table_t *varied_headers;    /* the headers_out Vary went into */
 } session_state_t;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -179,9 +180,47 @@ static void store_limits(session_state_t *st)
 /* A response that depends on the session varies with the Cookie header.
  * Said in headers_out at the first use, not at the save: mod_cache stores
  * the response in a content filter, before the save filter runs. */
+/* The value merged: the one string, so that the save can recognise it by
+ * its address when nobody else touched Vary. */
+static const char cookie_token[] = "Cookie";
+
 static void vary_on_cookie(request_rec *r)
 {
-    apr_table_mergen(r->headers_out, "Vary", "Cookie");
+    apr_table_mergen(r->headers_out, "Vary", cookie_token);
+}
+
+/* Does the Vary value `v` name Cookie (a token of its comma list)? */
+static int varies_on_cookie(const char *v)
+{
+    if (v == cookie_token) {
+        return 1;
+    }
+    while (v && *v) {
+        const char *end;
+
+        while (*v == ' ' || *v == '\t' || *v == ',') ++v;
+        end = v;
+        while (*end && *end != ',' && *end != ' ' && *end != '\t') ++end;
+        if ((end - v == 6 && !strncasecmp(v, "Cookie", 6))
+            || (end - v == 1 && *v == '*')) {
+            return 1;
+        }
+        v = end;
+    }
+    return 0;
+}
+
+/* At the save of a session that was used: say Vary: Cookie again in
+ * err_headers_out, which an error response or an internal redirect keeps,
+ * unless the headers_out that got it at the first use still go out with
+ * it. A second Vary costs httpd's header filter ~700 instructions to
+ * merge. */
+static void vary_at_save(session_state_t *st, request_rec *r)
+{
+    if (r->headers_out != st->varied_headers
+        || !varies_on_cookie(apr_table_get(r->headers_out, "Vary"))) {
+        apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+    }
 }
 
 /* A response that sets (or deletes) the session cookie is one client's:
@@ -231,6 +270,7 @@ static void session_used(session_state_t *st, ctx_t *c, request_rec *r)
         top = top->main;
     }
     vary_on_cookie(r);
+    st->varied_headers = r->headers_out;
     if (!ctx_context_response_started(c)) {
         if (top != r) {
             vary_on_cookie(top);
@@ -682,7 +722,7 @@ static void store_save(session_state_t *st, request_rec *r)
         return;
     }
     if (ctx_session_accessed(s)) {
-        apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+        vary_at_save(st, r);
     }
     locked = ctx_glue_store_lock(ctx_server_conf(r->server)->store);
     rv = ctx_session_store_save(&st->sstore, r->pool, &st->sst, st->journal,
@@ -743,10 +783,8 @@ static void save(session_state_t *st, request_rec *r)
         store_save(st, r);
         return;
     }
-    /* Also in err_headers_out: an error response or an internal redirect
-     * drops the headers_out of the first use. */
     if (ctx_session_accessed(s)) {
-        apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+        vary_at_save(st, r);
     }
     if (!ctx_session_modified(s) && !ctx_session_needs_reissue(s)
         && !(permanent && st->conf.refresh && !empty)) {

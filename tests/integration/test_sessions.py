@@ -164,6 +164,8 @@ def site_config(tmp, https_port):
                       port=p),
                 vhost(f"{f}-errdoc.test", "CtxSession On", fmt, "ErrorDocument 404 /counter",
                       "ErrorDocument 400 /counter", port=p),
+                vhost(f"{f}-errhome.test", "CtxSession On", fmt, "ErrorDocument 400 /home",
+                      port=p),
                 # Two apps on the main server's key, and a second vhost of one.
                 vhost(f"{f}-shop.test", "CtxAppName shop", "CtxSession On", fmt, port=p),
                 vhost(f"{f}-shop2.test", "CtxAppName shop", "CtxSession On", fmt, port=p),
@@ -1133,6 +1135,19 @@ def test_error_document_redirect_shares_the_session_and_saves_it_once(site, fmt)
     assert (r.status, r.text) == (400, "count=4\n")
     cookie, _ = new_cookie(r)
     assert session_of(site.get("/session", host, cookie)) == {"a": 1, "count": 4}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_error_document_that_ignores_the_session_still_varies_on_cookie(site, fmt):
+    # The page used the session and failed; its error document (/home) does
+    # not touch the session, and answers with headers_out of its own: the
+    # Vary: Cookie of the first use must still go out, with the change.
+    host = f"{fmt}-errhome.test"
+    r = site.get("/session/setjson?a=1&b=%7Bbroken", host)
+    assert r.status == 400 and r.text.startswith("home page="), (r.status, r.text)
+    assert vary_has_cookie(r), r.headers
+    cookie, _ = new_cookie(r)
+    assert session_of(site.get("/session", host, cookie)) == {"a": 1}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
