@@ -111,9 +111,10 @@ void ctx_cookie_attrs_prepare(apr_pool_t *p, ctx_cookie_attrs_t *a)
     a->name_len = strlen(a->name);
 }
 
-char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
-                       const char *value, apr_int64_t expires,
-                       apr_int64_t max_age)
+char *ctx_cookie_build_len(apr_pool_t *p, const ctx_cookie_attrs_t *a,
+                           const char *value, apr_size_t vlen,
+                           apr_int64_t expires, apr_int64_t max_age,
+                           apr_size_t *len)
 {
     static const char deleted[] =
         "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0";
@@ -121,8 +122,22 @@ char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
     char date[APR_RFC822_DATE_LEN];
     int n = 0, secure = a->secure ? 1 : 0;
 
-    /* Every part is a constant or a string we hold: one copy at the end
-     * (this runs for every saved session). */
+    if (value && expires <= 0 && a->tail[secure]) {
+        /* A browser-session cookie with prepared attributes, as most
+         * saves send: one allocation, three copies. */
+        apr_size_t nl = a->name_len, tl = a->tail_len[secure];
+        char *h = apr_palloc(p, nl + 1 + vlen + tl + 1);
+
+        memcpy(h, a->name, nl);
+        h[nl] = '=';
+        memcpy(h + nl + 1, value, vlen);
+        memcpy(h + nl + 1 + vlen, a->tail[secure], tl + 1);
+        if (len) {
+            *len = nl + 1 + vlen + tl;
+        }
+        return h;
+    }
+    /* Every part is a constant or a string we hold: one copy at the end. */
 #define PART(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = strlen(s), ++n)
 #define PART_LIT(s) (vec[n].iov_base = (void *)(s), vec[n].iov_len = sizeof(s) - 1, ++n)
     if (a->tail[secure]) {
@@ -137,7 +152,8 @@ char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
         PART_LIT(deleted);
     }
     else {
-        PART(value);
+        vec[n].iov_base = (void *)value;
+        vec[n++].iov_len = vlen;
     }
     if (value && expires > 0) {
         apr_rfc822_date(date, apr_time_from_sec(expires));
@@ -153,5 +169,13 @@ char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
     else {
         n += attr_parts(a, secure, vec + n);
     }
-    return apr_pstrcatv(p, vec, (apr_size_t)n, NULL);
+    return apr_pstrcatv(p, vec, (apr_size_t)n, len);
+}
+
+char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
+                       const char *value, apr_int64_t expires,
+                       apr_int64_t max_age)
+{
+    return ctx_cookie_build_len(p, a, value, value ? strlen(value) : 0,
+                                expires, max_age, NULL);
 }

@@ -71,4 +71,13 @@ char *ctx_cookie_build(apr_pool_t *p, const ctx_cookie_attrs_t *a,
                        const char *value, apr_int64_t expires,
                        apr_int64_t max_age);
 
+/* The same with the value's length given (`vlen` bytes of `value`, which
+ * need not be NUL-terminated; ignored for a deletion), and the header's
+ * length in *len (when not NULL): the save already knows the one and
+ * needs the other. */
+char *ctx_cookie_build_len(apr_pool_t *p, const ctx_cookie_attrs_t *a,
+                           const char *value, apr_size_t vlen,
+                           apr_int64_t expires, apr_int64_t max_age,
+                           apr_size_t *len);
+
 #endif

@@ -106,7 +106,8 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
                         apr_size_t jlen)
 {
     session_state_t *st = baton;
-    const char *value, *header;
+    const char *value;
+    apr_size_t vlen = 0, hlen = 0;
     int fits = 0;
 
     if (!ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))) {
@@ -121,16 +122,15 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
     }
     if (ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
                               apr_time_sec(apr_time_now()), 0, &value,
-                              NULL) == APR_SUCCESS) {
+                              &vlen) == APR_SUCCESS) {
         /* Expires/Max-Age only go out for a permanent session (as in
          * save()): do not count them for the others. */
         int permanent = ctx_session_permanent_flag(s);
 
-        header = ctx_cookie_build(st->scratch, &st->conf.attrs, value,
-                                  permanent ? apr_time_sec(apr_time_now()) + 1
-                                            : 0,
-                                  st->conf.max_age);
-        fits = strlen(header) <= (apr_size_t)st->conf.max_size;
+        ctx_cookie_build_len(st->scratch, &st->conf.attrs, value, vlen,
+                             permanent ? apr_time_sec(apr_time_now()) + 1 : 0,
+                             st->conf.max_age, &hlen);
+        fits = hlen <= (apr_size_t)st->conf.max_size;
     }
     apr_pool_clear(st->scratch);
     return fits;
@@ -776,7 +776,7 @@ static void save(session_state_t *st, request_rec *r)
     int permanent = ctx_session_permanent_flag(s);
     apr_int64_t now = apr_time_sec(apr_time_now()), issued, created;
     const char *json, *value, *header;
-    apr_size_t jlen;
+    apr_size_t jlen, vlen = 0, hlen = 0;
     apr_status_t rv;
 
     if (st->store) {
@@ -812,7 +812,7 @@ static void save(session_state_t *st, request_rec *r)
     }
     json = ctx_session_json(s, &jlen);
     rv = json ? ctx_codec_encode_json(&st->codec, r->pool, json, jlen, issued,
-                                      created, &value, NULL)
+                                      created, &value, &vlen)
               : APR_ENOMEM;
     if (rv != APR_SUCCESS) {
         st->save_status = rv;
@@ -820,15 +820,15 @@ static void save(session_state_t *st, request_rec *r)
                       "the session; the previous cookie stays");
         return;
     }
-    header = ctx_cookie_build(r->pool, &st->conf.attrs, value,
-                              permanent ? issued + st->conf.max_age : 0,
-                              st->conf.max_age);
-    if (strlen(header) > (apr_size_t)st->conf.max_size) {
+    header = ctx_cookie_build_len(r->pool, &st->conf.attrs, value, vlen,
+                                  permanent ? issued + st->conf.max_age : 0,
+                                  st->conf.max_age, &hlen);
+    if (hlen > (apr_size_t)st->conf.max_size) {
         st->save_status = CTX_ETOOLARGE;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: the session "
                       "cookie would be %" APR_SIZE_T_FMT " bytes, over "
                       "CtxSessionMaxSize %d: not sent, the previous cookie "
-                      "stays", strlen(header), st->conf.max_size);
+                      "stays", hlen, st->conf.max_size);
         return;
     }
     ctx_glue_stats_add(ctx_glue_stats_app(r->server),
