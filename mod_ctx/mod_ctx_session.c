@@ -28,6 +28,12 @@ APLOG_USE_MODULE(ctx);
 /* A session beyond this age skew into the future is refused. */
 #define MAX_SKEW 60
 
+/* A stored session's configuration and view of its entry. */
+struct store_view {
+    ctx_session_store_t cfg;
+    ctx_session_store_state_t sst;
+};
+
 typedef struct {
     ctx_session_t *session;
     ctx_session_conf_t conf;
@@ -42,8 +48,9 @@ typedef struct {
     /* CtxSessionStore socache:... (store NULL: a cookie session) */
     const ctx_store_t *store;
     ctx_glue_store_t *gstore;   /* its lock */
-    ctx_session_store_t sstore;
-    ctx_session_store_state_t sst;
+    struct store_view *sv;      /* a stored session's: its own allocation,
+                                 * so that a cookie session's state stays
+                                 * small to clear */
     ctx_journal_t *journal;     /* this request's changes, for the save */
     apr_status_t load_status;   /* CTX_ESTORE: the store failed at load;
                                  * every session call returns it */
@@ -331,8 +338,8 @@ static ctx_session_t *task_session(ctx_t *task, session_state_t *st)
             st->session = ctx_session_create(task->pool, store_fits, st);
             store_limits(st);
             ctx_session_load_text(st->session, st->snapshot,
-                                  st->snapshot_len, st->sst.issued, 0);
-            ctx_session_set_created(st->session, st->sst.created);
+                                  st->snapshot_len, st->sv->sst.issued, 0);
+            ctx_session_set_created(st->session, st->sv->sst.created);
             ctx_session_set_journal(st->session, st->journal);
             return st->session;
         }
@@ -397,15 +404,16 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
     struct ctx_flat_t *data = NULL;
     apr_status_t rv;
 
-    st->sstore.store = st->store;
-    st->sstore.keys = sconf->keys;
-    st->sstore.app_name = st->codec.app_name;
-    st->sstore.cookie_name = st->conf.attrs.name;
-    st->sstore.format = st->conf.format;
-    st->sstore.max_age = st->conf.max_age;
-    st->sstore.max_skew = MAX_SKEW;
-    st->sstore.max_lifetime = st->conf.max_lifetime;
-    st->sstore.max_size = (apr_size_t)st->conf.max_size;
+    st->sv = apr_pcalloc(main->pool, sizeof(*st->sv));
+    st->sv->cfg.store = st->store;
+    st->sv->cfg.keys = sconf->keys;
+    st->sv->cfg.app_name = st->codec.app_name;
+    st->sv->cfg.cookie_name = st->conf.attrs.name;
+    st->sv->cfg.format = st->conf.format;
+    st->sv->cfg.max_age = st->conf.max_age;
+    st->sv->cfg.max_skew = MAX_SKEW;
+    st->sv->cfg.max_lifetime = st->conf.max_lifetime;
+    st->sv->cfg.max_size = (apr_size_t)st->conf.max_size;
 
     memset(&pk, 0, sizeof(pk));
     pk.codec.keys = sconf->keys;
@@ -414,10 +422,10 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
     apr_table_do(each_id_header, &pk,
                  ((request_rec *)main->request)->headers_in, "Cookie", NULL);
     st->had_cookie = pk.seen > 0;
-    rv = ctx_session_store_load_verified(&st->sstore, main->pool,
+    rv = ctx_session_store_load_verified(&st->sv->cfg, main->pool,
                                          pk.val ? &pk.sid : NULL,
                                          apr_time_sec(apr_time_now()),
-                                         &st->sst, &data);
+                                         &st->sv->sst, &data);
     if (rv != APR_SUCCESS) {
         st->load_status = rv;
         if (rv != CTX_ESTORE) {
@@ -427,27 +435,27 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
         }
         return rv;
     }
-    if (st->had_cookie && !st->sst.found) {
+    if (st->had_cookie && !st->sv->sst.found) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session id "
                       "cookie '%s' %s: starting a new session",
                       st->conf.attrs.name,
-                      st->sst.has_id ? "has no stored session"
-                                     : ctx_reason_name(st->sst.id_reason));
+                      st->sv->sst.has_id ? "has no stored session"
+                                     : ctx_reason_name(st->sv->sst.id_reason));
     }
-    ctx_session_load_flat(st->session, data, st->sst.issued,
-                          st->sst.has_id ? st->sst.sid.key_index : 0);
-    if (st->sst.found) {
-        ctx_session_set_created(st->session, st->sst.created);
+    ctx_session_load_flat(st->session, data, st->sv->sst.issued,
+                          st->sv->sst.has_id ? st->sv->sst.sid.key_index : 0);
+    if (st->sv->sst.found) {
+        ctx_session_set_created(st->session, st->sv->sst.created);
     }
     if (!(st->journal = ctx_journal_create(main->pool))) {
         st->load_status = APR_ENOMEM;
         return APR_ENOMEM;
     }
     ctx_session_set_journal(st->session, st->journal);
-    if (st->sst.has_id && st->sst.sid.key_index > 0) {
+    if (st->sv->sst.has_id && st->sv->sst.sid.key_index > 0) {
         not_for_shared_caches(r);   /* re-signed: a Set-Cookie goes out */
     }
-    ctx_glue_stats_store_loaded(r->server, &st->sst, st->had_cookie);
+    ctx_glue_stats_store_loaded(r->server, &st->sv->sst, st->had_cookie);
     return APR_SUCCESS;
 }
 
@@ -636,7 +644,7 @@ apr_status_t ctx_glue_session_attach_store(ctx_t *task, ctx_t *from)
     /* Only an entry that exists now can take the task's changes: a new
      * id could reach no client (the task's session stays read-only). */
     if (!st || !rst || !rst->store || rst->load_status != APR_SUCCESS
-        || !rst->sst.has_id || !rst->sst.found) {
+        || !rst->sv->sst.has_id || !rst->sv->sst.found) {
         return APR_SUCCESS;
     }
     /* By value: the request's pool may be gone when the task runs; what
@@ -645,9 +653,8 @@ apr_status_t ctx_glue_session_attach_store(ctx_t *task, ctx_t *from)
     st->codec = rst->codec;
     st->store = rst->store;
     st->gstore = rst->gstore;
-    st->sstore = rst->sstore;
-    st->sstore.no_new_id = 1;
-    st->sst = rst->sst;
+    st->sv = apr_pmemdup(task->pool, rst->sv, sizeof(*st->sv));
+    st->sv->cfg.no_new_id = 1;
     return APR_SUCCESS;
 }
 
@@ -665,7 +672,7 @@ apr_status_t ctx_glue_session_task_save(ctx_t *task)
      * in a read-only task session. */
     ctx_session_set_read_only(st->session);
     locked = ctx_glue_store_lock(st->gstore);
-    rv = ctx_session_store_save(&st->sstore, task->pool, &st->sst,
+    rv = ctx_session_store_save(&st->sv->cfg, task->pool, &st->sv->sst,
                                 st->journal, apr_time_sec(apr_time_now()),
                                 &ck);
     ctx_glue_store_unlock(st->gstore, locked);
@@ -725,7 +732,7 @@ static void store_save(session_state_t *st, request_rec *r)
         vary_at_save(st, r);
     }
     locked = ctx_glue_store_lock(ctx_server_conf(r->server)->store);
-    rv = ctx_session_store_save(&st->sstore, r->pool, &st->sst, st->journal,
+    rv = ctx_session_store_save(&st->sv->cfg, r->pool, &st->sv->sst, st->journal,
                                 now, &ck);
     ctx_glue_store_unlock(ctx_server_conf(r->server)->store, locked);
     ctx_glue_stats_store_saved(ctx_glue_stats_app(r->server), rv, ck,
@@ -756,7 +763,7 @@ static void store_save(session_state_t *st, request_rec *r)
         mark_private(r);
         apr_table_addn(r->err_headers_out, "Set-Cookie",
                        ctx_cookie_build(r->pool, &st->conf.attrs,
-                                        st->sst.sid.cookie,
+                                        st->sv->sst.sid.cookie,
                                         permanent ? now + st->conf.max_age
                                                   : 0,
                                         st->conf.max_age));

@@ -688,13 +688,13 @@ def test_flask_apps_sharing_a_key_and_cookie_name_are_warned_about_at_startup(sh
     # The flask format cannot bind the app: each flask vhost that shares KEY_A
     # and the cookie name "session" with another app's vhost before it gets one
     # warning naming both apps; vhosts with their own key or cookie name get
-    # none. 11 such vhosts (shop has two), so 10 lines.
+    # none. 12 such vhosts (shop has two), so 11 lines.
     lines = shared_site.httpd.log_lines(FLASK_SHARED)
     pairs = [re.search(r"apps '([^']+)' and '([^']+)'", ln).groups() for ln in lines]
     flask_apps = {"flask.test", "flask-short.test", "flask-age.test", "flask-norefresh.test",
-                  "flask-small.test", "flask-errdoc.test", "shop", "admin",
-                  "flask-legacy.test", "flask-lifetime.test"}
-    assert len(pairs) == 10
+                  "flask-small.test", "flask-errdoc.test", "flask-errhome.test", "shop",
+                  "admin", "flask-legacy.test", "flask-lifetime.test"}
+    assert len(pairs) == 11
     assert {a for p in pairs for a in p} == flask_apps
     assert all("[ctx:warn]" in ln for ln in lines)
 
