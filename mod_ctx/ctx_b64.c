@@ -120,3 +120,90 @@ long ctx_b64url_decode(unsigned char *out, const char *in, apr_size_t len)
     }
     return (long)(o - out);
 }
+
+/* ---- big-endian integers (the codec's timestamps) ------------------------ */
+
+/* 8 bytes take 11 characters, 66 bits: through the bytes (apart, so that
+ * the common path needs no stack buffer). */
+static __attribute__((noinline)) apr_size_t encode_be8(char *out,
+                                                        apr_uint64_t v)
+{
+    unsigned char be[8];
+
+    for (int i = 0; i < 8; ++i) {
+        be[i] = (unsigned char)(v >> (56 - 8 * i));
+    }
+    return ctx_b64url_encode(out, be, 8);
+}
+
+static __attribute__((noinline)) long decode_be8(const char *in,
+                                                 apr_size_t len,
+                                                 apr_uint64_t *v)
+{
+    unsigned char buf[12];
+    apr_uint64_t acc = 0;
+    long n;
+
+    if (len > 11 || (n = ctx_b64url_decode(buf, in, len)) < 0) {
+        return -1;
+    }
+    for (long i = 0; i < n; ++i) {
+        acc = (acc << 8) | buf[i];
+    }
+    *v = acc;
+    return n;
+}
+
+apr_size_t ctx_b64url_encode_be(char *out, apr_uint64_t v)
+{
+    apr_size_t n = v ? (apr_size_t)(64 - __builtin_clzll(v) + 7) / 8 : 1;
+    apr_size_t chars, i;
+    apr_uint64_t x;
+
+    if (n == 8) {
+        return encode_be8(out, v);
+    }
+    /* The n bytes, left-aligned on a whole number of characters (the
+     * padding bits are zero), then written from the right, two characters
+     * per table load. */
+    chars = ctx_b64url_len(n);
+    x = v << (6 * chars - 8 * n);
+    out[chars] = '\0';
+    for (i = chars; i >= 2; i -= 2, x >>= 12) {
+        memcpy(out + i - 2, pairs[x & 0xfff], 2);
+    }
+    if (i) {
+        out[0] = alphabet[x & 63];
+    }
+    return chars;
+}
+
+long ctx_b64url_decode_be(const char *in, apr_size_t len, apr_uint64_t *v)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    apr_uint64_t acc = 0;
+    unsigned bad = 0, pad;
+    apr_size_t i;
+    long n;
+
+    if (len > 10) {
+        return decode_be8(in, len, v);
+    }
+    if (len % 4 == 1) {
+        return -1;
+    }
+    for (i = 0; i < len; ++i) {
+        unsigned c = values[s[i]];
+
+        bad |= c;
+        acc = (acc << 6) | (c & 63);
+    }
+    n = (long)(len * 6 / 8);
+    pad = (unsigned)(len * 6 - (apr_size_t)n * 8);
+    /* any 0xff sets a bit no valid value has; the padding bits must be 0 */
+    if ((bad & 0xc0) || (acc & ((1u << pad) - 1))) {
+        return -1;
+    }
+    *v = acc >> pad;
+    return n;
+}

@@ -85,34 +85,17 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 {
-    unsigned char be[8];
-    int i, skip = 0;
-
-    for (i = 7; i >= 0; --i) {
-        be[i] = (unsigned char)(ts & 0xff);
-        ts >>= 8;
-    }
-    while (skip < 7 && be[skip] == 0) {
-        ++skip;
-    }
-    return ctx_b64url_encode(out, be + skip, (apr_size_t)(8 - skip));
+    /* a negative time (never written) keeps its two's complement bytes */
+    return ctx_b64url_encode_be(out, (apr_uint64_t)ts);
 }
 
 /* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */
 static int decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
 {
-    unsigned char buf[12];
-    long n;
-    apr_uint64_t v = 0;
+    apr_uint64_t v;
 
-    if (len == 0 || len > 11 || (n = ctx_b64url_decode(buf, s, len)) < 1
-        || n > 8) {
-        return 0;
-    }
-    for (long i = 0; i < n; ++i) {
-        v = (v << 8) | buf[i];
-    }
-    if (v > (apr_uint64_t)APR_INT64_MAX) {
+    if (len == 0 || ctx_b64url_decode_be(s, len, &v) < 1
+        || v > (apr_uint64_t)APR_INT64_MAX) {
         return 0;
     }
     *ts = (apr_int64_t)v;
