@@ -175,6 +175,12 @@ typedef struct {
     int always_compress;        /* 1: try zlib even for small JSON */
 } ctx_codec_hmac_t;
 
+/* 1 if the `n` bytes at `a` and `b` are equal, else 0, in a time that
+ * depends on n only (a MAC against the one received): 8 bytes per step,
+ * where CRYPTO_memcmp takes one (~230 instructions for a SHA-256 MAC). */
+int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
+                        apr_size_t n);
+
 /* Verify a value laid out as `f` says (its prefix already checked) under
  * each key, check its times and parse its JSON. On CTX_REASON_OK: *data is
  * a new object reference owned by the caller, meta's issued, created and
