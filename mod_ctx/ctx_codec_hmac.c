@@ -20,12 +20,11 @@ static void hmac_fetch(void)
     hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-/* A keyed HMAC context for this thread, ready for updates. */
-static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
+/* A keyed HMAC context of `kind` (CTX_CODEC_KEYED_HMAC_*) for this thread,
+ * ready for updates. */
+static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
                             apr_size_t klen)
 {
-    int kind = strcmp(digest, "SHA1") == 0 ? CTX_CODEC_KEYED_HMAC_SHA1
-                                           : CTX_CODEC_KEYED_HMAC_SHA256;
     ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen);
     OSSL_PARAM params[2];
 
@@ -40,8 +39,9 @@ static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
     if (!hmac_alg || !(k->mac = EVP_MAC_CTX_new(hmac_alg))) {
         return NULL;
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)digest, 0);
+    params[0] = OSSL_PARAM_construct_utf8_string(
+        OSSL_MAC_PARAM_DIGEST,
+        (char *)(kind == CTX_CODEC_KEYED_HMAC_SHA1 ? "SHA1" : "SHA256"), 0);
     params[1] = OSSL_PARAM_construct_end();
     if (!EVP_MAC_init(k->mac, key, klen, params)) {
         ctx_codec_keyed_release(k);
@@ -54,7 +54,11 @@ static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
 EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
                                const unsigned char *key, apr_size_t klen)
 {
-    return key ? mac_ctx(digest, key, klen) : NULL;
+    return key ? mac_ctx(strcmp(digest, "SHA1") == 0
+                             ? CTX_CODEC_KEYED_HMAC_SHA1
+                             : CTX_CODEC_KEYED_HMAC_SHA256,
+                         key, klen)
+               : NULL;
 }
 
 int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
@@ -83,13 +87,13 @@ static int mac_update(void *ctx, const unsigned char *in, apr_size_t n)
     return EVP_MAC_update(ctx, in, n);
 }
 
-/* HMAC with `digest` ("SHA256", "SHA1") over [binding] msg into `out`
+/* HMAC of `kind` (CTX_CODEC_KEYED_HMAC_*) over [binding] msg into `out`
  * (EVP_MAX_MD_SIZE bytes); `b` NULL binds nothing. 0 if OpenSSL fails. */
-static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
+static int mac(int kind, const unsigned char *key, apr_size_t klen,
                const ctx_codec_binding_t *b, const char *msg,
                apr_size_t mlen, unsigned char *out, unsigned int *outlen)
 {
-    EVP_MAC_CTX *h = mac_ctx(digest, key, klen);
+    EVP_MAC_CTX *h = mac_ctx(kind, key, klen);
     size_t olen = 0;
     int ok = h != NULL;
 
@@ -166,7 +170,7 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
         const unsigned char *key = ctx_keyring_key(codec->keys, k,
                                                    f->purpose, &klen);
 
-        if (!mac(f->digest, key, klen, f->binding, value, mlen, want,
+        if (!mac(f->kind, key, klen, f->binding, value, mlen, want,
                  &wlen)) {
             return CTX_REASON_BAD_SIGNATURE;
         }
@@ -237,7 +241,7 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         out[len++] = '.';
         len += ctx_codec_encode_ts(out + len, created);
     }
-    if (!mac(f->digest, key, klen, f->binding, out, len, m, &mlen)) {
+    if (!mac(f->kind, key, klen, f->binding, out, len, m, &mlen)) {
         return APR_EGENERAL;
     }
     out[len++] = '.';

@@ -26,7 +26,7 @@ ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
         return reason;
     }
     f.prefix = version == 2 ? SIGNED_PREFIX : SIGNED_PREFIX_1;
-    f.digest = "SHA256";
+    f.kind = CTX_CODEC_KEYED_HMAC_SHA256;
     f.purpose = CTX_KEY_SIGN;
     f.binding = &b;
     f.with_created = version == 2;
@@ -45,7 +45,8 @@ apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
 {
     const ctx_codec_binding_t b = { SIGNED_DOMAIN, codec->app_name,
                                     codec->cookie_name };
-    const ctx_codec_hmac_t f = { SIGNED_PREFIX, "SHA256", CTX_KEY_SIGN, &b,
+    const ctx_codec_hmac_t f = { SIGNED_PREFIX, CTX_CODEC_KEYED_HMAC_SHA256,
+                                 CTX_KEY_SIGN, &b,
                                  1, 0 };
 
     return ctx_codec_hmac_encode(codec, &f, p, json, jlen, issued, created,

@@ -1,6 +1,7 @@
 /* Unit tests of the HMAC side of ctx_codec (ctx_codec_hmac.c): the
- * constant-time MAC comparison. The MAC bytes themselves are checked
- * against OpenSSL directly in test_ctx_codec_signed.c. */
+ * constant-time MAC comparison and the per-thread keyed slots
+ * (ctx_codec_thread.c). The MAC bytes themselves are checked against
+ * OpenSSL directly in test_ctx_codec_signed.c. */
 #include "codec_test.h"
 #include "ctx_codec_private.h"
 
@@ -49,11 +50,78 @@ static void test_codec_mac_equal_reads_only_n_bytes(void **state)
     assert_int_equal(ctx_codec_mac_equal(a, b, 21), 0);
 }
 
+/* ---- keyed slots ----------------------------------------------------------- */
+
+typedef struct {
+    int wrong;          /* lookups that gave another kind's or key's slot */
+    int lost;           /* lookups that did not find a slot filled before */
+} keyed_seen_t;
+
+/* Marks slots (no OpenSSL context in them) on a thread of its own, whose
+ * slots are freed when it exits: kinds and keys in turn, in the orders a
+ * request (the last slot again) and a key rotation (another one) use. */
+static void *keyed_lookups(void *arg)
+{
+    keyed_seen_t *seen = arg;
+    static const unsigned char keys[3][32] = { { 1 }, { 2 }, { 1, 1 } };
+    static const int kinds[2] = { CTX_CODEC_KEYED_HMAC_SHA256,
+                                  CTX_CODEC_KEYED_HMAC_SHA1 };
+    ctx_codec_keyed_t *slot[2][3];
+
+    for (int k = 0; k < 2; ++k) {
+        for (int i = 0; i < 3; ++i) {
+            ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k], keys[i],
+                                                        32);
+
+            if (s->used) {
+                ++seen->wrong;      /* nothing was filled for these yet */
+            }
+            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32);
+            slot[k][i] = s;
+        }
+    }
+    for (int round = 0; round < 4; ++round) {
+        for (int n = 0; n < 6; ++n) {
+            int k = (n + round) % 2, i = (n * (round + 1)) % 3;
+            /* twice in a row (a request), then the next one */
+            for (int twice = 0; twice < 2; ++twice) {
+                ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k],
+                                                            keys[i], 32);
+
+                if (!s->used) {
+                    ++seen->lost;
+                }
+                else if (s != slot[k][i] || s->kind != kinds[k]
+                         || memcmp(s->key, keys[i], 32) != 0) {
+                    ++seen->wrong;
+                }
+            }
+        }
+    }
+    /* a key one byte shorter is another key */
+    if (ctx_codec_keyed_find(kinds[0], keys[0], 31)->used) {
+        ++seen->wrong;
+    }
+    return NULL;
+}
+
+static void test_codec_keyed_find_gives_the_slot_of_its_kind_and_key(
+    void **state)
+{
+    keyed_seen_t seen = { 0, 0 };
+
+    (void)state;
+    unit_run_thread(keyed_lookups, &seen);
+    assert_int_equal(seen.wrong, 0);
+    assert_int_equal(seen.lost, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         CODEC_TEST(test_codec_mac_equal_sees_every_flipped_bit),
         CODEC_TEST(test_codec_mac_equal_reads_only_n_bytes),
+        CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
     };
 
     return UNIT_RUN(tests);
