@@ -210,6 +210,25 @@ apr_size_t ctx_codec_bound_prefix(unsigned char *out,
     return len + tlen;
 }
 
+apr_size_t ctx_codec_bound_len(const ctx_codec_binding_t *b)
+{
+    return strlen(b->domain) + 1 + (b->app ? strlen(b->app) + 1 : 0)
+           + strlen(b->name) + 1;
+}
+
+apr_size_t ctx_codec_bound_write(unsigned char *out,
+                                 const ctx_codec_binding_t *b)
+{
+    unsigned char *o = out;
+
+    o = (unsigned char *)stpcpy((char *)o, b->domain) + 1;
+    if (b->app) {
+        o = (unsigned char *)stpcpy((char *)o, b->app) + 1;
+    }
+    o = (unsigned char *)stpcpy((char *)o, b->name) + 1;
+    return (apr_size_t)(o - out);
+}
+
 int ctx_codec_bind_pieces(ctx_codec_update_fn *update, void *ctx,
                           const ctx_codec_binding_t *b)
 {

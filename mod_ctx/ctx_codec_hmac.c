@@ -82,34 +82,49 @@ int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
     return acc == 0;
 }
 
-static int mac_update(void *ctx, const unsigned char *in, apr_size_t n)
-{
-    return EVP_MAC_update(ctx, in, n);
-}
-
-/* HMAC of `kind` (CTX_CODEC_KEYED_HMAC_*) over [binding] msg into `out`
- * (EVP_MAX_MD_SIZE bytes); `b` NULL binds nothing. 0 if OpenSSL fails. */
+/* HMAC of `kind` (CTX_CODEC_KEYED_HMAC_*) over the n bytes at `in` into
+ * `out` (EVP_MAX_MD_SIZE bytes): the binding's bytes are in front of the
+ * message there, one update (each EVP call goes down four layers). 0 if
+ * OpenSSL fails. */
 static int mac(int kind, const unsigned char *key, apr_size_t klen,
-               const ctx_codec_binding_t *b, const char *msg,
-               apr_size_t mlen, unsigned char *out, unsigned int *outlen)
+               const unsigned char *in, apr_size_t n, unsigned char *out,
+               unsigned int *outlen)
 {
     EVP_MAC_CTX *h = mac_ctx(kind, key, klen);
     size_t olen = 0;
-    int ok = h != NULL;
+    int ok = h && EVP_MAC_update(h, in, n)
+             && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
 
-    if (ok && b) {
-        /* One update for the whole binding when it fits: each EVP call
-         * has a cost of its own. */
-        unsigned char prefix[CTX_CODEC_PREFIX_MAX];
-        apr_size_t plen = ctx_codec_bound_prefix(prefix, b, NULL, 0);
-
-        ok = plen ? EVP_MAC_update(h, prefix, plen)
-                  : ctx_codec_bind_pieces(mac_update, h, b);
-    }
-    ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
-         && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
     *outlen = (unsigned int)olen;
     return ok;
+}
+
+/* A received value's MAC input fits this stack buffer unless it is long. */
+#define MAC_INPUT_MAX 1024
+
+/* The MAC input of the `mlen` bytes at `msg` under binding `b`: the
+ * binding's bytes, then msg, in `buf` (MAC_INPUT_MAX bytes) or, when they
+ * do not fit, in a buffer allocated in `p`; msg itself when b is NULL. */
+static const unsigned char *mac_input(apr_pool_t *p, unsigned char *buf,
+                                      const ctx_codec_binding_t *b,
+                                      const char *msg, apr_size_t mlen,
+                                      apr_size_t *n)
+{
+    apr_size_t blen;
+
+    if (!b) {
+        *n = mlen;
+        return (const unsigned char *)msg;
+    }
+    if (!(blen = ctx_codec_bound_prefix(buf, b, NULL, 0))
+        || blen + mlen > MAC_INPUT_MAX) {
+        blen = ctx_codec_bound_len(b);
+        buf = apr_palloc(p, blen + mlen);
+        ctx_codec_bound_write(buf, b);
+    }
+    memcpy(buf + blen, msg, mlen);
+    *n = blen + mlen;
+    return buf;
 }
 
 /* ---- PAYLOAD "." TS ["." CT] "." MAC, from the right -------------------- */
@@ -127,6 +142,9 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     const char *dot_ct = NULL;
     apr_size_t blen, i, mlen;
     unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+    unsigned char buf[MAC_INPUT_MAX];
+    const unsigned char *in;
+    apr_size_t n;
     unsigned int wlen = 0;
     apr_size_t glen;
     long gl;
@@ -165,13 +183,13 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     if ((gl = ctx_b64url_decode(got, dot_sig + 1, glen)) < 0) {
         return CTX_REASON_BAD_ENCODING;
     }
+    in = mac_input(p, buf, f->binding, value, mlen, &n);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
         apr_size_t klen;
         const unsigned char *key = ctx_keyring_key(codec->keys, k,
                                                    f->purpose, &klen);
 
-        if (!mac(f->kind, key, klen, f->binding, value, mlen, want,
-                 &wlen)) {
+        if (!mac(f->kind, key, klen, in, n, want, &wlen)) {
             return CTX_REASON_BAD_SIGNATURE;
         }
         if ((apr_size_t)gl == wlen && ctx_codec_mac_equal(want, got, wlen)) {
@@ -218,7 +236,8 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
     apr_size_t klen, n, len = strlen(f->prefix);
     const unsigned char *raw, *key = ctx_keyring_key(codec->keys, 0,
                                                      f->purpose, &klen);
-    char *out;
+    apr_size_t blen = 0, vmax;
+    char *buf, *out;
 
     if (!key) {
         return APR_EINVAL;
@@ -227,9 +246,23 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
                                         &n, &compressed))) {
         return APR_EGENERAL;
     }
-    /* [s2.][.]PAYLOAD.TS[.CT].MAC written in place, in one allocation */
-    out = apr_palloc(p, 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1 + 12 + 1
-                        + ctx_b64url_len(EVP_MAX_MD_SIZE) + 1);
+    /* The binding's bytes, then [s2.][.]PAYLOAD.TS[.CT].MAC written in
+     * place, in one allocation: the MAC reads both in one update. */
+    vmax = 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1 + 12 + 1
+           + ctx_b64url_len(EVP_MAX_MD_SIZE) + 1;
+    if (!f->binding) {
+        buf = apr_palloc(p, vmax);
+    }
+    else if (!(blen = ctx_codec_bound_prefix(
+                   (unsigned char *)(buf = apr_palloc(
+                                         p, CTX_CODEC_PREFIX_MAX + vmax)),
+                   f->binding, NULL, 0))) {
+        /* names too long for the prefix buffer */
+        blen = ctx_codec_bound_len(f->binding);
+        buf = apr_palloc(p, blen + vmax);
+        ctx_codec_bound_write((unsigned char *)buf, f->binding);
+    }
+    out = buf + blen;
     memcpy(out, f->prefix, len);
     if (compressed) {
         out[len++] = '.';
@@ -241,7 +274,8 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         out[len++] = '.';
         len += ctx_codec_encode_ts(out + len, created);
     }
-    if (!mac(f->kind, key, klen, f->binding, out, len, m, &mlen)) {
+    if (!mac(f->kind, key, klen, (const unsigned char *)buf, blen + len, m,
+             &mlen)) {
         return APR_EGENERAL;
     }
     out[len++] = '.';

@@ -81,6 +81,13 @@ apr_size_t ctx_codec_bound_prefix(unsigned char *out,
                                   const ctx_codec_binding_t *b,
                                   const char *tail, apr_size_t tlen);
 
+/* The same bytes whatever their length: ctx_codec_bound_len counts them,
+ * ctx_codec_bound_write writes them into `out` (that many bytes) and
+ * returns their length. */
+apr_size_t ctx_codec_bound_len(const ctx_codec_binding_t *b);
+apr_size_t ctx_codec_bound_write(unsigned char *out,
+                                 const ctx_codec_binding_t *b);
+
 typedef int ctx_codec_update_fn(void *ctx, const unsigned char *in,
                                 apr_size_t n);
 

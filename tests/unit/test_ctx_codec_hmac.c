@@ -1,5 +1,6 @@
 /* Unit tests of the HMAC side of ctx_codec (ctx_codec_hmac.c): the
- * constant-time MAC comparison and the per-thread keyed slots
+ * constant-time MAC comparison, the MAC input (binding and value in one
+ * buffer) checked against OpenSSL's HMAC() of the documented bytes, and the per-thread keyed slots
  * (ctx_codec_thread.c). The MAC bytes themselves are checked against
  * OpenSSL directly in test_ctx_codec_signed.c. */
 #include "codec_test.h"
@@ -48,6 +49,78 @@ static void test_codec_mac_equal_reads_only_n_bytes(void **state)
     b[20] = 0;
     assert_int_equal(ctx_codec_mac_equal(a, b, 20), 1);     /* SHA-1 */
     assert_int_equal(ctx_codec_mac_equal(a, b, 21), 0);
+}
+
+/* ---- the MAC input: binding and value together -------------------------- */
+
+/* A JSON object of exactly `jlen` bytes ({"pad":"..."}), letters that
+ * compress a little. */
+static char *json_of_len(apr_pool_t *p, apr_size_t jlen)
+{
+    char *j = apr_palloc(p, jlen + 1);
+    apr_uint32_t x = 2463534242u;
+
+    memcpy(j, "{\"pad\":\"", 8);
+    for (apr_size_t i = 8; i < jlen - 2; ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        j[i] = "abcdefghijklmnopqrstuvwxyz"[x % 26];
+    }
+    memcpy(j + jlen - 2, "\"}", 3);
+    return j;
+}
+
+/* Encode and decode under `name` for JSON of every length from `from` to
+ * `to`: each value is the one built with OpenSSL's HMAC() from the
+ * documented binding, and reads back. */
+static void assert_signed_documented(apr_pool_t *p, const char *name,
+                                     apr_size_t from, apr_size_t to)
+{
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_SIGNED, kr);
+
+    c.cookie_name = name;
+    for (apr_size_t jlen = from; jlen <= to; ++jlen) {
+        const char *v = NULL, *ts;
+        apr_size_t vlen = 0;
+
+        assert_int_equal(ctx_codec_encode_json(&c, p, json_of_len(p, jlen),
+                                               jlen, T0, 0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_non_null(ts = strstr(v, ".ZVPxAA.ZVPxAA."));
+        assert_string_equal(v, make_signed(p, kr, name,
+                                           apr_pstrndup(p, v + 3,
+                                                        (apr_size_t)(ts - v
+                                                                     - 3)),
+                                           "ZVPxAA"));
+        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+    }
+}
+
+/* Values whose binding and text fill the decoder's stack buffer, and pass
+ * it (JSON of 700..1300 bytes: values from ~750 to ~1350 characters). */
+static void test_codec_signed_mac_across_the_input_buffer_size(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+
+    assert_signed_documented(p, "session", 20, 40);
+    assert_signed_documented(p, "session", 700, 1300);
+    counts_check();
+}
+
+/* Names too long for the binding's prefix buffer (256 bytes). */
+static void test_codec_signed_mac_with_a_binding_over_its_buffer(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    char name[301];
+
+    memset(name, 'n', 300);
+    name[300] = '\0';
+    assert_signed_documented(p, name, 20, 40);
+    assert_signed_documented(p, name, 900, 1000);
+    counts_check();
 }
 
 /* ---- keyed slots ----------------------------------------------------------- */
@@ -121,6 +194,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         CODEC_TEST(test_codec_mac_equal_sees_every_flipped_bit),
         CODEC_TEST(test_codec_mac_equal_reads_only_n_bytes),
+        CODEC_TEST(test_codec_signed_mac_across_the_input_buffer_size),
+        CODEC_TEST(test_codec_signed_mac_with_a_binding_over_its_buffer),
         CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
     };
 
