@@ -37,6 +37,20 @@ apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n)
     char *o = out;
     apr_size_t i = 0;
 
+    /* Six bytes per step while eight can be loaded: one load for four
+     * table loads (a MAC is 32 bytes, a session's payload tens). */
+    for (; i + 8 <= n; i += 6, o += 8) {
+        apr_uint64_t v;
+
+        memcpy(&v, in + i, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        memcpy(o, pairs[(v >> 52) & 0xfff], 2);
+        memcpy(o + 2, pairs[(v >> 40) & 0xfff], 2);
+        memcpy(o + 4, pairs[(v >> 28) & 0xfff], 2);
+        memcpy(o + 6, pairs[(v >> 16) & 0xfff], 2);
+    }
     for (; i + 3 <= n; i += 3) {
         unsigned v = ((unsigned)in[i] << 16) | ((unsigned)in[i + 1] << 8)
                      | in[i + 2];
