@@ -180,15 +180,46 @@ ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
     if (*version == 1 && !codec->legacy) {
         return CTX_REASON_LEGACY;
     }
-    b->domain = *version == 2 ? d2 : d1;
-    b->app = *version == 2 ? codec->app_name : NULL;
-    b->name = codec->cookie_name;
+    if (*version == 2) {
+        ctx_codec_binding_v2(codec, d2, b);
+    }
+    else {
+        b->domain = d1;
+        b->app = NULL;
+        b->name = codec->cookie_name;
+        b->ready = NULL;
+    }
     return CTX_REASON_OK;
 }
 
-apr_size_t ctx_codec_bound_prefix(unsigned char *out,
-                                  const ctx_codec_binding_t *b,
-                                  const char *tail, apr_size_t tlen)
+const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
+                                        const char *app_name,
+                                        const char *cookie_name)
+{
+    ctx_codec_binding_t b;
+    ctx_codec_bound_t *r;
+
+    if (!p || !app_name || !cookie_name
+        || (format != CTX_FORMAT_SIGNED && format != CTX_FORMAT_ENCRYPTED)) {
+        return NULL;
+    }
+    b.domain = format == CTX_FORMAT_SIGNED ? CTX_CODEC_SIGNED_DOMAIN
+                                           : CTX_CODEC_ENCRYPTED_DOMAIN;
+    b.app = app_name;
+    b.name = cookie_name;
+    b.ready = NULL;
+    r = apr_palloc(p, sizeof(*r) + ctx_codec_bound_len(&b));
+    r->format = format;
+    r->app = app_name;
+    r->name = cookie_name;
+    r->len = ctx_codec_bound_write(r->bytes, &b);
+    return r;
+}
+
+/* ctx_codec_bound_prefix from the names. */
+static apr_size_t bound_build(unsigned char *out,
+                              const ctx_codec_binding_t *b, const char *tail,
+                              apr_size_t tlen)
 {
     apr_size_t dlen = strlen(b->domain) + 1, nlen = strlen(b->name) + 1;
     apr_size_t alen = b->app ? strlen(b->app) + 1 : 0, len = 0;
@@ -210,8 +241,31 @@ apr_size_t ctx_codec_bound_prefix(unsigned char *out,
     return len + tlen;
 }
 
+apr_size_t ctx_codec_bound_prefix(unsigned char *out,
+                                  const ctx_codec_binding_t *b,
+                                  const char *tail, apr_size_t tlen)
+{
+    if (b->ready) {
+        /* prepared once per configuration (ctx_codec_bind) */
+        apr_size_t len = b->ready->len;
+
+        if (len + tlen > CTX_CODEC_PREFIX_MAX) {
+            return 0;
+        }
+        memcpy(out, b->ready->bytes, len);
+        if (tlen) {
+            memcpy(out + len, tail, tlen);
+        }
+        return len + tlen;
+    }
+    return bound_build(out, b, tail, tlen);
+}
+
 apr_size_t ctx_codec_bound_len(const ctx_codec_binding_t *b)
 {
+    if (b->ready) {
+        return b->ready->len;
+    }
     return strlen(b->domain) + 1 + (b->app ? strlen(b->app) + 1 : 0)
            + strlen(b->name) + 1;
 }
@@ -221,6 +275,10 @@ apr_size_t ctx_codec_bound_write(unsigned char *out,
 {
     unsigned char *o = out;
 
+    if (b->ready) {
+        memcpy(out, b->ready->bytes, b->ready->len);
+        return b->ready->len;
+    }
     o = (unsigned char *)stpcpy((char *)o, b->domain) + 1;
     if (b->app) {
         o = (unsigned char *)stpcpy((char *)o, b->app) + 1;

@@ -15,7 +15,7 @@
 #define TAG_LEN 16
 #define KEY_LEN 32             /* AES-256 */
 #define ENCRYPTED_PREFIX "e2."
-#define ENCRYPTED_DOMAIN "mod_ctx encrypted 2"
+#define ENCRYPTED_DOMAIN CTX_CODEC_ENCRYPTED_DOMAIN
 /* Version 1: read only (codec->legacy), never written. */
 #define ENCRYPTED_PREFIX_1 "e1."
 #define ENCRYPTED_DOMAIN_1 "mod_ctx encrypted 1"
@@ -233,14 +233,14 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     unsigned char *blob = apr_palloc(p, n);
     const unsigned char *key = ctx_keyring_key(codec->keys, 0,
                                                CTX_KEY_ENCRYPT, NULL);
-    const ctx_codec_binding_t b = { ENCRYPTED_DOMAIN, codec->app_name,
-                                    codec->cookie_name };
+    ctx_codec_binding_t b;
     char *out;
     apr_size_t len;
 
     if (!key) {
         return APR_EINVAL;
     }
+    ctx_codec_binding_v2(codec, ENCRYPTED_DOMAIN, &b);
     ts[tslen++] = '.';
     tslen += ctx_codec_encode_ts(ts + tslen, created);
     if (!ctx_codec_nonce(blob)

@@ -40,7 +40,36 @@ typedef struct {
     const char *domain;         /* NUL-terminated; the NUL is bound too */
     const char *app;            /* NULL in version 1 */
     const char *name;
+    const ctx_codec_bound_t *ready; /* these bytes prepared, or NULL */
 } ctx_codec_binding_t;
+
+/* The domains of version 2, bound first. */
+#define CTX_CODEC_SIGNED_DOMAIN "mod_ctx signed 2"
+#define CTX_CODEC_ENCRYPTED_DOMAIN "mod_ctx encrypted 2"
+
+struct ctx_codec_bound_t {
+    ctx_format_t format;
+    const char *app, *name;     /* the names' pointers it was made for */
+    apr_size_t len;
+    unsigned char bytes[];      /* domain NUL app NUL name NUL */
+};
+
+/* The binding of version 2 of codec->format: {domain, app, name} with
+ * codec->bound as `ready` when it was made for these names (inline: once
+ * per MAC or tag, and a call between the library's own exported
+ * functions goes through the PLT). */
+static inline void ctx_codec_binding_v2(const ctx_codec_t *codec,
+                                        const char *domain,
+                                        ctx_codec_binding_t *b)
+{
+    const ctx_codec_bound_t *r = codec->bound;
+
+    b->domain = domain;
+    b->app = codec->app_name;
+    b->name = codec->cookie_name;
+    b->ready = r && r->format == codec->format && r->app == codec->app_name
+               && r->name == codec->cookie_name ? r : NULL;
+}
 
 /* The version of a signed or encrypted value from its 3-byte prefix (`p2`
  * for 2, `p1` for 1) into *version, and what it binds (domain `d2` or `d1`)
@@ -80,6 +109,7 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 apr_size_t ctx_codec_bound_prefix(unsigned char *out,
                                   const ctx_codec_binding_t *b,
                                   const char *tail, apr_size_t tlen);
+
 
 /* The same bytes whatever their length: ctx_codec_bound_len counts them,
  * ctx_codec_bound_write writes them into `out` (that many bytes) and

@@ -1,6 +1,7 @@
 /* Unit tests of the HMAC side of ctx_codec (ctx_codec_hmac.c): the
  * constant-time MAC comparison, the MAC input (binding and value in one
- * buffer) checked against OpenSSL's HMAC() of the documented bytes, and the per-thread keyed slots
+ * buffer) checked against OpenSSL's HMAC() of the documented bytes, the
+ * binding prepared once per configuration (ctx_codec_bind), and the per-thread keyed slots
  * (ctx_codec_thread.c). The MAC bytes themselves are checked against
  * OpenSSL directly in test_ctx_codec_signed.c. */
 #include "codec_test.h"
@@ -123,6 +124,131 @@ static void test_codec_signed_mac_with_a_binding_over_its_buffer(void **state)
     counts_check();
 }
 
+/* ---- the binding prepared once (ctx_codec_bind) ------------------------ */
+
+/* The prepared bytes are the ones built from the names, with any tail. */
+static void test_codec_bind_prepares_the_bytes_built_from_the_names(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const ctx_format_t formats[2] = { CTX_FORMAT_SIGNED,
+                                             CTX_FORMAT_ENCRYPTED };
+    static const char *const domains[2] = { "mod_ctx signed 2",
+                                            "mod_ctx encrypted 2" };
+
+    for (int f = 0; f < 2; ++f) {
+        const char *app = "an-app", *name = "cookie_1";
+        ctx_codec_binding_t b = { domains[f], app, name, NULL };
+        unsigned char built[CTX_CODEC_PREFIX_MAX], ready[CTX_CODEC_PREFIX_MAX];
+        apr_size_t blen = ctx_codec_bound_prefix(built, &b, "ZVPxAA.ZVPx", 11);
+
+        b.ready = ctx_codec_bind(p, formats[f], app, name);
+        assert_non_null(b.ready);
+        assert_int_equal(ctx_codec_bound_prefix(ready, &b, "ZVPxAA.ZVPx", 11),
+                         blen);
+        assert_memory_equal(ready, built, blen);
+        /* the documented bytes themselves */
+        assert_int_equal(blen, strlen(domains[f]) + 1 + 7 + 9 + 11);
+        assert_memory_equal(built + strlen(domains[f]) + 1,
+                            "an-app\0cookie_1\0ZVPxAA.ZVPx", 7 + 9 + 11);
+    }
+    assert_null(ctx_codec_bind(p, CTX_FORMAT_FLASK, "a", "n"));
+    assert_null(ctx_codec_bind(p, CTX_FORMAT_SIGNED, NULL, "n"));
+    assert_null(ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, "a", NULL));
+}
+
+/* Signed values of a codec with its binding prepared: the documented MAC,
+ * whatever the length of the names; one prepared for other names (other
+ * pointers, even with the same bytes) or another format is not used. */
+static void assert_bound_signed(apr_pool_t *p, const char *name,
+                                const ctx_codec_bound_t *bound)
+{
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_SIGNED, kr);
+    apr_size_t lens[3] = { 20, 900, 1100 };
+
+    c.cookie_name = name;
+    c.bound = bound;
+    for (int i = 0; i < 3; ++i) {
+        const char *v = NULL, *ts;
+        apr_size_t vlen = 0;
+
+        assert_int_equal(ctx_codec_encode_json(&c, p,
+                                               json_of_len(p, lens[i]),
+                                               lens[i], T0, 0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_non_null(ts = strstr(v, ".ZVPxAA.ZVPxAA."));
+        assert_string_equal(v, make_signed(p, kr, name,
+                                           apr_pstrndup(p, v + 3,
+                                                        (apr_size_t)(ts - v
+                                                                     - 3)),
+                                           "ZVPxAA"));
+        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+    }
+}
+
+static void test_codec_signed_with_a_prepared_binding_is_documented(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    char *longname = apr_palloc(p, 301), *copy = apr_pstrdup(p, "session");
+
+    memset(longname, 'n', 300);
+    longname[300] = '\0';
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, "session"));
+    assert_bound_signed(p, longname,
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, longname));
+    /* made for other names, or for the same bytes elsewhere */
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, "other"));
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, copy));
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, "other",
+                                       "session"));
+    /* made for the encrypted format */
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, APP,
+                                       "session"));
+    counts_check();
+}
+
+/* Encrypted: what a prepared codec seals opens with the documented
+ * associated data, and the other way round. */
+static void test_codec_encrypted_with_a_prepared_binding_is_documented(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t plain = codec_of(CTX_FORMAT_ENCRYPTED, kr), c = plain;
+    const ctx_codec_bound_t *other = ctx_codec_bind(
+        p, CTX_FORMAT_ENCRYPTED, APP, "other");
+    const char *json = "{\"a\":1}";
+
+    c.bound = ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, APP, "session");
+    for (int round = 0; round < 2; ++round) {
+        const char *v = NULL;
+        apr_size_t vlen = 0, n;
+
+        assert_int_equal(ctx_codec_encode_json(&c, p, json, strlen(json), T0,
+                                               0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_non_null(open_encrypted(p, kr, "session", v, &n));
+        assert_int_equal(n, strlen(json));
+        assert_reason(dec(&plain, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+        assert_int_equal(ctx_codec_encode_json(&plain, p, json, strlen(json),
+                                               T0, 0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+        c.bound = other;        /* not for these names: not used */
+    }
+    counts_check();
+}
+
 /* ---- keyed slots ----------------------------------------------------------- */
 
 typedef struct {
@@ -196,6 +322,9 @@ int main(void)
         CODEC_TEST(test_codec_mac_equal_reads_only_n_bytes),
         CODEC_TEST(test_codec_signed_mac_across_the_input_buffer_size),
         CODEC_TEST(test_codec_signed_mac_with_a_binding_over_its_buffer),
+        CODEC_TEST(test_codec_bind_prepares_the_bytes_built_from_the_names),
+        CODEC_TEST(test_codec_signed_with_a_prepared_binding_is_documented),
+        CODEC_TEST(test_codec_encrypted_with_a_prepared_binding_is_documented),
         CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
     };
 
