@@ -13,6 +13,10 @@
 /* Length of the encoding of n bytes (no terminator). */
 apr_size_t ctx_b64url_len(apr_size_t n);
 
+/* At least ctx_b64url_len(n) (at most 2 more), as a constant expression:
+ * for buffer sizes, without a call. */
+#define CTX_B64URL_ROOM(n) (((n) + 2) / 3 * 4)
+
 /* Encode n bytes into out, which has room for ctx_b64url_len(n) + 1 bytes;
  * NUL-terminates. Returns the length written (without the NUL). */
 apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n);

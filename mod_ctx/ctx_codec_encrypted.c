@@ -248,7 +248,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
                  jlen, blob + NONCE_LEN, blob + NONCE_LEN + jlen)) {
         return APR_EGENERAL;
     }
-    out = apr_palloc(p, 3 + tslen + 1 + ctx_b64url_len(n) + 1);
+    out = apr_palloc(p, 3 + tslen + 1 + CTX_B64URL_ROOM(n) + 1);
     memcpy(out, ENCRYPTED_PREFIX, 3);
     memcpy(out + 3, ts, tslen);
     out[3 + tslen] = '.';

@@ -248,8 +248,8 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
     }
     /* The binding's bytes, then [s2.][.]PAYLOAD.TS[.CT].MAC written in
      * place, in one allocation: the MAC reads both in one update. */
-    vmax = 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1 + 12 + 1
-           + ctx_b64url_len(EVP_MAX_MD_SIZE) + 1;
+    vmax = 3 + 1 + CTX_B64URL_ROOM(n) + 1 + 12 + 1 + 12 + 1
+           + CTX_B64URL_ROOM(EVP_MAX_MD_SIZE) + 1;
     if (!f->binding) {
         buf = apr_palloc(p, vmax);
     }

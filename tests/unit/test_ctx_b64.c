@@ -59,6 +59,15 @@ static void test_b64_len_has_no_padding(void **state)
     assert_int_equal(ctx_b64url_len(32), 43);   /* HMAC-SHA256 */
 }
 
+static void test_b64_room_holds_the_encoding(void **state)
+{
+    (void)state;
+    for (apr_size_t n = 0; n < 1000; ++n) {
+        assert_true(CTX_B64URL_ROOM(n) >= ctx_b64url_len(n));
+        assert_true(CTX_B64URL_ROOM(n) <= ctx_b64url_len(n) + 2);
+    }
+}
+
 /* RFC 4648 section 10, with the padding stripped. */
 static void test_b64_encodes_rfc4648_vectors_without_padding(void **state)
 {
@@ -465,6 +474,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_b64_len_has_no_padding),
+        UNIT_TEST(test_b64_room_holds_the_encoding),
         UNIT_TEST(test_b64_encodes_rfc4648_vectors_without_padding),
         UNIT_TEST(test_b64_encodes_with_url_safe_characters),
         UNIT_TEST(test_b64_encodes_the_flask_timestamp),
