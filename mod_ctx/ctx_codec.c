@@ -83,10 +83,34 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 
 /* ---- times -------------------------------------------------------------- */
 
+/* A thread writes the same two times again and again: now, to the second,
+ * and the session's creation time. The last two texts are kept (per
+ * thread: initial-exec, as ctx_codec_thread.c's state); the one not used
+ * last is replaced. A slot with len 0 is empty. */
+typedef struct {
+    apr_int64_t ts;
+    apr_size_t len;
+    char text[16];              /* 11 characters at most, and the NUL */
+} ts_text_t;
+
+static __thread ts_text_t ts_texts[2] __attribute__((tls_model("initial-exec")));
+static __thread int ts_last __attribute__((tls_model("initial-exec")));
+
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 {
-    /* a negative time (never written) keeps its two's complement bytes */
-    return ctx_b64url_encode_be(out, (apr_uint64_t)ts);
+    ts_text_t *t = ts_texts;
+    int i = t[0].len && t[0].ts == ts ? 0 : t[1].len && t[1].ts == ts ? 1 : -1;
+
+    if (i < 0) {
+        i = 1 - ts_last;
+        t[i].ts = ts;
+        /* a negative time (never written) keeps its two's complement
+         * bytes */
+        t[i].len = ctx_b64url_encode_be(t[i].text, (apr_uint64_t)ts);
+    }
+    ts_last = i;
+    memcpy(out, t[i].text, 12);         /* the text and its NUL */
+    return t[i].len;
 }
 
 /* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */

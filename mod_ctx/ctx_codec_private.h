@@ -24,8 +24,10 @@
 /* codec->max_json, or its default. */
 apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
 
-/* b64url text of a time into `out` (11 bytes at most): big-endian, leading
- * zero bytes dropped; returns its length. */
+/* b64url text of a time into `out` (12 bytes: 11 characters at most and
+ * a NUL): big-endian, leading zero bytes dropped; returns its length. The
+ * thread's last two texts are kept (a cookie writes now and its creation
+ * time, request after request). */
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
 
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it

@@ -249,6 +249,85 @@ static void test_codec_encrypted_with_a_prepared_binding_is_documented(
     counts_check();
 }
 
+/* ---- timestamps: the thread's last two texts kept -------------------------- */
+
+typedef struct {
+    int wrong;
+    apr_int64_t first_wrong;
+} ts_seen_t;
+
+/* The time's text as the codec writes it against the uncached encoder and
+ * the independent ts_text() of codec_test.h. */
+static void check_ts(apr_pool_t *p, apr_int64_t t, ts_seen_t *seen)
+{
+    char got[16], want[16];
+    apr_size_t n;
+
+    memset(got, 'X', sizeof(got));
+    n = ctx_codec_encode_ts(got, t);
+    ctx_b64url_encode_be(want, (apr_uint64_t)t);
+    if (n != strlen(want) || strcmp(got, want) != 0
+        || (t >= 0 && strcmp(got, ts_text(p, t)) != 0)) {
+        if (!seen->wrong++) {
+            seen->first_wrong = t;
+        }
+    }
+}
+
+/* On a fresh thread (empty cache): 0 first, then the patterns of requests:
+ * now second by second across byte boundaries with one or two creation
+ * times, values that differ in their high bytes only, and random ones. */
+static void *ts_sequences(void *arg)
+{
+    ts_seen_t *seen = arg;
+    apr_pool_t *p;
+    apr_uint64_t x = 88172645463325252ULL;
+
+    apr_pool_create(&p, NULL);
+    check_ts(p, 0, seen);
+    check_ts(p, 0, seen);
+    check_ts(p, 1, seen);
+    for (apr_int64_t now = 0xfffff0; now < 0x1000010; ++now) {
+        for (int twice = 0; twice < 2; ++twice) {
+            check_ts(p, now, seen);
+            check_ts(p, 0xfffff0, seen);
+        }
+        check_ts(p, now, seen);
+        check_ts(p, now + 1, seen);     /* the next second at once */
+        check_ts(p, now - 7, seen);     /* another session's creation */
+        check_ts(p, T0, seen);
+    }
+    for (int k = 8; k < 63; ++k) {
+        check_ts(p, (apr_int64_t)1 << k, seen);
+        check_ts(p, ((apr_int64_t)1 << k) + 1, seen);
+        check_ts(p, (apr_int64_t)1 << k, seen);
+    }
+    check_ts(p, APR_INT64_MAX, seen);
+    check_ts(p, -1, seen);
+    check_ts(p, APR_INT64_MAX, seen);
+    for (int i = 0; i < 100000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_ts(p, (apr_int64_t)(x >> (1 + x % 40)), seen);
+        check_ts(p, T0 + i / 100, seen);
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+static void test_codec_timestamp_texts_kept_are_the_encoders(void **state)
+{
+    ts_seen_t seen = { 0, 0 };
+
+    (void)state;
+    unit_run_thread(ts_sequences, &seen);
+    if (seen.wrong) {
+        fail_msg("%d wrong texts, the first of %" APR_INT64_T_FMT, seen.wrong,
+                 seen.first_wrong);
+    }
+}
+
 /* ---- keyed slots ----------------------------------------------------------- */
 
 typedef struct {
@@ -325,6 +404,7 @@ int main(void)
         CODEC_TEST(test_codec_bind_prepares_the_bytes_built_from_the_names),
         CODEC_TEST(test_codec_signed_with_a_prepared_binding_is_documented),
         CODEC_TEST(test_codec_encrypted_with_a_prepared_binding_is_documented),
+        CODEC_TEST(test_codec_timestamp_texts_kept_are_the_encoders),
         CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
     };
 
