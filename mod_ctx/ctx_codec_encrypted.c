@@ -176,12 +176,12 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     }
     tslen = (apr_size_t)(dot - ts_s);       /* "TS" or "TS.CT", as bound */
     blob_s = dot + 1;
-    if (memchr(blob_s, '.', len - (apr_size_t)(blob_s - value))) {
-        return CTX_REASON_MALFORMED;
-    }
     if (!(blob = ctx_codec_b64_dup(p, blob_s,
                                    len - (apr_size_t)(blob_s - value), &n))) {
-        return CTX_REASON_BAD_ENCODING;
+        /* A third dot is a wrong shape, not a wrong encoding: looked for
+         * only here, as base64url never holds one. */
+        return memchr(blob_s, '.', len - (apr_size_t)(blob_s - value))
+                   ? CTX_REASON_MALFORMED : CTX_REASON_BAD_ENCODING;
     }
     if (n < NONCE_LEN + TAG_LEN) {
         return CTX_REASON_MALFORMED;
