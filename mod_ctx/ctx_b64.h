@@ -10,6 +10,10 @@
 
 #include <apr.h>
 
+/* Used inside mod_ctx.so only: hidden, so its calls are direct, not
+ * through the PLT. */
+#pragma GCC visibility push(hidden)
+
 /* Length of the encoding of n bytes (no terminator). */
 apr_size_t ctx_b64url_len(apr_size_t n);
 
@@ -35,5 +39,7 @@ long ctx_b64url_decode(unsigned char *out, const char *in, apr_size_t len);
  * (also for len > 11) leaving *v alone. */
 apr_size_t ctx_b64url_encode_be(char *out, apr_uint64_t v);
 long ctx_b64url_decode_be(const char *in, apr_size_t len, apr_uint64_t *v);
+
+#pragma GCC visibility pop
 
 #endif

@@ -19,6 +19,10 @@
 
 #define CTX_CODEC_NONCE_LEN 12
 
+/* Nothing here leaves mod_ctx.so: hidden, so the calls between the
+ * codec's files (several per MAC) are direct, not through the PLT. */
+#pragma GCC visibility push(hidden)
+
 /* ---- ctx_codec.c: pieces every format uses ------------------------------ */
 
 /* codec->max_json, or its default. */
@@ -270,5 +274,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
                                         apr_size_t jlen, apr_int64_t issued,
                                         apr_int64_t created,
                                         const char **value, apr_size_t *vlen);
+
+#pragma GCC visibility pop
 
 #endif
