@@ -137,7 +137,7 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
 {
     int fields = f->with_created ? 3 : 2;   /* dots right of PAYLOAD */
     int found = 0;
-    apr_size_t plen = strlen(f->prefix);
+    apr_size_t plen = f->prefix_len;
     const char *dots[3], *body = value + plen, *dot_sig, *dot_ts;
     const char *dot_ct = NULL;
     apr_size_t blen, i, mlen;
@@ -233,7 +233,7 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
     unsigned char m[EVP_MAX_MD_SIZE];
     unsigned int mlen = 0;
     int compressed;
-    apr_size_t klen, n, len = strlen(f->prefix);
+    apr_size_t klen, n, len = f->prefix_len;
     const unsigned char *raw, *key = ctx_keyring_key(codec->keys, 0,
                                                      f->purpose, &klen);
     apr_size_t blen = 0, vmax;

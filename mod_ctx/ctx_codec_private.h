@@ -211,6 +211,7 @@ const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
 /* How a format lays out and signs its value (signed, flask). */
 typedef struct {
     const char *prefix;         /* before PAYLOAD: "s2.", "s1." or "" */
+    apr_size_t prefix_len;      /* its length (no strlen per cookie) */
     int kind;                   /* CTX_CODEC_KEYED_HMAC_SHA256 or _SHA1 */
     ctx_key_purpose_t purpose;  /* which derived key signs */
     const ctx_codec_binding_t *binding; /* NULL: nothing bound (flask) */

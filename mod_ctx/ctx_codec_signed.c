@@ -26,6 +26,8 @@ ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
         return reason;
     }
     f.prefix = version == 2 ? SIGNED_PREFIX : SIGNED_PREFIX_1;
+    f.prefix_len = version == 2 ? sizeof(SIGNED_PREFIX) - 1
+                                : sizeof(SIGNED_PREFIX_1) - 1;
     f.kind = CTX_CODEC_KEYED_HMAC_SHA256;
     f.purpose = CTX_KEY_SIGN;
     f.binding = &b;
@@ -44,7 +46,8 @@ apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                      const char **value, apr_size_t *vlen)
 {
     ctx_codec_binding_t b;
-    const ctx_codec_hmac_t f = { SIGNED_PREFIX, CTX_CODEC_KEYED_HMAC_SHA256,
+    const ctx_codec_hmac_t f = { SIGNED_PREFIX, sizeof(SIGNED_PREFIX) - 1,
+                                 CTX_CODEC_KEYED_HMAC_SHA256,
                                  CTX_KEY_SIGN, &b,
                                  1, 0 };
 
