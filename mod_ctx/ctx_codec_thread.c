@@ -90,15 +90,20 @@ static void zkey_create(void)
     pthread_atfork(NULL, NULL, fork_child);
 }
 
-static zstreams_t *zstreams(void)
+static __attribute__((noinline)) zstreams_t *zstreams_make(void)
 {
-    if (!my_zs) {
-        pthread_once(&zkey_once, zkey_create);
-        if ((my_zs = calloc(1, sizeof(*my_zs))) != NULL) {
-            pthread_setspecific(zkey, my_zs);
-        }
+    pthread_once(&zkey_once, zkey_create);
+    if ((my_zs = calloc(1, sizeof(*my_zs))) != NULL) {
+        pthread_setspecific(zkey, my_zs);
     }
     return my_zs;
+}
+
+/* This thread's state: made on its first use; afterwards one TLS load,
+ * inline (several calls per cookie). */
+static inline zstreams_t *zstreams(void)
+{
+    return my_zs ? my_zs : zstreams_make();
 }
 
 /* ---- keyed OpenSSL contexts --------------------------------------------- */
