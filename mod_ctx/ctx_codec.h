@@ -164,14 +164,14 @@ apr_status_t ctx_codec_encode(const ctx_codec_t *codec, apr_pool_t *p,
 
 /* The binding of version 2 of `format` (signed: "mod_ctx signed 2" NUL
  * app NUL cookie-name NUL; encrypted: the same with "mod_ctx encrypted
- * 2"), prepared in `p` for codecs of that format whose app_name and
- * cookie_name are these pointers: set it as their `bound` and each MAC or
- * tag starts from ready bytes instead of the names (same values, byte for
- * byte). Make it once per configuration (the names live as long as `p`);
- * the pointers are compared, not the bytes, so the names must not be
- * changed in place while it is used. NULL for flask (it binds nothing),
- * without either name, or for a name with a byte the format cannot bind
- * (none: names are tokens). Owned by `p`. */
+ * 2"), prepared for codecs of that format whose app_name and cookie_name
+ * are these pointers: set it as their `bound` and each MAC or tag starts
+ * from ready bytes instead of the names (same values, byte for byte).
+ * Make it once per configuration, in the pool the names live in: it is
+ * allocated in `p` and lives as long as `p`; it copies the names' bytes
+ * and keeps their pointers, which are compared, not the bytes, so the
+ * names must not be changed in place while it is used. NULL for flask (it
+ * binds nothing), without `p` or either name. */
 const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
                                         const char *app_name,
                                         const char *cookie_name);
