@@ -37,6 +37,20 @@ apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n)
     char *o = out;
     apr_size_t i = 0;
 
+    /* Six bytes per step while eight can be loaded: one load for four
+     * table loads (a MAC is 32 bytes, a session's payload tens). */
+    for (; i + 8 <= n; i += 6, o += 8) {
+        apr_uint64_t v;
+
+        memcpy(&v, in + i, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        memcpy(o, pairs[(v >> 52) & 0xfff], 2);
+        memcpy(o + 2, pairs[(v >> 40) & 0xfff], 2);
+        memcpy(o + 4, pairs[(v >> 28) & 0xfff], 2);
+        memcpy(o + 6, pairs[(v >> 16) & 0xfff], 2);
+    }
     for (; i + 3 <= n; i += 3) {
         unsigned v = ((unsigned)in[i] << 16) | ((unsigned)in[i + 1] << 8)
                      | in[i + 2];
@@ -60,63 +74,168 @@ apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n)
     return (apr_size_t)(o - out);
 }
 
-/* 6-bit value of each base64url character, 0xff for any other byte. */
-static const unsigned char values[256] = {
-#define X 0xff
-#define X16 X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
-    X16, X16,
-    X, X, X, X, X, X, X, X, X, X, X, X, X, 62, X, X,               /* '-' */
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,      /* 0-9 */
-    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,           /* A-O */
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, 63,    /* P-Z _ */
-    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, /* a-o */
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,     /* p-z */
-    X16, X16, X16, X16, X16, X16, X16, X16
-#undef X16
-#undef X
+
+/* The value of each character already in its place in a quad's 24 bits
+ * (quad[k]: the k-th character's, shifted left by 18 - 6k), or bit 31 for
+ * a byte outside the alphabet: a quad is the OR of four loads, checked
+ * once. Built by the preprocessor, as `pairs`. */
+#define V(c) ((c) >= 'A' && (c) <= 'Z' ? (c) - 'A'                           \
+              : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                    \
+              : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                    \
+              : (c) == '-' ? 62 : (c) == '_' ? 63 : -1)
+#define S(c, sh) (V(c) < 0 ? 0x80000000u : (apr_uint32_t)V(c) << (sh))
+#define E4(i, sh) S(i, sh), S((i) + 1, sh), S((i) + 2, sh), S((i) + 3, sh)
+#define E16(i, sh) E4(i, sh), E4((i) + 4, sh), E4((i) + 8, sh),              \
+                   E4((i) + 12, sh)
+#define E64(i, sh) E16(i, sh), E16((i) + 16, sh), E16((i) + 32, sh),         \
+                   E16((i) + 48, sh)
+#define E256(sh) { E64(0, sh), E64(64, sh), E64(128, sh), E64(192, sh) }
+static const apr_uint32_t quad[4][256] = {
+    E256(18), E256(12), E256(6), E256(0)
 };
+#undef E256
+#undef E64
+#undef E16
+#undef E4
+#undef S
+#undef V
 
 long ctx_b64url_decode(unsigned char *out, const char *in, apr_size_t len)
 {
     const unsigned char *s = (const unsigned char *)in;
     unsigned char *o = out;
     apr_size_t i = 0, full = len & ~(apr_size_t)3;
-    unsigned a, b, c, d;
 
     if (len % 4 == 1) {
         return -1;
     }
-    /* Whole quads: one check of the four values together (any 0xff sets a
-     * bit no valid 6-bit value has). */
-    for (; i < full; i += 4) {
-        a = values[s[i]];
-        b = values[s[i + 1]];
-        c = values[s[i + 2]];
-        d = values[s[i + 3]];
-        if ((a | b | c | d) & 0xc0) {
+    for (; i < full; i += 4, o += 3) {
+        apr_uint32_t w = quad[0][s[i]] | quad[1][s[i + 1]]
+                         | quad[2][s[i + 2]] | quad[3][s[i + 3]];
+
+        if (w & 0x80000000u) {
             return -1;
         }
-        *o++ = (unsigned char)((a << 2) | (b >> 4));
-        *o++ = (unsigned char)((b << 4) | (c >> 2));
-        *o++ = (unsigned char)((c << 6) | d);
+        o[0] = (unsigned char)(w >> 16);
+        o[1] = (unsigned char)(w >> 8);
+        o[2] = (unsigned char)w;
     }
     if (len - i == 2) {
-        a = values[s[i]];
-        b = values[s[i + 1]];
-        if (((a | b) & 0xc0) || (b & 0x0f)) {       /* stray bits */
+        apr_uint32_t w = quad[0][s[i]] | quad[1][s[i + 1]];
+
+        /* one byte: the second character's low 4 bits are stray */
+        if (w & (0x80000000u | 0xf000)) {
             return -1;
         }
-        *o++ = (unsigned char)((a << 2) | (b >> 4));
+        *o++ = (unsigned char)(w >> 16);
     }
     else if (len - i == 3) {
-        a = values[s[i]];
-        b = values[s[i + 1]];
-        c = values[s[i + 2]];
-        if (((a | b | c) & 0xc0) || (c & 0x03)) {   /* stray bits */
+        apr_uint32_t w = quad[0][s[i]] | quad[1][s[i + 1]]
+                         | quad[2][s[i + 2]];
+
+        /* two bytes: the third character's low 2 bits are stray */
+        if (w & (0x80000000u | 0xc0)) {
             return -1;
         }
-        *o++ = (unsigned char)((a << 2) | (b >> 4));
-        *o++ = (unsigned char)((b << 4) | (c >> 2));
+        *o++ = (unsigned char)(w >> 16);
+        *o++ = (unsigned char)(w >> 8);
     }
     return (long)(o - out);
+}
+
+/* ---- big-endian integers (the codec's timestamps) ------------------------ */
+
+/* 8 bytes take 11 characters, 66 bits: through the bytes (apart, so that
+ * the common path needs no stack buffer). */
+static __attribute__((noinline)) apr_size_t encode_be8(char *out,
+                                                        apr_uint64_t v)
+{
+    unsigned char be[8];
+
+    for (int i = 0; i < 8; ++i) {
+        be[i] = (unsigned char)(v >> (56 - 8 * i));
+    }
+    return ctx_b64url_encode(out, be, 8);
+}
+
+static __attribute__((noinline)) long decode_be8(const char *in,
+                                                 apr_size_t len,
+                                                 apr_uint64_t *v)
+{
+    unsigned char buf[12];
+    apr_uint64_t acc = 0;
+    long n;
+
+    if (len > 11 || (n = ctx_b64url_decode(buf, in, len)) < 0) {
+        return -1;
+    }
+    for (long i = 0; i < n; ++i) {
+        acc = (acc << 8) | buf[i];
+    }
+    *v = acc;
+    return n;
+}
+
+apr_size_t ctx_b64url_encode_be(char *out, apr_uint64_t v)
+{
+    apr_size_t n = v ? (apr_size_t)(64 - __builtin_clzll(v) + 7) / 8 : 1;
+    apr_size_t chars, i;
+    apr_uint64_t x;
+
+    if (n == 8) {
+        return encode_be8(out, v);
+    }
+    /* The n bytes, left-aligned on a whole number of characters (the
+     * padding bits are zero), then written from the right, two characters
+     * per table load. */
+    chars = ctx_b64url_len(n);
+    x = v << (6 * chars - 8 * n);
+    out[chars] = '\0';
+    for (i = chars; i >= 2; i -= 2, x >>= 12) {
+        memcpy(out + i - 2, pairs[x & 0xfff], 2);
+    }
+    if (i) {
+        out[0] = alphabet[x & 63];
+    }
+    return chars;
+}
+
+long ctx_b64url_decode_be(const char *in, apr_size_t len, apr_uint64_t *v)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    apr_uint64_t acc = 0;
+    apr_uint32_t bad = 0;
+    unsigned pad;
+    apr_size_t i;
+    long n;
+
+    if (len > 10) {
+        return decode_be8(in, len, v);
+    }
+    if (len % 4 == 1) {
+        return -1;
+    }
+    /* whole quads as in ctx_b64url_decode (24 bits each), then the rest
+     * a character at a time (a time of 4 or 5 bytes: 6 or 7 characters) */
+    for (i = 0; i + 4 <= len; i += 4) {
+        apr_uint32_t w = quad[0][s[i]] | quad[1][s[i + 1]]
+                         | quad[2][s[i + 2]] | quad[3][s[i + 3]];
+
+        bad |= w;
+        acc = (acc << 24) | (w & 0xffffff);
+    }
+    for (; i < len; ++i) {
+        apr_uint32_t c = quad[3][s[i]];
+
+        bad |= c;
+        acc = (acc << 6) | (c & 63);
+    }
+    n = (long)(len * 6 / 8);
+    pad = (unsigned)(len * 6 - (apr_size_t)n * 8);
+    /* a byte outside the alphabet sets bit 31; the padding bits must be 0 */
+    if ((bad & 0x80000000u) || (acc & ((1u << pad) - 1))) {
+        return -1;
+    }
+    *v = acc >> pad;
+    return n;
 }

@@ -10,8 +10,16 @@
 
 #include <apr.h>
 
+/* Used inside mod_ctx.so only: hidden, so its calls are direct, not
+ * through the PLT. */
+#pragma GCC visibility push(hidden)
+
 /* Length of the encoding of n bytes (no terminator). */
 apr_size_t ctx_b64url_len(apr_size_t n);
+
+/* At least ctx_b64url_len(n) (at most 2 more), as a constant expression:
+ * for buffer sizes, without a call. */
+#define CTX_B64URL_ROOM(n) (((n) + 2) / 3 * 4)
 
 /* Encode n bytes into out, which has room for ctx_b64url_len(n) + 1 bytes;
  * NUL-terminates. Returns the length written (without the NUL). */
@@ -20,5 +28,18 @@ apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n);
 /* Decode `len` characters into out (room for len * 3 / 4 bytes). Returns the
  * number of bytes, or -1 if the text is not canonical URL-safe base64. */
 long ctx_b64url_decode(unsigned char *out, const char *in, apr_size_t len);
+
+/* The same texts for an unsigned integer as big-endian bytes, without a
+ * loop over bytes (the codec's timestamps, two each way per cookie):
+ * ctx_b64url_encode_be writes the encoding of v's shortest big-endian bytes
+ * (leading zero bytes dropped, one byte for 0) into out (room for 12 bytes),
+ * NUL-terminated, and returns its length. ctx_b64url_decode_be decodes
+ * exactly what ctx_b64url_decode accepts for `len` <= 11, into *v as a
+ * big-endian number, and returns the number of bytes (0 for len 0), or -1
+ * (also for len > 11) leaving *v alone. */
+apr_size_t ctx_b64url_encode_be(char *out, apr_uint64_t v);
+long ctx_b64url_decode_be(const char *in, apr_size_t len, apr_uint64_t *v);
+
+#pragma GCC visibility pop
 
 #endif

@@ -83,36 +83,43 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 
 /* ---- times -------------------------------------------------------------- */
 
+/* A thread writes the same two times again and again: now, to the second,
+ * and the session's creation time. The last two texts are kept (per
+ * thread: initial-exec, as ctx_codec_thread.c's state); the one not used
+ * last is replaced. A slot with len 0 is empty. */
+typedef struct {
+    apr_int64_t ts;
+    apr_size_t len;
+    char text[16];              /* 11 characters at most, and the NUL */
+} ts_text_t;
+
+static __thread ts_text_t ts_texts[2] __attribute__((tls_model("initial-exec")));
+static __thread int ts_last __attribute__((tls_model("initial-exec")));
+
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 {
-    unsigned char be[8];
-    int i, skip = 0;
+    ts_text_t *t = ts_texts;
+    int i = t[0].len && t[0].ts == ts ? 0 : t[1].len && t[1].ts == ts ? 1 : -1;
 
-    for (i = 7; i >= 0; --i) {
-        be[i] = (unsigned char)(ts & 0xff);
-        ts >>= 8;
+    if (i < 0) {
+        i = 1 - ts_last;
+        t[i].ts = ts;
+        /* a negative time (never written) keeps its two's complement
+         * bytes */
+        t[i].len = ctx_b64url_encode_be(t[i].text, (apr_uint64_t)ts);
     }
-    while (skip < 7 && be[skip] == 0) {
-        ++skip;
-    }
-    return ctx_b64url_encode(out, be + skip, (apr_size_t)(8 - skip));
+    ts_last = i;
+    memcpy(out, t[i].text, 12);         /* the text and its NUL */
+    return t[i].len;
 }
 
 /* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */
 static int decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
 {
-    unsigned char buf[12];
-    long n;
-    apr_uint64_t v = 0;
+    apr_uint64_t v;
 
-    if (len == 0 || len > 11 || (n = ctx_b64url_decode(buf, s, len)) < 1
-        || n > 8) {
-        return 0;
-    }
-    for (long i = 0; i < n; ++i) {
-        v = (v << 8) | buf[i];
-    }
-    if (v > (apr_uint64_t)APR_INT64_MAX) {
+    if (len == 0 || ctx_b64url_decode_be(s, len, &v) < 1
+        || v > (apr_uint64_t)APR_INT64_MAX) {
         return 0;
     }
     *ts = (apr_int64_t)v;
@@ -197,15 +204,46 @@ ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
     if (*version == 1 && !codec->legacy) {
         return CTX_REASON_LEGACY;
     }
-    b->domain = *version == 2 ? d2 : d1;
-    b->app = *version == 2 ? codec->app_name : NULL;
-    b->name = codec->cookie_name;
+    if (*version == 2) {
+        ctx_codec_binding_v2(codec, d2, b);
+    }
+    else {
+        b->domain = d1;
+        b->app = NULL;
+        b->name = codec->cookie_name;
+        b->ready = NULL;
+    }
     return CTX_REASON_OK;
 }
 
-apr_size_t ctx_codec_bound_prefix(unsigned char *out,
-                                  const ctx_codec_binding_t *b,
-                                  const char *tail, apr_size_t tlen)
+const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
+                                        const char *app_name,
+                                        const char *cookie_name)
+{
+    ctx_codec_binding_t b;
+    ctx_codec_bound_t *r;
+
+    if (!p || !app_name || !cookie_name
+        || (format != CTX_FORMAT_SIGNED && format != CTX_FORMAT_ENCRYPTED)) {
+        return NULL;
+    }
+    b.domain = format == CTX_FORMAT_SIGNED ? CTX_CODEC_SIGNED_DOMAIN
+                                           : CTX_CODEC_ENCRYPTED_DOMAIN;
+    b.app = app_name;
+    b.name = cookie_name;
+    b.ready = NULL;
+    r = apr_palloc(p, sizeof(*r) + ctx_codec_bound_len(&b));
+    r->format = format;
+    r->app = app_name;
+    r->name = cookie_name;
+    r->len = ctx_codec_bound_write(r->bytes, &b);
+    return r;
+}
+
+/* ctx_codec_bound_prefix from the names. */
+static apr_size_t bound_build(unsigned char *out,
+                              const ctx_codec_binding_t *b, const char *tail,
+                              apr_size_t tlen)
 {
     apr_size_t dlen = strlen(b->domain) + 1, nlen = strlen(b->name) + 1;
     apr_size_t alen = b->app ? strlen(b->app) + 1 : 0, len = 0;
@@ -225,6 +263,52 @@ apr_size_t ctx_codec_bound_prefix(unsigned char *out,
         memcpy(out + len, tail, tlen);
     }
     return len + tlen;
+}
+
+apr_size_t ctx_codec_bound_prefix(unsigned char *out,
+                                  const ctx_codec_binding_t *b,
+                                  const char *tail, apr_size_t tlen)
+{
+    if (b->ready) {
+        /* prepared once per configuration (ctx_codec_bind) */
+        apr_size_t len = b->ready->len;
+
+        if (len + tlen > CTX_CODEC_PREFIX_MAX) {
+            return 0;
+        }
+        memcpy(out, b->ready->bytes, len);
+        if (tlen) {
+            memcpy(out + len, tail, tlen);
+        }
+        return len + tlen;
+    }
+    return bound_build(out, b, tail, tlen);
+}
+
+apr_size_t ctx_codec_bound_len(const ctx_codec_binding_t *b)
+{
+    if (b->ready) {
+        return b->ready->len;
+    }
+    return strlen(b->domain) + 1 + (b->app ? strlen(b->app) + 1 : 0)
+           + strlen(b->name) + 1;
+}
+
+apr_size_t ctx_codec_bound_write(unsigned char *out,
+                                 const ctx_codec_binding_t *b)
+{
+    unsigned char *o = out;
+
+    if (b->ready) {
+        memcpy(out, b->ready->bytes, b->ready->len);
+        return b->ready->len;
+    }
+    o = (unsigned char *)stpcpy((char *)o, b->domain) + 1;
+    if (b->app) {
+        o = (unsigned char *)stpcpy((char *)o, b->app) + 1;
+    }
+    o = (unsigned char *)stpcpy((char *)o, b->name) + 1;
+    return (apr_size_t)(o - out);
 }
 
 int ctx_codec_bind_pieces(ctx_codec_update_fn *update, void *ctx,

@@ -63,6 +63,10 @@ typedef enum {
     CTX_REASON_COUNT
 } ctx_reason_t;
 
+/* The bytes a codec binds before each MAC or tag, prepared once per
+ * configuration (ctx_codec_bind). */
+typedef struct ctx_codec_bound_t ctx_codec_bound_t;
+
 typedef struct {
     ctx_format_t format;
     const ctx_keyring_t *keys;
@@ -79,6 +83,12 @@ typedef struct {
     apr_size_t max_value;       /* longest value decoded; 0:
                                  * CTX_CODEC_MAX_VALUE (a cookie). Server-
                                  * side sessions store larger values. */
+    /* What ctx_codec_bind prepared for this format, app_name and
+     * cookie_name, or NULL: the codec then builds those bytes from the
+     * names on every MAC or tag. Ignored unless it was made for these very
+     * pointers (so a codec whose names change falls back, never binds
+     * stale names). */
+    const ctx_codec_bound_t *bound;
 } ctx_codec_t;
 
 /* What a decode learnt besides the data. */
@@ -151,6 +161,20 @@ apr_status_t ctx_codec_encode(const ctx_codec_t *codec, apr_pool_t *p,
                               const json_t *data, apr_int64_t issued,
                               apr_int64_t created, const char **value,
                               apr_size_t *vlen);
+
+/* The binding of version 2 of `format` (signed: "mod_ctx signed 2" NUL
+ * app NUL cookie-name NUL; encrypted: the same with "mod_ctx encrypted
+ * 2"), prepared for codecs of that format whose app_name and cookie_name
+ * are these pointers: set it as their `bound` and each MAC or tag starts
+ * from ready bytes instead of the names (same values, byte for byte).
+ * Make it once per configuration, in the pool the names live in: it is
+ * allocated in `p` and lives as long as `p`; it copies the names' bytes
+ * and keeps their pointers, which are compared, not the bytes, so the
+ * names must not be changed in place while it is used. NULL for flask (it
+ * binds nothing), without `p` or either name. */
+const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
+                                        const char *app_name,
+                                        const char *cookie_name);
 
 /* How many decodes ended with `reason` in this process. */
 apr_uint32_t ctx_codec_reason_count(ctx_reason_t reason);

@@ -15,7 +15,7 @@
 #define TAG_LEN 16
 #define KEY_LEN 32             /* AES-256 */
 #define ENCRYPTED_PREFIX "e2."
-#define ENCRYPTED_DOMAIN "mod_ctx encrypted 2"
+#define ENCRYPTED_DOMAIN CTX_CODEC_ENCRYPTED_DOMAIN
 /* Version 1: read only (codec->legacy), never written. */
 #define ENCRYPTED_PREFIX_1 "e1."
 #define ENCRYPTED_DOMAIN_1 "mod_ctx encrypted 1"
@@ -176,12 +176,12 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     }
     tslen = (apr_size_t)(dot - ts_s);       /* "TS" or "TS.CT", as bound */
     blob_s = dot + 1;
-    if (memchr(blob_s, '.', len - (apr_size_t)(blob_s - value))) {
-        return CTX_REASON_MALFORMED;
-    }
     if (!(blob = ctx_codec_b64_dup(p, blob_s,
                                    len - (apr_size_t)(blob_s - value), &n))) {
-        return CTX_REASON_BAD_ENCODING;
+        /* A third dot is a wrong shape, not a wrong encoding: looked for
+         * only here, as base64url never holds one. */
+        return memchr(blob_s, '.', len - (apr_size_t)(blob_s - value))
+                   ? CTX_REASON_MALFORMED : CTX_REASON_BAD_ENCODING;
     }
     if (n < NONCE_LEN + TAG_LEN) {
         return CTX_REASON_MALFORMED;
@@ -233,14 +233,14 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     unsigned char *blob = apr_palloc(p, n);
     const unsigned char *key = ctx_keyring_key(codec->keys, 0,
                                                CTX_KEY_ENCRYPT, NULL);
-    const ctx_codec_binding_t b = { ENCRYPTED_DOMAIN, codec->app_name,
-                                    codec->cookie_name };
+    ctx_codec_binding_t b;
     char *out;
     apr_size_t len;
 
     if (!key) {
         return APR_EINVAL;
     }
+    ctx_codec_binding_v2(codec, ENCRYPTED_DOMAIN, &b);
     ts[tslen++] = '.';
     tslen += ctx_codec_encode_ts(ts + tslen, created);
     if (!ctx_codec_nonce(blob)
@@ -248,7 +248,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
                  jlen, blob + NONCE_LEN, blob + NONCE_LEN + jlen)) {
         return APR_EGENERAL;
     }
-    out = apr_palloc(p, 3 + tslen + 1 + ctx_b64url_len(n) + 1);
+    out = apr_palloc(p, 3 + tslen + 1 + CTX_B64URL_ROOM(n) + 1);
     memcpy(out, ENCRYPTED_PREFIX, 3);
     memcpy(out + 3, ts, tslen);
     out[3 + tslen] = '.';

@@ -11,7 +11,7 @@
 #define FLASK_CREATED_KEY CTX_SESSION_CREATED_KEY
 
 static const ctx_codec_hmac_t flask_layout = {
-    "", "SHA1", CTX_KEY_FLASK, NULL, 0, 1
+    "", 0, CTX_CODEC_KEYED_HMAC_SHA1, CTX_KEY_FLASK, NULL, 0, 1
 };
 
 /* The flask format's creation time: "_ctx_created" when it is an integer

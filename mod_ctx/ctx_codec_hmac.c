@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 
 #include "ctx_b64.h"
 #include "ctx_codec_private.h"
@@ -21,12 +20,11 @@ static void hmac_fetch(void)
     hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-/* A keyed HMAC context for this thread, ready for updates. */
-static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
+/* A keyed HMAC context of `kind` (CTX_CODEC_KEYED_HMAC_*) for this thread,
+ * ready for updates. */
+static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
                             apr_size_t klen)
 {
-    int kind = strcmp(digest, "SHA1") == 0 ? CTX_CODEC_KEYED_HMAC_SHA1
-                                           : CTX_CODEC_KEYED_HMAC_SHA256;
     ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen);
     OSSL_PARAM params[2];
 
@@ -41,8 +39,9 @@ static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
     if (!hmac_alg || !(k->mac = EVP_MAC_CTX_new(hmac_alg))) {
         return NULL;
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)digest, 0);
+    params[0] = OSSL_PARAM_construct_utf8_string(
+        OSSL_MAC_PARAM_DIGEST,
+        (char *)(kind == CTX_CODEC_KEYED_HMAC_SHA1 ? "SHA1" : "SHA256"), 0);
     params[1] = OSSL_PARAM_construct_end();
     if (!EVP_MAC_init(k->mac, key, klen, params)) {
         ctx_codec_keyed_release(k);
@@ -55,37 +54,77 @@ static EVP_MAC_CTX *mac_ctx(const char *digest, const unsigned char *key,
 EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
                                const unsigned char *key, apr_size_t klen)
 {
-    return key ? mac_ctx(digest, key, klen) : NULL;
+    return key ? mac_ctx(strcmp(digest, "SHA1") == 0
+                             ? CTX_CODEC_KEYED_HMAC_SHA1
+                             : CTX_CODEC_KEYED_HMAC_SHA256,
+                         key, klen)
+               : NULL;
 }
 
-static int mac_update(void *ctx, const unsigned char *in, apr_size_t n)
+int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
+                        apr_size_t n)
 {
-    return EVP_MAC_update(ctx, in, n);
-}
+    apr_uint64_t acc = 0, x, y;
+    apr_size_t i = 0;
 
-/* HMAC with `digest` ("SHA256", "SHA1") over [binding] msg into `out`
- * (EVP_MAX_MD_SIZE bytes); `b` NULL binds nothing. 0 if OpenSSL fails. */
-static int mac(const char *digest, const unsigned char *key, apr_size_t klen,
-               const ctx_codec_binding_t *b, const char *msg,
-               apr_size_t mlen, unsigned char *out, unsigned int *outlen)
-{
-    EVP_MAC_CTX *h = mac_ctx(digest, key, klen);
-    size_t olen = 0;
-    int ok = h != NULL;
-
-    if (ok && b) {
-        /* One update for the whole binding when it fits: each EVP call
-         * has a cost of its own. */
-        unsigned char prefix[CTX_CODEC_PREFIX_MAX];
-        apr_size_t plen = ctx_codec_bound_prefix(prefix, b, NULL, 0);
-
-        ok = plen ? EVP_MAC_update(h, prefix, plen)
-                  : ctx_codec_bind_pieces(mac_update, h, b);
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        acc |= x ^ y;
+        /* no value the compiler could test early: OpenSSL's own
+         * constant-time helpers use the same barrier */
+        __asm__("" : "+r"(acc));
     }
-    ok = ok && EVP_MAC_update(h, (const unsigned char *)msg, mlen)
-         && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
+    for (; i < n; ++i) {
+        acc |= (apr_uint64_t)(a[i] ^ b[i]);
+        __asm__("" : "+r"(acc));
+    }
+    return acc == 0;
+}
+
+/* HMAC of `kind` (CTX_CODEC_KEYED_HMAC_*) over the n bytes at `in` into
+ * `out` (EVP_MAX_MD_SIZE bytes): the binding's bytes are in front of the
+ * message there, one update (each EVP call goes down four layers). 0 if
+ * OpenSSL fails. */
+static int mac(int kind, const unsigned char *key, apr_size_t klen,
+               const unsigned char *in, apr_size_t n, unsigned char *out,
+               unsigned int *outlen)
+{
+    EVP_MAC_CTX *h = mac_ctx(kind, key, klen);
+    size_t olen = 0;
+    int ok = h && EVP_MAC_update(h, in, n)
+             && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
+
     *outlen = (unsigned int)olen;
     return ok;
+}
+
+/* A received value's MAC input fits this stack buffer unless it is long. */
+#define MAC_INPUT_MAX 1024
+
+/* The MAC input of the `mlen` bytes at `msg` under binding `b`: the
+ * binding's bytes, then msg, in `buf` (MAC_INPUT_MAX bytes) or, when they
+ * do not fit, in a buffer allocated in `p`; msg itself when b is NULL. */
+static const unsigned char *mac_input(apr_pool_t *p, unsigned char *buf,
+                                      const ctx_codec_binding_t *b,
+                                      const char *msg, apr_size_t mlen,
+                                      apr_size_t *n)
+{
+    apr_size_t blen;
+
+    if (!b) {
+        *n = mlen;
+        return (const unsigned char *)msg;
+    }
+    if (!(blen = ctx_codec_bound_prefix(buf, b, NULL, 0))
+        || blen + mlen > MAC_INPUT_MAX) {
+        blen = ctx_codec_bound_len(b);
+        buf = apr_palloc(p, blen + mlen);
+        ctx_codec_bound_write(buf, b);
+    }
+    memcpy(buf + blen, msg, mlen);
+    *n = blen + mlen;
+    return buf;
 }
 
 /* ---- PAYLOAD "." TS ["." CT] "." MAC, from the right -------------------- */
@@ -98,11 +137,14 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
 {
     int fields = f->with_created ? 3 : 2;   /* dots right of PAYLOAD */
     int found = 0;
-    apr_size_t plen = strlen(f->prefix);
+    apr_size_t plen = f->prefix_len;
     const char *dots[3], *body = value + plen, *dot_sig, *dot_ts;
     const char *dot_ct = NULL;
     apr_size_t blen, i, mlen;
     unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+    unsigned char buf[MAC_INPUT_MAX];
+    const unsigned char *in;
+    apr_size_t n;
     unsigned int wlen = 0;
     apr_size_t glen;
     long gl;
@@ -141,16 +183,16 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     if ((gl = ctx_b64url_decode(got, dot_sig + 1, glen)) < 0) {
         return CTX_REASON_BAD_ENCODING;
     }
+    in = mac_input(p, buf, f->binding, value, mlen, &n);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
         apr_size_t klen;
         const unsigned char *key = ctx_keyring_key(codec->keys, k,
                                                    f->purpose, &klen);
 
-        if (!mac(f->digest, key, klen, f->binding, value, mlen, want,
-                 &wlen)) {
+        if (!mac(f->kind, key, klen, in, n, want, &wlen)) {
             return CTX_REASON_BAD_SIGNATURE;
         }
-        if ((apr_size_t)gl == wlen && CRYPTO_memcmp(want, got, wlen) == 0) {
+        if ((apr_size_t)gl == wlen && ctx_codec_mac_equal(want, got, wlen)) {
             matched = k;
             break;
         }
@@ -191,10 +233,11 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
     unsigned char m[EVP_MAX_MD_SIZE];
     unsigned int mlen = 0;
     int compressed;
-    apr_size_t klen, n, len = strlen(f->prefix);
+    apr_size_t klen, n, len = f->prefix_len;
     const unsigned char *raw, *key = ctx_keyring_key(codec->keys, 0,
                                                      f->purpose, &klen);
-    char *out;
+    apr_size_t blen = 0, vmax;
+    char *buf, *out;
 
     if (!key) {
         return APR_EINVAL;
@@ -203,9 +246,23 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
                                         &n, &compressed))) {
         return APR_EGENERAL;
     }
-    /* [s2.][.]PAYLOAD.TS[.CT].MAC written in place, in one allocation */
-    out = apr_palloc(p, 3 + 1 + ctx_b64url_len(n) + 1 + 12 + 1 + 12 + 1
-                        + ctx_b64url_len(EVP_MAX_MD_SIZE) + 1);
+    /* The binding's bytes, then [s2.][.]PAYLOAD.TS[.CT].MAC written in
+     * place, in one allocation: the MAC reads both in one update. */
+    vmax = 3 + 1 + CTX_B64URL_ROOM(n) + 1 + 12 + 1 + 12 + 1
+           + CTX_B64URL_ROOM(EVP_MAX_MD_SIZE) + 1;
+    if (!f->binding) {
+        buf = apr_palloc(p, vmax);
+    }
+    else if (!(blen = ctx_codec_bound_prefix(
+                   (unsigned char *)(buf = apr_palloc(
+                                         p, CTX_CODEC_PREFIX_MAX + vmax)),
+                   f->binding, NULL, 0))) {
+        /* names too long for the prefix buffer */
+        blen = ctx_codec_bound_len(f->binding);
+        buf = apr_palloc(p, blen + vmax);
+        ctx_codec_bound_write((unsigned char *)buf, f->binding);
+    }
+    out = buf + blen;
     memcpy(out, f->prefix, len);
     if (compressed) {
         out[len++] = '.';
@@ -217,7 +274,8 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         out[len++] = '.';
         len += ctx_codec_encode_ts(out + len, created);
     }
-    if (!mac(f->digest, key, klen, f->binding, out, len, m, &mlen)) {
+    if (!mac(f->kind, key, klen, (const unsigned char *)buf, blen + len, m,
+             &mlen)) {
         return APR_EGENERAL;
     }
     out[len++] = '.';

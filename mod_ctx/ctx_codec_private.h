@@ -19,13 +19,19 @@
 
 #define CTX_CODEC_NONCE_LEN 12
 
+/* Nothing here leaves mod_ctx.so: hidden, so the calls between the
+ * codec's files (several per MAC) are direct, not through the PLT. */
+#pragma GCC visibility push(hidden)
+
 /* ---- ctx_codec.c: pieces every format uses ------------------------------ */
 
 /* codec->max_json, or its default. */
 apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
 
-/* b64url text of a time into `out` (11 bytes at most): big-endian, leading
- * zero bytes dropped; returns its length. */
+/* b64url text of a time into `out` (12 bytes: 11 characters at most and
+ * a NUL): big-endian, leading zero bytes dropped; returns its length. The
+ * thread's last two texts are kept (a cookie writes now and its creation
+ * time, request after request). */
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
 
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
@@ -40,7 +46,36 @@ typedef struct {
     const char *domain;         /* NUL-terminated; the NUL is bound too */
     const char *app;            /* NULL in version 1 */
     const char *name;
+    const ctx_codec_bound_t *ready; /* these bytes prepared, or NULL */
 } ctx_codec_binding_t;
+
+/* The domains of version 2, bound first. */
+#define CTX_CODEC_SIGNED_DOMAIN "mod_ctx signed 2"
+#define CTX_CODEC_ENCRYPTED_DOMAIN "mod_ctx encrypted 2"
+
+struct ctx_codec_bound_t {
+    ctx_format_t format;
+    const char *app, *name;     /* the names' pointers it was made for */
+    apr_size_t len;
+    unsigned char bytes[];      /* domain NUL app NUL name NUL */
+};
+
+/* The binding of version 2 of codec->format: {domain, app, name} with
+ * codec->bound as `ready` when it was made for these names (inline: once
+ * per MAC or tag, and a call between the library's own exported
+ * functions goes through the PLT). */
+static inline void ctx_codec_binding_v2(const ctx_codec_t *codec,
+                                        const char *domain,
+                                        ctx_codec_binding_t *b)
+{
+    const ctx_codec_bound_t *r = codec->bound;
+
+    b->domain = domain;
+    b->app = codec->app_name;
+    b->name = codec->cookie_name;
+    b->ready = r && r->format == codec->format && r->app == codec->app_name
+               && r->name == codec->cookie_name ? r : NULL;
+}
 
 /* The version of a signed or encrypted value from its 3-byte prefix (`p2`
  * for 2, `p1` for 1) into *version, and what it binds (domain `d2` or `d1`)
@@ -80,6 +115,14 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 apr_size_t ctx_codec_bound_prefix(unsigned char *out,
                                   const ctx_codec_binding_t *b,
                                   const char *tail, apr_size_t tlen);
+
+
+/* The same bytes whatever their length: ctx_codec_bound_len counts them,
+ * ctx_codec_bound_write writes them into `out` (that many bytes) and
+ * returns their length. */
+apr_size_t ctx_codec_bound_len(const ctx_codec_binding_t *b);
+apr_size_t ctx_codec_bound_write(unsigned char *out,
+                                 const ctx_codec_binding_t *b);
 
 typedef int ctx_codec_update_fn(void *ctx, const unsigned char *in,
                                 apr_size_t n);
@@ -168,12 +211,19 @@ const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
 /* How a format lays out and signs its value (signed, flask). */
 typedef struct {
     const char *prefix;         /* before PAYLOAD: "s2.", "s1." or "" */
-    const char *digest;         /* "SHA256" or "SHA1" */
+    apr_size_t prefix_len;      /* its length (no strlen per cookie) */
+    int kind;                   /* CTX_CODEC_KEYED_HMAC_SHA256 or _SHA1 */
     ctx_key_purpose_t purpose;  /* which derived key signs */
     const ctx_codec_binding_t *binding; /* NULL: nothing bound (flask) */
     int with_created;           /* 1: "." CT after TS */
     int always_compress;        /* 1: try zlib even for small JSON */
 } ctx_codec_hmac_t;
+
+/* 1 if the `n` bytes at `a` and `b` are equal, else 0, in a time that
+ * depends on n only (a MAC against the one received): 8 bytes per step,
+ * where CRYPTO_memcmp takes one (~230 instructions for a SHA-256 MAC). */
+int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
+                        apr_size_t n);
 
 /* Verify a value laid out as `f` says (its prefix already checked) under
  * each key, check its times and parse its JSON. On CTX_REASON_OK: *data is
@@ -225,5 +275,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
                                         apr_size_t jlen, apr_int64_t issued,
                                         apr_int64_t created,
                                         const char **value, apr_size_t *vlen);
+
+#pragma GCC visibility pop
 
 #endif

@@ -4,7 +4,7 @@
 #include "ctx_codec_private.h"
 
 #define SIGNED_PREFIX "s2."
-#define SIGNED_DOMAIN "mod_ctx signed 2"
+#define SIGNED_DOMAIN CTX_CODEC_SIGNED_DOMAIN
 /* Version 1: read only (codec->legacy), never written. */
 #define SIGNED_PREFIX_1 "s1."
 #define SIGNED_DOMAIN_1 "mod_ctx signed 1"
@@ -26,7 +26,9 @@ ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
         return reason;
     }
     f.prefix = version == 2 ? SIGNED_PREFIX : SIGNED_PREFIX_1;
-    f.digest = "SHA256";
+    f.prefix_len = version == 2 ? sizeof(SIGNED_PREFIX) - 1
+                                : sizeof(SIGNED_PREFIX_1) - 1;
+    f.kind = CTX_CODEC_KEYED_HMAC_SHA256;
     f.purpose = CTX_KEY_SIGN;
     f.binding = &b;
     f.with_created = version == 2;
@@ -43,11 +45,13 @@ apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                      apr_int64_t issued, apr_int64_t created,
                                      const char **value, apr_size_t *vlen)
 {
-    const ctx_codec_binding_t b = { SIGNED_DOMAIN, codec->app_name,
-                                    codec->cookie_name };
-    const ctx_codec_hmac_t f = { SIGNED_PREFIX, "SHA256", CTX_KEY_SIGN, &b,
+    ctx_codec_binding_t b;
+    const ctx_codec_hmac_t f = { SIGNED_PREFIX, sizeof(SIGNED_PREFIX) - 1,
+                                 CTX_CODEC_KEYED_HMAC_SHA256,
+                                 CTX_KEY_SIGN, &b,
                                  1, 0 };
 
+    ctx_codec_binding_v2(codec, SIGNED_DOMAIN, &b);
     return ctx_codec_hmac_encode(codec, &f, p, json, jlen, issued, created,
                                  value, vlen);
 }

@@ -25,6 +25,7 @@ typedef struct {
     int def_ok, inf_ok;
     ctx_codec_keyed_t keyed[KEYED_SLOTS];
     unsigned int next_evict;
+    unsigned int last;          /* the slot found last: tried first */
     /* A random 96-bit nonce per thread, then counted up in its last 32
      * bits (drawn again when they wrap): unique within the thread by
      * construction, and two threads meet only if their random 64 bits agree
@@ -89,18 +90,32 @@ static void zkey_create(void)
     pthread_atfork(NULL, NULL, fork_child);
 }
 
-static zstreams_t *zstreams(void)
+static __attribute__((noinline)) zstreams_t *zstreams_make(void)
 {
-    if (!my_zs) {
-        pthread_once(&zkey_once, zkey_create);
-        if ((my_zs = calloc(1, sizeof(*my_zs))) != NULL) {
-            pthread_setspecific(zkey, my_zs);
-        }
+    pthread_once(&zkey_once, zkey_create);
+    if ((my_zs = calloc(1, sizeof(*my_zs))) != NULL) {
+        pthread_setspecific(zkey, my_zs);
     }
     return my_zs;
 }
 
+/* This thread's state: made on its first use; afterwards one TLS load,
+ * inline (several calls per cookie). */
+static inline zstreams_t *zstreams(void)
+{
+    return my_zs ? my_zs : zstreams_make();
+}
+
 /* ---- keyed OpenSSL contexts --------------------------------------------- */
+
+/* memcmp, not CRYPTO_memcmp: the configured key against this thread's
+ * copy of it; no client input takes part. */
+static int keyed_is(const ctx_codec_keyed_t *k, int kind,
+                    const unsigned char *key, apr_size_t klen)
+{
+    return k->used && k->kind == kind && k->klen == klen
+           && memcmp(k->key, key, klen) == 0;
+}
 
 ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
                                         apr_size_t klen)
@@ -111,21 +126,25 @@ ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
     if (!z || klen > sizeof(z->keyed[0].key)) {
         return NULL;
     }
-    for (int i = 0; i < KEYED_SLOTS; ++i) {
-        k = &z->keyed[i];
-        /* memcmp, not CRYPTO_memcmp: the configured key against this
-         * thread's copy of it; no client input takes part. */
-        if (k->used && k->kind == kind && k->klen == klen
-            && memcmp(k->key, key, klen) == 0) {
-            return k;
-        }
+    /* A request uses the same key and kind twice (verify, then sign): the
+     * slot of the last call first, before the scan. */
+    if (keyed_is(&z->keyed[z->last], kind, key, klen)) {
+        return &z->keyed[z->last];
     }
-    for (int i = 0; i < KEYED_SLOTS; ++i) {
-        if (!z->keyed[i].used) {
+    for (unsigned int i = 0; i < KEYED_SLOTS; ++i) {
+        if (keyed_is(&z->keyed[i], kind, key, klen)) {
+            z->last = i;
             return &z->keyed[i];
         }
     }
-    k = &z->keyed[z->next_evict++ % KEYED_SLOTS];
+    for (unsigned int i = 0; i < KEYED_SLOTS; ++i) {
+        if (!z->keyed[i].used) {
+            z->last = i;
+            return &z->keyed[i];
+        }
+    }
+    z->last = z->next_evict++ % KEYED_SLOTS;
+    k = &z->keyed[z->last];
     ctx_codec_keyed_release(k);
     return k;
 }

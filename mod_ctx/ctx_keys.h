@@ -15,6 +15,10 @@
 #include <apr_pools.h>
 #include <apr_user.h>
 
+/* Used inside mod_ctx.so only: hidden, so its calls are direct, not
+ * through the PLT. */
+#pragma GCC visibility push(hidden)
+
 typedef enum {
     CTX_KEY_SIGN = 0,
     CTX_KEY_ENCRYPT,
@@ -87,5 +91,7 @@ apr_status_t ctx_keyring_read_file_info(apr_pool_t *p, const char *path,
                                         const char **secret, apr_size_t *len,
                                         ctx_key_file_info_t *info,
                                         const char **err);
+
+#pragma GCC visibility pop
 
 #endif

@@ -19,6 +19,10 @@
 
 #include "ctx_codec.h"
 
+/* Used inside mod_ctx.so only: hidden, so its calls are direct, not
+ * through the PLT. */
+#pragma GCC visibility push(hidden)
+
 /* Candidates decoded at most per request. */
 #define CTX_LOAD_MAX_CANDIDATES 4
 
@@ -57,5 +61,7 @@ int ctx_load_header(ctx_load_t *l, const char *header);
 
 /* How many requests had two different valid session cookies. */
 apr_uint32_t ctx_load_conflicts(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -59,6 +59,15 @@ static void test_b64_len_has_no_padding(void **state)
     assert_int_equal(ctx_b64url_len(32), 43);   /* HMAC-SHA256 */
 }
 
+static void test_b64_room_holds_the_encoding(void **state)
+{
+    (void)state;
+    for (apr_size_t n = 0; n < 1000; ++n) {
+        assert_true(CTX_B64URL_ROOM(n) >= ctx_b64url_len(n));
+        assert_true(CTX_B64URL_ROOM(n) <= ctx_b64url_len(n) + 2);
+    }
+}
+
 /* RFC 4648 section 10, with the padding stripped. */
 static void test_b64_encodes_rfc4648_vectors_without_padding(void **state)
 {
@@ -335,10 +344,137 @@ static void test_b64_refuses_nul_inside_length(void **state)
     assert_int_equal(ctx_b64url_decode(out, "Z\0", 2), -1);
 }
 
+/* ---- big-endian integers ------------------------------------------------- */
+
+/* A small deterministic generator: the same values on every run. */
+static apr_uint64_t next_random(apr_uint64_t *seed)
+{
+    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *seed ^ (*seed >> 29);
+}
+
+/* The integer's text through the byte encoder: its shortest big-endian
+ * bytes (one byte for 0). */
+static void assert_be_encodes_like_its_bytes(apr_uint64_t v)
+{
+    unsigned char be[8];
+    char want[16], got[16];
+    int skip = 0;
+
+    for (int i = 0; i < 8; ++i) {
+        be[i] = (unsigned char)(v >> (56 - 8 * i));
+    }
+    while (skip < 7 && be[skip] == 0) {
+        ++skip;
+    }
+    ctx_b64url_encode(want, be + skip, (apr_size_t)(8 - skip));
+    memset(got, 'X', sizeof(got));
+    assert_int_equal(ctx_b64url_encode_be(got, v), strlen(want));
+    assert_string_equal(got, want);
+}
+
+static void test_b64_be_encodes_integers_as_their_shortest_bytes(void **state)
+{
+    apr_uint64_t seed = 1;
+
+    (void)state;
+    for (int k = 0; k < 64; ++k) {
+        apr_uint64_t p = (apr_uint64_t)1 << k;
+
+        assert_be_encodes_like_its_bytes(p - 1);
+        assert_be_encodes_like_its_bytes(p);
+        assert_be_encodes_like_its_bytes(p + 1);
+        assert_be_encodes_like_its_bytes(~(p - 1));
+    }
+    assert_be_encodes_like_its_bytes(UINT64_MAX);
+    /* times around now, second by second across a byte boundary */
+    for (apr_uint64_t t = 0xffffff00ULL; t < 0x100000100ULL; ++t) {
+        assert_be_encodes_like_its_bytes(t);
+    }
+    for (int i = 0; i < 100000; ++i) {
+        apr_uint64_t v = next_random(&seed);
+
+        assert_be_encodes_like_its_bytes(v >> (v % 64));
+    }
+}
+
+/* Whatever the text, the integer decoder accepts what the byte decoder
+ * accepts (up to 11 characters), with the same bytes. */
+static void assert_be_decodes_like_bytes(const char *text, apr_size_t len)
+{
+    unsigned char buf[16];
+    long want = len <= 11 ? ctx_b64url_decode(buf, text, len) : -1;
+    apr_uint64_t v = 0x5a5a, expect = 0;
+    long got = ctx_b64url_decode_be(text, len, &v);
+
+    if (got != want) {
+        fail_msg("\"%.*s\": %ld bytes, the byte decoder %ld", (int)len,
+                 text, got, want);
+    }
+    if (want < 0) {
+        assert_true(v == 0x5a5a);   /* left alone */
+        return;
+    }
+    for (long i = 0; i < want; ++i) {
+        expect = (expect << 8) | buf[i];
+    }
+    assert_true(v == expect);
+}
+
+static void test_b64_be_decodes_exactly_what_the_byte_decoder_does(void **state)
+{
+    /* the alphabet and a few bytes outside it */
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        "=+/. \x80\xff";
+    apr_uint64_t seed = 7;
+    char text[16];
+
+    (void)state;
+    for (int i = 0; i < 200000; ++i) {
+        apr_size_t len = (apr_size_t)(next_random(&seed) % 14);
+        /* mostly valid characters, so that most texts get far */
+        int valid = next_random(&seed) % 4 != 0;
+
+        for (apr_size_t j = 0; j < len; ++j) {
+            apr_uint64_t r = next_random(&seed);
+
+            text[j] = chars[valid ? r % 64 : r % (sizeof(chars) - 1)];
+        }
+        assert_be_decodes_like_bytes(text, len);
+    }
+    /* every last character of each length: the stray bits */
+    for (apr_size_t len = 1; len <= 11; ++len) {
+        for (int c = 0; c < 256; ++c) {
+            memset(text, 'Q', len);
+            text[len - 1] = (char)c;
+            assert_be_decodes_like_bytes(text, len);
+        }
+    }
+}
+
+static void test_b64_be_round_trips_integers(void **state)
+{
+    apr_uint64_t seed = 3;
+    char text[16];
+
+    (void)state;
+    for (int i = 0; i < 100000; ++i) {
+        apr_uint64_t v = next_random(&seed), back = 0;
+        apr_size_t len;
+
+        v >>= v % 64;
+        len = ctx_b64url_encode_be(text, v);
+        assert_true(ctx_b64url_decode_be(text, len, &back) > 0);
+        assert_true(back == v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_b64_len_has_no_padding),
+        UNIT_TEST(test_b64_room_holds_the_encoding),
         UNIT_TEST(test_b64_encodes_rfc4648_vectors_without_padding),
         UNIT_TEST(test_b64_encodes_with_url_safe_characters),
         UNIT_TEST(test_b64_encodes_the_flask_timestamp),
@@ -355,6 +491,9 @@ int main(void)
         UNIT_TEST(test_b64_refuses_impossible_lengths),
         UNIT_TEST(test_b64_refuses_every_byte_outside_the_alphabet),
         UNIT_TEST(test_b64_refuses_nul_inside_length),
+        UNIT_TEST(test_b64_be_encodes_integers_as_their_shortest_bytes),
+        UNIT_TEST(test_b64_be_decodes_exactly_what_the_byte_decoder_does),
+        UNIT_TEST(test_b64_be_round_trips_integers),
     };
 
     return UNIT_RUN(tests);

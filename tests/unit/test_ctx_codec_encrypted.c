@@ -200,6 +200,36 @@ static void test_codec_encrypted_short_blob_is_malformed(void **state)
     counts_check();
 }
 
+/* A dot in the blob is a wrong shape (malformed) wherever it is, even
+ * beside a character outside the alphabet; that character alone is a bad
+ * encoding. */
+static void test_codec_encrypted_dot_in_blob_is_malformed(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_codec_t c = codec_of(CTX_FORMAT_ENCRYPTED, keyring(p, "k", NULL));
+    const char *b28 = b64(p, "0123456789abcdef0123456789ab", 28);
+    apr_size_t n = strlen(b28);
+
+    for (apr_size_t at = 0; at <= n; ++at) {
+        char *bad = apr_pstrcat(p, b28, "x", NULL);
+        const char *v;
+
+        memmove(bad + at + 1, b28 + at, n - at + 1);
+        bad[at] = '.';
+        v = apr_pstrcat(p, "e2.ZVPxAA.ZVPxAA.", bad, NULL);
+        assert_reason(dec_str(&c, p, v, T0), CTX_REASON_MALFORMED);
+        bad[at] = '+';
+        v = apr_pstrcat(p, "e2.ZVPxAA.ZVPxAA.", bad, NULL);
+        assert_reason(dec_str(&c, p, v, T0), CTX_REASON_BAD_ENCODING);
+        if (at > 0) {
+            bad[0] = '.';
+            v = apr_pstrcat(p, "e2.ZVPxAA.ZVPxAA.", bad, NULL);
+            assert_reason(dec_str(&c, p, v, T0), CTX_REASON_MALFORMED);
+        }
+    }
+    counts_check();
+}
+
 static void test_codec_encrypted_empty_plaintext_is_bad_json(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -284,6 +314,7 @@ int main(void)
         CODEC_TEST(test_codec_encrypted_forked_child_never_repeats_a_parent_nonce),
         CODEC_TEST(test_codec_nonces_never_repeat_within_or_across_threads),
         CODEC_TEST(test_codec_encrypted_short_blob_is_malformed),
+        CODEC_TEST(test_codec_encrypted_dot_in_blob_is_malformed),
         CODEC_TEST(test_codec_encrypted_empty_plaintext_is_bad_json),
         CODEC_TEST(test_codec_bad_gcm_tags_keep_the_cipher_context),
         CODEC_TEST(test_codec_encrypted_libsodium_and_openssl_agree),

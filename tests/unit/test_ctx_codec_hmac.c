@@ -1,0 +1,412 @@
+/* Unit tests of the HMAC side of ctx_codec (ctx_codec_hmac.c): the
+ * constant-time MAC comparison, the MAC input (binding and value in one
+ * buffer) checked against OpenSSL's HMAC() of the documented bytes, the
+ * binding prepared once per configuration (ctx_codec_bind), and the per-thread keyed slots
+ * (ctx_codec_thread.c). The MAC bytes themselves are checked against
+ * OpenSSL directly in test_ctx_codec_signed.c. */
+#include "codec_test.h"
+#include "ctx_codec_private.h"
+
+/* Equal bytes compare equal at every length, and any single flipped bit,
+ * wherever it is (the 8-byte steps and the bytes after them), does not. */
+static void test_codec_mac_equal_sees_every_flipped_bit(void **state)
+{
+    unsigned char a[72], b[72];
+
+    (void)state;
+    for (apr_size_t i = 0; i < sizeof(a); ++i) {
+        a[i] = (unsigned char)(i * 37 + 11);
+    }
+    for (apr_size_t n = 0; n <= 64; ++n) {
+        /* at an odd offset too: the words are read unaligned */
+        for (apr_size_t off = 0; off < 2; ++off) {
+            memcpy(b, a, sizeof(a));
+            assert_int_equal(ctx_codec_mac_equal(a + off, b + off, n), 1);
+            for (apr_size_t i = 0; i < n; ++i) {
+                for (int bit = 0; bit < 8; ++bit) {
+                    b[off + i] ^= (unsigned char)(1u << bit);
+                    if (ctx_codec_mac_equal(a + off, b + off, n) != 0) {
+                        fail_msg("n %zu: bit %d of byte %zu not seen", n, bit,
+                                 i);
+                    }
+                    b[off + i] ^= (unsigned char)(1u << bit);
+                }
+            }
+        }
+    }
+}
+
+/* Only the n bytes count: what follows them differs freely. */
+static void test_codec_mac_equal_reads_only_n_bytes(void **state)
+{
+    unsigned char a[40], b[40];
+
+    (void)state;
+    memset(a, 0x5a, sizeof(a));
+    memset(b, 0x5a, sizeof(b));
+    b[32] = 0;
+    assert_int_equal(ctx_codec_mac_equal(a, b, 32), 1);
+    assert_int_equal(ctx_codec_mac_equal(a, b, 33), 0);
+    b[20] = 0;
+    assert_int_equal(ctx_codec_mac_equal(a, b, 20), 1);     /* SHA-1 */
+    assert_int_equal(ctx_codec_mac_equal(a, b, 21), 0);
+}
+
+/* ---- the MAC input: binding and value together -------------------------- */
+
+/* A JSON object of exactly `jlen` bytes ({"pad":"..."}), letters that
+ * compress a little. */
+static char *json_of_len(apr_pool_t *p, apr_size_t jlen)
+{
+    char *j = apr_palloc(p, jlen + 1);
+    apr_uint32_t x = 2463534242u;
+
+    memcpy(j, "{\"pad\":\"", 8);
+    for (apr_size_t i = 8; i < jlen - 2; ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        j[i] = "abcdefghijklmnopqrstuvwxyz"[x % 26];
+    }
+    memcpy(j + jlen - 2, "\"}", 3);
+    return j;
+}
+
+/* Encode and decode under `name` for JSON of every length from `from` to
+ * `to`: each value is the one built with OpenSSL's HMAC() from the
+ * documented binding, and reads back. */
+static void assert_signed_documented(apr_pool_t *p, const char *name,
+                                     apr_size_t from, apr_size_t to)
+{
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_SIGNED, kr);
+
+    c.cookie_name = name;
+    for (apr_size_t jlen = from; jlen <= to; ++jlen) {
+        const char *v = NULL, *ts;
+        apr_size_t vlen = 0;
+
+        assert_int_equal(ctx_codec_encode_json(&c, p, json_of_len(p, jlen),
+                                               jlen, T0, 0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_non_null(ts = strstr(v, ".ZVPxAA.ZVPxAA."));
+        assert_string_equal(v, make_signed(p, kr, name,
+                                           apr_pstrndup(p, v + 3,
+                                                        (apr_size_t)(ts - v
+                                                                     - 3)),
+                                           "ZVPxAA"));
+        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+    }
+}
+
+/* Values whose binding and text fill the decoder's stack buffer, and pass
+ * it (JSON of 700..1300 bytes: values from ~750 to ~1350 characters). */
+static void test_codec_signed_mac_across_the_input_buffer_size(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+
+    assert_signed_documented(p, "session", 20, 40);
+    assert_signed_documented(p, "session", 700, 1300);
+    counts_check();
+}
+
+/* Names too long for the binding's prefix buffer (256 bytes). */
+static void test_codec_signed_mac_with_a_binding_over_its_buffer(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    char name[301];
+
+    memset(name, 'n', 300);
+    name[300] = '\0';
+    assert_signed_documented(p, name, 20, 40);
+    assert_signed_documented(p, name, 900, 1000);
+    counts_check();
+}
+
+/* ---- the binding prepared once (ctx_codec_bind) ------------------------ */
+
+/* The prepared bytes are the ones built from the names, with any tail. */
+static void test_codec_bind_prepares_the_bytes_built_from_the_names(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const ctx_format_t formats[2] = { CTX_FORMAT_SIGNED,
+                                             CTX_FORMAT_ENCRYPTED };
+    static const char *const domains[2] = { "mod_ctx signed 2",
+                                            "mod_ctx encrypted 2" };
+
+    for (int f = 0; f < 2; ++f) {
+        const char *app = "an-app", *name = "cookie_1";
+        ctx_codec_binding_t b = { domains[f], app, name, NULL };
+        unsigned char built[CTX_CODEC_PREFIX_MAX], ready[CTX_CODEC_PREFIX_MAX];
+        apr_size_t blen = ctx_codec_bound_prefix(built, &b, "ZVPxAA.ZVPx", 11);
+
+        b.ready = ctx_codec_bind(p, formats[f], app, name);
+        assert_non_null(b.ready);
+        assert_int_equal(ctx_codec_bound_prefix(ready, &b, "ZVPxAA.ZVPx", 11),
+                         blen);
+        assert_memory_equal(ready, built, blen);
+        /* the documented bytes themselves */
+        assert_int_equal(blen, strlen(domains[f]) + 1 + 7 + 9 + 11);
+        assert_memory_equal(built + strlen(domains[f]) + 1,
+                            "an-app\0cookie_1\0ZVPxAA.ZVPx", 7 + 9 + 11);
+    }
+    assert_null(ctx_codec_bind(p, CTX_FORMAT_FLASK, "a", "n"));
+    assert_null(ctx_codec_bind(p, CTX_FORMAT_SIGNED, NULL, "n"));
+    assert_null(ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, "a", NULL));
+}
+
+/* Signed values of a codec with its binding prepared: the documented MAC,
+ * whatever the length of the names; one prepared for other names (other
+ * pointers, even with the same bytes) or another format is not used. */
+static void assert_bound_signed(apr_pool_t *p, const char *name,
+                                const ctx_codec_bound_t *bound)
+{
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_SIGNED, kr);
+    apr_size_t lens[3] = { 20, 900, 1100 };
+
+    c.cookie_name = name;
+    c.bound = bound;
+    for (int i = 0; i < 3; ++i) {
+        const char *v = NULL, *ts;
+        apr_size_t vlen = 0;
+
+        assert_int_equal(ctx_codec_encode_json(&c, p,
+                                               json_of_len(p, lens[i]),
+                                               lens[i], T0, 0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_non_null(ts = strstr(v, ".ZVPxAA.ZVPxAA."));
+        assert_string_equal(v, make_signed(p, kr, name,
+                                           apr_pstrndup(p, v + 3,
+                                                        (apr_size_t)(ts - v
+                                                                     - 3)),
+                                           "ZVPxAA"));
+        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+    }
+}
+
+static void test_codec_signed_with_a_prepared_binding_is_documented(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    char *longname = apr_palloc(p, 301), *copy = apr_pstrdup(p, "session");
+
+    memset(longname, 'n', 300);
+    longname[300] = '\0';
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, "session"));
+    assert_bound_signed(p, longname,
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, longname));
+    /* made for other names, or for the same bytes elsewhere */
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, "other"));
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, copy));
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_SIGNED, "other",
+                                       "session"));
+    /* made for the encrypted format */
+    assert_bound_signed(p, "session",
+                        ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, APP,
+                                       "session"));
+    counts_check();
+}
+
+/* Encrypted: what a prepared codec seals opens with the documented
+ * associated data, and the other way round. */
+static void test_codec_encrypted_with_a_prepared_binding_is_documented(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t plain = codec_of(CTX_FORMAT_ENCRYPTED, kr), c = plain;
+    const ctx_codec_bound_t *other = ctx_codec_bind(
+        p, CTX_FORMAT_ENCRYPTED, APP, "other");
+    const char *json = "{\"a\":1}";
+
+    c.bound = ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, APP, "session");
+    for (int round = 0; round < 2; ++round) {
+        const char *v = NULL;
+        apr_size_t vlen = 0, n;
+
+        assert_int_equal(ctx_codec_encode_json(&c, p, json, strlen(json), T0,
+                                               0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_non_null(open_encrypted(p, kr, "session", v, &n));
+        assert_int_equal(n, strlen(json));
+        assert_reason(dec(&plain, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+        assert_int_equal(ctx_codec_encode_json(&plain, p, json, strlen(json),
+                                               T0, 0, &v, &vlen),
+                         APR_SUCCESS);
+        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+        c.bound = other;        /* not for these names: not used */
+    }
+    counts_check();
+}
+
+/* ---- timestamps: the thread's last two texts kept -------------------------- */
+
+typedef struct {
+    int wrong;
+    apr_int64_t first_wrong;
+} ts_seen_t;
+
+/* The time's text as the codec writes it against the uncached encoder and
+ * the independent ts_text() of codec_test.h. */
+static void check_ts(apr_pool_t *p, apr_int64_t t, ts_seen_t *seen)
+{
+    char got[16], want[16];
+    apr_size_t n;
+
+    memset(got, 'X', sizeof(got));
+    n = ctx_codec_encode_ts(got, t);
+    ctx_b64url_encode_be(want, (apr_uint64_t)t);
+    if (n != strlen(want) || strcmp(got, want) != 0
+        || (t >= 0 && strcmp(got, ts_text(p, t)) != 0)) {
+        if (!seen->wrong++) {
+            seen->first_wrong = t;
+        }
+    }
+}
+
+/* On a fresh thread (empty cache): 0 first, then the patterns of requests:
+ * now second by second across byte boundaries with one or two creation
+ * times, values that differ in their high bytes only, and random ones. */
+static void *ts_sequences(void *arg)
+{
+    ts_seen_t *seen = arg;
+    apr_pool_t *p;
+    apr_uint64_t x = 88172645463325252ULL;
+
+    apr_pool_create(&p, NULL);
+    check_ts(p, 0, seen);
+    check_ts(p, 0, seen);
+    check_ts(p, 1, seen);
+    for (apr_int64_t now = 0xfffff0; now < 0x1000010; ++now) {
+        for (int twice = 0; twice < 2; ++twice) {
+            check_ts(p, now, seen);
+            check_ts(p, 0xfffff0, seen);
+        }
+        check_ts(p, now, seen);
+        check_ts(p, now + 1, seen);     /* the next second at once */
+        check_ts(p, now - 7, seen);     /* another session's creation */
+        check_ts(p, T0, seen);
+    }
+    for (int k = 8; k < 63; ++k) {
+        check_ts(p, (apr_int64_t)1 << k, seen);
+        check_ts(p, ((apr_int64_t)1 << k) + 1, seen);
+        check_ts(p, (apr_int64_t)1 << k, seen);
+    }
+    check_ts(p, APR_INT64_MAX, seen);
+    check_ts(p, -1, seen);
+    check_ts(p, APR_INT64_MAX, seen);
+    for (int i = 0; i < 100000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_ts(p, (apr_int64_t)(x >> (1 + x % 40)), seen);
+        check_ts(p, T0 + i / 100, seen);
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+static void test_codec_timestamp_texts_kept_are_the_encoders(void **state)
+{
+    ts_seen_t seen = { 0, 0 };
+
+    (void)state;
+    unit_run_thread(ts_sequences, &seen);
+    if (seen.wrong) {
+        fail_msg("%d wrong texts, the first of %" APR_INT64_T_FMT, seen.wrong,
+                 seen.first_wrong);
+    }
+}
+
+/* ---- keyed slots ----------------------------------------------------------- */
+
+typedef struct {
+    int wrong;          /* lookups that gave another kind's or key's slot */
+    int lost;           /* lookups that did not find a slot filled before */
+} keyed_seen_t;
+
+/* Marks slots (no OpenSSL context in them) on a thread of its own, whose
+ * slots are freed when it exits: kinds and keys in turn, in the orders a
+ * request (the last slot again) and a key rotation (another one) use. */
+static void *keyed_lookups(void *arg)
+{
+    keyed_seen_t *seen = arg;
+    static const unsigned char keys[3][32] = { { 1 }, { 2 }, { 1, 1 } };
+    static const int kinds[2] = { CTX_CODEC_KEYED_HMAC_SHA256,
+                                  CTX_CODEC_KEYED_HMAC_SHA1 };
+    ctx_codec_keyed_t *slot[2][3];
+
+    for (int k = 0; k < 2; ++k) {
+        for (int i = 0; i < 3; ++i) {
+            ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k], keys[i],
+                                                        32);
+
+            if (s->used) {
+                ++seen->wrong;      /* nothing was filled for these yet */
+            }
+            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32);
+            slot[k][i] = s;
+        }
+    }
+    for (int round = 0; round < 4; ++round) {
+        for (int n = 0; n < 6; ++n) {
+            int k = (n + round) % 2, i = (n * (round + 1)) % 3;
+            /* twice in a row (a request), then the next one */
+            for (int twice = 0; twice < 2; ++twice) {
+                ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k],
+                                                            keys[i], 32);
+
+                if (!s->used) {
+                    ++seen->lost;
+                }
+                else if (s != slot[k][i] || s->kind != kinds[k]
+                         || memcmp(s->key, keys[i], 32) != 0) {
+                    ++seen->wrong;
+                }
+            }
+        }
+    }
+    /* a key one byte shorter is another key */
+    if (ctx_codec_keyed_find(kinds[0], keys[0], 31)->used) {
+        ++seen->wrong;
+    }
+    return NULL;
+}
+
+static void test_codec_keyed_find_gives_the_slot_of_its_kind_and_key(
+    void **state)
+{
+    keyed_seen_t seen = { 0, 0 };
+
+    (void)state;
+    unit_run_thread(keyed_lookups, &seen);
+    assert_int_equal(seen.wrong, 0);
+    assert_int_equal(seen.lost, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        CODEC_TEST(test_codec_mac_equal_sees_every_flipped_bit),
+        CODEC_TEST(test_codec_mac_equal_reads_only_n_bytes),
+        CODEC_TEST(test_codec_signed_mac_across_the_input_buffer_size),
+        CODEC_TEST(test_codec_signed_mac_with_a_binding_over_its_buffer),
+        CODEC_TEST(test_codec_bind_prepares_the_bytes_built_from_the_names),
+        CODEC_TEST(test_codec_signed_with_a_prepared_binding_is_documented),
+        CODEC_TEST(test_codec_encrypted_with_a_prepared_binding_is_documented),
+        CODEC_TEST(test_codec_timestamp_texts_kept_are_the_encoders),
+        CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
+    };
+
+    return UNIT_RUN(tests);
+}
