@@ -1202,6 +1202,23 @@ int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
     return OK;
 }
 
+/* The MAC and tag bindings of the server's app and its own session cookie
+ * name, made once (ctx_codec_bind): a section that names another cookie
+ * falls back to binding the names per MAC. */
+static void prepare_bindings(apr_pool_t *pconf, server_rec *s,
+                             ctx_server_conf_t *conf)
+{
+    ctx_dir_conf_t *d = ap_get_module_config(s->lookup_defaults, &ctx_module);
+    const char *cookie = d && d->resolved ? d->resolved->attrs.name : NULL;
+
+    for (int f = CTX_FORMAT_SIGNED; f <= CTX_FORMAT_ENCRYPTED; ++f) {
+        conf->bound[f] = cookie ? ctx_codec_bind(pconf, (ctx_format_t)f,
+                                                 ctx_app_name(conf->app),
+                                                 cookie)
+                                : NULL;
+    }
+}
+
 apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s)
 {
     for (; s; s = s->next) {
@@ -1215,6 +1232,7 @@ apr_status_t ctx_config_build_apps(apr_pool_t *pconf, server_rec *s)
         if (!conf->app) {
             return APR_ENOMEM;
         }
+        prepare_bindings(pconf, s, conf);
     }
     return APR_SUCCESS;
 }

@@ -42,6 +42,10 @@ typedef struct {
                                          * -1 off */
     int stats_app;          /* ctx-status: the app's counter row (post_config) */
     const void *stats_store;    /* ctx-status: store counting for the app */
+    /* The signed and encrypted formats' bindings of the app and the
+     * server's cookie name (ctx_codec_bind, post_config; indexed by
+     * ctx_format_t), for the codec's `bound`. */
+    const ctx_codec_bound_t *bound[2];
 } ctx_server_conf_t;
 
 #define CTX_LEGACY_AUTO 2   /* read s1/e1 unless another app shares a key */

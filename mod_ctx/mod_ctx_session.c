@@ -528,6 +528,9 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->codec.max_age = st->conf.max_age;
     st->codec.max_skew = MAX_SKEW;
     st->codec.app_name = ctx_app_name(sconf->app);
+    if (st->conf.format != CTX_FORMAT_FLASK) {
+        st->codec.bound = sconf->bound[st->conf.format];
+    }
     st->codec.legacy = sconf->legacy_ok;
     st->codec.max_lifetime = st->conf.max_lifetime;
     st->store = ctx_glue_stats_store(r->server,
