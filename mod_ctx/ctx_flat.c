@@ -56,6 +56,35 @@ ctx_flat_t *ctx_flat_create(apr_pool_t *p)
     return f;
 }
 
+/* Room for the plain keys of a parse, at most: larger texts copy the rest
+ * of their keys one by one. */
+#define KEYS_MAX 256
+
+/* A parse's object in one allocation (a session is parsed on every
+ * request): the object, room for the members `len` bytes can hold (each
+ * takes 5 at least, `"":0,`) up to 8, more growing the array as sets do,
+ * and *keys, KEYS_MAX bytes at most for the keys (each no longer than its
+ * literal). */
+static ctx_flat_t *create_parsed(apr_pool_t *p, apr_size_t len, char **keys,
+                                 apr_size_t *room)
+{
+    int cap = len / 5 < 8 ? (int)(len / 5) + 1 : 8;
+    apr_size_t kroom = len < KEYS_MAX ? len : KEYS_MAX;
+    ctx_flat_t *f = apr_palloc(p, sizeof(*f) + (size_t)cap * sizeof(*f->m)
+                                  + kroom);
+
+    if (!f) {
+        return NULL;
+    }
+    memset(f, 0, sizeof(*f));
+    f->pool = p;
+    f->m = (ctx_flat_member_t *)(f + 1);    /* both aligned as pointers */
+    f->cap = cap;
+    *keys = (char *)(f->m + cap);
+    *room = kroom;
+    return f;
+}
+
 /* Room for n members. The array lives in the pool (growing doubles it, so
  * the old copies add up to less than the last one); only set members'
  * blocks are malloc'ed, freed when replaced or with the pool. */
@@ -81,13 +110,22 @@ static int reserve(ctx_flat_t *f, int n)
     return 1;
 }
 
+/* strcmp of member m's key and `key`: the first byte decides most
+ * look-ups of a small session without a call. */
+static int key_cmp(const ctx_flat_member_t *m, const char *key)
+{
+    int c = (int)(unsigned char)m->key[0] - (int)(unsigned char)key[0];
+
+    return c || !key[0] ? c : strcmp(m->key + 1, key + 1);
+}
+
 /* Index of `key`, or -(insertion point) - 1. */
 static int find(const ctx_flat_t *f, const char *key)
 {
     int lo = 0, hi = f->n;
 
     while (lo < hi) {
-        int mid = lo + (hi - lo) / 2, c = strcmp(f->m[mid].key, key);
+        int mid = lo + (hi - lo) / 2, c = key_cmp(&f->m[mid], key);
 
         if (c == 0) {
             return mid;
@@ -114,8 +152,7 @@ static void skip_ws(const char **p, const char *end)
 
 static int cmp_members(const void *a, const void *b)
 {
-    return strcmp(((const ctx_flat_member_t *)a)->key,
-                  ((const ctx_flat_member_t *)b)->key);
+    return key_cmp(a, ((const ctx_flat_member_t *)b)->key);
 }
 
 /* One member's value at *pos: canonical text kept as is, anything else
@@ -177,6 +214,8 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     apr_size_t count = 0;
     apr_hash_t *seen = NULL;    /* keys, once they came out of order */
     ctx_flat_t *f;
+    char *keys;
+    apr_size_t room;
     int ok = 0;
 
     if (!text) {
@@ -190,7 +229,10 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         if (values) *values = count;
         return APR_EINVAL;
     }
-    f = ctx_flat_create(p);
+    if (!(f = create_parsed(p, len, &keys, &room))) {
+        if (values) *values = 0;
+        return APR_ENOMEM;
+    }
     count = 1;
     ++pos;
     skip_ws(&pos, end);
@@ -214,14 +256,24 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         if (ctx_flat_scan_string(&sc, &escaped) && !escaped) {
             /* Plain printable ASCII: the literal is the key, quoted. */
             pos = sc.p;
-            m.key = apr_pstrmemdup(p, kstart + 1,
-                                   (apr_size_t)(pos - kstart - 2));
+            m.klen = (apr_size_t)(pos - kstart - 2);
+            if (m.klen < room) {
+                memcpy(keys, kstart + 1, m.klen);
+                keys[m.klen] = '\0';
+                m.key = keys;
+                keys += m.klen + 1;
+                room -= m.klen + 1;
+            }
+            else {
+                m.key = apr_pstrmemdup(p, kstart + 1, m.klen);
+            }
             m.qkey = kstart;
             m.qklen = (apr_size_t)(pos - kstart);
         }
         else {
             ++pos;
             if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
+            m.klen = klen;
             sc.p = kstart;
             sc.end = pos;
             if (ctx_flat_scan_string(&sc, &escaped)) {
@@ -236,7 +288,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         skip_ws(&pos, end);
         if (pos >= end || *pos != ':') break;
         /* Duplicates are refused, as the reader does, when met. */
-        if (seen || (f->n && strcmp(f->m[f->n - 1].key, m.key) >= 0)) {
+        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m.key) >= 0)) {
             if (!seen) {
                 seen = apr_hash_make(p);
                 for (int i = 0; i < f->n; ++i) {
@@ -322,14 +374,60 @@ static int plain_key(const char *key, apr_size_t klen)
 apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
                           apr_size_t tlen, apr_size_t values)
 {
-    int i = find(f, key);
-    apr_size_t klen = strlen(key), qklen;
+    return ctx_flat_set_at(f, find(f, key), key, strlen(key), text, tlen,
+                           values);
+}
+
+int ctx_flat_index(const ctx_flat_t *f, const char *key)
+{
+    return find(f, key);
+}
+
+/* `n` bytes for a set member: in the pool while the object's share lasts,
+ * else malloc'ed (*block set, freed when the member is replaced or with
+ * the pool). NULL without memory. */
+static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
+{
+    char *b;
+
+    *block = NULL;
+    if (f->pooled + n <= POOLED_MAX) {
+        f->pooled += n;
+        return apr_palloc(f->pool, n);
+    }
+    if (!(b = malloc(n))) {
+        return NULL;
+    }
+    if (!f->cleanup) {
+        apr_pool_cleanup_register(f->pool, f, cleanup, apr_pool_cleanup_null);
+        f->cleanup = 1;
+    }
+    *block = b;
+    return b;
+}
+
+apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
+                             apr_size_t klen, const char *text,
+                             apr_size_t tlen, apr_size_t values)
+{
+    apr_size_t qklen;
     apr_pool_t *tmp = NULL;
     const char *qkey;
     ctx_flat_member_t m;
     char *b, lit[128];
-    int pooled = 0;
 
+    if (i >= 0 && !f->m[i].block) {
+        /* The key and its literal live in the pool or in the parsed text
+         * as long as the object: kept, only the text is new. */
+        m = f->m[i];
+        if (!(b = storage(f, tlen + 1, &m.block))) {
+            return APR_ENOMEM;
+        }
+        memcpy(b, text, tlen);
+        b[tlen] = '\0';
+        m.text = b;
+        goto done;
+    }
     /* One block holds the key, its literal and the text; a replaced
      * member lends its literal, a new key's is written once. */
     if (i >= 0) {
@@ -348,16 +446,9 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
         if (tmp) apr_pool_destroy(tmp);
         return APR_ENOMEM;
     }
-    if (f->pooled + klen + qklen + tlen + 2 <= POOLED_MAX) {
-        f->pooled += klen + qklen + tlen + 2;
-        b = apr_palloc(f->pool, klen + 1 + qklen + tlen + 1);
-        pooled = 1;
-    }
-    else {
-        b = malloc(klen + 1 + qklen + tlen + 1);
-    }
-    if (b) {
-        memcpy(b, key, klen + 1);
+    if ((b = storage(f, klen + 1 + qklen + tlen + 1, &m.block)) != NULL) {
+        memcpy(b, key, klen);
+        b[klen] = '\0';
         memcpy(b + klen + 1, qkey, qklen);
         memcpy(b + klen + 1 + qklen, text, tlen);
         b[klen + 1 + qklen + tlen] = '\0';
@@ -368,18 +459,15 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     if (!b) {
         return APR_ENOMEM;
     }
-    if (!f->cleanup && !pooled) {
-        apr_pool_cleanup_register(f->pool, f, cleanup, apr_pool_cleanup_null);
-        f->cleanup = 1;
-    }
     m.key = b;
+    m.klen = klen;
     m.qkey = b + klen + 1;
     m.qklen = qklen;
     m.text = b + klen + 1 + qklen;
+done:
     m.tlen = tlen;
     m.values = values;
     m.unchecked = 0;
-    m.block = pooled ? NULL : b;
     if (i >= 0) {
         drop_sizes(f, &f->m[i]);
         release_member(&f->m[i]);
@@ -387,7 +475,7 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     }
     else {
         if (!reserve(f, f->n + 1)) {
-            free(b);
+            free(m.block);      /* pooled storage stays in the pool */
             return APR_ENOMEM;
         }
         i = -i - 1;
@@ -617,11 +705,13 @@ apr_status_t ctx_flat_int(const char *text, apr_size_t tlen,
     apr_size_t i = 0;
     int neg;
 
-    if (ctx_flat_type(text, tlen) != JSON_INTEGER) {
+    /* Digits only (a float's '.' or 'e' and every other type fail the
+     * loop): no separate pass for the type. */
+    neg = tlen && text[0] == '-';
+    i = (apr_size_t)neg;
+    if (i >= tlen) {
         return APR_EINVAL;
     }
-    neg = text[0] == '-';
-    i = (apr_size_t)neg;
     /* Accumulated unsigned, so that -9223372036854775808 is exact. */
     limit = neg ? (apr_uint64_t)1 << 63 : ((apr_uint64_t)1 << 63) - 1;
     for (; i < tlen; ++i) {

@@ -70,6 +70,9 @@ void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
 /* The jansson values handed out for `key` (NULL: all) die with a change. */
 static void drop_json(ctx_session_t *s, const char *key)
 {
+    if (!s->data && !s->got) {
+        return;                 /* the usual request: none handed out */
+    }
     json_decref(s->data);
     s->data = NULL;
     if (!s->got) {
@@ -350,16 +353,34 @@ int ctx_session_has(ctx_session_t *s, const char *key)
     return key && ctx_flat_get(s->flat, key) != NULL;
 }
 
-/* The checks every change starts with: APR_SUCCESS, or the refusal. */
+/* A key a change may use: valid UTF-8, not the creation time's (the
+ * flask format's creation time is mod_ctx's to write: a value set through
+ * the API would be trusted as one, CtxSessionMaxLifetime). *klen set.
+ * One pass over the usual ASCII key gives its length and its validity. */
+static int key_allowed(const char *key, apr_size_t *klen)
+{
+    apr_size_t n = 0;
+    unsigned char high = 0;
+
+    while (key[n]) {
+        high |= (unsigned char)key[n++];
+    }
+    *klen = n;
+    if (n == sizeof(CTX_SESSION_CREATED_KEY) - 1
+        && !memcmp(key, CTX_SESSION_CREATED_KEY, n)) {
+        return 0;
+    }
+    return high < 0x80 || ctx_json_utf8_valid(key, n);
+}
+
+/* The checks every change starts with: APR_SUCCESS (*klen set), or the
+ * refusal. */
 static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
-                          const char *key)
+                          const char *key, apr_size_t *klen)
 {
     apr_status_t rv = APR_EINVAL;
 
-    /* The flask format's creation time is mod_ctx's to write: a value set
-     * through the API would be trusted as one (CtxSessionMaxLifetime). */
-    if (args_ok && strcmp(key, CTX_SESSION_CREATED_KEY) != 0
-        && ctx_json_utf8_valid(key, strlen(key))) {
+    if (args_ok && key_allowed(key, klen)) {
         s->accessed = 1;
         if ((rv = writable(s, what, key)) == APR_SUCCESS && s->fits) {
             /* Sizes are exact only once every float is checked. */
@@ -374,16 +395,19 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
  * server-side store merges what changed: the whole new value of the key
  * (append and set_field included), the text just written. */
 static apr_status_t put_text(ctx_session_t *s, const char *key,
-                             const char *text, apr_size_t tlen,
-                             apr_size_t values, const char *what)
+                             apr_size_t klen, const char *text,
+                             apr_size_t tlen, apr_size_t values,
+                             const char *what)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(s->flat, key);
+    int at = ctx_flat_index(s->flat, key);      /* one look-up for both */
+    const ctx_flat_member_t *m = ctx_flat_at(s->flat, at);
     const char *old = NULL;
     char small[64];
     apr_size_t old_len = 0, old_values = 0;
     apr_status_t rv;
 
     if (m) {
+        /* (at stays valid: canonicalizing changes texts, not places) */
         if (m->unchecked && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
             return APR_ENOMEM;
         }
@@ -399,7 +423,7 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
         old_len = m->tlen;
         old_values = m->values;
     }
-    if ((rv = ctx_flat_set(s->flat, key, text, tlen, values))
+    if ((rv = ctx_flat_set_at(s->flat, at, key, klen, text, tlen, values))
         != APR_SUCCESS) {
         return rv;
     }
@@ -429,8 +453,8 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
 }
 
 /* key = val (a jansson value, released), written as a member. */
-static apr_status_t put_json(ctx_session_t *s, const char *key, json_t *val,
-                             const char *what)
+static apr_status_t put_json(ctx_session_t *s, const char *key,
+                             apr_size_t klen, json_t *val, const char *what)
 {
     char *text;
     apr_size_t tlen, values;
@@ -448,28 +472,30 @@ static apr_status_t put_json(ctx_session_t *s, const char *key, json_t *val,
         apr_pool_clear(s->measure);
         return rv;
     }
-    return put_text(s, key, text, tlen, values, what);
+    return put_text(s, key, klen, text, tlen, values, what);
 }
 
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 {
-    apr_status_t rv = begin(s, key && val, "set", key);
+    apr_size_t klen;
+    apr_status_t rv = begin(s, key && val, "set", key, &klen);
 
     if (rv != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
-    return put_json(s, key, val, "setting");
+    return put_json(s, key, klen, val, "setting");
 }
 
 apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
                                  apr_int64_t val)
 {
     char num[24];
-    apr_status_t rv = begin(s, key != NULL, "set", key);
+    apr_size_t klen;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
 
     return rv == APR_SUCCESS
-           ? put_text(s, key, num, ctx_json_format_int(num, val), 1,
+           ? put_text(s, key, klen, num, ctx_json_format_int(num, val), 1,
                       "setting")
            : rv;
 }
@@ -477,10 +503,11 @@ apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
 apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
                                   int val)
 {
-    apr_status_t rv = begin(s, key != NULL, "set", key);
+    apr_size_t klen;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
 
     return rv == APR_SUCCESS
-           ? put_text(s, key, val ? "true" : "false", val ? 4 : 5, 1,
+           ? put_text(s, key, klen, val ? "true" : "false", val ? 4 : 5, 1,
                       "setting")
            : rv;
 }
@@ -507,9 +534,10 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
                                 json_t *val)
 {
     json_t *list;
+    apr_size_t klen;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && val, "append to", key)) != APR_SUCCESS
+    if ((rv = begin(s, key && val, "append to", key, &klen)) != APR_SUCCESS
         || (rv = member_json(s, key, JSON_ARRAY, &list)) != APR_SUCCESS) {
         json_decref(val);
         return rv;
@@ -524,16 +552,17 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
         json_decref(list);
         return APR_ENOMEM;
     }
-    return put_json(s, key, list, "appending to");
+    return put_json(s, key, klen, list, "appending to");
 }
 
 apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
                                    const char *field, json_t *val)
 {
     json_t *obj;
+    apr_size_t klen;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && field && val, "set a field of", key))
+    if ((rv = begin(s, key && field && val, "set a field of", key, &klen))
         != APR_SUCCESS
         || (rv = member_json(s, key, JSON_OBJECT, &obj)) != APR_SUCCESS) {
         json_decref(val);
@@ -548,7 +577,7 @@ apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
         json_decref(obj);
         return APR_EINVAL;      /* field is not valid UTF-8 */
     }
-    return put_json(s, key, obj, "setting a field of");
+    return put_json(s, key, klen, obj, "setting a field of");
 }
 
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)

@@ -276,6 +276,42 @@ static void test_session_set_invalid_utf8_key_is_einval(void **state)
     assert_data(s, "{\"a\":1}");
 }
 
+/* Every setter refuses the flask format's creation-time key (mod_ctx's
+ * to write) and keys that are not UTF-8, wherever the bad byte is; keys
+ * one byte off the reserved one, and UTF-8 ones, are anybody's. */
+static void test_session_setters_refuse_only_the_reserved_and_bad_keys(
+    void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+    static const char *bad[] = {
+        CTX_SESSION_CREATED_KEY, "\xff", "a\xff", "abcdefgh\xc3",
+        "caf\xc3\xa9\x80",
+    };
+    static const char *good[] = {
+        "_ctx_create", "_ctx_created_", "_ctx_createe", "caf\xc3\xa9", "",
+    };
+    const char *text;
+    apr_size_t len;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); ++i) {
+        assert_int_equal(ctx_session_set_int(s, bad[i], 1), APR_EINVAL);
+        assert_int_equal(ctx_session_set_bool(s, bad[i], 1), APR_EINVAL);
+        assert_int_equal(ctx_session_set(s, bad[i], json_integer(1)),
+                         APR_EINVAL);
+    }
+    assert_false(ctx_session_modified(s));
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); ++i) {
+        assert_int_equal(ctx_session_set_int(s, good[i], (apr_int64_t)i),
+                         APR_SUCCESS);
+        assert_int_equal(ctx_session_get_text(s, good[i], &text, &len),
+                         APR_SUCCESS);
+        assert_int_equal(len, 1);
+        assert_int_equal(text[0], '0' + (int)i);
+    }
+    assert_data(s, "{\"a\":1,\"_ctx_create\":0,\"_ctx_created_\":1,"
+                   "\"_ctx_createe\":2,\"caf\\u00e9\":3,\"\":4}");
+}
+
 /* As the cookie's text is written (Python's sort_keys): code-point order,
  * whatever order the keys were set in. */
 static void test_session_keys_follow_key_order(void **state)
@@ -1286,6 +1322,7 @@ int main(void)
         UNIT_TEST(test_session_set_same_value_object_again),
         UNIT_TEST(test_session_set_null_arguments_is_einval),
         UNIT_TEST(test_session_set_invalid_utf8_key_is_einval),
+        UNIT_TEST(test_session_setters_refuse_only_the_reserved_and_bad_keys),
         UNIT_TEST(test_session_keys_follow_key_order),
         UNIT_TEST(test_session_visitor_can_stop),
         UNIT_TEST(test_session_visiting_marks_accessed),
