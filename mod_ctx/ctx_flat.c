@@ -144,8 +144,9 @@ static int find(const ctx_flat_t *f, const char *key)
 
 static void skip_ws(const char **p, const char *end)
 {
-    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n'
-                        || **p == '\r')) {
+    /* Flask writes none: one test of the byte, below ' ' or not, mostly. */
+    while (*p < end && (unsigned char)**p <= ' '
+           && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')) {
         ++*p;
     }
 }
@@ -573,7 +574,8 @@ static apr_status_t check_member(ctx_flat_t *f, ctx_flat_member_t *m)
     return APR_SUCCESS;
 }
 
-apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
+/* The floats' check proper (most sessions hold none: the caller tests). */
+static apr_status_t check_floats(ctx_flat_t *f)
 {
     apr_status_t rv;
 
@@ -584,6 +586,11 @@ apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
         }
     }
     return APR_SUCCESS;
+}
+
+apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
+{
+    return f->unchecked ? check_floats(f) : APR_SUCCESS;
 }
 
 apr_size_t ctx_flat_text_len(const ctx_flat_t *f)
@@ -711,6 +718,19 @@ apr_status_t ctx_flat_int(const char *text, apr_size_t tlen,
     i = (apr_size_t)neg;
     if (i >= tlen) {
         return APR_EINVAL;
+    }
+    if (tlen - i <= 18) {
+        /* Up to 18 digits cannot overflow: no range check per digit. */
+        for (; i < tlen; ++i) {
+            unsigned d = (unsigned)(text[i] - '0');
+
+            if (d > 9) {
+                return APR_EINVAL;
+            }
+            u = u * 10 + d;
+        }
+        *val = neg ? -(apr_int64_t)u : (apr_int64_t)u;
+        return APR_SUCCESS;
     }
     /* Accumulated unsigned, so that -9223372036854775808 is exact. */
     limit = neg ? (apr_uint64_t)1 << 63 : ((apr_uint64_t)1 << 63) - 1;

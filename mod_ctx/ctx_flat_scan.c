@@ -8,22 +8,38 @@
 
 /* A canonical string literal at sc->p (its opening quote); *escaped set
  * when it holds an escape. */
+/* Printable ASCII but '"' and '\\': written as it is. */
+#define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* '"' */
+    P16, P16,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* '\\' */
+    P16,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,     /* DEL */
+};
+#undef P16
+
 int ctx_flat_scan_string(ctx_flat_scan_t *sc, int *escaped)
 {
     const char *s = sc->p + 1, *e = sc->end;
 
     *escaped = 0;
     while (s < e) {
-        unsigned char c = (unsigned char)*s;
+        unsigned char c;
         unsigned cp, lo;
 
+        /* A run of plain bytes, one table look-up each. */
+        while (plain[(unsigned char)*s] && ++s < e) {
+        }
+        if (s >= e) {
+            break;
+        }
+        c = (unsigned char)*s;
         if (c == '"') {
             sc->p = s + 1;
             return 1;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            ++s;
-            continue;
         }
         if (c != '\\' || s + 1 >= e) {
             return 0;

@@ -86,22 +86,39 @@ static void put(out_t *o, const char *s, apr_size_t n)
  * counter of every request goes through here). */
 static apr_size_t format_int(char *buf, json_int_t v)
 {
-    char tmp[24];
-    apr_size_t n = 0, i = 0;
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    char tmp[24], *e = tmp + sizeof(tmp), *o = e;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
                                  : (unsigned long long)v;
+    apr_size_t n;
 
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    /* Two digits per division, written from the end (a session counter is
+     * formatted on every request). */
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+
+        u /= 100;
+        o -= 2;
+        o[0] = pairs[2 * r];
+        o[1] = pairs[2 * r + 1];
+    }
+    if (u >= 10) {
+        o -= 2;
+        o[0] = pairs[2 * u];
+        o[1] = pairs[2 * u + 1];
+    }
+    else {
+        *--o = (char)('0' + u);
+    }
     if (v < 0) {
-        buf[i++] = '-';
+        *--o = '-';
     }
-    while (n) {
-        buf[i++] = tmp[--n];
-    }
-    return i;
+    n = (apr_size_t)(e - o);
+    memcpy(buf, o, n);
+    return n;
 }
 
 #define PUTS(o, lit) put((o), (lit), sizeof(lit) - 1)
