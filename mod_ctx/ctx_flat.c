@@ -142,14 +142,22 @@ static int find(const ctx_flat_t *f, const char *key)
 
 /* ---- parse --------------------------------------------------------------- */
 
-static void skip_ws(const char **p, const char *end)
+static void skip_blanks(const char **p, const char *end)
 {
-    /* Flask writes none: one test of the byte, below ' ' or not, mostly. */
-    while (*p < end && (unsigned char)**p <= ' '
-           && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')) {
+    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n'
+                        || **p == '\r')) {
         ++*p;
     }
 }
+
+/* Flask writes no blanks: one inline test of the byte, mostly, and no
+ * call. */
+#define skip_ws(p, end) \
+    do { \
+        if (*(p) < (end) && (unsigned char)**(p) <= ' ') { \
+            skip_blanks((p), (end)); \
+        } \
+    } while (0)
 
 static int cmp_members(const void *a, const void *b)
 {
