@@ -56,6 +56,13 @@ ctx_flat_t *ctx_flat_create(apr_pool_t *p)
     return f;
 }
 
+const ctx_flat_t *ctx_flat_none(void)
+{
+    static const ctx_flat_t none;
+
+    return &none;
+}
+
 /* Room for the plain keys of a parse, at most: larger texts copy the rest
  * of their keys one by one. */
 #define KEYS_MAX 256

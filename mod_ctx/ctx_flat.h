@@ -46,6 +46,11 @@ typedef struct {
 /* An empty object in `p` (what it holds is released with `p`). */
 ctx_flat_t *ctx_flat_create(apr_pool_t *p);
 
+/* An empty object shared by every caller, static and read-only: for a
+ * reader that has no object yet (no allocation). Only functions taking a
+ * const ctx_flat_t * may be given it. */
+const ctx_flat_t *ctx_flat_none(void);
+
 /* Parse `len` bytes of JSON that must be one object, making at most
  * `max_values` values (0: no limit). `text` is borrowed: it must live as
  * long as the object (the members point into it). *values (when not NULL)

@@ -19,7 +19,11 @@
 #define CHECK_BUDGET (64 * 1024)
 
 struct ctx_session_t {
-    ctx_flat_t *flat;           /* the data: members' texts by key */
+    ctx_flat_t *flat;           /* the data: members' texts by key; NULL
+                                 * (empty) until loaded with some or set:
+                                 * most requests load their data, so an
+                                 * empty object made first would be thrown
+                                 * away (read it through `data`) */
     json_t *data;               /* ctx_session_data's object, made on
                                  * demand, dropped at each change */
     apr_hash_t *got;            /* key -> json_t of ctx_session_get */
@@ -112,8 +116,22 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
     s->baton = baton;
     s->pool = p;
     s->never_fit = s->max_values = APR_SIZE_MAX;
-    s->flat = ctx_flat_create(p);
     return s;
+}
+
+/* The data, to read: the shared empty object while there is none. */
+static const ctx_flat_t *data(const ctx_session_t *s)
+{
+    return s->flat ? s->flat : ctx_flat_none();
+}
+
+/* The data, to change: made on first need. NULL without memory. */
+static ctx_flat_t *data_rw(ctx_session_t *s)
+{
+    if (!s->flat) {
+        s->flat = ctx_flat_create(s->pool);
+    }
+    return s->flat;
 }
 
 /* jansson values are handed out: they are released with the pool. */
@@ -129,7 +147,7 @@ void ctx_session_load_flat(ctx_session_t *s, ctx_flat_t *flat,
                            apr_int64_t issued, int key_index)
 {
     drop_json(s, NULL);
-    s->flat = flat ? flat : ctx_flat_create(s->pool);
+    s->flat = flat;
     s->json = NULL;
     s->issued = flat ? issued : 0;
     s->created = s->issued;
@@ -186,9 +204,9 @@ static const char *serialize(ctx_session_t *s)
     }
     s->serialized = 1;
     ++s->serializations;
-    s->json = ctx_flat_write(s->flat, p, &s->jlen);
+    s->json = data_rw(s) ? ctx_flat_write(s->flat, p, &s->jlen) : NULL;
     s->json_status = s->json ? APR_SUCCESS : APR_ENOMEM;
-    s->values = ctx_flat_values(s->flat);
+    s->values = ctx_flat_values(data(s));
     return s->json;
 }
 
@@ -269,8 +287,8 @@ static apr_status_t check_size(ctx_session_t *s)
     if (!s->fits) {
         return APR_SUCCESS;
     }
-    jlen = ctx_flat_text_len(s->flat);
-    values = ctx_flat_values(s->flat);
+    jlen = ctx_flat_text_len(data(s));
+    values = ctx_flat_values(data(s));
     if (values > s->max_values) {
         return CTX_ETOOLARGE;
     }
@@ -314,7 +332,7 @@ apr_status_t ctx_session_get_text(ctx_session_t *s, const char *key,
     const ctx_flat_member_t *m;
 
     s->accessed = 1;
-    if (!key || !(m = ctx_flat_get(s->flat, key))) {
+    if (!key || !(m = ctx_flat_get(data(s), key))) {
         return APR_NOTFOUND;
     }
     /* A float read from the cookie: its text is made canonical first. */
@@ -350,7 +368,7 @@ json_t *ctx_session_get(ctx_session_t *s, const char *key)
 int ctx_session_has(ctx_session_t *s, const char *key)
 {
     s->accessed = 1;
-    return key && ctx_flat_get(s->flat, key) != NULL;
+    return key && ctx_flat_get(data(s), key) != NULL;
 }
 
 /* A key a change may use: valid UTF-8, not the creation time's (the
@@ -382,7 +400,8 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
 
     if (args_ok && key_allowed(key, klen)) {
         s->accessed = 1;
-        if ((rv = writable(s, what, key)) == APR_SUCCESS && s->fits) {
+        if ((rv = writable(s, what, key)) == APR_SUCCESS && s->fits
+            && s->flat) {
             /* Sizes are exact only once every float is checked. */
             rv = ctx_flat_canonicalize(s->flat);
         }
@@ -399,8 +418,8 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
                              apr_size_t tlen, apr_size_t values,
                              const char *what)
 {
-    int at = ctx_flat_index(s->flat, key);      /* one look-up for both */
-    const ctx_flat_member_t *m = ctx_flat_at(s->flat, at);
+    int at = ctx_flat_index(data(s), key);      /* one look-up for both */
+    const ctx_flat_member_t *m = ctx_flat_at(data(s), at);
     const char *old = NULL;
     char small[64];
     apr_size_t old_len = 0, old_values = 0;
@@ -422,6 +441,9 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
         }
         old_len = m->tlen;
         old_values = m->values;
+    }
+    if (!data_rw(s)) {
+        return APR_ENOMEM;
     }
     if ((rv = ctx_flat_set_at(s->flat, at, key, klen, text, tlen, values))
         != APR_SUCCESS) {
@@ -517,7 +539,7 @@ apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
 static apr_status_t member_json(ctx_session_t *s, const char *key,
                                 json_type type, json_t **val)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(s->flat, key);
+    const ctx_flat_member_t *m = ctx_flat_get(data(s), key);
 
     *val = NULL;
     if (!m) {
@@ -591,8 +613,8 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
     if ((rv = writable(s, "remove", key)) != APR_SUCCESS) {
         return rv;
     }
-    if (!ctx_flat_get(s->flat, key)) {
-        return APR_NOTFOUND;
+    if (!ctx_flat_get(data(s), key)) {
+        return APR_NOTFOUND;    /* (found: s->flat is there) */
     }
     if (s->journal && (rv = ctx_journal_remove(s->journal, key))
                       != APR_SUCCESS) {
@@ -614,7 +636,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
         return rv;
     }
     s->created = 0;             /* what comes next is a new session */
-    if (ctx_flat_count(s->flat)) {
+    if (ctx_flat_count(data(s))) {
         if (s->journal && (rv = ctx_journal_clear(s->journal))
                           != APR_SUCCESS) {
             return rv;
@@ -629,17 +651,17 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
 
 int ctx_session_count(const ctx_session_t *s)
 {
-    return ctx_flat_count(s->flat);
+    return ctx_flat_count(data(s));
 }
 
 int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton)
 {
     s->accessed = 1;
-    if (ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
+    if (s->flat && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
         return 0;
     }
-    for (int i = 0; i < ctx_flat_count(s->flat); ++i) {
-        const ctx_flat_member_t *m = ctx_flat_at(s->flat, i);
+    for (int i = 0; i < ctx_flat_count(data(s)); ++i) {
+        const ctx_flat_member_t *m = ctx_flat_at(data(s), i);
 
         if (!fn(baton, m->key, m->text, m->tlen)) {
             return 0;
@@ -653,7 +675,7 @@ apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on)
     if (on) {
         return ctx_session_set_bool(s, PERMANENT_KEY, 1);
     }
-    if (!ctx_flat_get(s->flat, PERMANENT_KEY)) {
+    if (!ctx_flat_get(data(s), PERMANENT_KEY)) {
         s->accessed = 1;
         return APR_SUCCESS;
     }
@@ -662,7 +684,7 @@ apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on)
 
 int ctx_session_permanent_flag(const ctx_session_t *s)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(s->flat, PERMANENT_KEY);
+    const ctx_flat_member_t *m = ctx_flat_get(data(s), PERMANENT_KEY);
 
     return m && m->tlen == 4 && !memcmp(m->text, "true", 4);
 }
@@ -702,7 +724,9 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
         ctx_journal_mark(s->journal, CTX_JOURNAL_INVALIDATE);
     }
     drop_json(s, NULL);
-    ctx_flat_clear(s->flat);
+    if (s->flat) {
+        ctx_flat_clear(s->flat);
+    }
     s->json = NULL;
     mark_modified(s);
     s->created = 0;
@@ -715,7 +739,7 @@ const json_t *ctx_session_data(const ctx_session_t *s)
 
     if (!w->data) {
         hold_json(w);
-        w->data = ctx_flat_to_json(s->flat);
+        w->data = ctx_flat_to_json(data(s));
     }
     return w->data;
 }

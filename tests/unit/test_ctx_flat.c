@@ -668,6 +668,34 @@ static void test_flat_int_getter_refuses_what_is_not_digits(void **state)
     assert_int_equal(v, -17);
 }
 
+/* The shared empty object reads as an empty object everywhere a reader
+ * takes one, and a copy of it is a new object that takes sets. */
+static void test_flat_none_reads_as_an_empty_object(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    const ctx_flat_t *none = ctx_flat_none();
+    ctx_flat_t *c;
+    json_t *j;
+
+    assert_non_null(none);
+    assert_int_equal(ctx_flat_count(none), 0);
+    assert_null(ctx_flat_at(none, 0));
+    assert_null(ctx_flat_get(none, "a"));
+    assert_null(ctx_flat_get(none, ""));
+    assert_int_equal(ctx_flat_index(none, "a"), -1);
+    assert_int_equal(ctx_flat_text_len(none), 2);
+    assert_int_equal(ctx_flat_values(none), 1);
+    j = ctx_flat_to_json(none);
+    assert_non_null(j);
+    assert_int_equal(json_object_size(j), 0);
+    json_decref(j);
+    c = ctx_flat_copy(p, none);
+    assert_non_null(c);
+    assert_int_equal(ctx_flat_set(c, "a", "1", 1, 1), APR_SUCCESS);
+    assert_writes(p, c, "{\"a\":1}");
+    assert_int_equal(ctx_flat_count(ctx_flat_none()), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,6 +715,7 @@ int main(void)
         UNIT_TEST(test_flat_replacing_a_parsed_value_keeps_its_key),
         UNIT_TEST(test_flat_parse_keeps_many_long_keys),
         UNIT_TEST(test_flat_int_getter_refuses_what_is_not_digits),
+        UNIT_TEST(test_flat_none_reads_as_an_empty_object),
     };
 
     return UNIT_RUN(tests);

@@ -276,6 +276,67 @@ static void test_session_set_invalid_utf8_key_is_einval(void **state)
     assert_data(s, "{\"a\":1}");
 }
 
+static int count_visits(void *baton, const char *key, const char *json,
+                        apr_size_t len)
+{
+    (void)key;
+    (void)json;
+    (void)len;
+    ++*(int *)baton;
+    return 1;
+}
+
+/* A session that was never given data (not loaded, or loaded with none)
+ * reads as empty everywhere, and its first change makes the data. */
+static void test_session_without_data_reads_empty_then_takes_changes(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+
+    for (int load = 0; load < 3; ++load) {
+        ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+        const char *text, *json;
+        apr_size_t len = 0;
+        int visits = 0;
+
+        if (load == 1) {
+            ctx_session_load_flat(s, NULL, 0, 0);
+        }
+        else if (load == 2) {
+            ctx_session_load(s, NULL, 0, 0);
+        }
+        assert_int_equal(ctx_session_count(s), 0);
+        assert_int_equal(ctx_session_get_text(s, "a", &text, &len),
+                         APR_NOTFOUND);
+        assert_false(ctx_session_has(s, "a"));
+        assert_null(ctx_session_get(s, "a"));
+        assert_false(ctx_session_permanent_flag(s));
+        assert_true(ctx_session_do(s, count_visits, &visits));
+        assert_int_equal(visits, 0);
+        assert_int_equal(json_object_size(ctx_session_data(s)), 0);
+        json = ctx_session_json(s, &len);
+        assert_non_null(json);
+        assert_int_equal(len, 2);
+        assert_memory_equal(json, "{}", 2);
+        assert_int_equal(ctx_session_json_values(s), 1);
+        assert_int_equal(ctx_session_remove(s, "a"), APR_NOTFOUND);
+        assert_int_equal(ctx_session_set_permanent(s, 0), APR_SUCCESS);
+        assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+        assert_false(ctx_session_modified(s));
+        if (load == 2) {
+            assert_int_equal(ctx_session_invalidate(s), APR_SUCCESS);
+            assert_int_equal(ctx_session_count(s), 0);
+        }
+        assert_int_equal(ctx_session_set_int(s, "b", 2), APR_SUCCESS);
+        assert_int_equal(ctx_session_set(s, "a", json_string("x")),
+                         APR_SUCCESS);
+        json = ctx_session_json(s, &len);
+        assert_int_equal(len, strlen("{\"a\":\"x\",\"b\":2}"));
+        assert_memory_equal(json, "{\"a\":\"x\",\"b\":2}", len);
+        assert_true(ctx_session_modified(s));
+    }
+}
+
 /* Every setter refuses the flask format's creation-time key (mod_ctx's
  * to write) and keys that are not UTF-8, wherever the bad byte is; keys
  * one byte off the reserved one, and UTF-8 ones, are anybody's. */
@@ -1323,6 +1384,7 @@ int main(void)
         UNIT_TEST(test_session_set_null_arguments_is_einval),
         UNIT_TEST(test_session_set_invalid_utf8_key_is_einval),
         UNIT_TEST(test_session_setters_refuse_only_the_reserved_and_bad_keys),
+        UNIT_TEST(test_session_without_data_reads_empty_then_takes_changes),
         UNIT_TEST(test_session_keys_follow_key_order),
         UNIT_TEST(test_session_visitor_can_stop),
         UNIT_TEST(test_session_visiting_marks_accessed),
