@@ -119,6 +119,34 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
     return s;
 }
 
+void ctx_session_template_init(ctx_session_template_t *t,
+                               ctx_session_fits_fn *fits,
+                               ctx_session_changed_fn *changed)
+{
+    t->fits = fits;
+    t->changed = changed;
+    t->sure_fit = 0;
+    t->never_fit = t->max_values = APR_SIZE_MAX;
+}
+
+ctx_session_t *ctx_session_create_from(apr_pool_t *p,
+                                       const ctx_session_template_t *t,
+                                       void *baton, void *log_request)
+{
+    ctx_session_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->pool = p;
+    s->fits = t->fits;
+    s->baton = baton;
+    s->changed = t->changed;
+    s->changed_baton = baton;
+    s->sure_fit = t->sure_fit;
+    s->never_fit = t->never_fit;
+    s->max_values = t->max_values;
+    s->log_request = log_request;
+    return s;
+}
+
 /* The data, to read: the shared empty object while there is none. */
 static const ctx_flat_t *data(const ctx_session_t *s)
 {

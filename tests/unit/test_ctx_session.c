@@ -1164,6 +1164,62 @@ static void test_session_log_lines_carry_the_owners_request(void **state)
     assert_int_equal(request_lines, 1);
 }
 
+static void *changed_baton;
+static int changed_calls;
+
+static void note_change(void *baton, ctx_session_t *s)
+{
+    (void)s;
+    changed_baton = baton;
+    ++changed_calls;
+}
+
+/* A session made from a template has its callbacks (one baton for both),
+ * limits and log request, as the four calls would give it. */
+static void test_session_from_template_has_its_callbacks_and_limits(
+    void **state)
+{
+    static int the_request;
+    limit_t l = { 100, 0, NULL, "" };
+    ctx_session_template_t t;
+    ctx_session_t *s;
+
+    ctx_session_template_init(&t, fits_limit, note_change);
+    t.sure_fit = 8;             /* {"a":1} is 7 bytes: no need to ask */
+    t.never_fit = 40;
+    t.max_values = 4;
+    s = ctx_session_create_from(UNIT_POOL(state), &t, &l, &the_request);
+    /* the template is read during the call only */
+    memset(&t, 0, sizeof(t));
+    ctx_session_load_flat(s, NULL, 0, 0);
+    changed_calls = 0;
+    changed_baton = NULL;
+    assert_int_equal(ctx_session_set_int(s, "a", 1), APR_SUCCESS);
+    assert_int_equal(l.calls, 0);
+    assert_int_equal(changed_calls, 1);
+    assert_ptr_equal(changed_baton, &l);
+    assert_int_equal(ctx_session_set(s, "b", json_string("xyz")),
+                     APR_SUCCESS);
+    assert_int_equal(l.calls, 1);
+    assert_string_equal(l.seen, "{\"a\":1,\"b\":\"xyz\"}");
+    /* past never_fit: refused without asking */
+    assert_int_equal(ctx_session_set(s, "c", json_string("0123456789abcdef"
+                                                         "0123456789")),
+                     CTX_ETOOLARGE);
+    assert_int_equal(l.calls, 1);
+    /* 4 values (the object, a, b, d) fit; a fifth does not */
+    assert_int_equal(ctx_session_set_int(s, "d", 4), APR_SUCCESS);
+    assert_int_equal(ctx_session_set_int(s, "e", 5), CTX_ETOOLARGE);
+    assert_int_equal(changed_calls, 1);
+    seen_request = NULL;
+    request_lines = 0;
+    ctx_session_seal(s);
+    ctx_log_set_request_fn(record_request);
+    assert_int_equal(ctx_session_set_int(s, "a", 2), CTX_ETOOLATE);
+    ctx_log_set_request_fn(NULL);
+    assert_ptr_equal(seen_request, &the_request);
+}
+
 /* ---- lifetime ------------------------------------------------------------- */
 
 static void test_session_data_released_with_pool(void **state)
@@ -1385,6 +1441,7 @@ int main(void)
         UNIT_TEST(test_session_set_invalid_utf8_key_is_einval),
         UNIT_TEST(test_session_setters_refuse_only_the_reserved_and_bad_keys),
         UNIT_TEST(test_session_without_data_reads_empty_then_takes_changes),
+        UNIT_TEST(test_session_from_template_has_its_callbacks_and_limits),
         UNIT_TEST(test_session_keys_follow_key_order),
         UNIT_TEST(test_session_visitor_can_stop),
         UNIT_TEST(test_session_visiting_marks_accessed),
