@@ -40,7 +40,10 @@ typedef struct {
     apr_size_t tlen;
     apr_size_t values;
     int unchecked;              /* holds a float not yet checked canonical */
-    void *block;                /* malloc'ed storage of a set member */
+    void *block;                /* malloc'ed storage of a set member, freed
+                                 * when it is replaced; NULL: its texts
+                                 * live as long as the object (the pool,
+                                 * the parsed text), replaced or not */
 } ctx_flat_member_t;
 
 /* An empty object in `p` (what it holds is released with `p`). */

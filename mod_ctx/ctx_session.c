@@ -72,11 +72,8 @@ void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
 }
 
 /* The jansson values handed out for `key` (NULL: all) die with a change. */
-static void drop_json(ctx_session_t *s, const char *key)
+static void drop_json_now(ctx_session_t *s, const char *key)
 {
-    if (!s->data && !s->got) {
-        return;                 /* the usual request: none handed out */
-    }
     json_decref(s->data);
     s->data = NULL;
     if (!s->got) {
@@ -101,9 +98,17 @@ static void drop_json(ctx_session_t *s, const char *key)
     apr_hash_clear(s->got);
 }
 
+/* The usual request hands none out: no call then. */
+#define drop_json(s, key) \
+    do { \
+        if ((s)->data || (s)->got) { \
+            drop_json_now((s), (key)); \
+        } \
+    } while (0)
+
 static apr_status_t release(void *arg)
 {
-    drop_json(arg, NULL);
+    drop_json_now(arg, NULL);
     return APR_SUCCESS;
 }
 
@@ -458,9 +463,13 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
         if (m->unchecked && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
             return APR_ENOMEM;
         }
-        /* Kept for the rollback: the member's storage goes with the set
-         * (a counter's text fits on the stack). */
-        if (m->tlen <= sizeof(small)) {
+        /* Kept for the rollback. A text that is not in a malloc'ed block
+         * (parsed, or set in the pool) outlives its replacement; a block
+         * goes with the set (a small text is copied to the stack). */
+        if (!m->block) {
+            old = m->text;
+        }
+        else if (m->tlen <= sizeof(small)) {
             old = memcpy(small, m->text, m->tlen);
         }
         else if (!measure_pool(s)

@@ -768,6 +768,49 @@ static void test_session_set_too_large_new_key_is_rolled_back(void **state)
                                              NULL), 1);
 }
 
+static void assert_text(ctx_session_t *s, const char *key, const char *want)
+{
+    const char *text;
+    apr_size_t len;
+
+    assert_int_equal(ctx_session_get_text(s, key, &text, &len), APR_SUCCESS);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(text, want, len);
+}
+
+/* A refused replacement restores the old value wherever it lived: in the
+ * parsed cookie text, set in the pool, or in a large value's own block
+ * (freed by the replacement, so it must have been copied). */
+static void test_session_refused_replacement_restores_every_kind_of_old(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    limit_t l = { 1 << 20, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(p, fits_limit, &l);
+    const char *cookie = "{\"a\":\"parsed\",\"n\":12}";
+    apr_size_t big_len = 6000;
+    char *big = apr_palloc(p, big_len + 3), *want_big;
+
+    memset(big + 1, 'y', big_len);
+    big[0] = big[big_len + 1] = '"';
+    big[big_len + 2] = '\0';
+    ctx_session_load_text(s, apr_pstrdup(p, cookie), strlen(cookie), 1, 0);
+    assert_int_equal(ctx_session_set(s, "b", json_string(
+                         apr_pstrndup(p, big + 1, big_len))), APR_SUCCESS);
+    want_big = apr_pstrdup(p, big);
+    assert_int_equal(ctx_session_set_int(s, "n", 345), APR_SUCCESS);
+    l.limit = 10;               /* from now on every change is too large */
+    assert_int_equal(ctx_session_set_int(s, "a", 7), CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set_int(s, "n", 6789), CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set_int(s, "b", 1), CTX_ETOOLARGE);
+    /* the allocations of the refused changes reuse nothing still read */
+    assert_int_equal(ctx_session_set_int(s, "x", 123456789), CTX_ETOOLARGE);
+    assert_text(s, "a", "\"parsed\"");
+    assert_text(s, "n", "345");
+    assert_text(s, "b", want_big);
+    assert_null(ctx_session_get(s, "x"));
+}
+
 static void test_session_set_too_large_replacement_restores_old(void **state)
 {
     limit_t l = { 40, 0, NULL, "" };
@@ -1442,6 +1485,7 @@ int main(void)
         UNIT_TEST(test_session_setters_refuse_only_the_reserved_and_bad_keys),
         UNIT_TEST(test_session_without_data_reads_empty_then_takes_changes),
         UNIT_TEST(test_session_from_template_has_its_callbacks_and_limits),
+        UNIT_TEST(test_session_refused_replacement_restores_every_kind_of_old),
         UNIT_TEST(test_session_keys_follow_key_order),
         UNIT_TEST(test_session_visitor_can_stop),
         UNIT_TEST(test_session_visiting_marks_accessed),
