@@ -549,14 +549,16 @@ apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
                                  apr_int64_t val)
 {
-    char num[24];
-    apr_size_t klen;
+    char num[CTX_JSON_INT_MAX];
+    const char *text;
+    apr_size_t klen, tlen;
     apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
 
-    return rv == APR_SUCCESS
-           ? put_text(s, key, klen, num, ctx_json_format_int(num, val), 1,
-                      "setting")
-           : rv;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    text = ctx_json_format_int_in(num, val, &tlen);
+    return put_text(s, key, klen, text, tlen, 1, "setting");
 }
 
 apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,

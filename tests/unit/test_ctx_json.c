@@ -1206,7 +1206,8 @@ static void test_json_double_check_is_cheaper_than_writing(void **state)
 }
 
 /* Integers are written as printf writes them, at every digit count (odd
- * and even: the writer makes two digits at a time) and at the edges. */
+ * and even: the writer makes two digits at a time) and at the edges, by
+ * both formatters. */
 static void test_json_format_int_writes_what_printf_writes(void **state)
 {
     unsigned long long x = 1;
@@ -1228,12 +1229,18 @@ static void test_json_format_int_writes_what_printf_writes(void **state)
         vals[n++] = (apr_int64_t)(x / 7);
     }
     for (int i = 0; i < n; ++i) {
-        char got[24], want[32];
-        apr_size_t len = ctx_json_format_int(got, vals[i]);
+        char got[24], want[32], in[CTX_JSON_INT_MAX];
+        apr_size_t len = ctx_json_format_int(got, vals[i]), inlen;
+        const char *at;
 
         snprintf(want, sizeof(want), "%lld", (long long)vals[i]);
         assert_int_equal(len, strlen(want));
         assert_memory_equal(got, want, len);
+        /* the in-place variant: the same text, inside its buffer */
+        at = ctx_json_format_int_in(in, vals[i], &inlen);
+        assert_true(at >= in && at + inlen <= in + sizeof(in));
+        assert_int_equal(inlen, strlen(want));
+        assert_memory_equal(at, want, inlen);
     }
 }
 
