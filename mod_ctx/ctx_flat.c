@@ -171,6 +171,26 @@ static int cmp_members(const void *a, const void *b)
     return key_cmp(a, ((const ctx_flat_member_t *)b)->key);
 }
 
+/* The length of the canonical integer of at most 18 digits (no
+ * leading zero: not 0 either) at p, the usual member (a counter, a
+ * time), or 0: then the full scan decides. */
+static apr_size_t small_int(const char *p, const char *end)
+{
+    const char *s = p + (p < end && *p == '-'), *d = s;
+
+    if (s >= end || *s < '1' || *s > '9') {
+        return 0;
+    }
+    while (++s < end && (unsigned)(*s - '0') < 10) {
+    }
+    /* A fraction or an exponent is a float's; the end of the text is
+     * no object's end. */
+    if (s >= end || s - d > 18 || *s == '.' || *s == 'e' || *s == 'E') {
+        return 0;
+    }
+    return (apr_size_t)(s - p);
+}
+
 /* One member's value at *pos: canonical text kept as is, anything else
  * read and written again. 0 if the reader refuses it. */
 static int read_member(ctx_flat_t *f, ctx_flat_member_t *m, const char **pos,
@@ -183,6 +203,15 @@ static int read_member(ctx_flat_t *f, ctx_flat_member_t *m, const char **pos,
     char *text;
 
     skip_ws(pos, end);
+    if ((!max_values || *values < max_values)
+        && (m->tlen = small_int(*pos, end)) != 0) {
+        m->text = *pos;
+        m->values = 1;
+        m->unchecked = 0;
+        ++*values;
+        *pos += m->tlen;
+        return 1;
+    }
     sc.p = *pos;
     sc.end = end;
     sc.depth = 1;
@@ -267,11 +296,14 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         skip_ws(&pos, end);
         if (pos >= end || *pos != '"') break;
         kstart = pos;
-        sc.p = kstart;
-        sc.end = end;
-        if (ctx_flat_scan_string(&sc, &escaped) && !escaped) {
-            /* Plain printable ASCII: the literal is the key, quoted. */
-            pos = sc.p;
+        /* Plain printable ASCII up to the closing quote, scanned here (a
+         * session's keys nearly always are): the literal is the key,
+         * quoted. */
+        do {
+            ++pos;
+        } while (pos < end && ctx_flat_plain[(unsigned char)*pos]);
+        if (pos < end && *pos == '"') {
+            ++pos;
             m.klen = (apr_size_t)(pos - kstart - 2);
             if (m.klen < room) {
                 memcpy(keys, kstart + 1, m.klen);
@@ -287,7 +319,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
             m.qklen = (apr_size_t)(pos - kstart);
         }
         else {
-            ++pos;
+            pos = kstart + 1;
             if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
             m.klen = klen;
             sc.p = kstart;

@@ -8,9 +8,8 @@
 
 /* A canonical string literal at sc->p (its opening quote); *escaped set
  * when it holds an escape. */
-/* Printable ASCII but '"' and '\\': written as it is. */
 #define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-static const unsigned char plain[256] = {
+const unsigned char ctx_flat_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* '"' */
@@ -31,7 +30,7 @@ int ctx_flat_scan_string(ctx_flat_scan_t *sc, int *escaped)
         unsigned cp, lo;
 
         /* A run of plain bytes, one table look-up each. */
-        while (plain[(unsigned char)*s] && ++s < e) {
+        while (ctx_flat_plain[(unsigned char)*s] && ++s < e) {
         }
         if (s >= e) {
             break;

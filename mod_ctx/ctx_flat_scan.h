@@ -16,6 +16,10 @@ typedef struct {
     int real;                   /* a float was met */
 } ctx_flat_scan_t;
 
+/* 1 for a byte a string literal holds as it is (printable ASCII but '"'
+ * and '\\'), else 0. */
+extern const unsigned char ctx_flat_plain[256];
+
 /* A canonical string literal at sc->p (its opening quote); *escaped set
  * when it holds an escape. 1 and sc->p past it, or 0. */
 int ctx_flat_scan_string(ctx_flat_scan_t *sc, int *escaped);

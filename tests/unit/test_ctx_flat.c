@@ -696,6 +696,48 @@ static void test_flat_none_reads_as_an_empty_object(void **state)
     assert_int_equal(ctx_flat_count(ctx_flat_none()), 0);
 }
 
+/* Integer members, the ones the parse reads without the full scan and
+ * their neighbours (a zero, a sign, 18 and 19 digits, a fraction or an
+ * exponent after the digits, the value bound), as jansson's reader and
+ * the writer make them. */
+static void test_flat_integer_members_read_as_the_reader_reads_them(
+    void **state)
+{
+    static const char *nums[] = {
+        "7", "-7", "0", "-0", "10", "123456789012345678",
+        "-123456789012345678", "1234567890123456789", "9223372036854775807",
+        "9223372036854775808", "-9223372036854775808", "01", "-01", "-",
+        "1.0", "1e2", "1E2", "12e", "5 ", "3x", "--1", "1-",
+    };
+    apr_pool_t *p = UNIT_POOL(state);
+
+    for (size_t i = 0; i < sizeof(nums) / sizeof(*nums); ++i) {
+        for (apr_size_t max = 0; max < 4; ++max) {
+            char *text = apr_psprintf(p, "{\"a\":%s,\"b\":1}", nums[i]);
+            json_error_t err;
+            json_t *want = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+            apr_size_t fvals = 0, jvals = 0;
+            ctx_flat_t *f = NULL;
+            apr_status_t rv = ctx_flat_parse(p, text, strlen(text), max,
+                                             &fvals, &f);
+            json_t *bounded = ctx_json_parse_bounded(text, strlen(text), max,
+                                                     &jvals);
+
+            assert_int_equal(fvals, jvals);
+            if (!bounded) {
+                assert_int_equal(rv, APR_EINVAL);
+            }
+            else {
+                assert_non_null(want);
+                assert_int_equal(rv, APR_SUCCESS);
+                assert_writes(p, f, ctx_json_dump(p, want, NULL));
+            }
+            json_decref(bounded);
+            json_decref(want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -716,6 +758,7 @@ int main(void)
         UNIT_TEST(test_flat_parse_keeps_many_long_keys),
         UNIT_TEST(test_flat_int_getter_refuses_what_is_not_digits),
         UNIT_TEST(test_flat_none_reads_as_an_empty_object),
+        UNIT_TEST(test_flat_integer_members_read_as_the_reader_reads_them),
     };
 
     return UNIT_RUN(tests);
