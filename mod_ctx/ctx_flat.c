@@ -25,6 +25,12 @@ static apr_size_t entry_len(const ctx_flat_member_t *m)
     return m->qklen + 1 + m->tlen;
 }
 
+/* The object's text: the braces, the entries, the commas between. */
+static apr_size_t object_len(const ctx_flat_t *f)
+{
+    return 2 + f->sum_len + (f->n ? (apr_size_t)f->n - 1 : 0);
+}
+
 /* A set member's storage: the first few KiB of sets go into the pool (a
  * request sets a few small values: no malloc, no free), the rest is
  * malloc'ed and freed when replaced, so that a request setting a key many
@@ -642,7 +648,7 @@ apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
 
 apr_size_t ctx_flat_text_len(const ctx_flat_t *f)
 {
-    return 2 + f->sum_len + (f->n ? (apr_size_t)f->n - 1 : 0);
+    return object_len(f);
 }
 
 apr_size_t ctx_flat_values(const ctx_flat_t *f)
@@ -664,10 +670,11 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
     apr_size_t n;
     char *buf, *o;
 
-    if (ctx_flat_canonicalize(f) != APR_SUCCESS) {
+    /* (the two calls written out: the save of every request) */
+    if (f->unchecked && check_floats(f) != APR_SUCCESS) {
         return NULL;
     }
-    n = ctx_flat_text_len(f);
+    n = object_len(f);
     if (!(buf = apr_palloc(p, n + 1))) {
         return NULL;
     }

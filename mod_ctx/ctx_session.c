@@ -433,8 +433,9 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
 
     if (args_ok && key_allowed(key, klen)) {
         s->accessed = 1;
-        if ((rv = writable(s, what, key)) == APR_SUCCESS && s->fits
-            && s->flat) {
+        rv = s->read_only || s->sealed ? writable(s, what, key)
+                                       : APR_SUCCESS;
+        if (rv == APR_SUCCESS && s->fits && s->flat) {
             /* Sizes are exact only once every float is checked. */
             rv = ctx_flat_canonicalize(s->flat);
         }
