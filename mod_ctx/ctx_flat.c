@@ -1,5 +1,4 @@
 /* ctx_flat: see ctx_flat.h. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "ctx_flat.h"
+#include "ctx_flat_scan.h"
 #include "ctx_json.h"
 
 struct ctx_flat_t {
@@ -23,6 +23,12 @@ struct ctx_flat_t {
 static apr_size_t entry_len(const ctx_flat_member_t *m)
 {
     return m->qklen + 1 + m->tlen;
+}
+
+/* The object's text: the braces, the entries, the commas between. */
+static apr_size_t object_len(const ctx_flat_t *f)
+{
+    return 2 + f->sum_len + (f->n ? (apr_size_t)f->n - 1 : 0);
 }
 
 /* A set member's storage: the first few KiB of sets go into the pool (a
@@ -56,6 +62,42 @@ ctx_flat_t *ctx_flat_create(apr_pool_t *p)
     return f;
 }
 
+const ctx_flat_t *ctx_flat_none(void)
+{
+    static const ctx_flat_t none;
+
+    return &none;
+}
+
+/* Room for the plain keys of a parse, at most: larger texts copy the rest
+ * of their keys one by one. */
+#define KEYS_MAX 256
+
+/* A parse's object in one allocation (a session is parsed on every
+ * request): the object, room for the members `len` bytes can hold (each
+ * takes 5 at least, `"":0,`) up to 8, more growing the array as sets do,
+ * and *keys, KEYS_MAX bytes at most for the keys (each no longer than its
+ * literal). */
+static ctx_flat_t *create_parsed(apr_pool_t *p, apr_size_t len, char **keys,
+                                 apr_size_t *room)
+{
+    int cap = len / 5 < 8 ? (int)(len / 5) + 1 : 8;
+    apr_size_t kroom = len < KEYS_MAX ? len : KEYS_MAX;
+    ctx_flat_t *f = apr_palloc(p, sizeof(*f) + (size_t)cap * sizeof(*f->m)
+                                  + kroom);
+
+    if (!f) {
+        return NULL;
+    }
+    memset(f, 0, sizeof(*f));
+    f->pool = p;
+    f->m = (ctx_flat_member_t *)(f + 1);    /* both aligned as pointers */
+    f->cap = cap;
+    *keys = (char *)(f->m + cap);
+    *room = kroom;
+    return f;
+}
+
 /* Room for n members. The array lives in the pool (growing doubles it, so
  * the old copies add up to less than the last one); only set members'
  * blocks are malloc'ed, freed when replaced or with the pool. */
@@ -81,13 +123,22 @@ static int reserve(ctx_flat_t *f, int n)
     return 1;
 }
 
+/* strcmp of member m's key and `key`: the first byte decides most
+ * look-ups of a small session without a call. */
+static int key_cmp(const ctx_flat_member_t *m, const char *key)
+{
+    int c = (int)(unsigned char)m->key[0] - (int)(unsigned char)key[0];
+
+    return c || !key[0] ? c : strcmp(m->key + 1, key + 1);
+}
+
 /* Index of `key`, or -(insertion point) - 1. */
 static int find(const ctx_flat_t *f, const char *key)
 {
     int lo = 0, hi = f->n;
 
     while (lo < hi) {
-        int mid = lo + (hi - lo) / 2, c = strcmp(f->m[mid].key, key);
+        int mid = lo + (hi - lo) / 2, c = key_cmp(&f->m[mid], key);
 
         if (c == 0) {
             return mid;
@@ -102,205 +153,9 @@ static int find(const ctx_flat_t *f, const char *key)
     return -lo - 1;
 }
 
-/* ---- canonical scan -----------------------------------------------------
- * Accepts only text that is valid (as the reader says) and exactly what
- * the writer writes; anything else goes to the reader and the writer. */
-
-typedef struct {
-    const char *p, *end;
-    int depth;
-    apr_size_t values, max_values;
-    int real;                   /* a float was met */
-} scan_t;
-
-/* A canonical string literal at sc->p (its opening quote); *escaped set
- * when it holds an escape. */
-static int scan_string(scan_t *sc, int *escaped)
-{
-    const char *s = sc->p + 1, *e = sc->end;
-
-    *escaped = 0;
-    while (s < e) {
-        unsigned char c = (unsigned char)*s;
-        unsigned cp, lo;
-
-        if (c == '"') {
-            sc->p = s + 1;
-            return 1;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            ++s;
-            continue;
-        }
-        if (c != '\\' || s + 1 >= e) {
-            return 0;
-        }
-        *escaped = 1;
-        switch (s[1]) {
-        case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
-            s += 2;
-            continue;
-        case 'u':
-            if (e - s < 6 || !ctx_json_hex4(s + 2, 0, &cp)) return 0;
-            s += 6;
-            /* The writer's short escapes, raw printable ASCII, NUL (the
-             * reader refuses it) and a lone low surrogate are not. */
-            if (cp == 0 || cp == '\b' || cp == '\t' || cp == '\n'
-                || cp == '\f' || cp == '\r' || (cp >= 0x20 && cp < 0x7f)
-                || (cp >= 0xdc00 && cp <= 0xdfff)) {
-                return 0;
-            }
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                if (e - s < 6 || s[0] != '\\' || s[1] != 'u'
-                    || !ctx_json_hex4(s + 2, 0, &lo) || lo < 0xdc00 || lo > 0xdfff) {
-                    return 0;
-                }
-                s += 6;
-            }
-            continue;
-        default:
-            return 0;
-        }
-    }
-    return 0;
-}
-
-static int digit(const char *s, const char *e)
-{
-    return s < e && *s >= '0' && *s <= '9';
-}
-
-static int scan_number(scan_t *sc)
-{
-    const char *s = sc->p, *e = sc->end, *start = s;
-    int neg = 0, real = 0;
-
-    if (s < e && *s == '-') {
-        neg = 1;
-        ++s;
-    }
-    if (!digit(s, e)) return 0;
-    if (*s == '0') {
-        ++s;
-    }
-    else {
-        while (digit(s, e)) ++s;
-    }
-    if (s < e && *s == '.') {
-        real = 1;
-        ++s;
-        if (!digit(s, e)) return 0;
-        while (digit(s, e)) ++s;
-    }
-    if (s < e && (*s == 'e' || *s == 'E')) {
-        real = 1;
-        ++s;
-        if (s < e && (*s == '+' || *s == '-')) ++s;
-        if (!digit(s, e)) return 0;
-        while (digit(s, e)) ++s;
-    }
-    if (real) {
-        /* As the reader: absurd precision and overflow are refused. */
-        char tmp[512];
-        apr_size_t n = (apr_size_t)(s - start);
-        double d;
-
-        if (n >= sizeof(tmp)) return 0;
-        memcpy(tmp, start, n);
-        tmp[n] = '\0';
-        errno = 0;
-        d = strtod(tmp, NULL);
-        if (errno == ERANGE && (d > 1 || d < -1)) return 0;
-        sc->real = 1;
-    }
-    else if ((neg && s - start == 2 && start[1] == '0')   /* -0 is 0 */
-             || s - start - neg > 18) {     /* the reader checks range */
-        return 0;
-    }
-    sc->p = s;
-    return 1;
-}
-
-static int literal(scan_t *sc, const char *word, apr_size_t n)
-{
-    if ((apr_size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n)) {
-        return 0;
-    }
-    sc->p += n;
-    return 1;
-}
-
-static int scan_value(scan_t *sc);
-
-static int scan_container(scan_t *sc, int object)
-{
-    char close = object ? '}' : ']';
-    const char *prev = NULL;
-    apr_size_t prev_len = 0;
-
-    if (++sc->depth > CTX_JSON_MAX_DEPTH) return 0;
-    ++sc->p;
-    if (sc->p < sc->end && *sc->p == close) {
-        ++sc->p;
-        --sc->depth;
-        return 1;
-    }
-    for (;;) {
-        if (object) {
-            const char *k = sc->p + 1;
-            apr_size_t klen;
-            int escaped, c;
-
-            if (sc->p >= sc->end || *sc->p != '"' || !scan_string(sc, &escaped)
-                || escaped) {
-                return 0;
-            }
-            /* Plain ASCII keys compare as their bytes: strictly rising
-             * keys are sorted and have no duplicate. */
-            klen = (apr_size_t)(sc->p - 1 - k);
-            if (prev) {
-                c = memcmp(prev, k, prev_len < klen ? prev_len : klen);
-                if (c > 0 || (c == 0 && prev_len >= klen)) return 0;
-            }
-            prev = k;
-            prev_len = klen;
-            if (sc->p >= sc->end || *sc->p != ':') return 0;
-            ++sc->p;
-        }
-        if (!scan_value(sc) || sc->p >= sc->end) return 0;
-        if (*sc->p == ',') {
-            ++sc->p;
-            continue;
-        }
-        if (*sc->p == close) {
-            ++sc->p;
-            --sc->depth;
-            return 1;
-        }
-        return 0;
-    }
-}
-
-static int scan_value(scan_t *sc)
-{
-    int escaped;
-
-    if (sc->p >= sc->end) return 0;
-    if (++sc->values > sc->max_values && sc->max_values) return 0;
-    switch (*sc->p) {
-    case '{': return scan_container(sc, 1);
-    case '[': return scan_container(sc, 0);
-    case '"': return scan_string(sc, &escaped);
-    case 't': return literal(sc, "true", 4);
-    case 'f': return literal(sc, "false", 5);
-    case 'n': return literal(sc, "null", 4);
-    default:  return scan_number(sc);
-    }
-}
-
 /* ---- parse --------------------------------------------------------------- */
 
-static void skip_ws(const char **p, const char *end)
+static void skip_blanks(const char **p, const char *end)
 {
     while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n'
                         || **p == '\r')) {
@@ -308,10 +163,38 @@ static void skip_ws(const char **p, const char *end)
     }
 }
 
+/* Flask writes no blanks: one inline test of the byte, mostly, and no
+ * call. */
+#define skip_ws(p, end) \
+    do { \
+        if (*(p) < (end) && (unsigned char)**(p) <= ' ') { \
+            skip_blanks((p), (end)); \
+        } \
+    } while (0)
+
 static int cmp_members(const void *a, const void *b)
 {
-    return strcmp(((const ctx_flat_member_t *)a)->key,
-                  ((const ctx_flat_member_t *)b)->key);
+    return key_cmp(a, ((const ctx_flat_member_t *)b)->key);
+}
+
+/* The length of the canonical integer of at most 18 digits (no
+ * leading zero: not 0 either) at p, the usual member (a counter, a
+ * time), or 0: then the full scan decides. */
+static apr_size_t small_int(const char *p, const char *end)
+{
+    const char *s = p + (p < end && *p == '-'), *d = s;
+
+    if (s >= end || *s < '1' || *s > '9') {
+        return 0;
+    }
+    while (++s < end && (unsigned)(*s - '0') < 10) {
+    }
+    /* A fraction or an exponent is a float's; the end of the text is
+     * no object's end. */
+    if (s >= end || s - d > 18 || *s == '.' || *s == 'e' || *s == 'E') {
+        return 0;
+    }
+    return (apr_size_t)(s - p);
 }
 
 /* One member's value at *pos: canonical text kept as is, anything else
@@ -320,19 +203,28 @@ static int read_member(ctx_flat_t *f, ctx_flat_member_t *m, const char **pos,
                        const char *end, apr_size_t *values,
                        apr_size_t max_values)
 {
-    scan_t sc;
+    ctx_flat_scan_t sc;
     json_t *v;
     apr_size_t made;
     char *text;
 
     skip_ws(pos, end);
+    if ((!max_values || *values < max_values)
+        && (m->tlen = small_int(*pos, end)) != 0) {
+        m->text = *pos;
+        m->values = 1;
+        m->unchecked = 0;
+        ++*values;
+        *pos += m->tlen;
+        return 1;
+    }
     sc.p = *pos;
     sc.end = end;
     sc.depth = 1;
     sc.values = *values;
     sc.max_values = max_values;
     sc.real = 0;
-    if (scan_value(&sc)) {
+    if (ctx_flat_scan_value(&sc)) {
         m->text = *pos;
         m->tlen = (apr_size_t)(sc.p - *pos);
         m->values = sc.values - *values;
@@ -373,6 +265,8 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     apr_size_t count = 0;
     apr_hash_t *seen = NULL;    /* keys, once they came out of order */
     ctx_flat_t *f;
+    char *keys;
+    apr_size_t room;
     int ok = 0;
 
     if (!text) {
@@ -386,7 +280,10 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         if (values) *values = count;
         return APR_EINVAL;
     }
-    f = ctx_flat_create(p);
+    if (!(f = create_parsed(p, len, &keys, &room))) {
+        if (values) *values = 0;
+        return APR_ENOMEM;
+    }
     count = 1;
     ++pos;
     skip_ws(&pos, end);
@@ -399,28 +296,41 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         const char *kstart;
         apr_size_t klen;
         int escaped;
-        scan_t sc;
+        ctx_flat_scan_t sc;
 
         memset(&m, 0, sizeof(m));
         skip_ws(&pos, end);
         if (pos >= end || *pos != '"') break;
         kstart = pos;
-        sc.p = kstart;
-        sc.end = end;
-        if (scan_string(&sc, &escaped) && !escaped) {
-            /* Plain printable ASCII: the literal is the key, quoted. */
-            pos = sc.p;
-            m.key = apr_pstrmemdup(p, kstart + 1,
-                                   (apr_size_t)(pos - kstart - 2));
+        /* Plain printable ASCII up to the closing quote, scanned here (a
+         * session's keys nearly always are): the literal is the key,
+         * quoted. */
+        do {
+            ++pos;
+        } while (pos < end && ctx_flat_plain[(unsigned char)*pos]);
+        if (pos < end && *pos == '"') {
+            ++pos;
+            m.klen = (apr_size_t)(pos - kstart - 2);
+            if (m.klen < room) {
+                memcpy(keys, kstart + 1, m.klen);
+                keys[m.klen] = '\0';
+                m.key = keys;
+                keys += m.klen + 1;
+                room -= m.klen + 1;
+            }
+            else {
+                m.key = apr_pstrmemdup(p, kstart + 1, m.klen);
+            }
             m.qkey = kstart;
             m.qklen = (apr_size_t)(pos - kstart);
         }
         else {
-            ++pos;
+            pos = kstart + 1;
             if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
+            m.klen = klen;
             sc.p = kstart;
             sc.end = pos;
-            if (scan_string(&sc, &escaped)) {
+            if (ctx_flat_scan_string(&sc, &escaped)) {
                 m.qkey = kstart;
                 m.qklen = (apr_size_t)(pos - kstart);
             }
@@ -432,7 +342,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         skip_ws(&pos, end);
         if (pos >= end || *pos != ':') break;
         /* Duplicates are refused, as the reader does, when met. */
-        if (seen || (f->n && strcmp(f->m[f->n - 1].key, m.key) >= 0)) {
+        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m.key) >= 0)) {
             if (!seen) {
                 seen = apr_hash_make(p);
                 for (int i = 0; i < f->n; ++i) {
@@ -518,14 +428,60 @@ static int plain_key(const char *key, apr_size_t klen)
 apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
                           apr_size_t tlen, apr_size_t values)
 {
-    int i = find(f, key);
-    apr_size_t klen = strlen(key), qklen;
+    return ctx_flat_set_at(f, find(f, key), key, strlen(key), text, tlen,
+                           values);
+}
+
+int ctx_flat_index(const ctx_flat_t *f, const char *key)
+{
+    return find(f, key);
+}
+
+/* `n` bytes for a set member: in the pool while the object's share lasts,
+ * else malloc'ed (*block set, freed when the member is replaced or with
+ * the pool). NULL without memory. */
+static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
+{
+    char *b;
+
+    *block = NULL;
+    if (f->pooled + n <= POOLED_MAX) {
+        f->pooled += n;
+        return apr_palloc(f->pool, n);
+    }
+    if (!(b = malloc(n))) {
+        return NULL;
+    }
+    if (!f->cleanup) {
+        apr_pool_cleanup_register(f->pool, f, cleanup, apr_pool_cleanup_null);
+        f->cleanup = 1;
+    }
+    *block = b;
+    return b;
+}
+
+apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
+                             apr_size_t klen, const char *text,
+                             apr_size_t tlen, apr_size_t values)
+{
+    apr_size_t qklen;
     apr_pool_t *tmp = NULL;
     const char *qkey;
     ctx_flat_member_t m;
     char *b, lit[128];
-    int pooled = 0;
 
+    if (i >= 0 && !f->m[i].block) {
+        /* The key and its literal live in the pool or in the parsed text
+         * as long as the object: kept, only the text is new. */
+        m = f->m[i];
+        if (!(b = storage(f, tlen + 1, &m.block))) {
+            return APR_ENOMEM;
+        }
+        memcpy(b, text, tlen);
+        b[tlen] = '\0';
+        m.text = b;
+        goto done;
+    }
     /* One block holds the key, its literal and the text; a replaced
      * member lends its literal, a new key's is written once. */
     if (i >= 0) {
@@ -544,16 +500,9 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
         if (tmp) apr_pool_destroy(tmp);
         return APR_ENOMEM;
     }
-    if (f->pooled + klen + qklen + tlen + 2 <= POOLED_MAX) {
-        f->pooled += klen + qklen + tlen + 2;
-        b = apr_palloc(f->pool, klen + 1 + qklen + tlen + 1);
-        pooled = 1;
-    }
-    else {
-        b = malloc(klen + 1 + qklen + tlen + 1);
-    }
-    if (b) {
-        memcpy(b, key, klen + 1);
+    if ((b = storage(f, klen + 1 + qklen + tlen + 1, &m.block)) != NULL) {
+        memcpy(b, key, klen);
+        b[klen] = '\0';
         memcpy(b + klen + 1, qkey, qklen);
         memcpy(b + klen + 1 + qklen, text, tlen);
         b[klen + 1 + qklen + tlen] = '\0';
@@ -564,18 +513,15 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     if (!b) {
         return APR_ENOMEM;
     }
-    if (!f->cleanup && !pooled) {
-        apr_pool_cleanup_register(f->pool, f, cleanup, apr_pool_cleanup_null);
-        f->cleanup = 1;
-    }
     m.key = b;
+    m.klen = klen;
     m.qkey = b + klen + 1;
     m.qklen = qklen;
     m.text = b + klen + 1 + qklen;
+done:
     m.tlen = tlen;
     m.values = values;
     m.unchecked = 0;
-    m.block = pooled ? NULL : b;
     if (i >= 0) {
         drop_sizes(f, &f->m[i]);
         release_member(&f->m[i]);
@@ -583,7 +529,7 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
     }
     else {
         if (!reserve(f, f->n + 1)) {
-            free(b);
+            free(m.block);      /* pooled storage stays in the pool */
             return APR_ENOMEM;
         }
         i = -i - 1;
@@ -649,50 +595,6 @@ void ctx_flat_clear(ctx_flat_t *f)
     f->sum_len = f->sum_values = 0;
 }
 
-/* Every float of a member's text (canonical but for its floats) as the
- * writer writes it? Strings are skipped; each number with a fraction or an
- * exponent is checked, without writing it (ctx_json_double_canonical). */
-static int floats_canonical(const char *t, apr_size_t n)
-{
-    apr_size_t i = 0;
-
-    while (i < n) {
-        char c = t[i];
-
-        if (c == '"') {
-            for (++i; i < n && t[i] != '"'; ++i) {
-                if (t[i] == '\\') ++i;
-            }
-            ++i;
-        }
-        else if (c == '-' || (c >= '0' && c <= '9')) {
-            apr_size_t start = i;
-            int real = 0;
-            char tmp[512];
-
-            while (i < n && (t[i] == '-' || t[i] == '+' || t[i] == '.'
-                             || t[i] == 'e' || t[i] == 'E'
-                             || (t[i] >= '0' && t[i] <= '9'))) {
-                real |= t[i] == '.' || t[i] == 'e' || t[i] == 'E';
-                ++i;
-            }
-            if (real) {
-                if (i - start >= sizeof(tmp)) return 0;
-                memcpy(tmp, t + start, i - start);
-                tmp[i - start] = '\0';
-                if (!ctx_json_double_canonical(tmp, i - start,
-                                               strtod(tmp, NULL))) {
-                    return 0;
-                }
-            }
-        }
-        else {
-            ++i;
-        }
-    }
-    return 1;
-}
-
 /* A member holding a float: its text as the writer writes it. */
 static apr_status_t check_member(ctx_flat_t *f, ctx_flat_member_t *m)
 {
@@ -701,7 +603,7 @@ static apr_status_t check_member(ctx_flat_t *f, ctx_flat_member_t *m)
     apr_size_t tlen, values;
     apr_status_t rv;
 
-    if (floats_canonical(m->text, m->tlen)) {
+    if (ctx_flat_floats_canonical(m->text, m->tlen)) {
         m->unchecked = 0;       /* as written by the writer: kept */
         --f->unchecked;
         return APR_SUCCESS;
@@ -725,7 +627,8 @@ static apr_status_t check_member(ctx_flat_t *f, ctx_flat_member_t *m)
     return APR_SUCCESS;
 }
 
-apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
+/* The floats' check proper (most sessions hold none: the caller tests). */
+static apr_status_t check_floats(ctx_flat_t *f)
 {
     apr_status_t rv;
 
@@ -738,9 +641,14 @@ apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
     return APR_SUCCESS;
 }
 
+apr_status_t ctx_flat_canonicalize(ctx_flat_t *f)
+{
+    return f->unchecked ? check_floats(f) : APR_SUCCESS;
+}
+
 apr_size_t ctx_flat_text_len(const ctx_flat_t *f)
 {
-    return 2 + f->sum_len + (f->n ? (apr_size_t)f->n - 1 : 0);
+    return object_len(f);
 }
 
 apr_size_t ctx_flat_values(const ctx_flat_t *f)
@@ -762,10 +670,11 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
     apr_size_t n;
     char *buf, *o;
 
-    if (ctx_flat_canonicalize(f) != APR_SUCCESS) {
+    /* (the two calls written out: the save of every request) */
+    if (f->unchecked && check_floats(f) != APR_SUCCESS) {
         return NULL;
     }
-    n = ctx_flat_text_len(f);
+    n = object_len(f);
     if (!(buf = apr_palloc(p, n + 1))) {
         return NULL;
     }
@@ -857,11 +766,26 @@ apr_status_t ctx_flat_int(const char *text, apr_size_t tlen,
     apr_size_t i = 0;
     int neg;
 
-    if (ctx_flat_type(text, tlen) != JSON_INTEGER) {
+    /* Digits only (a float's '.' or 'e' and every other type fail the
+     * loop): no separate pass for the type. */
+    neg = tlen && text[0] == '-';
+    i = (apr_size_t)neg;
+    if (i >= tlen) {
         return APR_EINVAL;
     }
-    neg = text[0] == '-';
-    i = (apr_size_t)neg;
+    if (tlen - i <= 18) {
+        /* Up to 18 digits cannot overflow: no range check per digit. */
+        for (; i < tlen; ++i) {
+            unsigned d = (unsigned)(text[i] - '0');
+
+            if (d > 9) {
+                return APR_EINVAL;
+            }
+            u = u * 10 + d;
+        }
+        *val = neg ? -(apr_int64_t)u : (apr_int64_t)u;
+        return APR_SUCCESS;
+    }
     /* Accumulated unsigned, so that -9223372036854775808 is exact. */
     limit = neg ? (apr_uint64_t)1 << 63 : ((apr_uint64_t)1 << 63) - 1;
     for (; i < tlen; ++i) {

@@ -28,22 +28,31 @@
 typedef struct ctx_flat_t ctx_flat_t;
 
 /* One member. Borrowed from the object: valid until it changes. `key` is
- * the unescaped UTF-8 key (NUL-terminated), `qkey` its JSON literal
- * (quotes included; not NUL-terminated), `text` the value's JSON text
- * (not NUL-terminated), `values` the JSON values in it. */
+ * the unescaped UTF-8 key (NUL-terminated, `klen` bytes), `qkey` its JSON
+ * literal (quotes included; not NUL-terminated), `text` the value's JSON
+ * text (not NUL-terminated), `values` the JSON values in it. */
 typedef struct {
     const char *key;
+    apr_size_t klen;
     const char *qkey;
     apr_size_t qklen;
     const char *text;
     apr_size_t tlen;
     apr_size_t values;
     int unchecked;              /* holds a float not yet checked canonical */
-    void *block;                /* malloc'ed storage of a set member */
+    void *block;                /* malloc'ed storage of a set member, freed
+                                 * when it is replaced; NULL: its texts
+                                 * live as long as the object (the pool,
+                                 * the parsed text), replaced or not */
 } ctx_flat_member_t;
 
 /* An empty object in `p` (what it holds is released with `p`). */
 ctx_flat_t *ctx_flat_create(apr_pool_t *p);
+
+/* An empty object shared by every caller, static and read-only: for a
+ * reader that has no object yet (no allocation). Only functions taking a
+ * const ctx_flat_t * may be given it. */
+const ctx_flat_t *ctx_flat_none(void);
 
 /* Parse `len` bytes of JSON that must be one object, making at most
  * `max_values` values (0: no limit). `text` is borrowed: it must live as
@@ -75,6 +84,15 @@ const ctx_flat_member_t *ctx_flat_get(const ctx_flat_t *f, const char *key);
  * values (both copied). APR_ENOMEM leaves the object as it was. */
 apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
                           apr_size_t tlen, apr_size_t values);
+/* Where `key` is (>= 0) or would go (-(place) - 1), for ctx_flat_set_at:
+ * a caller that reads a member before it sets it looks it up once. Valid
+ * until the object changes. */
+int ctx_flat_index(const ctx_flat_t *f, const char *key);
+/* ctx_flat_set with `i` from ctx_flat_index(f, key), the object unchanged
+ * since, and klen == strlen(key). */
+apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
+                             apr_size_t klen, const char *text,
+                             apr_size_t tlen, apr_size_t values);
 /* Remove `key`: 1 if it was there. */
 int ctx_flat_remove(ctx_flat_t *f, const char *key);
 void ctx_flat_clear(ctx_flat_t *f);

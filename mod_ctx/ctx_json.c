@@ -83,25 +83,48 @@ static void put(out_t *o, const char *s, apr_size_t n)
 }
 
 /* Decimal text of an integer, as Python's int repr (no snprintf: the
- * counter of every request goes through here). */
-static apr_size_t format_int(char *buf, json_int_t v)
+ * counter of every request goes through here), written so that it ends
+ * at `e`; returns where it starts. */
+static char *format_int_end(char *e, json_int_t v)
 {
-    char tmp[24];
-    apr_size_t n = 0, i = 0;
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    char *o = e;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
                                  : (unsigned long long)v;
 
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    /* Two digits per division, written from the end (a session counter is
+     * formatted on every request). */
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+
+        u /= 100;
+        o -= 2;
+        o[0] = pairs[2 * r];
+        o[1] = pairs[2 * r + 1];
+    }
+    if (u >= 10) {
+        o -= 2;
+        o[0] = pairs[2 * u];
+        o[1] = pairs[2 * u + 1];
+    }
+    else {
+        *--o = (char)('0' + u);
+    }
     if (v < 0) {
-        buf[i++] = '-';
+        *--o = '-';
     }
-    while (n) {
-        buf[i++] = tmp[--n];
-    }
-    return i;
+    return o;
+}
+
+static apr_size_t format_int(char *buf, json_int_t v)
+{
+    char tmp[24], *e = tmp + sizeof(tmp), *o = format_int_end(e, v);
+
+    memcpy(buf, o, (apr_size_t)(e - o));
+    return (apr_size_t)(e - o);
 }
 
 #define PUTS(o, lit) put((o), (lit), sizeof(lit) - 1)
@@ -631,6 +654,15 @@ char *ctx_json_write_string(apr_pool_t *p, const char *str, apr_size_t n,
 apr_size_t ctx_json_format_int(char *buf, apr_int64_t v)
 {
     return format_int(buf, (json_int_t)v);
+}
+
+const char *ctx_json_format_int_in(char *buf, apr_int64_t v,
+                                   apr_size_t *len)
+{
+    const char *o = format_int_end(buf + CTX_JSON_INT_MAX, (json_int_t)v);
+
+    *len = (apr_size_t)(buf + CTX_JSON_INT_MAX - o);
+    return o;
 }
 
 /* ---- parsing ------------------------------------------------------------

@@ -64,6 +64,12 @@ int ctx_json_hex4(const char *s, int upper_ok, unsigned *out);
 /* Decimal text of `v` into `buf` (24 bytes), as the writer writes it;
  * returns its length (no NUL written). */
 apr_size_t ctx_json_format_int(char *buf, apr_int64_t v);
+/* The same without moving the text to buf's start: it is written at the
+ * end of `buf` (CTX_JSON_INT_MAX bytes); returns where it starts (inside
+ * buf), *len its length. */
+#define CTX_JSON_INT_MAX 24
+const char *ctx_json_format_int_in(char *buf, apr_int64_t v,
+                                   apr_size_t *len);
 
 /* Read a string literal whose opening quote is just before *pos (text ends
  * at `end`), validated as ctx_json_parse does; on success the unescaped

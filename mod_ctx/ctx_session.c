@@ -19,7 +19,11 @@
 #define CHECK_BUDGET (64 * 1024)
 
 struct ctx_session_t {
-    ctx_flat_t *flat;           /* the data: members' texts by key */
+    ctx_flat_t *flat;           /* the data: members' texts by key; NULL
+                                 * (empty) until loaded with some or set:
+                                 * most requests load their data, so an
+                                 * empty object made first would be thrown
+                                 * away (read it through `data`) */
     json_t *data;               /* ctx_session_data's object, made on
                                  * demand, dropped at each change */
     apr_hash_t *got;            /* key -> json_t of ctx_session_get */
@@ -68,7 +72,7 @@ void ctx_session_on_change(ctx_session_t *s, ctx_session_changed_fn *fn,
 }
 
 /* The jansson values handed out for `key` (NULL: all) die with a change. */
-static void drop_json(ctx_session_t *s, const char *key)
+static void drop_json_now(ctx_session_t *s, const char *key)
 {
     json_decref(s->data);
     s->data = NULL;
@@ -94,9 +98,17 @@ static void drop_json(ctx_session_t *s, const char *key)
     apr_hash_clear(s->got);
 }
 
+/* The usual request hands none out: no call then. */
+#define drop_json(s, key) \
+    do { \
+        if ((s)->data || (s)->got) { \
+            drop_json_now((s), (key)); \
+        } \
+    } while (0)
+
 static apr_status_t release(void *arg)
 {
-    drop_json(arg, NULL);
+    drop_json_now(arg, NULL);
     return APR_SUCCESS;
 }
 
@@ -109,8 +121,50 @@ ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
     s->baton = baton;
     s->pool = p;
     s->never_fit = s->max_values = APR_SIZE_MAX;
-    s->flat = ctx_flat_create(p);
     return s;
+}
+
+void ctx_session_template_init(ctx_session_template_t *t,
+                               ctx_session_fits_fn *fits,
+                               ctx_session_changed_fn *changed)
+{
+    t->fits = fits;
+    t->changed = changed;
+    t->sure_fit = 0;
+    t->never_fit = t->max_values = APR_SIZE_MAX;
+}
+
+ctx_session_t *ctx_session_create_from(apr_pool_t *p,
+                                       const ctx_session_template_t *t,
+                                       void *baton, void *log_request)
+{
+    ctx_session_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->pool = p;
+    s->fits = t->fits;
+    s->baton = baton;
+    s->changed = t->changed;
+    s->changed_baton = baton;
+    s->sure_fit = t->sure_fit;
+    s->never_fit = t->never_fit;
+    s->max_values = t->max_values;
+    s->log_request = log_request;
+    return s;
+}
+
+/* The data, to read: the shared empty object while there is none. */
+static const ctx_flat_t *data(const ctx_session_t *s)
+{
+    return s->flat ? s->flat : ctx_flat_none();
+}
+
+/* The data, to change: made on first need. NULL without memory. */
+static ctx_flat_t *data_rw(ctx_session_t *s)
+{
+    if (!s->flat) {
+        s->flat = ctx_flat_create(s->pool);
+    }
+    return s->flat;
 }
 
 /* jansson values are handed out: they are released with the pool. */
@@ -126,7 +180,7 @@ void ctx_session_load_flat(ctx_session_t *s, ctx_flat_t *flat,
                            apr_int64_t issued, int key_index)
 {
     drop_json(s, NULL);
-    s->flat = flat ? flat : ctx_flat_create(s->pool);
+    s->flat = flat;
     s->json = NULL;
     s->issued = flat ? issued : 0;
     s->created = s->issued;
@@ -183,9 +237,9 @@ static const char *serialize(ctx_session_t *s)
     }
     s->serialized = 1;
     ++s->serializations;
-    s->json = ctx_flat_write(s->flat, p, &s->jlen);
+    s->json = data_rw(s) ? ctx_flat_write(s->flat, p, &s->jlen) : NULL;
     s->json_status = s->json ? APR_SUCCESS : APR_ENOMEM;
-    s->values = ctx_flat_values(s->flat);
+    s->values = ctx_flat_values(data(s));
     return s->json;
 }
 
@@ -266,8 +320,8 @@ static apr_status_t check_size(ctx_session_t *s)
     if (!s->fits) {
         return APR_SUCCESS;
     }
-    jlen = ctx_flat_text_len(s->flat);
-    values = ctx_flat_values(s->flat);
+    jlen = ctx_flat_text_len(data(s));
+    values = ctx_flat_values(data(s));
     if (values > s->max_values) {
         return CTX_ETOOLARGE;
     }
@@ -311,7 +365,7 @@ apr_status_t ctx_session_get_text(ctx_session_t *s, const char *key,
     const ctx_flat_member_t *m;
 
     s->accessed = 1;
-    if (!key || !(m = ctx_flat_get(s->flat, key))) {
+    if (!key || !(m = ctx_flat_get(data(s), key))) {
         return APR_NOTFOUND;
     }
     /* A float read from the cookie: its text is made canonical first. */
@@ -347,21 +401,41 @@ json_t *ctx_session_get(ctx_session_t *s, const char *key)
 int ctx_session_has(ctx_session_t *s, const char *key)
 {
     s->accessed = 1;
-    return key && ctx_flat_get(s->flat, key) != NULL;
+    return key && ctx_flat_get(data(s), key) != NULL;
 }
 
-/* The checks every change starts with: APR_SUCCESS, or the refusal. */
+/* A key a change may use: valid UTF-8, not the creation time's (the
+ * flask format's creation time is mod_ctx's to write: a value set through
+ * the API would be trusted as one, CtxSessionMaxLifetime). *klen set.
+ * One pass over the usual ASCII key gives its length and its validity. */
+static int key_allowed(const char *key, apr_size_t *klen)
+{
+    apr_size_t n = 0;
+    unsigned char high = 0;
+
+    while (key[n]) {
+        high |= (unsigned char)key[n++];
+    }
+    *klen = n;
+    if (n == sizeof(CTX_SESSION_CREATED_KEY) - 1
+        && !memcmp(key, CTX_SESSION_CREATED_KEY, n)) {
+        return 0;
+    }
+    return high < 0x80 || ctx_json_utf8_valid(key, n);
+}
+
+/* The checks every change starts with: APR_SUCCESS (*klen set), or the
+ * refusal. */
 static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
-                          const char *key)
+                          const char *key, apr_size_t *klen)
 {
     apr_status_t rv = APR_EINVAL;
 
-    /* The flask format's creation time is mod_ctx's to write: a value set
-     * through the API would be trusted as one (CtxSessionMaxLifetime). */
-    if (args_ok && strcmp(key, CTX_SESSION_CREATED_KEY) != 0
-        && ctx_json_utf8_valid(key, strlen(key))) {
+    if (args_ok && key_allowed(key, klen)) {
         s->accessed = 1;
-        if ((rv = writable(s, what, key)) == APR_SUCCESS && s->fits) {
+        rv = s->read_only || s->sealed ? writable(s, what, key)
+                                       : APR_SUCCESS;
+        if (rv == APR_SUCCESS && s->fits && s->flat) {
             /* Sizes are exact only once every float is checked. */
             rv = ctx_flat_canonicalize(s->flat);
         }
@@ -374,22 +448,29 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
  * server-side store merges what changed: the whole new value of the key
  * (append and set_field included), the text just written. */
 static apr_status_t put_text(ctx_session_t *s, const char *key,
-                             const char *text, apr_size_t tlen,
-                             apr_size_t values, const char *what)
+                             apr_size_t klen, const char *text,
+                             apr_size_t tlen, apr_size_t values,
+                             const char *what)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(s->flat, key);
+    int at = ctx_flat_index(data(s), key);      /* one look-up for both */
+    const ctx_flat_member_t *m = ctx_flat_at(data(s), at);
     const char *old = NULL;
     char small[64];
     apr_size_t old_len = 0, old_values = 0;
     apr_status_t rv;
 
     if (m) {
+        /* (at stays valid: canonicalizing changes texts, not places) */
         if (m->unchecked && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
             return APR_ENOMEM;
         }
-        /* Kept for the rollback: the member's storage goes with the set
-         * (a counter's text fits on the stack). */
-        if (m->tlen <= sizeof(small)) {
+        /* Kept for the rollback. A text that is not in a malloc'ed block
+         * (parsed, or set in the pool) outlives its replacement; a block
+         * goes with the set (a small text is copied to the stack). */
+        if (!m->block) {
+            old = m->text;
+        }
+        else if (m->tlen <= sizeof(small)) {
             old = memcpy(small, m->text, m->tlen);
         }
         else if (!measure_pool(s)
@@ -399,7 +480,10 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
         old_len = m->tlen;
         old_values = m->values;
     }
-    if ((rv = ctx_flat_set(s->flat, key, text, tlen, values))
+    if (!data_rw(s)) {
+        return APR_ENOMEM;
+    }
+    if ((rv = ctx_flat_set_at(s->flat, at, key, klen, text, tlen, values))
         != APR_SUCCESS) {
         return rv;
     }
@@ -429,8 +513,8 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
 }
 
 /* key = val (a jansson value, released), written as a member. */
-static apr_status_t put_json(ctx_session_t *s, const char *key, json_t *val,
-                             const char *what)
+static apr_status_t put_json(ctx_session_t *s, const char *key,
+                             apr_size_t klen, json_t *val, const char *what)
 {
     char *text;
     apr_size_t tlen, values;
@@ -448,39 +532,44 @@ static apr_status_t put_json(ctx_session_t *s, const char *key, json_t *val,
         apr_pool_clear(s->measure);
         return rv;
     }
-    return put_text(s, key, text, tlen, values, what);
+    return put_text(s, key, klen, text, tlen, values, what);
 }
 
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 {
-    apr_status_t rv = begin(s, key && val, "set", key);
+    apr_size_t klen;
+    apr_status_t rv = begin(s, key && val, "set", key, &klen);
 
     if (rv != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
-    return put_json(s, key, val, "setting");
+    return put_json(s, key, klen, val, "setting");
 }
 
 apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
                                  apr_int64_t val)
 {
-    char num[24];
-    apr_status_t rv = begin(s, key != NULL, "set", key);
+    char num[CTX_JSON_INT_MAX];
+    const char *text;
+    apr_size_t klen, tlen;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
 
-    return rv == APR_SUCCESS
-           ? put_text(s, key, num, ctx_json_format_int(num, val), 1,
-                      "setting")
-           : rv;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    text = ctx_json_format_int_in(num, val, &tlen);
+    return put_text(s, key, klen, text, tlen, 1, "setting");
 }
 
 apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
                                   int val)
 {
-    apr_status_t rv = begin(s, key != NULL, "set", key);
+    apr_size_t klen;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
 
     return rv == APR_SUCCESS
-           ? put_text(s, key, val ? "true" : "false", val ? 4 : 5, 1,
+           ? put_text(s, key, klen, val ? "true" : "false", val ? 4 : 5, 1,
                       "setting")
            : rv;
 }
@@ -490,7 +579,7 @@ apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
 static apr_status_t member_json(ctx_session_t *s, const char *key,
                                 json_type type, json_t **val)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(s->flat, key);
+    const ctx_flat_member_t *m = ctx_flat_get(data(s), key);
 
     *val = NULL;
     if (!m) {
@@ -507,9 +596,10 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
                                 json_t *val)
 {
     json_t *list;
+    apr_size_t klen;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && val, "append to", key)) != APR_SUCCESS
+    if ((rv = begin(s, key && val, "append to", key, &klen)) != APR_SUCCESS
         || (rv = member_json(s, key, JSON_ARRAY, &list)) != APR_SUCCESS) {
         json_decref(val);
         return rv;
@@ -524,16 +614,17 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
         json_decref(list);
         return APR_ENOMEM;
     }
-    return put_json(s, key, list, "appending to");
+    return put_json(s, key, klen, list, "appending to");
 }
 
 apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
                                    const char *field, json_t *val)
 {
     json_t *obj;
+    apr_size_t klen;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && field && val, "set a field of", key))
+    if ((rv = begin(s, key && field && val, "set a field of", key, &klen))
         != APR_SUCCESS
         || (rv = member_json(s, key, JSON_OBJECT, &obj)) != APR_SUCCESS) {
         json_decref(val);
@@ -548,7 +639,7 @@ apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
         json_decref(obj);
         return APR_EINVAL;      /* field is not valid UTF-8 */
     }
-    return put_json(s, key, obj, "setting a field of");
+    return put_json(s, key, klen, obj, "setting a field of");
 }
 
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
@@ -562,8 +653,8 @@ apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)
     if ((rv = writable(s, "remove", key)) != APR_SUCCESS) {
         return rv;
     }
-    if (!ctx_flat_get(s->flat, key)) {
-        return APR_NOTFOUND;
+    if (!ctx_flat_get(data(s), key)) {
+        return APR_NOTFOUND;    /* (found: s->flat is there) */
     }
     if (s->journal && (rv = ctx_journal_remove(s->journal, key))
                       != APR_SUCCESS) {
@@ -585,7 +676,7 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
         return rv;
     }
     s->created = 0;             /* what comes next is a new session */
-    if (ctx_flat_count(s->flat)) {
+    if (ctx_flat_count(data(s))) {
         if (s->journal && (rv = ctx_journal_clear(s->journal))
                           != APR_SUCCESS) {
             return rv;
@@ -600,17 +691,17 @@ apr_status_t ctx_session_clear(ctx_session_t *s)
 
 int ctx_session_count(const ctx_session_t *s)
 {
-    return ctx_flat_count(s->flat);
+    return ctx_flat_count(data(s));
 }
 
 int ctx_session_do(ctx_session_t *s, ctx_session_visit_fn *fn, void *baton)
 {
     s->accessed = 1;
-    if (ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
+    if (s->flat && ctx_flat_canonicalize(s->flat) != APR_SUCCESS) {
         return 0;
     }
-    for (int i = 0; i < ctx_flat_count(s->flat); ++i) {
-        const ctx_flat_member_t *m = ctx_flat_at(s->flat, i);
+    for (int i = 0; i < ctx_flat_count(data(s)); ++i) {
+        const ctx_flat_member_t *m = ctx_flat_at(data(s), i);
 
         if (!fn(baton, m->key, m->text, m->tlen)) {
             return 0;
@@ -624,7 +715,7 @@ apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on)
     if (on) {
         return ctx_session_set_bool(s, PERMANENT_KEY, 1);
     }
-    if (!ctx_flat_get(s->flat, PERMANENT_KEY)) {
+    if (!ctx_flat_get(data(s), PERMANENT_KEY)) {
         s->accessed = 1;
         return APR_SUCCESS;
     }
@@ -633,7 +724,7 @@ apr_status_t ctx_session_set_permanent(ctx_session_t *s, int on)
 
 int ctx_session_permanent_flag(const ctx_session_t *s)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(s->flat, PERMANENT_KEY);
+    const ctx_flat_member_t *m = ctx_flat_get(data(s), PERMANENT_KEY);
 
     return m && m->tlen == 4 && !memcmp(m->text, "true", 4);
 }
@@ -673,7 +764,9 @@ apr_status_t ctx_session_invalidate(ctx_session_t *s)
         ctx_journal_mark(s->journal, CTX_JOURNAL_INVALIDATE);
     }
     drop_json(s, NULL);
-    ctx_flat_clear(s->flat);
+    if (s->flat) {
+        ctx_flat_clear(s->flat);
+    }
     s->json = NULL;
     mark_modified(s);
     s->created = 0;
@@ -686,7 +779,7 @@ const json_t *ctx_session_data(const ctx_session_t *s)
 
     if (!w->data) {
         hold_json(w);
-        w->data = ctx_flat_to_json(s->flat);
+        w->data = ctx_flat_to_json(data(s));
     }
     return w->data;
 }

@@ -40,6 +40,31 @@ typedef void ctx_session_changed_fn(void *baton, ctx_session_t *s);
 ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
                                   void *baton);
 
+/* What the sessions of one configuration share: prepared once (e.g. when
+ * the configuration is merged or first used) instead of four calls on
+ * every request. Plain data the caller owns; ctx_session_create_from
+ * reads it during the call only. */
+typedef struct {
+    ctx_session_fits_fn *fits;          /* NULL: no size limit */
+    ctx_session_changed_fn *changed;    /* NULL: nobody is told */
+    apr_size_t sure_fit, never_fit, max_values; /* ctx_session_set_limits */
+} ctx_session_template_t;
+
+/* A template with no limits (ctx_session_create's defaults): set what the
+ * configuration needs after it. */
+void ctx_session_template_init(ctx_session_template_t *t,
+                               ctx_session_fits_fn *fits,
+                               ctx_session_changed_fn *changed);
+
+/* ctx_session_create(p, t->fits, baton), then ctx_session_on_change(s,
+ * t->changed, baton), ctx_session_set_limits with t's limits and
+ * ctx_session_set_log_request(s, log_request), in one call. `baton` goes
+ * to both callbacks; `t` is read during the call only; `log_request` as
+ * for ctx_session_set_log_request (it must outlive the session). */
+ctx_session_t *ctx_session_create_from(apr_pool_t *p,
+                                       const ctx_session_template_t *t,
+                                       void *baton, void *log_request);
+
 /* Give the session its data (`data` is stolen, and copied into the flat
  * form; NULL: a fresh empty one),
  * issued at `issued` and verified by key `key_index` (> 0: a fallback key,

@@ -402,6 +402,58 @@ static void rand_value(char **o, int depth)
     *o += sprintf(*o, "%s", ws());
 }
 
+/* A set after the parse, as a request makes it (ctx_flat_index then
+ * ctx_flat_set_at: a parsed member's text replaced, or a new key), twice
+ * on the same key (the second replaces a set member); a copy taken before
+ * still writes what was parsed. Checked against jansson setting the same
+ * value in `want`. */
+static void set_random_member(apr_pool_t *p, ctx_flat_t *f, json_t *want,
+                              int round)
+{
+    static char vtext[8192];
+    char key[16], *o = vtext;
+    const char *k;
+    char *before = ctx_json_dump(p, want, NULL), *got, *ref;
+    ctx_flat_t *c = ctx_flat_copy(p, f);
+    json_error_t err;
+
+    assert_non_null(c);
+    if (ctx_flat_count(f) && next_rand() % 3) {
+        k = ctx_flat_at(f, (int)(next_rand() % (unsigned)ctx_flat_count(f)))
+            ->key;
+    }
+    else {
+        sprintf(key, "%c%d", "bax_"[next_rand() % 4], (int)(next_rand() % 7));
+        k = key;
+    }
+    k = apr_pstrdup(p, k);
+    for (int twice = 0; twice < 2; ++twice) {
+        json_t *v;
+        char *text;
+        apr_size_t tlen, values;
+
+        o = vtext;
+        rand_value(&o, 1);
+        *o = '\0';
+        if (!(v = json_loads(vtext, JSON_DECODE_ANY, &err))) {
+            continue;           /* a random duplicate key: not a value */
+        }
+        assert_int_equal(ctx_json_write_member(p, v, &text, &tlen, &values),
+                         APR_SUCCESS);
+        assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, k), k,
+                                         strlen(k), text, tlen, values),
+                         APR_SUCCESS);
+        assert_int_equal(json_object_set_new(want, k, v), 0);
+    }
+    got = ctx_flat_write(f, p, NULL);
+    ref = ctx_json_dump(p, want, NULL);
+    if (strcmp(got, ref) != 0) {
+        fail_msg("round %d, set %s\nflat:    %s\njansson: %s", round, k, got,
+                 ref);
+    }
+    assert_string_equal(ctx_flat_write(c, p, NULL), before);
+}
+
 static void test_flat_matches_jansson_on_random_sessions(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -472,6 +524,7 @@ static void test_flat_matches_jansson_on_random_sessions(void **state)
             assert_true(json_equal(back, want));
             json_decref(back);
         }
+        set_random_member(sub, f, want, round);
         json_decref(want);
         apr_pool_destroy(sub);
     }
@@ -511,6 +564,180 @@ static void test_flat_copy_and_original_change_independently(void **state)
     assert_int_equal(ctx_flat_count(ctx_flat_copy(p, f)), 0);
 }
 
+/* ctx_flat_index says where a key is or goes; ctx_flat_set_at with it
+ * replaces or inserts in key order, as ctx_flat_set would. */
+static void test_flat_set_at_inserts_and_replaces_where_index_says(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"b\":1,\"d\":2}");
+
+    assert_int_equal(ctx_flat_index(f, "b"), 0);
+    assert_int_equal(ctx_flat_index(f, "d"), 1);
+    assert_int_equal(ctx_flat_index(f, "a"), -1);
+    assert_int_equal(ctx_flat_index(f, "c"), -2);
+    assert_int_equal(ctx_flat_index(f, "e"), -3);
+    assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, "c"), "c", 1,
+                                     "[3]", 3, 2), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, "d"), "d", 1,
+                                     "\"x\"", 3, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, "a"), "a", 1,
+                                     "0", 1, 1), APR_SUCCESS);
+    assert_writes(p, f, "{\"a\":0,\"b\":1,\"c\":[3],\"d\":\"x\"}");
+    assert_int_equal(ctx_flat_values(f), 6);
+    assert_int_equal(ctx_flat_index(f, "d"), 3);
+}
+
+/* Replacing a parsed member's value keeps its key (escaped literal
+ * included) and sizes right; the parsed text is not written to. */
+static void test_flat_replacing_a_parsed_value_keeps_its_key(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    const char *in = "{\"caf\\u00e9\":1,\"n\":22}";
+    char *text = apr_pstrdup(p, in);
+    ctx_flat_t *f = NULL;
+    const ctx_flat_member_t *m;
+
+    assert_int_equal(ctx_flat_parse(p, text, strlen(text), 0, NULL, &f),
+                     APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "n", "333", 3, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "caf\xc3\xa9", "true", 4, 1),
+                     APR_SUCCESS);
+    m = member(f, "caf\xc3\xa9");
+    assert_int_equal(m->klen, 5);
+    assert_memory_equal(m->qkey, "\"caf\\u00e9\"", m->qklen);
+    assert_writes(p, f, "{\"caf\\u00e9\":true,\"n\":333}");
+    assert_int_equal(member(f, "n")->klen, 1);
+    assert_string_equal(text, in);
+    /* And again, over a set value. */
+    assert_int_equal(ctx_flat_set(f, "n", "4", 1, 1), APR_SUCCESS);
+    assert_writes(p, f, "{\"caf\\u00e9\":true,\"n\":4}");
+}
+
+/* A parse keeps every key, past the room it sets aside for keys and
+ * members (longer keys are copied one by one, the member array grows). */
+static void test_flat_parse_keeps_many_long_keys(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    char *text = apr_palloc(p, 65536), *o = text;
+    json_error_t err;
+    json_t *want;
+    ctx_flat_t *f;
+
+    *o++ = '{';
+    for (int i = 0; i < 40; ++i) {
+        o += sprintf(o, "%s\"k%02d_%0*d\":%d", i ? "," : "", i, 20 + i, 0,
+                     i);
+    }
+    *o++ = '}';
+    *o = '\0';
+    f = parse_ok(p, text);
+    assert_int_equal(ctx_flat_count(f), 40);
+    want = json_loads(text, 0, &err);
+    assert_non_null(want);
+    assert_writes(p, f, ctx_json_dump(p, want, NULL));
+    for (int i = 0; i < 40; ++i) {
+        const ctx_flat_member_t *m = ctx_flat_at(f, i);
+
+        assert_int_equal(m->klen, strlen(m->key));
+        assert_int_equal(json_integer_value(json_object_get(want, m->key)),
+                         i);
+    }
+    json_decref(want);
+}
+
+/* The integer getter reads digits only: no type pass before it, and no
+ * text without a digit reads as 0. */
+static void test_flat_int_getter_refuses_what_is_not_digits(void **state)
+{
+    static const char *bad[] = {
+        "", "-", "1.5", "1e3", "\"1\"", "true", "null", "[1]", "{}", "1-",
+        "--1",
+    };
+    apr_int64_t v = 77;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); ++i) {
+        if (ctx_flat_int(bad[i], strlen(bad[i]), &v) != APR_EINVAL) {
+            fail_msg("read %s as an integer", bad[i]);
+        }
+    }
+    assert_int_equal(v, 77);
+    assert_int_equal(ctx_flat_int("-0", 2, &v), APR_SUCCESS);
+    assert_int_equal(v, 0);
+    assert_int_equal(ctx_flat_int("-17", 3, &v), APR_SUCCESS);
+    assert_int_equal(v, -17);
+}
+
+/* The shared empty object reads as an empty object everywhere a reader
+ * takes one, and a copy of it is a new object that takes sets. */
+static void test_flat_none_reads_as_an_empty_object(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    const ctx_flat_t *none = ctx_flat_none();
+    ctx_flat_t *c;
+    json_t *j;
+
+    assert_non_null(none);
+    assert_int_equal(ctx_flat_count(none), 0);
+    assert_null(ctx_flat_at(none, 0));
+    assert_null(ctx_flat_get(none, "a"));
+    assert_null(ctx_flat_get(none, ""));
+    assert_int_equal(ctx_flat_index(none, "a"), -1);
+    assert_int_equal(ctx_flat_text_len(none), 2);
+    assert_int_equal(ctx_flat_values(none), 1);
+    j = ctx_flat_to_json(none);
+    assert_non_null(j);
+    assert_int_equal(json_object_size(j), 0);
+    json_decref(j);
+    c = ctx_flat_copy(p, none);
+    assert_non_null(c);
+    assert_int_equal(ctx_flat_set(c, "a", "1", 1, 1), APR_SUCCESS);
+    assert_writes(p, c, "{\"a\":1}");
+    assert_int_equal(ctx_flat_count(ctx_flat_none()), 0);
+}
+
+/* Integer members, the ones the parse reads without the full scan and
+ * their neighbours (a zero, a sign, 18 and 19 digits, a fraction or an
+ * exponent after the digits, the value bound), as jansson's reader and
+ * the writer make them. */
+static void test_flat_integer_members_read_as_the_reader_reads_them(
+    void **state)
+{
+    static const char *nums[] = {
+        "7", "-7", "0", "-0", "10", "123456789012345678",
+        "-123456789012345678", "1234567890123456789", "9223372036854775807",
+        "9223372036854775808", "-9223372036854775808", "01", "-01", "-",
+        "1.0", "1e2", "1E2", "12e", "5 ", "3x", "--1", "1-",
+    };
+    apr_pool_t *p = UNIT_POOL(state);
+
+    for (size_t i = 0; i < sizeof(nums) / sizeof(*nums); ++i) {
+        for (apr_size_t max = 0; max < 4; ++max) {
+            char *text = apr_psprintf(p, "{\"a\":%s,\"b\":1}", nums[i]);
+            json_error_t err;
+            json_t *want = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+            apr_size_t fvals = 0, jvals = 0;
+            ctx_flat_t *f = NULL;
+            apr_status_t rv = ctx_flat_parse(p, text, strlen(text), max,
+                                             &fvals, &f);
+            json_t *bounded = ctx_json_parse_bounded(text, strlen(text), max,
+                                                     &jvals);
+
+            assert_int_equal(fvals, jvals);
+            if (!bounded) {
+                assert_int_equal(rv, APR_EINVAL);
+            }
+            else {
+                assert_non_null(want);
+                assert_int_equal(rv, APR_SUCCESS);
+                assert_writes(p, f, ctx_json_dump(p, want, NULL));
+            }
+            json_decref(bounded);
+            json_decref(want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +753,12 @@ int main(void)
         UNIT_TEST(test_flat_checks_floats_without_writing_them),
         UNIT_TEST(test_flat_matches_jansson_on_random_sessions),
         UNIT_TEST(test_flat_copy_and_original_change_independently),
+        UNIT_TEST(test_flat_set_at_inserts_and_replaces_where_index_says),
+        UNIT_TEST(test_flat_replacing_a_parsed_value_keeps_its_key),
+        UNIT_TEST(test_flat_parse_keeps_many_long_keys),
+        UNIT_TEST(test_flat_int_getter_refuses_what_is_not_digits),
+        UNIT_TEST(test_flat_none_reads_as_an_empty_object),
+        UNIT_TEST(test_flat_integer_members_read_as_the_reader_reads_them),
     };
 
     return UNIT_RUN(tests);

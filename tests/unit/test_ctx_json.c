@@ -1205,6 +1205,45 @@ static void test_json_double_check_is_cheaper_than_writing(void **state)
     }
 }
 
+/* Integers are written as printf writes them, at every digit count (odd
+ * and even: the writer makes two digits at a time) and at the edges, by
+ * both formatters. */
+static void test_json_format_int_writes_what_printf_writes(void **state)
+{
+    unsigned long long x = 1;
+    apr_int64_t vals[200];
+    int n = 0;
+
+    (void)state;
+    vals[n++] = 0;
+    vals[n++] = INT64_MAX;
+    vals[n++] = INT64_MIN;
+    vals[n++] = INT64_MIN + 1;
+    for (int d = 1; d <= 18; ++d) {
+        x *= 10;                        /* 10^d */
+        vals[n++] = (apr_int64_t)x;
+        vals[n++] = (apr_int64_t)x - 1;
+        vals[n++] = (apr_int64_t)x + 7;
+        vals[n++] = -(apr_int64_t)x;
+        vals[n++] = 1 - (apr_int64_t)x;
+        vals[n++] = (apr_int64_t)(x / 7);
+    }
+    for (int i = 0; i < n; ++i) {
+        char got[24], want[32], in[CTX_JSON_INT_MAX];
+        apr_size_t len = ctx_json_format_int(got, vals[i]), inlen;
+        const char *at;
+
+        snprintf(want, sizeof(want), "%lld", (long long)vals[i]);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(got, want, len);
+        /* the in-place variant: the same text, inside its buffer */
+        at = ctx_json_format_int_in(in, vals[i], &inlen);
+        assert_true(at >= in && at + inlen <= in + sizeof(in));
+        assert_int_equal(inlen, strlen(want));
+        assert_memory_equal(at, want, inlen);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1255,6 +1294,7 @@ int main(void)
         UNIT_TEST(test_json_measure_entry_refuses_what_the_writer_refuses),
         UNIT_TEST(test_json_double_check_agrees_with_the_writer),
         UNIT_TEST(test_json_double_check_is_cheaper_than_writing),
+        UNIT_TEST(test_json_format_int_writes_what_printf_writes),
     };
 
     return UNIT_RUN(tests);

@@ -276,6 +276,103 @@ static void test_session_set_invalid_utf8_key_is_einval(void **state)
     assert_data(s, "{\"a\":1}");
 }
 
+static int count_visits(void *baton, const char *key, const char *json,
+                        apr_size_t len)
+{
+    (void)key;
+    (void)json;
+    (void)len;
+    ++*(int *)baton;
+    return 1;
+}
+
+/* A session that was never given data (not loaded, or loaded with none)
+ * reads as empty everywhere, and its first change makes the data. */
+static void test_session_without_data_reads_empty_then_takes_changes(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+
+    for (int load = 0; load < 3; ++load) {
+        ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+        const char *text, *json;
+        apr_size_t len = 0;
+        int visits = 0;
+
+        if (load == 1) {
+            ctx_session_load_flat(s, NULL, 0, 0);
+        }
+        else if (load == 2) {
+            ctx_session_load(s, NULL, 0, 0);
+        }
+        assert_int_equal(ctx_session_count(s), 0);
+        assert_int_equal(ctx_session_get_text(s, "a", &text, &len),
+                         APR_NOTFOUND);
+        assert_false(ctx_session_has(s, "a"));
+        assert_null(ctx_session_get(s, "a"));
+        assert_false(ctx_session_permanent_flag(s));
+        assert_true(ctx_session_do(s, count_visits, &visits));
+        assert_int_equal(visits, 0);
+        assert_int_equal(json_object_size(ctx_session_data(s)), 0);
+        json = ctx_session_json(s, &len);
+        assert_non_null(json);
+        assert_int_equal(len, 2);
+        assert_memory_equal(json, "{}", 2);
+        assert_int_equal(ctx_session_json_values(s), 1);
+        assert_int_equal(ctx_session_remove(s, "a"), APR_NOTFOUND);
+        assert_int_equal(ctx_session_set_permanent(s, 0), APR_SUCCESS);
+        assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+        assert_false(ctx_session_modified(s));
+        if (load == 2) {
+            assert_int_equal(ctx_session_invalidate(s), APR_SUCCESS);
+            assert_int_equal(ctx_session_count(s), 0);
+        }
+        assert_int_equal(ctx_session_set_int(s, "b", 2), APR_SUCCESS);
+        assert_int_equal(ctx_session_set(s, "a", json_string("x")),
+                         APR_SUCCESS);
+        json = ctx_session_json(s, &len);
+        assert_int_equal(len, strlen("{\"a\":\"x\",\"b\":2}"));
+        assert_memory_equal(json, "{\"a\":\"x\",\"b\":2}", len);
+        assert_true(ctx_session_modified(s));
+    }
+}
+
+/* Every setter refuses the flask format's creation-time key (mod_ctx's
+ * to write) and keys that are not UTF-8, wherever the bad byte is; keys
+ * one byte off the reserved one, and UTF-8 ones, are anybody's. */
+static void test_session_setters_refuse_only_the_reserved_and_bad_keys(
+    void **state)
+{
+    ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
+    static const char *bad[] = {
+        CTX_SESSION_CREATED_KEY, "\xff", "a\xff", "abcdefgh\xc3",
+        "caf\xc3\xa9\x80",
+    };
+    static const char *good[] = {
+        "_ctx_create", "_ctx_created_", "_ctx_createe", "caf\xc3\xa9", "",
+    };
+    const char *text;
+    apr_size_t len;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); ++i) {
+        assert_int_equal(ctx_session_set_int(s, bad[i], 1), APR_EINVAL);
+        assert_int_equal(ctx_session_set_bool(s, bad[i], 1), APR_EINVAL);
+        assert_int_equal(ctx_session_set(s, bad[i], json_integer(1)),
+                         APR_EINVAL);
+    }
+    assert_false(ctx_session_modified(s));
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); ++i) {
+        assert_int_equal(ctx_session_set_int(s, good[i], (apr_int64_t)i),
+                         APR_SUCCESS);
+        assert_int_equal(ctx_session_get_text(s, good[i], &text, &len),
+                         APR_SUCCESS);
+        assert_int_equal(len, 1);
+        assert_int_equal(text[0], '0' + (int)i);
+    }
+    assert_data(s, "{\"a\":1,\"_ctx_create\":0,\"_ctx_created_\":1,"
+                   "\"_ctx_createe\":2,\"caf\\u00e9\":3,\"\":4}");
+}
+
 /* As the cookie's text is written (Python's sort_keys): code-point order,
  * whatever order the keys were set in. */
 static void test_session_keys_follow_key_order(void **state)
@@ -669,6 +766,49 @@ static void test_session_set_too_large_new_key_is_rolled_back(void **state)
     assert_data(s, "{\"a\":\"12345\"}");
     assert_int_equal(unit_log_count_matching(CTX_LOG_INFO, "'b'", "size limit",
                                              NULL), 1);
+}
+
+static void assert_text(ctx_session_t *s, const char *key, const char *want)
+{
+    const char *text;
+    apr_size_t len;
+
+    assert_int_equal(ctx_session_get_text(s, key, &text, &len), APR_SUCCESS);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(text, want, len);
+}
+
+/* A refused replacement restores the old value wherever it lived: in the
+ * parsed cookie text, set in the pool, or in a large value's own block
+ * (freed by the replacement, so it must have been copied). */
+static void test_session_refused_replacement_restores_every_kind_of_old(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    limit_t l = { 1 << 20, 0, NULL, "" };
+    ctx_session_t *s = ctx_session_create(p, fits_limit, &l);
+    const char *cookie = "{\"a\":\"parsed\",\"n\":12}";
+    apr_size_t big_len = 6000;
+    char *big = apr_palloc(p, big_len + 3), *want_big;
+
+    memset(big + 1, 'y', big_len);
+    big[0] = big[big_len + 1] = '"';
+    big[big_len + 2] = '\0';
+    ctx_session_load_text(s, apr_pstrdup(p, cookie), strlen(cookie), 1, 0);
+    assert_int_equal(ctx_session_set(s, "b", json_string(
+                         apr_pstrndup(p, big + 1, big_len))), APR_SUCCESS);
+    want_big = apr_pstrdup(p, big);
+    assert_int_equal(ctx_session_set_int(s, "n", 345), APR_SUCCESS);
+    l.limit = 10;               /* from now on every change is too large */
+    assert_int_equal(ctx_session_set_int(s, "a", 7), CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set_int(s, "n", 6789), CTX_ETOOLARGE);
+    assert_int_equal(ctx_session_set_int(s, "b", 1), CTX_ETOOLARGE);
+    /* the allocations of the refused changes reuse nothing still read */
+    assert_int_equal(ctx_session_set_int(s, "x", 123456789), CTX_ETOOLARGE);
+    assert_text(s, "a", "\"parsed\"");
+    assert_text(s, "n", "345");
+    assert_text(s, "b", want_big);
+    assert_null(ctx_session_get(s, "x"));
 }
 
 static void test_session_set_too_large_replacement_restores_old(void **state)
@@ -1067,6 +1207,62 @@ static void test_session_log_lines_carry_the_owners_request(void **state)
     assert_int_equal(request_lines, 1);
 }
 
+static void *changed_baton;
+static int changed_calls;
+
+static void note_change(void *baton, ctx_session_t *s)
+{
+    (void)s;
+    changed_baton = baton;
+    ++changed_calls;
+}
+
+/* A session made from a template has its callbacks (one baton for both),
+ * limits and log request, as the four calls would give it. */
+static void test_session_from_template_has_its_callbacks_and_limits(
+    void **state)
+{
+    static int the_request;
+    limit_t l = { 100, 0, NULL, "" };
+    ctx_session_template_t t;
+    ctx_session_t *s;
+
+    ctx_session_template_init(&t, fits_limit, note_change);
+    t.sure_fit = 8;             /* {"a":1} is 7 bytes: no need to ask */
+    t.never_fit = 40;
+    t.max_values = 4;
+    s = ctx_session_create_from(UNIT_POOL(state), &t, &l, &the_request);
+    /* the template is read during the call only */
+    memset(&t, 0, sizeof(t));
+    ctx_session_load_flat(s, NULL, 0, 0);
+    changed_calls = 0;
+    changed_baton = NULL;
+    assert_int_equal(ctx_session_set_int(s, "a", 1), APR_SUCCESS);
+    assert_int_equal(l.calls, 0);
+    assert_int_equal(changed_calls, 1);
+    assert_ptr_equal(changed_baton, &l);
+    assert_int_equal(ctx_session_set(s, "b", json_string("xyz")),
+                     APR_SUCCESS);
+    assert_int_equal(l.calls, 1);
+    assert_string_equal(l.seen, "{\"a\":1,\"b\":\"xyz\"}");
+    /* past never_fit: refused without asking */
+    assert_int_equal(ctx_session_set(s, "c", json_string("0123456789abcdef"
+                                                         "0123456789")),
+                     CTX_ETOOLARGE);
+    assert_int_equal(l.calls, 1);
+    /* 4 values (the object, a, b, d) fit; a fifth does not */
+    assert_int_equal(ctx_session_set_int(s, "d", 4), APR_SUCCESS);
+    assert_int_equal(ctx_session_set_int(s, "e", 5), CTX_ETOOLARGE);
+    assert_int_equal(changed_calls, 1);
+    seen_request = NULL;
+    request_lines = 0;
+    ctx_session_seal(s);
+    ctx_log_set_request_fn(record_request);
+    assert_int_equal(ctx_session_set_int(s, "a", 2), CTX_ETOOLATE);
+    ctx_log_set_request_fn(NULL);
+    assert_ptr_equal(seen_request, &the_request);
+}
+
 /* ---- lifetime ------------------------------------------------------------- */
 
 static void test_session_data_released_with_pool(void **state)
@@ -1286,6 +1482,10 @@ int main(void)
         UNIT_TEST(test_session_set_same_value_object_again),
         UNIT_TEST(test_session_set_null_arguments_is_einval),
         UNIT_TEST(test_session_set_invalid_utf8_key_is_einval),
+        UNIT_TEST(test_session_setters_refuse_only_the_reserved_and_bad_keys),
+        UNIT_TEST(test_session_without_data_reads_empty_then_takes_changes),
+        UNIT_TEST(test_session_from_template_has_its_callbacks_and_limits),
+        UNIT_TEST(test_session_refused_replacement_restores_every_kind_of_old),
         UNIT_TEST(test_session_keys_follow_key_order),
         UNIT_TEST(test_session_visitor_can_stop),
         UNIT_TEST(test_session_visiting_marks_accessed),
