@@ -85,24 +85,23 @@ static apr_size_t cookie_overhead(const ctx_session_conf_t *conf)
            + strlen(conf->attrs.path);
 }
 
-/* Tell the session which texts surely fit and which never can, so that
- * most changes are judged by length alone (no serialization, no encode). */
-static void session_limits(session_state_t *st)
+/* Which texts surely fit in the cookie and which never can, so that most
+ * changes are judged by length alone (no serialization, no encode). */
+static void session_limits(const session_state_t *st,
+                           ctx_session_template_t *t)
 {
     apr_size_t max = (apr_size_t)st->conf.max_size;
     apr_size_t overhead = cookie_overhead(&st->conf);
     apr_size_t name = strlen(st->conf.attrs.name) + 1;
-    apr_size_t sure = overhead < max ? longest_json(max - overhead) : 0;
     /* Only the encrypted format is never compressed: its value grows with
      * the JSON, so a text past this never fits; the others may compress. */
     apr_size_t never = st->conf.format == CTX_FORMAT_ENCRYPTED
                        ? (name < max ? longest_json(max - name) : 0)
                        : st->codec.max_json;
 
-    ctx_session_set_limits(st->session, sure,
-                           never < st->codec.max_json ? never
-                                                      : st->codec.max_json,
-                           st->codec.max_values);
+    t->sure_fit = overhead < max ? longest_json(max - overhead) : 0;
+    t->never_fit = never < st->codec.max_json ? never : st->codec.max_json;
+    t->max_values = st->codec.max_values;
 }
 
 /* Would the session, serialized as `json`, still fit in a Set-Cookie of
@@ -170,16 +169,16 @@ static int store_fits(void *baton, const ctx_session_t *s, const char *json,
     return fits;
 }
 
-static void store_limits(session_state_t *st)
+/* The same for a stored value (no cookie around it). */
+static void store_limits(const session_state_t *st, ctx_session_template_t *t)
 {
     apr_size_t max = (apr_size_t)st->conf.max_size;
     apr_size_t never = st->conf.format == CTX_FORMAT_ENCRYPTED
                        ? longest_json(max) : st->codec.max_json;
 
-    ctx_session_set_limits(st->session, longest_json(max),
-                           never < st->codec.max_json ? never
-                                                      : st->codec.max_json,
-                           st->codec.max_values);
+    t->sure_fit = longest_json(max);
+    t->never_fit = never < st->codec.max_json ? never : st->codec.max_json;
+    t->max_values = st->codec.max_values;
 }
 
 /* ---- caches ------------------------------------------------------------ */
@@ -335,8 +334,11 @@ static ctx_session_t *task_session(ctx_t *task, session_state_t *st)
             st->store = NULL;   /* no memory: read-only, as a cookie's */
         }
         else {
-            st->session = ctx_session_create(task->pool, store_fits, st);
-            store_limits(st);
+            ctx_session_template_t t;
+
+            ctx_session_template_init(&t, store_fits, NULL);
+            store_limits(st, &t);
+            st->session = ctx_session_create_from(task->pool, &t, st, NULL);
             ctx_session_load_text(st->session, st->snapshot,
                                   st->snapshot_len, st->sv->sst.issued, 0);
             ctx_session_set_created(st->session, st->sv->sst.created);
@@ -470,6 +472,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     ctx_server_conf_t *sconf;
     ctx_load_t lb;
     ctx_session_conf_t buf;
+    ctx_session_template_t t;
 
     *rv = APR_SUCCESS;
     if (!c) {
@@ -540,19 +543,17 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
         st->conf.max_size = CTX_SESSION_STORE_DEFAULT_SIZE;
     }
     ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
-    st->session = ctx_session_create(main->pool, st->store ? store_fits
-                                                           : session_fits,
-                                     st);
-    ctx_session_on_change(st->session, session_changed, st);
+    ctx_session_template_init(&t, st->store ? store_fits : session_fits,
+                              session_changed);
     if (st->store) {
-        store_limits(st);
+        store_limits(st, &t);
     }
     else {
-        session_limits(st);
+        session_limits(st, &t);
     }
     /* Its log lines name the client request (the main one: it lives as
      * long as the session). */
-    ctx_session_set_log_request(st->session, main->request);
+    st->session = ctx_session_create_from(main->pool, &t, st, main->request);
     if (st->store) {
         *rv = store_load(st, main, r);
         if (*rv == APR_SUCCESS && ctx_context_response_started(c)) {
