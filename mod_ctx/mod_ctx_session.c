@@ -15,6 +15,7 @@
 #include "ctx_json.h"
 #include "ctx_load.h"
 #include "ctx_session_store.h"
+#include "mod_ctx_caching.h"
 #include "mod_ctx_config.h"
 #include "mod_ctx_private.h"
 #include "mod_ctx_request.h"
@@ -55,7 +56,7 @@ typedef struct {
     apr_status_t load_status;   /* CTX_ESTORE: the store failed at load;
                                  * every session call returns it */
     request_rec *varied;        /* the last request told it depends on it */
-    apr_table_t *varied_headers;    /* the headers_out Vary went into */
+    const apr_table_t *varied_headers;  /* the headers_out Vary went into */
 } session_state_t;
 
 /* ---- loading ----------------------------------------------------------- */
@@ -181,81 +182,7 @@ static void store_limits(const session_state_t *st, ctx_session_template_t *t)
     t->max_values = st->codec.max_values;
 }
 
-/* ---- caches ------------------------------------------------------------ */
-
-/* A response that depends on the session varies with the Cookie header.
- * Said in headers_out at the first use, not at the save: mod_cache stores
- * the response in a content filter, before the save filter runs. */
-/* The value merged: the one string, so that the save can recognise it by
- * its address when nobody else touched Vary. */
-static const char cookie_token[] = "Cookie";
-
-static void vary_on_cookie(request_rec *r)
-{
-    apr_table_mergen(r->headers_out, "Vary", cookie_token);
-}
-
-/* Does the Vary value `v` name Cookie (a token of its comma list)? */
-static int varies_on_cookie(const char *v)
-{
-    if (v == cookie_token) {
-        return 1;
-    }
-    while (v && *v) {
-        const char *end;
-
-        while (*v == ' ' || *v == '\t' || *v == ',') ++v;
-        end = v;
-        while (*end && *end != ',' && *end != ' ' && *end != '\t') ++end;
-        if ((end - v == 6 && !strncasecmp(v, "Cookie", 6))
-            || (end - v == 1 && *v == '*')) {
-            return 1;
-        }
-        v = end;
-    }
-    return 0;
-}
-
-/* At the save of a session that was used: say Vary: Cookie again in
- * err_headers_out, which an error response or an internal redirect keeps,
- * unless the headers_out that got it at the first use still go out with
- * it. A second Vary costs httpd's header filter ~700 instructions to
- * merge. */
-static void vary_at_save(session_state_t *st, request_rec *r)
-{
-    if (r->headers_out != st->varied_headers
-        || !varies_on_cookie(apr_table_get(r->headers_out, "Vary"))) {
-        apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
-    }
-}
-
-/* A response that sets (or deletes) the session cookie is one client's:
- * mod_cache must not store it (r->no_cache, checked by its save filter)
- * and neither may any shared cache downstream (Cache-Control: private;
- * RFC 9111 5.2.2.7: a shared cache stores no response with it, even one
- * also marked public). */
-static void not_for_shared_caches(request_rec *r)
-{
-    for (; r; r = r->main ? r->main : r->prev) {
-        r->no_cache = 1;
-    }
-}
-
-/* mod_cache's filters that store a response (the page's and a cached
- * subrequest's): httpd has no way to abort a store once it has begun, but
- * a store that never sees its EOS is never committed. */
-static void drop_cache_store(request_rec *r)
-{
-    ap_filter_t *f = r->output_filters, *next;
-
-    for (; f; f = next) {
-        next = f->next;         /* before f is unlinked */
-        if (!strcasecmp(f->frec->name, "CACHE_SAVE")
-            || !strcasecmp(f->frec->name, "CACHE_SAVE_SUBREQ")) {
-            ap_remove_output_filter(f);
-        }
-    }
-}
+/* ---- caches (mod_ctx_caching.h) ----------------------------------------- */
 
 /* A use of the session by `r` (the request itself, an internal redirect or
  * an include): its response depends on the session. While the headers are
@@ -275,19 +202,19 @@ static void session_used(session_state_t *st, ctx_t *c, request_rec *r)
     while (top->main) {
         top = top->main;
     }
-    vary_on_cookie(r);
+    ctx_glue_vary_on_cookie(r);
     st->varied_headers = r->headers_out;
     if (!ctx_context_response_started(c)) {
         if (top != r) {
-            vary_on_cookie(top);
+            ctx_glue_vary_on_cookie(top);
         }
         return;
     }
-    not_for_shared_caches(r);
-    not_for_shared_caches(top);
-    drop_cache_store(top);
+    ctx_glue_not_for_shared_caches(r);
+    ctx_glue_not_for_shared_caches(top);
+    ctx_glue_drop_cache_store(top);
     if (top != r) {
-        drop_cache_store(r);
+        ctx_glue_drop_cache_store(r);
     }
 }
 
@@ -296,21 +223,7 @@ static void session_changed(void *baton, ctx_session_t *s)
     session_state_t *st = baton;
 
     (void)s;
-    not_for_shared_caches(st->answering);
-}
-
-static void mark_private(request_rec *r)
-{
-    const char *cc = apr_table_get(r->headers_out, "Cache-Control");
-    const char *ecc = apr_table_get(r->err_headers_out, "Cache-Control");
-
-    not_for_shared_caches(r);
-    if ((cc && (ap_strcasestr(cc, "private") || ap_strcasestr(cc, "no-store")))
-        || (ecc && (ap_strcasestr(ecc, "private")
-                    || ap_strcasestr(ecc, "no-store")))) {
-        return;
-    }
-    apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
+    ctx_glue_not_for_shared_caches(st->answering);
 }
 
 static int session_allowed(request_rec *r)
@@ -455,7 +368,8 @@ static apr_status_t store_load(session_state_t *st, ctx_t *main,
     }
     ctx_session_set_journal(st->session, st->journal);
     if (st->sv->sst.has_id && st->sv->sst.sid.key_index > 0) {
-        not_for_shared_caches(r);   /* re-signed: a Set-Cookie goes out */
+        /* re-signed: a Set-Cookie goes out */
+        ctx_glue_not_for_shared_caches(r);
     }
     ctx_glue_stats_store_loaded(r->server, &st->sv->sst, st->had_cookie);
     return APR_SUCCESS;
@@ -531,7 +445,8 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     st->codec.max_age = st->conf.max_age;
     st->codec.max_skew = MAX_SKEW;
     st->codec.app_name = ctx_app_name(sconf->app);
-    if (st->conf.format != CTX_FORMAT_FLASK) {
+    if (st->conf.format == CTX_FORMAT_SIGNED
+        || st->conf.format == CTX_FORMAT_ENCRYPTED) {
         st->codec.bound = sconf->bound[st->conf.format];
     }
     st->codec.legacy = sconf->legacy_ok;
@@ -599,7 +514,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     }
     if (ctx_session_needs_reissue(st->session)
         || (st->conf.refresh && ctx_session_is_permanent(st->session))) {
-        not_for_shared_caches(r);   /* a Set-Cookie will go out */
+        ctx_glue_not_for_shared_caches(r);  /* a Set-Cookie will go out */
     }
     if (ctx_context_response_started(c)) {
         ctx_session_seal(st->session);
@@ -733,11 +648,11 @@ static void store_save(session_state_t *st, request_rec *r)
         return;
     }
     if (ctx_session_accessed(s)) {
-        vary_at_save(st, r);
+        ctx_glue_vary_at_save(r, st->varied_headers);
     }
     locked = ctx_glue_store_lock(ctx_server_conf(r->server)->store);
-    rv = ctx_session_store_save(&st->sv->cfg, r->pool, &st->sv->sst, st->journal,
-                                now, &ck);
+    rv = ctx_session_store_save(&st->sv->cfg, r->pool, &st->sv->sst,
+                                st->journal, now, &ck);
     ctx_glue_store_unlock(ctx_server_conf(r->server)->store, locked);
     ctx_glue_stats_store_saved(ctx_glue_stats_app(r->server), rv, ck,
                                ctx_session_modified(s));
@@ -764,7 +679,7 @@ static void store_save(session_state_t *st, request_rec *r)
          * as its entry, another one as long as the browser session. */
         int permanent = ctx_session_permanent_flag(s);
 
-        mark_private(r);
+        ctx_glue_mark_private(r);
         apr_table_addn(r->err_headers_out, "Set-Cookie",
                        ctx_cookie_build(r->pool, &st->conf.attrs,
                                         st->sv->sst.sid.cookie,
@@ -773,7 +688,7 @@ static void store_save(session_state_t *st, request_rec *r)
                                         st->conf.max_age));
     }
     else if (ck == CTX_SSTORE_COOKIE_DELETE && st->had_cookie) {
-        mark_private(r);
+        ctx_glue_mark_private(r);
         apr_table_addn(r->err_headers_out, "Set-Cookie",
                        ctx_cookie_build(r->pool, &st->conf.attrs, NULL, 0,
                                         0));
@@ -795,7 +710,7 @@ static void save(session_state_t *st, request_rec *r)
         return;
     }
     if (ctx_session_accessed(s)) {
-        vary_at_save(st, r);
+        ctx_glue_vary_at_save(r, st->varied_headers);
     }
     if (!ctx_session_modified(s) && !ctx_session_needs_reissue(s)
         && !(permanent && st->conf.refresh && !empty)) {
@@ -805,7 +720,7 @@ static void save(session_state_t *st, request_rec *r)
         if (st->had_cookie) {
             ctx_glue_stats_add(ctx_glue_stats_app(r->server),
                                CTX_STAT_SESSIONS_DELETED, 1);
-            mark_private(r);
+            ctx_glue_mark_private(r);
             apr_table_addn(r->err_headers_out, "Set-Cookie",
                            ctx_cookie_build(r->pool, &st->conf.attrs, NULL,
                                             0, 0));
@@ -844,7 +759,7 @@ static void save(session_state_t *st, request_rec *r)
     }
     ctx_glue_stats_add(ctx_glue_stats_app(r->server),
                        CTX_STAT_SESSIONS_SAVED, 1);
-    mark_private(r);
+    ctx_glue_mark_private(r);
     apr_table_addn(r->err_headers_out, "Set-Cookie", header);
 }
 
