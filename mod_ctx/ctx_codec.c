@@ -83,34 +83,14 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 
 /* ---- times -------------------------------------------------------------- */
 
-/* A thread writes the same two times again and again: now, to the second,
- * and the session's creation time. The last two texts are kept (per
- * thread: initial-exec, as ctx_codec_thread.c's state); the one not used
- * last is replaced. A slot with len 0 is empty. */
-typedef struct {
-    apr_int64_t ts;
-    apr_size_t len;
-    char text[16];              /* 11 characters at most, and the NUL */
-} ts_text_t;
-
-static __thread ts_text_t ts_texts[2] __attribute__((tls_model("initial-exec")));
-static __thread int ts_last __attribute__((tls_model("initial-exec")));
-
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 {
-    ts_text_t *t = ts_texts;
-    int i = t[0].len && t[0].ts == ts ? 0 : t[1].len && t[1].ts == ts ? 1 : -1;
+    /* the thread's last two texts (ctx_codec_ts_text); without its state,
+     * written afresh. A negative time (never written) keeps its two's
+     * complement bytes. */
+    apr_size_t n = ctx_codec_ts_text(out, ts);
 
-    if (i < 0) {
-        i = 1 - ts_last;
-        t[i].ts = ts;
-        /* a negative time (never written) keeps its two's complement
-         * bytes */
-        t[i].len = ctx_b64url_encode_be(t[i].text, (apr_uint64_t)ts);
-    }
-    ts_last = i;
-    memcpy(out, t[i].text, 12);         /* the text and its NUL */
-    return t[i].len;
+    return n ? n : ctx_b64url_encode_be(out, (apr_uint64_t)ts);
 }
 
 /* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */
@@ -187,7 +167,8 @@ unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
     return buf;
 }
 
-ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
+ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, ctx_format_t format,
+                               const char *value,
                                apr_size_t len, const char *p2, const char *d2,
                                const char *p1, const char *d1, int *version,
                                ctx_codec_binding_t *b)
@@ -205,7 +186,7 @@ ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
         return CTX_REASON_LEGACY;
     }
     if (*version == 2) {
-        ctx_codec_binding_v2(codec, d2, b);
+        ctx_codec_binding_v2(codec, format, d2, b);
     }
     else {
         b->domain = d1;
@@ -240,49 +221,20 @@ const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
     return r;
 }
 
-/* ctx_codec_bound_prefix from the names. */
-static apr_size_t bound_build(unsigned char *out,
-                              const ctx_codec_binding_t *b, const char *tail,
-                              apr_size_t tlen)
-{
-    apr_size_t dlen = strlen(b->domain) + 1, nlen = strlen(b->name) + 1;
-    apr_size_t alen = b->app ? strlen(b->app) + 1 : 0, len = 0;
-
-    if (dlen + alen + nlen + tlen > CTX_CODEC_PREFIX_MAX) {
-        return 0;
-    }
-    memcpy(out, b->domain, dlen);
-    len = dlen;
-    if (alen) {
-        memcpy(out + len, b->app, alen);
-        len += alen;
-    }
-    memcpy(out + len, b->name, nlen);
-    len += nlen;
-    if (tlen) {
-        memcpy(out + len, tail, tlen);
-    }
-    return len + tlen;
-}
-
 apr_size_t ctx_codec_bound_prefix(unsigned char *out,
                                   const ctx_codec_binding_t *b,
                                   const char *tail, apr_size_t tlen)
 {
-    if (b->ready) {
-        /* prepared once per configuration (ctx_codec_bind) */
-        apr_size_t len = b->ready->len;
+    apr_size_t len = ctx_codec_bound_len(b);
 
-        if (len + tlen > CTX_CODEC_PREFIX_MAX) {
-            return 0;
-        }
-        memcpy(out, b->ready->bytes, len);
-        if (tlen) {
-            memcpy(out + len, tail, tlen);
-        }
-        return len + tlen;
+    if (len + tlen > CTX_CODEC_PREFIX_MAX) {
+        return 0;
     }
-    return bound_build(out, b, tail, tlen);
+    ctx_codec_bound_write(out, b);
+    if (tlen) {
+        memcpy(out + len, tail, tlen);
+    }
+    return len + tlen;
 }
 
 apr_size_t ctx_codec_bound_len(const ctx_codec_binding_t *b)

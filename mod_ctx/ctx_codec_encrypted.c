@@ -157,7 +157,8 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     ctx_codec_binding_t b;
     ctx_reason_t reason;
 
-    if ((reason = ctx_codec_version(codec, value, len, ENCRYPTED_PREFIX,
+    if ((reason = ctx_codec_version(codec, CTX_FORMAT_ENCRYPTED, value, len,
+                                    ENCRYPTED_PREFIX,
                                     ENCRYPTED_DOMAIN, ENCRYPTED_PREFIX_1,
                                     ENCRYPTED_DOMAIN_1, &version, &b))
         != CTX_REASON_OK) {
@@ -240,7 +241,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     if (!key) {
         return APR_EINVAL;
     }
-    ctx_codec_binding_v2(codec, ENCRYPTED_DOMAIN, &b);
+    ctx_codec_binding_v2(codec, CTX_FORMAT_ENCRYPTED, ENCRYPTED_DOMAIN, &b);
     ts[tslen++] = '.';
     tslen += ctx_codec_encode_ts(ts + tslen, created);
     if (!ctx_codec_nonce(blob)

@@ -34,6 +34,10 @@ apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
  * time, request after request). */
 apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
 
+/* ctx_codec_encode_ts from the thread's last two texts (in its state,
+ * ctx_codec_thread.c); 0 when the thread has no state (no memory). */
+apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts);
+
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
  * is not canonical base64url. */
 unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
@@ -60,11 +64,11 @@ struct ctx_codec_bound_t {
     unsigned char bytes[];      /* domain NUL app NUL name NUL */
 };
 
-/* The binding of version 2 of codec->format: {domain, app, name} with
- * codec->bound as `ready` when it was made for these names (inline: once
- * per MAC or tag, and a call between the library's own exported
- * functions goes through the PLT). */
+/* The binding of version 2 of `format`, whose domain is `domain`: {domain,
+ * app, name} with codec->bound as `ready` when it was made for this format
+ * and these names (inline: it runs once per MAC or tag). */
 static inline void ctx_codec_binding_v2(const ctx_codec_t *codec,
+                                        ctx_format_t format,
                                         const char *domain,
                                         ctx_codec_binding_t *b)
 {
@@ -73,7 +77,7 @@ static inline void ctx_codec_binding_v2(const ctx_codec_t *codec,
     b->domain = domain;
     b->app = codec->app_name;
     b->name = codec->cookie_name;
-    b->ready = r && r->format == codec->format && r->app == codec->app_name
+    b->ready = r && r->format == format && r->app == codec->app_name
                && r->name == codec->cookie_name ? r : NULL;
 }
 
@@ -81,7 +85,8 @@ static inline void ctx_codec_binding_v2(const ctx_codec_t *codec,
  * for 2, `p1` for 1) into *version, and what it binds (domain `d2` or `d1`)
  * into *b. CTX_REASON_MALFORMED for neither prefix, CTX_REASON_LEGACY for
  * version 1 unless codec->legacy. */
-ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, const char *value,
+ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, ctx_format_t format,
+                               const char *value,
                                apr_size_t len, const char *p2, const char *d2,
                                const char *p1, const char *d1, int *version,
                                ctx_codec_binding_t *b);

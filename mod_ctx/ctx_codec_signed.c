@@ -19,7 +19,8 @@ ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
     ctx_codec_hmac_t f;
     ctx_reason_t reason;
 
-    if ((reason = ctx_codec_version(codec, value, len, SIGNED_PREFIX,
+    if ((reason = ctx_codec_version(codec, CTX_FORMAT_SIGNED, value, len,
+                                    SIGNED_PREFIX,
                                     SIGNED_DOMAIN, SIGNED_PREFIX_1,
                                     SIGNED_DOMAIN_1, &version, &b))
         != CTX_REASON_OK) {
@@ -51,7 +52,7 @@ apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                                  CTX_KEY_SIGN, &b,
                                  1, 0 };
 
-    ctx_codec_binding_v2(codec, SIGNED_DOMAIN, &b);
+    ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, SIGNED_DOMAIN, &b);
     return ctx_codec_hmac_encode(codec, &f, p, json, jlen, issued, created,
                                  value, vlen);
 }

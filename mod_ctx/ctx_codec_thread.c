@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <sodium.h>
 
+#include "ctx_b64.h"
 #include "ctx_codec_private.h"
 
 #define KEYED_SLOTS 8
@@ -34,6 +35,15 @@ typedef struct {
     unsigned char nonce_fixed[NONCE_FIXED];
     apr_uint32_t nonce_count;
     int nonce_ready;            /* cleared in a forked child (fork_child) */
+    /* A thread writes the same two times again and again: now, to the
+     * second, and the session's creation time. The last two texts are
+     * kept; the one not used last is replaced. len 0: empty. */
+    struct {
+        apr_int64_t ts;
+        apr_size_t len;
+        char text[16];          /* 11 characters at most, and the NUL */
+    } ts[2];
+    int ts_last;
 } zstreams_t;
 
 static apr_uint32_t contexts_made;
@@ -104,6 +114,28 @@ static __attribute__((noinline)) zstreams_t *zstreams_make(void)
 static inline zstreams_t *zstreams(void)
 {
     return my_zs ? my_zs : zstreams_make();
+}
+
+/* ---- times ---------------------------------------------------------------- */
+
+apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
+{
+    zstreams_t *z = zstreams();
+    int i;
+
+    if (!z) {
+        return 0;
+    }
+    i = z->ts[0].len && z->ts[0].ts == ts   ? 0
+        : z->ts[1].len && z->ts[1].ts == ts ? 1 : -1;
+    if (i < 0) {
+        i = 1 - z->ts_last;
+        z->ts[i].ts = ts;
+        z->ts[i].len = ctx_b64url_encode_be(z->ts[i].text, (apr_uint64_t)ts);
+    }
+    z->ts_last = i;
+    memcpy(out, z->ts[i].text, 12);     /* the text and its NUL */
+    return z->ts[i].len;
 }
 
 /* ---- keyed OpenSSL contexts --------------------------------------------- */

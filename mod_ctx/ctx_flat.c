@@ -416,9 +416,7 @@ static void drop_sizes(ctx_flat_t *f, const ctx_flat_member_t *m)
 static int plain_key(const char *key, apr_size_t klen)
 {
     for (apr_size_t i = 0; i < klen; ++i) {
-        unsigned char c = (unsigned char)key[i];
-
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+        if (!ctx_flat_plain[(unsigned char)key[i]]) {
             return 0;
         }
     }

@@ -6,8 +6,8 @@
 #include "ctx_flat_scan.h"
 #include "ctx_json.h"
 
-/* A canonical string literal at sc->p (its opening quote); *escaped set
- * when it holds an escape. */
+/* The bytes a string literal holds as they are: not '"', not '\\', no
+ * control character, no DEL (see ctx_flat_scan.h). */
 #define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 const unsigned char ctx_flat_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -20,6 +20,8 @@ const unsigned char ctx_flat_plain[256] = {
 };
 #undef P16
 
+/* A canonical string literal at sc->p (its opening quote); *escaped set
+ * when it holds an escape. */
 int ctx_flat_scan_string(ctx_flat_scan_t *sc, int *escaped)
 {
     const char *s = sc->p + 1, *e = sc->end;

@@ -40,10 +40,11 @@ typedef void ctx_session_changed_fn(void *baton, ctx_session_t *s);
 ctx_session_t *ctx_session_create(apr_pool_t *p, ctx_session_fits_fn *fits,
                                   void *baton);
 
-/* What the sessions of one configuration share: prepared once (e.g. when
- * the configuration is merged or first used) instead of four calls on
- * every request. Plain data the caller owns; ctx_session_create_from
- * reads it during the call only. */
+/* What the sessions of one configuration share: the size callbacks and
+ * limits, given to ctx_session_create_from in one call (the glue fills it
+ * per load from the configuration; it could be kept per configuration).
+ * Plain data the caller owns; ctx_session_create_from reads it during the
+ * call only. */
 typedef struct {
     ctx_session_fits_fn *fits;          /* NULL: no size limit */
     ctx_session_changed_fn *changed;    /* NULL: nobody is told */

@@ -8,7 +8,8 @@
 #include "ctx_codec_private.h"
 
 /* Equal bytes compare equal at every length, and any single flipped bit,
- * wherever it is (the 8-byte steps and the bytes after them), does not. */
+ * wherever it is, does not: libsodium's 32-byte compare and OpenSSL's for
+ * the other lengths. */
 static void test_codec_mac_equal_sees_every_flipped_bit(void **state)
 {
     unsigned char a[72], b[72];
@@ -18,7 +19,7 @@ static void test_codec_mac_equal_sees_every_flipped_bit(void **state)
         a[i] = (unsigned char)(i * 37 + 11);
     }
     for (apr_size_t n = 0; n <= 64; ++n) {
-        /* at an odd offset too: the words are read unaligned */
+        /* at an odd offset too: unaligned input */
         for (apr_size_t off = 0; off < 2; ++off) {
             memcpy(b, a, sizeof(a));
             assert_int_equal(ctx_codec_mac_equal(a + off, b + off, n), 1);
