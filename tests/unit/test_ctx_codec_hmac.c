@@ -73,6 +73,27 @@ static char *json_of_len(apr_pool_t *p, apr_size_t jlen)
     return j;
 }
 
+/* One signed value of `jlen` bytes of JSON from codec `c` (keys `kr`,
+ * cookie `name`): the one built with OpenSSL's HMAC() from the documented
+ * binding, and it reads back. */
+static void assert_signed_value(apr_pool_t *p, const ctx_codec_t *c,
+                                ctx_keyring_t *kr, const char *name,
+                                apr_size_t jlen)
+{
+    const char *v = NULL, *ts;
+    apr_size_t vlen = 0;
+
+    assert_int_equal(ctx_codec_encode_json(c, p, json_of_len(p, jlen), jlen,
+                                           T0, 0, &v, &vlen),
+                     APR_SUCCESS);
+    assert_non_null(ts = strstr(v, ".ZVPxAA.ZVPxAA."));
+    assert_string_equal(v, make_signed(p, kr, name,
+                                       apr_pstrndup(p, v + 3,
+                                                    (apr_size_t)(ts - v - 3)),
+                                       "ZVPxAA"));
+    assert_reason(dec(c, p, v, vlen, T0, NULL, NULL, NULL), CTX_REASON_OK);
+}
+
 /* Encode and decode under `name` for JSON of every length from `from` to
  * `to`: each value is the one built with OpenSSL's HMAC() from the
  * documented binding, and reads back. */
@@ -84,20 +105,7 @@ static void assert_signed_documented(apr_pool_t *p, const char *name,
 
     c.cookie_name = name;
     for (apr_size_t jlen = from; jlen <= to; ++jlen) {
-        const char *v = NULL, *ts;
-        apr_size_t vlen = 0;
-
-        assert_int_equal(ctx_codec_encode_json(&c, p, json_of_len(p, jlen),
-                                               jlen, T0, 0, &v, &vlen),
-                         APR_SUCCESS);
-        assert_non_null(ts = strstr(v, ".ZVPxAA.ZVPxAA."));
-        assert_string_equal(v, make_signed(p, kr, name,
-                                           apr_pstrndup(p, v + 3,
-                                                        (apr_size_t)(ts - v
-                                                                     - 3)),
-                                           "ZVPxAA"));
-        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
-                      CTX_REASON_OK);
+        assert_signed_value(p, &c, kr, name, jlen);
     }
 }
 
@@ -171,21 +179,7 @@ static void assert_bound_signed(apr_pool_t *p, const char *name,
     c.cookie_name = name;
     c.bound = bound;
     for (int i = 0; i < 3; ++i) {
-        const char *v = NULL, *ts;
-        apr_size_t vlen = 0;
-
-        assert_int_equal(ctx_codec_encode_json(&c, p,
-                                               json_of_len(p, lens[i]),
-                                               lens[i], T0, 0, &v, &vlen),
-                         APR_SUCCESS);
-        assert_non_null(ts = strstr(v, ".ZVPxAA.ZVPxAA."));
-        assert_string_equal(v, make_signed(p, kr, name,
-                                           apr_pstrndup(p, v + 3,
-                                                        (apr_size_t)(ts - v
-                                                                     - 3)),
-                                           "ZVPxAA"));
-        assert_reason(dec(&c, p, v, vlen, T0, NULL, NULL, NULL),
-                      CTX_REASON_OK);
+        assert_signed_value(p, &c, kr, name, lens[i]);
     }
 }
 
