@@ -8,7 +8,9 @@
  * in a Cookie header, verify and decode it, read and increment `count`
  * (with the size check), serialize, encode and sign, build the Set-Cookie
  * header. Prints two tables; never fails on time.
- *   bench/bench_codec [iterations]      (default 200000) */
+ *   bench/bench_codec [iterations [FORMAT]]   (default 200000)
+ * With FORMAT (signed, encrypted, flask) only that format's /counter cycle
+ * runs, for a profiler: perf record bench/bench_codec 1000000 signed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,9 @@
 
 #include "ctx_codec.h"
 #include "ctx_cookie.h"
+#include "ctx_flat.h"
 #include "ctx_json.h"
+#include "ctx_load.h"
 #include "ctx_session.h"
 
 static double now_ns(void)
@@ -56,22 +60,6 @@ static json_t *make_session(size_t size)
 
 /* ---- the core's share of one /counter request ----------------------------- */
 
-typedef struct {
-    const ctx_codec_t *codec;
-    apr_pool_t *pool;
-    apr_int64_t now;
-    json_t *data;
-} cycle_t;
-
-static int cycle_cookie(void *baton, const char *val, apr_size_t len)
-{
-    cycle_t *cy = baton;
-    ctx_codec_meta_t meta;
-
-    return ctx_codec_decode(cy->codec, cy->pool, val, len, cy->now, &cy->data,
-                            &meta) != CTX_REASON_OK;
-}
-
 /* The glue's quick size estimate (far below the limit, as a counter is). */
 static int cycle_fits(void *baton, const ctx_session_t *s, const char *json,
                       apr_size_t jlen)
@@ -80,39 +68,52 @@ static int cycle_fits(void *baton, const ctx_session_t *s, const char *json,
     return jlen + 300 < 4093;
 }
 
-/* ns per request of: Cookie header -> decode -> get/set count -> encode ->
- * Set-Cookie, as mod_ctx_session.c does it (minus httpd's tables). */
+/* ns per request of what mod_ctx_session.c and the API do for /counter,
+ * with the same core calls in the same order (minus httpd's tables, config
+ * and logging): the Cookie header -> ctx_load (find, verify, decode into
+ * the flat form) -> a session from a template -> get_int, set_int "count"
+ * -> its text -> encode and sign -> Set-Cookie. */
 static double counter_cycle_ns(const ctx_codec_t *codec, apr_pool_t *root,
                                const char *header, long iters,
                                apr_int64_t now)
 {
     static const ctx_cookie_attrs_t attrs = { "session", "/", NULL, 0, 1, 0,
                                               CTX_SAMESITE_LAX };
+    ctx_session_template_t t;
     apr_pool_t *p;
     double t0;
 
+    ctx_session_template_init(&t, cycle_fits, NULL);
+    t.sure_fit = 3000;
     apr_pool_create(&p, root);
     t0 = now_ns();
     for (long i = 0; i < iters; ++i) {
-        cycle_t cy = { codec, p, now, NULL };
-        ctx_session_t *s = ctx_session_create(p, cycle_fits, NULL);
-        const json_t *count;
-        const char *json, *value;
-        apr_size_t jlen;
+        ctx_load_t lb;
+        ctx_session_t *s = ctx_session_create_from(p, &t, NULL, NULL);
+        const char *text, *json, *value;
+        apr_size_t tlen, jlen, vlen, hlen;
+        apr_int64_t count = 0;
 
-        ctx_cookie_find(header, "session", cycle_cookie, &cy);
-        if (!cy.data) {
+        ctx_load_init(&lb, codec, p, now);
+        ctx_load_header(&lb, header);
+        if (!lb.data) {
             fprintf(stderr, "counter cycle: the cookie does not decode\n");
             exit(1);
         }
-        ctx_session_load(s, cy.data, now, 0);
-        count = ctx_session_get(s, "count");
-        ctx_session_set(s, "count",
-                        json_integer(json_integer_value(count) + 1));
+        ctx_session_load_flat(s, lb.data, lb.meta.issued, lb.meta.key_index);
+        ctx_session_set_created(s, lb.meta.created);
+        if (ctx_session_get_text(s, "count", &text, &tlen) != APR_SUCCESS
+            || ctx_flat_type(text, tlen) != JSON_INTEGER
+            || ctx_flat_int(text, tlen, &count) != APR_SUCCESS
+            || ctx_session_set_int(s, "count", count + 1) != APR_SUCCESS) {
+            fprintf(stderr, "counter cycle: count not read or set\n");
+            exit(1);
+        }
         json = ctx_session_json(s, &jlen);
-        if (!json || ctx_codec_encode_json(codec, p, json, jlen, now, 0,
-                                           &value, NULL) != APR_SUCCESS
-            || !ctx_cookie_build(p, &attrs, value, 0, 0)) {
+        if (!json || ctx_codec_encode_json(codec, p, json, jlen, now,
+                                           ctx_session_created(s), &value,
+                                           &vlen) != APR_SUCCESS
+            || !ctx_cookie_build_len(p, &attrs, value, vlen, 0, 0, &hlen)) {
             fprintf(stderr, "counter cycle: encoding failed\n");
             exit(1);
         }
@@ -132,10 +133,15 @@ int main(int argc, char **argv)
     ctx_keyring_t *kr;
     const apr_int64_t now = 1750000000;
 
+    const char *only = argc > 2 ? argv[2] : NULL;
+
     apr_initialize();
     apr_pool_create(&root, NULL);
     kr = ctx_keyring_create(root);
     ctx_keyring_add(kr, "0123456789abcdef0123456789abcdef", 32);
+    if (only) {
+        goto cycles;
+    }
     printf("%-10s %6s %10s %14s %14s %12s %12s %12s\n", "format", "json",
            "cookie", "encode ns", "decode ns", "hmac ns", "keyed ns",
            "decode/hmac");
@@ -218,6 +224,7 @@ int main(int argc, char **argv)
 
     /* /counter: {"count": 1} in, {"count": 2} out, a Cookie header with one
      * other cookie before the session's */
+cycles:
     printf("\n%-10s %10s %18s\n", "format", "cookie", "counter cycle ns");
     for (int f = 0; f < 3; ++f) {
         ctx_codec_t codec = { (ctx_format_t)f, kr, "session",
@@ -227,6 +234,15 @@ int main(int argc, char **argv)
         apr_size_t vlen = 0;
         char *header;
 
+        if (only && strcmp(only, names[f]) != 0) {
+            json_decref(one);
+            continue;
+        }
+        if (f != CTX_FORMAT_FLASK) {
+            /* as the glue's configuration prepares it at start-up */
+            codec.bound = ctx_codec_bind(root, (ctx_format_t)f,
+                                         codec.app_name, codec.cookie_name);
+        }
         ctx_codec_encode(&codec, root, one, now, 0, &value, &vlen);
         json_decref(one);
         header = apr_pstrcat(root, "theme=dark; session=", value, NULL);
