@@ -232,6 +232,11 @@ def test_an_error_bucket_response_carries_the_changed_session(errbucket):
     assert vary_has_cookie(r), r.headers
     assert "private" in (r.header("cache-control") or ""), r.headers
     assert stored(errbucket, bob) == {"user": "bob"}
+    # HEAD: the error response has no body, the headers are the same.
+    r = errbucket.get("/t/session-errbucket?set=user&value=hal", method="HEAD")
+    assert r.status == 502
+    assert vary_has_cookie(r), r.headers
+    assert stored(errbucket, set_cookie_of(r)) == {"user": "hal"}
 
 
 def test_an_error_bucket_response_of_a_session_only_read_adds_no_cookie(errbucket):
@@ -258,3 +263,21 @@ def test_an_error_bucket_answered_by_an_error_document_saves_both_changes_once(e
     assert len(r.header_all("set-cookie")) == 1, r.headers
     assert vary_has_cookie(r), r.headers
     assert stored(errbucket, set_cookie_of(r)) == {"user": "dave", "seen": "yes"}
+
+
+def test_an_error_bucket_response_over_http2_carries_the_changed_session(make_server):
+    # mod_http2's request goes through its own response filters: the error
+    # bucket must still end in an error response that saves.
+    srv = make_server("Protocols h2c http/1.1\n" + ERRBUCKET_CONFIG, modules=("http2",))
+    srv.expect_log(r"\[http2:warn\].*AH10034")      # prefork: advisory only
+    res = srv.curl("--http2-prior-knowledge", "-s", "-D", "-", "-o", "/dev/null",
+                   f"http://127.0.0.1:{srv.port}/t/session-errbucket?set=user&value=ivy")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("HTTP/2 502"), res.stdout
+    headers = [line.split(":", 1) for line in lines[1:] if ":" in line]
+    cookies = [v.strip() for k, v in headers if k.lower() == "set-cookie"]
+    assert len(cookies) == 1 and cookies[0].startswith("session="), res.stdout
+    assert any(k.lower() == "vary" and "cookie" in v.lower() for k, v in headers), res.stdout
+    ivy = re.match(r"session=([^;]*)", cookies[0]).group(1)
+    assert stored(srv, ivy) == {"user": "ivy"}
