@@ -110,7 +110,9 @@ static int post_read_request(request_rec *r)
 
 static void insert_error_filter(request_rec *r)
 {
-    /* An error response may have dropped the filters of the request. */
+    /* An error response drops the request's filters; the session is saved
+     * in it (after a handler's error status, or an error bucket: see
+     * session_save_filter). */
     ctx_glue_session_insert_filter(r);
 }
 

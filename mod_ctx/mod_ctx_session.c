@@ -763,11 +763,39 @@ static void save(session_state_t *st, request_rec *r)
     apr_table_addn(r->err_headers_out, "Set-Cookie", header);
 }
 
+/* Does the brigade carry an error bucket (ap_bucket_error_create, as
+ * mod_proxy's failed backend)? Before the headers, httpd's header filter
+ * answers it with ap_die. */
+static int carries_error(apr_bucket_brigade *bb)
+{
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        if (AP_BUCKET_IS_ERROR(e)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static apr_status_t session_save_filter(ap_filter_t *f,
                                         apr_bucket_brigade *bb)
 {
     ctx_t *c = ctx_glue_of(f->r);
 
+    if (c && !ctx_context_response_started(c) && carries_error(bb)) {
+        /* The error response that replaces this one starts its headers
+         * over: ap_send_error_response keeps only err_headers_out, and
+         * httpd 2.4.71's header filter has merged that into headers_out
+         * (and emptied it) before its ap_die for the bucket. Headers
+         * written now would be lost, so the save waits for that response
+         * (insert_error_filter adds this filter again) or an
+         * ErrorDocument's, which may change the session too: one encode,
+         * as for a handler's error status. This instance stays in case no
+         * ap_die comes. */
+        return ap_pass_brigade(f->next, bb);
+    }
     if (c && !ctx_context_response_started(c)) {
         session_state_t *st = ctx_context_session(c);
 

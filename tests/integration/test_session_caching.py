@@ -177,3 +177,107 @@ ExpiresDefault "access plus 1 hour"
     for path in (page, "/t/b/session-op?get=user"):
         anon = get(srv, path)
         assert "alice" not in anon.text, (path, anon.text, anon.headers)
+
+
+# ---- a response ended with an error bucket (mod_proxy's failed backend) ------------------
+#
+# The handler changes or reads the session, then passes an error bucket and
+# EOS: httpd's header filter answers with ap_die(502), a canned error response
+# that starts its headers over. The session's headers must be on that
+# response, exactly as on a normal one (Flask saves the session of an error
+# response too).
+
+ERRBUCKET_CONFIG = f"""
+CtxSecretKey "{KEY}"
+CtxSession On
+<Location /session>
+    SetHandler ctx-example
+</Location>
+<Location /t/errdoc>
+    ErrorDocument 502 /t/session-op?get=user&set=seen&value=yes
+</Location>
+"""
+
+
+@pytest.fixture
+def errbucket(make_server):
+    return make_server(ERRBUCKET_CONFIG)
+
+
+def vary_has_cookie(resp):
+    return any(t.strip().lower() in ("cookie", "*")
+               for v in resp.header_all("vary") for t in v.split(","))
+
+
+def stored(srv, cookie):
+    r = get(srv, "/session", cookie)
+    assert r.status == 200, (r.status, r.text)
+    return json.loads(r.text)
+
+
+def test_an_error_bucket_response_carries_the_changed_session(errbucket):
+    r = errbucket.get("/t/session-errbucket?set=user&value=alice")
+    assert r.status == 502, (r.status, r.headers)
+    alice = set_cookie_of(r)
+    assert alice, r.headers
+    assert len(r.header_all("set-cookie")) == 1, r.headers
+    assert vary_has_cookie(r), r.headers
+    assert "private" in (r.header("cache-control") or ""), r.headers
+    assert stored(errbucket, alice) == {"user": "alice"}
+    # A change of an existing session, the same way.
+    r = get(errbucket, "/t/session-errbucket?set=user&value=bob", alice)
+    assert r.status == 502
+    bob = set_cookie_of(r)
+    assert bob and bob != alice, r.headers
+    assert vary_has_cookie(r), r.headers
+    assert "private" in (r.header("cache-control") or ""), r.headers
+    assert stored(errbucket, bob) == {"user": "bob"}
+    # HEAD: the error response has no body, the headers are the same.
+    r = errbucket.get("/t/session-errbucket?set=user&value=hal", method="HEAD")
+    assert r.status == 502
+    assert vary_has_cookie(r), r.headers
+    assert stored(errbucket, set_cookie_of(r)) == {"user": "hal"}
+
+
+def test_an_error_bucket_response_of_a_session_only_read_adds_no_cookie(errbucket):
+    carol = set_cookie_of(errbucket.get("/t/session-op?set=user&value=carol"))
+    assert carol
+    r = get(errbucket, "/t/session-errbucket?get=user", carol)
+    assert r.status == 502, (r.status, r.headers)
+    assert not r.header_all("set-cookie"), r.headers
+    assert vary_has_cookie(r), r.headers           # the page read the session
+    assert "private" not in (r.header("cache-control") or ""), r.headers
+    # Nor a page that never touched it.
+    r = get(errbucket, "/t/session-errbucket", carol)
+    assert r.status == 502
+    assert not r.header_all("set-cookie") and not vary_has_cookie(r), r.headers
+
+
+def test_an_error_bucket_answered_by_an_error_document_saves_both_changes_once(errbucket):
+    # ErrorDocument turns the ap_die into an internal redirect: the error
+    # document sees the change made before the error, makes its own, and one
+    # Set-Cookie carries both.
+    r = errbucket.get("/t/errdoc/session-errbucket?set=user&value=dave")
+    assert r.status == 502, (r.status, r.headers, r.text)
+    assert r.fields() == {"set_status": "0", "get_status": "0", "value": "dave"}, r.text
+    assert len(r.header_all("set-cookie")) == 1, r.headers
+    assert vary_has_cookie(r), r.headers
+    assert stored(errbucket, set_cookie_of(r)) == {"user": "dave", "seen": "yes"}
+
+
+def test_an_error_bucket_response_over_http2_carries_the_changed_session(make_server):
+    # mod_http2's request goes through its own response filters: the error
+    # bucket must still end in an error response that saves.
+    srv = make_server("Protocols h2c http/1.1\n" + ERRBUCKET_CONFIG, modules=("http2",))
+    srv.expect_log(r"\[http2:warn\].*AH10034")      # prefork: advisory only
+    res = srv.curl("--http2-prior-knowledge", "-s", "-D", "-", "-o", "/dev/null",
+                   f"http://127.0.0.1:{srv.port}/t/session-errbucket?set=user&value=ivy")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("HTTP/2 502"), res.stdout
+    headers = [line.split(":", 1) for line in lines[1:] if ":" in line]
+    cookies = [v.strip() for k, v in headers if k.lower() == "set-cookie"]
+    assert len(cookies) == 1 and cookies[0].startswith("session="), res.stdout
+    assert any(k.lower() == "vary" and "cookie" in v.lower() for k, v in headers), res.stdout
+    ivy = re.match(r"session=([^;]*)", cookies[0]).group(1)
+    assert stored(srv, ivy) == {"user": "ivy"}

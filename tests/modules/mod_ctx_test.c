@@ -33,6 +33,10 @@
  *   GET /t/session-op?get=K&set=K&value=V  session calls, their statuses;
  *                       with redirect=U, reads K, then internally redirects
  *                       to U (which answers)
+ *   GET /t/session-errbucket?set=K&value=V|get=K  sets or reads K, then
+ *                       ends the response with an error bucket (status=C,
+ *                       default 502) and EOS, as mod_proxy and other
+ *                       modules do when a backend fails
  *   GET /t/session-json?op=OP&k=KEY&f=FIELD&v=VALUE  one JSON call of the
  *                       session API (set-double get-double set-json get-json
  *                       append field do task task-ex strerror; task with k and v
@@ -665,6 +669,34 @@ static int answer_session_op(request_rec *r)
     return OK;
 }
 
+/* GET /t/session-errbucket?set=K&value=V|get=K&status=C: a session
+ * change (or read), then the response ends with an error bucket and EOS
+ * instead of a body: httpd's header filter turns it into ap_die(C). */
+static int answer_session_errbucket(request_rec *r)
+{
+    const char *get = ctx_arg(r, "get"), *set = ctx_arg(r, "set");
+    const char *val = NULL;
+    int status = atoi(arg_or(r, "status", "502"));
+    apr_bucket_brigade *bb;
+    apr_status_t rv;
+
+    if (set) {
+        ctx_session_set_string(ctx_of(r), set, arg_or(r, "value", ""));
+    }
+    if (get) {
+        ctx_session_get_string(ctx_of(r), get, &val);
+    }
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(status, NULL, r->pool,
+                                                       r->connection
+                                                       ->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection
+                                                      ->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, bb);
+    /* As mod_proxy: the error response has gone out; nothing more to say. */
+    return rv == AP_FILTER_ERROR ? AP_FILTER_ERROR : OK;
+}
+
 /* ---- background tasks with a completion callback ------------------------ */
 
 typedef struct {
@@ -1126,6 +1158,9 @@ static int test_handler(request_rec *r)
     }
     if (!strcmp(name, "session-op")) {
         return answer_session_op(r);
+    }
+    if (!strcmp(name, "session-errbucket")) {
+        return answer_session_errbucket(r);
     }
     if (!strcmp(name, "session-lifetimes")) {
         return answer_session_lifetimes(r);
