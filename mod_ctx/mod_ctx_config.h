@@ -150,6 +150,32 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 ctx_server_conf_t *ctx_server_conf(const server_rec *s);
 ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
 
+/* ---- shared by mod_ctx_config.c and mod_ctx_config_check.c ------------- */
+
+/* The directives a cookie rule depends on (bits of
+ * ctx_config_cookie_rule's *fields). */
+enum {
+    CTX_COOKIE_NAME = 1, CTX_COOKIE_SECURE = 2, CTX_COOKIE_DOMAIN = 4,
+    CTX_COOKIE_PATH = 8, CTX_COOKIE_SAMESITE = 16, CTX_COOKIE_PARTITIONED = 32
+};
+
+/* Why browsers (RFC 6265bis, CHIPS) would drop a cookie with these
+ * attributes (a static string), or NULL; *fields says which directives
+ * decide it. */
+const char *ctx_config_cookie_rule(const ctx_session_conf_t *c, int *fields);
+
+/* Does `d` itself set a directive that ctx_session_conf_get reads? */
+int ctx_config_sets_session(const ctx_dir_conf_t *d);
+
+/* ctx_session_conf_get of `d` into a new structure in `p`. */
+const ctx_session_conf_t *ctx_config_resolve_session(apr_pool_t *p,
+                                                    const ctx_dir_conf_t *d);
+
+/* "uid N (name)" for messages, in `p`. */
+const char *ctx_config_user_label(apr_pool_t *p, apr_uid_t uid);
+
+/* ---- mod_ctx_config_check.c ---------------------------------------------- */
+
 /* Build keyrings and check that every server using sessions has a key, that
  * secrets are strong and key files well owned, and that no session cookie
  * has attributes browsers refuse (check_config: a problem fails the start
