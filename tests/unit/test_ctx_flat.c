@@ -402,6 +402,36 @@ static void rand_value(char **o, int depth)
     *o += sprintf(*o, "%s", ws());
 }
 
+/* ctx_flat_get finds what jansson's object holds, with the same value,
+ * and nothing else: every key of `want`, and probes that are absent or
+ * present by chance (keys of the random sessions, Flask's internal keys,
+ * a first byte that shares its low six bits with '_', the empty key). */
+static void assert_gets_as_jansson(const ctx_flat_t *f, json_t *want)
+{
+    static const char *probes[] = {
+        "_permanent", "_ctx_created", "_0", "_4", "a0", "a3", "b1", "x2",
+        "x6", "", "\x9f", "\xdf", "a", "b00", "~", "\x1f",
+    };
+    const char *key;
+    json_t *v;
+    json_error_t err;
+
+    json_object_foreach(want, key, v) {
+        const ctx_flat_member_t *m = ctx_flat_get(f, key);
+        json_t *got;
+
+        assert_non_null(m);
+        got = json_loadb(m->text, m->tlen, JSON_DECODE_ANY, &err);
+        assert_non_null(got);
+        assert_true(json_equal(got, v));
+        json_decref(got);
+    }
+    for (size_t i = 0; i < sizeof(probes) / sizeof(*probes); ++i) {
+        assert_int_equal(ctx_flat_get(f, probes[i]) != NULL,
+                         json_object_get(want, probes[i]) != NULL);
+    }
+}
+
 /* A set after the parse, as a request makes it (ctx_flat_index then
  * ctx_flat_set_at: a parsed member's text replaced, or a new key), twice
  * on the same key (the second replaces a set member); a copy taken before
@@ -452,6 +482,20 @@ static void set_random_member(apr_pool_t *p, ctx_flat_t *f, json_t *want,
                  ref);
     }
     assert_string_equal(ctx_flat_write(c, p, NULL), before);
+    assert_gets_as_jansson(f, want);
+    /* A copy finds what its original holds. */
+    assert_gets_as_jansson(ctx_flat_copy(p, f), want);
+    /* A removed key is gone; the others stay found. */
+    if (ctx_flat_count(f)) {
+        k = apr_pstrdup(p, ctx_flat_at(f, (int)(next_rand()
+                        % (unsigned)ctx_flat_count(f)))->key);
+        assert_int_equal(ctx_flat_remove(f, k), 1);
+        assert_int_equal(json_object_del(want, k), 0);
+        assert_gets_as_jansson(f, want);
+    }
+    ctx_flat_clear(f);
+    json_object_clear(want);
+    assert_gets_as_jansson(f, want);
 }
 
 static void test_flat_matches_jansson_on_random_sessions(void **state)
@@ -524,6 +568,7 @@ static void test_flat_matches_jansson_on_random_sessions(void **state)
             assert_true(json_equal(back, want));
             json_decref(back);
         }
+        assert_gets_as_jansson(f, want);
         set_random_member(sub, f, want, round);
         json_decref(want);
         apr_pool_destroy(sub);
