@@ -284,6 +284,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     char *keys;
     apr_size_t room;
     int ok = 0;
+    const unsigned char *plain = ctx_flat_plain;
 
     if (!text) {
         if (values) *values = 0;
@@ -308,77 +309,81 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         ok = 1;
     }
     while (!ok) {
-        ctx_flat_member_t m;
-        const char *kstart;
+        ctx_flat_member_t *m;
+        const char *kstart, *q;
         apr_size_t klen;
         int escaped;
         ctx_flat_scan_t sc;
 
-        memset(&m, 0, sizeof(m));
+        /* The member is read in place: room for it first. */
+        if (f->n == f->cap && !reserve(f, f->n + 1)) {
+            if (values) *values = count;
+            return APR_ENOMEM;
+        }
+        m = &f->m[f->n];
+        m->block = NULL;
         skip_ws(&pos, end);
         if (pos >= end || *pos != '"') break;
         kstart = pos;
         /* Plain printable ASCII up to the closing quote, scanned here (a
          * session's keys nearly always are): the literal is the key,
-         * quoted. */
-        do {
-            ++pos;
-        } while (pos < end && ctx_flat_plain[(unsigned char)*pos]);
+         * quoted. (In locals: pos is in memory, its address taken.) */
+        q = pos + 1;
+        while (q < end && plain[(unsigned char)*q]) {
+            ++q;
+        }
+        pos = q;
         if (pos < end && *pos == '"') {
             ++pos;
-            m.klen = (apr_size_t)(pos - kstart - 2);
-            if (m.klen < room) {
-                memcpy(keys, kstart + 1, m.klen);
-                keys[m.klen] = '\0';
-                m.key = keys;
-                keys += m.klen + 1;
-                room -= m.klen + 1;
+            m->klen = (apr_size_t)(pos - kstart - 2);
+            if (m->klen < room) {
+                memcpy(keys, kstart + 1, m->klen);
+                keys[m->klen] = '\0';
+                m->key = keys;
+                keys += m->klen + 1;
+                room -= m->klen + 1;
             }
             else {
-                m.key = apr_pstrmemdup(p, kstart + 1, m.klen);
+                m->key = apr_pstrmemdup(p, kstart + 1, m->klen);
             }
-            m.qkey = kstart;
-            m.qklen = (apr_size_t)(pos - kstart);
+            m->qkey = kstart;
+            m->qklen = (apr_size_t)(pos - kstart);
         }
         else {
             pos = kstart + 1;
-            if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
-            m.klen = klen;
+            if (!(m->key = ctx_json_read_string(p, &pos, end, &klen))) break;
+            m->klen = klen;
             sc.p = kstart;
             sc.end = pos;
             if (ctx_flat_scan_string(&sc, &escaped)) {
-                m.qkey = kstart;
-                m.qklen = (apr_size_t)(pos - kstart);
+                m->qkey = kstart;
+                m->qklen = (apr_size_t)(pos - kstart);
             }
-            else if (!(m.qkey = ctx_json_write_string(p, m.key, klen,
-                                                      &m.qklen))) {
+            else if (!(m->qkey = ctx_json_write_string(p, m->key, klen,
+                                                      &m->qklen))) {
                 break;
             }
         }
         skip_ws(&pos, end);
         if (pos >= end || *pos != ':') break;
         /* Duplicates are refused, as the reader does, when met. */
-        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m.key) >= 0)) {
+        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m->key) >= 0)) {
             if (!seen) {
                 seen = apr_hash_make(p);
                 for (int i = 0; i < f->n; ++i) {
                     apr_hash_set(seen, f->m[i].key, APR_HASH_KEY_STRING, "");
                 }
             }
-            if (apr_hash_get(seen, m.key, APR_HASH_KEY_STRING)) break;
-            apr_hash_set(seen, m.key, APR_HASH_KEY_STRING, "");
+            if (apr_hash_get(seen, m->key, APR_HASH_KEY_STRING)) break;
+            apr_hash_set(seen, m->key, APR_HASH_KEY_STRING, "");
         }
         ++pos;
-        if (!read_member(f, &m, &pos, end, &count, max_values)) break;
-        if (!reserve(f, f->n + 1)) {
-            if (values) *values = count;
-            return APR_ENOMEM;
-        }
-        f->m[f->n++] = m;
-        f->firsts |= FIRST_BIT(m.key);
-        f->unchecked += m.unchecked;
-        f->sum_len += entry_len(&m);
-        f->sum_values += m.values;
+        if (!read_member(f, m, &pos, end, &count, max_values)) break;
+        ++f->n;
+        f->firsts |= FIRST_BIT(m->key);
+        f->unchecked += m->unchecked;
+        f->sum_len += entry_len(m);
+        f->sum_values += m->values;
         skip_ws(&pos, end);
         if (pos >= end) break;
         if (*pos == ',') {
