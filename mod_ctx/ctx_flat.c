@@ -13,6 +13,9 @@ struct ctx_flat_t {
     apr_pool_t *pool;
     int cleanup;                /* a cleanup frees set members' blocks */
     apr_size_t pooled;          /* bytes of set members put in the pool */
+    char *spare;                /* what a parse's block left over, for
+                                 * the first sets' texts */
+    apr_size_t spare_len;
     ctx_flat_member_t *m;       /* sorted by key (strcmp) */
     int n, cap;
     int unchecked;              /* members with unchecked floats */
@@ -44,8 +47,10 @@ static apr_size_t object_len(const ctx_flat_t *f)
 
 static void release_member(ctx_flat_member_t *m)
 {
-    free(m->block);
-    m->block = NULL;
+    if (m->block) {             /* (most members have none: no call) */
+        free(m->block);
+        m->block = NULL;
+    }
 }
 
 static apr_status_t cleanup(void *arg)
@@ -78,18 +83,22 @@ const ctx_flat_t *ctx_flat_none(void)
  * of their keys one by one. */
 #define KEYS_MAX 256
 
+/* Bytes a parse's block keeps after the keys for the texts a request
+ * sets (a counter, a time): the usual set then allocates nothing. */
+#define SPARE 32
+
 /* A parse's object in one allocation (a session is parsed on every
  * request): the object, room for the members `len` bytes can hold (each
  * takes 5 at least, `"":0,`) up to 8, more growing the array as sets do,
  * and *keys, KEYS_MAX bytes at most for the keys (each no longer than its
- * literal). */
+ * literal), followed by SPARE bytes. */
 static ctx_flat_t *create_parsed(apr_pool_t *p, apr_size_t len, char **keys,
                                  apr_size_t *room)
 {
     int cap = len / 5 < 8 ? (int)(len / 5) + 1 : 8;
     apr_size_t kroom = len < KEYS_MAX ? len : KEYS_MAX;
     ctx_flat_t *f = apr_palloc(p, sizeof(*f) + (size_t)cap * sizeof(*f->m)
-                                  + kroom);
+                                  + kroom + SPARE);
 
     if (!f) {
         return NULL;
@@ -404,6 +413,8 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     if (seen) {
         qsort(f->m, (size_t)f->n, sizeof(*f->m), cmp_members);
     }
+    f->spare = keys;            /* the keys' room left, and SPARE */
+    f->spare_len = room + SPARE;
     *out = f;
     return APR_SUCCESS;
 }
@@ -465,6 +476,12 @@ static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
     char *b;
 
     *block = NULL;
+    if (n <= f->spare_len) {
+        b = f->spare;
+        f->spare += n;
+        f->spare_len -= n;
+        return b;
+    }
     if (f->pooled + n <= POOLED_MAX) {
         f->pooled += n;
         return apr_palloc(f->pool, n);

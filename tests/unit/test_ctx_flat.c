@@ -575,6 +575,43 @@ static void test_flat_matches_jansson_on_random_sessions(void **state)
     }
 }
 
+/* Sets after a parse take their texts from what the parse's block left
+ * over while it lasts, then from the pool: each text stays its own, in
+ * the block or past it, and a copy's sets do not write into its
+ * original's room. */
+static void test_flat_sets_after_a_parse_keep_their_own_texts(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"count\":1}");
+    ctx_flat_t *c;
+    const char *want;
+
+    assert_int_equal(ctx_flat_set(f, "b", "22", 2, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "c", "333", 3, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, "count"), "count",
+                                     5, "4444", 4, 1), APR_SUCCESS);
+    /* Longer than the room left (5 bytes of the keys' room and the
+     * spare, less the three sets): from the pool. */
+    assert_int_equal(ctx_flat_set(f, "d", "\"0123456789abcdef0123456789\"",
+                                  28, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "e", "55555", 5, 1), APR_SUCCESS);
+    want = "{\"b\":22,\"c\":333,\"count\":4444,"
+           "\"d\":\"0123456789abcdef0123456789\",\"e\":55555}";
+    assert_writes(p, f, want);
+    /* Both change the same member, the original with room left. */
+    c = ctx_flat_copy(p, f);
+    assert_non_null(c);
+    assert_int_equal(ctx_flat_set(c, "b", "6", 1, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "b", "9", 1, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(c, "c", "8", 1, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "f", "7", 1, 1), APR_SUCCESS);
+    assert_writes(p, c, "{\"b\":6,\"c\":8,\"count\":4444,"
+                  "\"d\":\"0123456789abcdef0123456789\",\"e\":55555}");
+    assert_writes(p, f, "{\"b\":9,\"c\":333,\"count\":4444,"
+                  "\"d\":\"0123456789abcdef0123456789\",\"e\":55555,"
+                  "\"f\":7}");
+}
+
 /* A copy and its original change independently: members are replaced,
  * never edited in place, and a member the original keeps in a malloc'ed
  * block (a large set) is copied, so replacing it there frees nothing the
@@ -797,6 +834,7 @@ int main(void)
         UNIT_TEST(test_flat_depth_limit_is_the_readers),
         UNIT_TEST(test_flat_checks_floats_without_writing_them),
         UNIT_TEST(test_flat_matches_jansson_on_random_sessions),
+        UNIT_TEST(test_flat_sets_after_a_parse_keep_their_own_texts),
         UNIT_TEST(test_flat_copy_and_original_change_independently),
         UNIT_TEST(test_flat_set_at_inserts_and_replaces_where_index_says),
         UNIT_TEST(test_flat_replacing_a_parsed_value_keeps_its_key),
