@@ -715,7 +715,12 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
         return NULL;
     }
     n = object_len(f);
-    if (!(buf = apr_palloc(p, n + 1))) {
+    if (p == f->pool && n < f->spare_len) {
+        buf = f->spare;         /* the same lifetime as from p itself */
+        f->spare += n + 1;
+        f->spare_len -= n + 1;
+    }
+    else if (!(buf = apr_palloc(p, n + 1))) {
         return NULL;
     }
     o = buf;

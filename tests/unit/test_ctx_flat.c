@@ -584,8 +584,11 @@ static void test_flat_sets_after_a_parse_keep_their_own_texts(void **state)
     apr_pool_t *p = UNIT_POOL(state);
     ctx_flat_t *f = parse_ok(p, "{\"count\":1}");
     ctx_flat_t *c;
-    const char *want;
+    const char *want, *first;
 
+    /* A text written in the object's pool stays as it was written. */
+    first = ctx_flat_write(f, p, NULL);
+    assert_string_equal(first, "{\"count\":1}");
     assert_int_equal(ctx_flat_set(f, "b", "22", 2, 1), APR_SUCCESS);
     assert_int_equal(ctx_flat_set(f, "c", "333", 3, 1), APR_SUCCESS);
     assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, "count"), "count",
@@ -605,6 +608,7 @@ static void test_flat_sets_after_a_parse_keep_their_own_texts(void **state)
     assert_int_equal(ctx_flat_set(f, "b", "9", 1, 1), APR_SUCCESS);
     assert_int_equal(ctx_flat_set(c, "c", "8", 1, 1), APR_SUCCESS);
     assert_int_equal(ctx_flat_set(f, "f", "7", 1, 1), APR_SUCCESS);
+    assert_string_equal(first, "{\"count\":1}");
     assert_writes(p, c, "{\"b\":6,\"c\":8,\"count\":4444,"
                   "\"d\":\"0123456789abcdef0123456789\",\"e\":55555}");
     assert_writes(p, f, "{\"b\":9,\"c\":333,\"count\":4444,"
