@@ -511,15 +511,25 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
 
     if (i >= 0 && !f->m[i].block) {
         /* The key and its literal live in the pool or in the parsed text
-         * as long as the object: kept, only the text is new. */
-        m = f->m[i];
-        if (!(b = storage(f, tlen + 1, &m.block))) {
+         * as long as the object: kept, only the text is new (changed in
+         * place: the member has no block to release). */
+        ctx_flat_member_t *r = &f->m[i];
+        void *block;
+
+        if (!(b = storage(f, tlen + 1, &block))) {
             return APR_ENOMEM;
         }
         memcpy(b, text, tlen);
         b[tlen] = '\0';
-        m.text = b;
-        goto done;
+        drop_sizes(f, r);
+        r->block = block;
+        r->text = b;
+        r->tlen = tlen;
+        r->values = values;
+        r->unchecked = 0;
+        f->sum_len += entry_len(r);
+        f->sum_values += values;
+        return APR_SUCCESS;
     }
     /* One block holds the key, its literal and the text; a replaced
      * member lends its literal, a new key's is written once. */
@@ -557,7 +567,6 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
     m.qkey = b + klen + 1;
     m.qklen = qklen;
     m.text = b + klen + 1 + qklen;
-done:
     m.tlen = tlen;
     m.values = values;
     m.unchecked = 0;

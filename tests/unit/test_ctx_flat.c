@@ -481,6 +481,8 @@ static void set_random_member(apr_pool_t *p, ctx_flat_t *f, json_t *want,
         fail_msg("round %d, set %s\nflat:    %s\njansson: %s", round, k, got,
                  ref);
     }
+    /* The sizes kept through the sets are the text's. */
+    assert_int_equal(ctx_flat_text_len(f), strlen(ref));
     assert_string_equal(ctx_flat_write(c, p, NULL), before);
     assert_gets_as_jansson(f, want);
     /* A copy finds what its original holds. */
