@@ -137,6 +137,38 @@ static int reserve(ctx_flat_t *f, int n)
     return 1;
 }
 
+/* memcpy of the short texts a session is made of (keys, counters):
+ * inline moves of at most 16 bytes, two overlapping ones, instead of a
+ * call; longer texts go to memcpy. Reads and writes stay within the n
+ * bytes. */
+static inline void copy_short(char *o, const char *s, apr_size_t n)
+{
+    if (n > 16) {
+        memcpy(o, s, n);
+    }
+    else if (n >= 8) {
+        apr_uint64_t a, b;
+
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    }
+    else if (n >= 4) {
+        apr_uint32_t a, b;
+
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    }
+    else {
+        for (apr_size_t i = 0; i < n; ++i) {
+            o[i] = s[i];
+        }
+    }
+}
+
 /* The bit of a key's first byte in `firsts`. */
 #define FIRST_BIT(key) ((apr_uint64_t)1 << ((unsigned char)(key)[0] & 63))
 
@@ -348,7 +380,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
             ++pos;
             m->klen = (apr_size_t)(pos - kstart - 2);
             if (m->klen < room) {
-                memcpy(keys, kstart + 1, m->klen);
+                copy_short(keys, kstart + 1, m->klen);
                 keys[m->klen] = '\0';
                 m->key = keys;
                 keys += m->klen + 1;
@@ -519,7 +551,7 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
         if (!(b = storage(f, tlen + 1, &block))) {
             return APR_ENOMEM;
         }
-        memcpy(b, text, tlen);
+        copy_short(b, text, tlen);
         b[tlen] = '\0';
         drop_sizes(f, r);
         r->block = block;
@@ -740,10 +772,10 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
         const ctx_flat_member_t *m = &f->m[i];
 
         if (i) *o++ = ',';
-        memcpy(o, m->qkey, m->qklen);
+        copy_short(o, m->qkey, m->qklen);
         o += m->qklen;
         *o++ = ':';
-        memcpy(o, m->text, m->tlen);
+        copy_short(o, m->text, m->tlen);
         o += m->tlen;
     }
     *o++ = '}';

@@ -618,6 +618,39 @@ static void test_flat_sets_after_a_parse_keep_their_own_texts(void **state)
                   "\"f\":7}");
 }
 
+/* Keys and values of every short length (the copies of up to 16 bytes
+ * are made inline, in overlapping moves) come out byte for byte: parsed
+ * and written, set and written. */
+static void test_flat_copies_texts_of_every_short_length(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (int n = 0; n <= 34; ++n) {
+        char key[40], num[40], text[128], want[128];
+        ctx_flat_t *f;
+        const char *got;
+
+        memcpy(key, alpha, (size_t)n);
+        key[n] = '\0';
+        /* A value of n + 1 digits, none a leading zero. */
+        for (int i = 0; i <= n; ++i) {
+            num[i] = (char)('1' + (i * 7 + n) % 9);
+        }
+        num[n + 1] = '\0';
+        sprintf(text, "{\"%s\":\"%s\"}", key, alpha + n % 3);
+        f = parse_ok(p, text);
+        assert_string_equal(ctx_flat_write(f, p, NULL), text);
+        assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, key), key,
+                                         (apr_size_t)n, num,
+                                         (apr_size_t)n + 1, 1),
+                         APR_SUCCESS);
+        got = ctx_flat_write(f, p, NULL);
+        sprintf(want, "{\"%s\":%s}", key, num);
+        assert_string_equal(got, want);
+    }
+}
+
 /* A copy and its original change independently: members are replaced,
  * never edited in place, and a member the original keeps in a malloc'ed
  * block (a large set) is copied, so replacing it there frees nothing the
@@ -841,6 +874,7 @@ int main(void)
         UNIT_TEST(test_flat_checks_floats_without_writing_them),
         UNIT_TEST(test_flat_matches_jansson_on_random_sessions),
         UNIT_TEST(test_flat_sets_after_a_parse_keep_their_own_texts),
+        UNIT_TEST(test_flat_copies_texts_of_every_short_length),
         UNIT_TEST(test_flat_copy_and_original_change_independently),
         UNIT_TEST(test_flat_set_at_inserts_and_replaces_where_index_says),
         UNIT_TEST(test_flat_replacing_a_parsed_value_keeps_its_key),
