@@ -1,4 +1,7 @@
 /* ctx_cookie: see ctx_cookie.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* strchrnul */
+#endif
 #include <string.h>
 
 #include <apr_lib.h>
@@ -16,15 +19,17 @@ int ctx_cookie_find(const char *header, const char *name,
     while (s && *s) {
         /* Pairs end at ';' only: a ',' (with or without a space) may be
          * inside another cookie's value ("pref=dark, session=..."), so
-         * splitting there would let that value plant a session. */
-        const char *end = strchr(s, ';');
-        const char *pend = end ? end : s + strlen(s);
-        const char *eq;
+         * splitting there would let that value plant a session. (One
+         * scan for the ';' or the end: strchrnul.) */
+        const char *pend = strchrnul(s, ';');
 
         while (s < pend && (*s == ' ' || *s == '\t')) ++s;
-        eq = memchr(s, '=', (apr_size_t)(pend - s));
-        if (eq && (apr_size_t)(eq - s) == nlen && !memcmp(s, name, nlen)) {
-            const char *v = eq + 1;
+        /* The pair's name is what comes before its first '=': ours when
+         * the name and a '=' start the pair and the name holds no '='
+         * (a name with one never matches), without a scan for the '='. */
+        if ((apr_size_t)(pend - s) > nlen && s[nlen] == '='
+            && !memcmp(s, name, nlen) && !memchr(name, '=', nlen)) {
+            const char *v = s + nlen + 1;
             /* No cookie-octet is a ',': what follows a bare one is not
              * part of the session value. */
             const char *vend = memchr(v, ',', (apr_size_t)(pend - v));
@@ -35,7 +40,7 @@ int ctx_cookie_find(const char *header, const char *name,
                 return 0;
             }
         }
-        s = end ? end + 1 : NULL;
+        s = *pend ? pend + 1 : NULL;
     }
     return 1;
 }

@@ -13,9 +13,17 @@ struct ctx_flat_t {
     apr_pool_t *pool;
     int cleanup;                /* a cleanup frees set members' blocks */
     apr_size_t pooled;          /* bytes of set members put in the pool */
+    char *spare;                /* what a parse's block left over, for
+                                 * the first sets' texts */
+    apr_size_t spare_len;
     ctx_flat_member_t *m;       /* sorted by key (strcmp) */
     int n, cap;
     int unchecked;              /* members with unchecked floats */
+    apr_uint64_t firsts;        /* bit (c & 63) of every key's first byte
+                                 * c (a removed key's may stay): a key
+                                 * whose bit is clear is absent, known
+                                 * without a search (Flask's "_permanent"
+                                 * in most sessions) */
     apr_size_t sum_len;         /* of every `"key":value` */
     apr_size_t sum_values;
 };
@@ -39,8 +47,10 @@ static apr_size_t object_len(const ctx_flat_t *f)
 
 static void release_member(ctx_flat_member_t *m)
 {
-    free(m->block);
-    m->block = NULL;
+    if (m->block) {             /* (most members have none: no call) */
+        free(m->block);
+        m->block = NULL;
+    }
 }
 
 static apr_status_t cleanup(void *arg)
@@ -73,18 +83,22 @@ const ctx_flat_t *ctx_flat_none(void)
  * of their keys one by one. */
 #define KEYS_MAX 256
 
+/* Bytes a parse's block keeps after the keys for the texts a request
+ * sets (a counter, a time): the usual set then allocates nothing. */
+#define SPARE 32
+
 /* A parse's object in one allocation (a session is parsed on every
  * request): the object, room for the members `len` bytes can hold (each
  * takes 5 at least, `"":0,`) up to 8, more growing the array as sets do,
  * and *keys, KEYS_MAX bytes at most for the keys (each no longer than its
- * literal). */
+ * literal), followed by SPARE bytes. */
 static ctx_flat_t *create_parsed(apr_pool_t *p, apr_size_t len, char **keys,
                                  apr_size_t *room)
 {
     int cap = len / 5 < 8 ? (int)(len / 5) + 1 : 8;
     apr_size_t kroom = len < KEYS_MAX ? len : KEYS_MAX;
     ctx_flat_t *f = apr_palloc(p, sizeof(*f) + (size_t)cap * sizeof(*f->m)
-                                  + kroom);
+                                  + kroom + SPARE);
 
     if (!f) {
         return NULL;
@@ -123,8 +137,42 @@ static int reserve(ctx_flat_t *f, int n)
     return 1;
 }
 
-/* strcmp of member m's key and `key`: the first byte decides most
- * look-ups of a small session without a call. */
+/* memcpy of the short texts a session is made of (keys, counters):
+ * inline moves of at most 16 bytes, two overlapping ones, instead of a
+ * call; longer texts go to memcpy. Reads and writes stay within the n
+ * bytes. */
+static inline void copy_short(char *o, const char *s, apr_size_t n)
+{
+    if (n > 16) {
+        memcpy(o, s, n);
+    }
+    else if (n >= 8) {
+        apr_uint64_t a, b;
+
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    }
+    else if (n >= 4) {
+        apr_uint32_t a, b;
+
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &b, 4);
+    }
+    else {
+        for (apr_size_t i = 0; i < n; ++i) {
+            o[i] = s[i];
+        }
+    }
+}
+
+/* The bit of a key's first byte in `firsts`. */
+#define FIRST_BIT(key) ((apr_uint64_t)1 << ((unsigned char)(key)[0] & 63))
+
+/* strcmp of member m's key and `key`. */
 static int key_cmp(const ctx_flat_member_t *m, const char *key)
 {
     int c = (int)(unsigned char)m->key[0] - (int)(unsigned char)key[0];
@@ -132,15 +180,26 @@ static int key_cmp(const ctx_flat_member_t *m, const char *key)
     return c || !key[0] ? c : strcmp(m->key + 1, key + 1);
 }
 
-/* Index of `key`, or -(insertion point) - 1. */
-static int find(const ctx_flat_t *f, const char *key)
+/* Index of `key`, or -(insertion point) - 1. The keys compared inline,
+ * byte by byte: session keys are short, and without a call the search
+ * saves no registers (a look-up in a small session costs about half).
+ * Inlined in its few callers: a look-up is a call less. */
+static inline __attribute__((always_inline)) int find(const ctx_flat_t *f,
+                                                      const char *key)
 {
     int lo = 0, hi = f->n;
 
     while (lo < hi) {
-        int mid = lo + (hi - lo) / 2, c = key_cmp(&f->m[mid], key);
+        int mid = (int)((unsigned)(lo + hi) >> 1);
+        const unsigned char *a = (const unsigned char *)f->m[mid].key;
+        const unsigned char *b = (const unsigned char *)key;
+        int c;
 
-        if (c == 0) {
+        while (*a == *b && *a) {
+            ++a;
+            ++b;
+        }
+        if ((c = (int)*a - (int)*b) == 0) {
             return mid;
         }
         if (c < 0) {
@@ -268,6 +327,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     char *keys;
     apr_size_t room;
     int ok = 0;
+    const unsigned char *plain = ctx_flat_plain;
 
     if (!text) {
         if (values) *values = 0;
@@ -292,76 +352,81 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         ok = 1;
     }
     while (!ok) {
-        ctx_flat_member_t m;
-        const char *kstart;
+        ctx_flat_member_t *m;
+        const char *kstart, *q;
         apr_size_t klen;
         int escaped;
         ctx_flat_scan_t sc;
 
-        memset(&m, 0, sizeof(m));
+        /* The member is read in place: room for it first. */
+        if (f->n == f->cap && !reserve(f, f->n + 1)) {
+            if (values) *values = count;
+            return APR_ENOMEM;
+        }
+        m = &f->m[f->n];
+        m->block = NULL;
         skip_ws(&pos, end);
         if (pos >= end || *pos != '"') break;
         kstart = pos;
         /* Plain printable ASCII up to the closing quote, scanned here (a
          * session's keys nearly always are): the literal is the key,
-         * quoted. */
-        do {
-            ++pos;
-        } while (pos < end && ctx_flat_plain[(unsigned char)*pos]);
+         * quoted. (In locals: pos is in memory, its address taken.) */
+        q = pos + 1;
+        while (q < end && plain[(unsigned char)*q]) {
+            ++q;
+        }
+        pos = q;
         if (pos < end && *pos == '"') {
             ++pos;
-            m.klen = (apr_size_t)(pos - kstart - 2);
-            if (m.klen < room) {
-                memcpy(keys, kstart + 1, m.klen);
-                keys[m.klen] = '\0';
-                m.key = keys;
-                keys += m.klen + 1;
-                room -= m.klen + 1;
+            m->klen = (apr_size_t)(pos - kstart - 2);
+            if (m->klen < room) {
+                copy_short(keys, kstart + 1, m->klen);
+                keys[m->klen] = '\0';
+                m->key = keys;
+                keys += m->klen + 1;
+                room -= m->klen + 1;
             }
             else {
-                m.key = apr_pstrmemdup(p, kstart + 1, m.klen);
+                m->key = apr_pstrmemdup(p, kstart + 1, m->klen);
             }
-            m.qkey = kstart;
-            m.qklen = (apr_size_t)(pos - kstart);
+            m->qkey = kstart;
+            m->qklen = (apr_size_t)(pos - kstart);
         }
         else {
             pos = kstart + 1;
-            if (!(m.key = ctx_json_read_string(p, &pos, end, &klen))) break;
-            m.klen = klen;
+            if (!(m->key = ctx_json_read_string(p, &pos, end, &klen))) break;
+            m->klen = klen;
             sc.p = kstart;
             sc.end = pos;
             if (ctx_flat_scan_string(&sc, &escaped)) {
-                m.qkey = kstart;
-                m.qklen = (apr_size_t)(pos - kstart);
+                m->qkey = kstart;
+                m->qklen = (apr_size_t)(pos - kstart);
             }
-            else if (!(m.qkey = ctx_json_write_string(p, m.key, klen,
-                                                      &m.qklen))) {
+            else if (!(m->qkey = ctx_json_write_string(p, m->key, klen,
+                                                      &m->qklen))) {
                 break;
             }
         }
         skip_ws(&pos, end);
         if (pos >= end || *pos != ':') break;
         /* Duplicates are refused, as the reader does, when met. */
-        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m.key) >= 0)) {
+        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m->key) >= 0)) {
             if (!seen) {
                 seen = apr_hash_make(p);
                 for (int i = 0; i < f->n; ++i) {
                     apr_hash_set(seen, f->m[i].key, APR_HASH_KEY_STRING, "");
                 }
             }
-            if (apr_hash_get(seen, m.key, APR_HASH_KEY_STRING)) break;
-            apr_hash_set(seen, m.key, APR_HASH_KEY_STRING, "");
+            if (apr_hash_get(seen, m->key, APR_HASH_KEY_STRING)) break;
+            apr_hash_set(seen, m->key, APR_HASH_KEY_STRING, "");
         }
         ++pos;
-        if (!read_member(f, &m, &pos, end, &count, max_values)) break;
-        if (!reserve(f, f->n + 1)) {
-            if (values) *values = count;
-            return APR_ENOMEM;
-        }
-        f->m[f->n++] = m;
-        f->unchecked += m.unchecked;
-        f->sum_len += entry_len(&m);
-        f->sum_values += m.values;
+        if (!read_member(f, m, &pos, end, &count, max_values)) break;
+        ++f->n;
+        f->firsts |= FIRST_BIT(m->key);
+        f->unchecked += m->unchecked;
+        f->sum_len += entry_len(m);
+        f->sum_values += m->values;
         skip_ws(&pos, end);
         if (pos >= end) break;
         if (*pos == ',') {
@@ -382,6 +447,8 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     if (seen) {
         qsort(f->m, (size_t)f->n, sizeof(*f->m), cmp_members);
     }
+    f->spare = keys;            /* the keys' room left, and SPARE */
+    f->spare_len = room + SPARE;
     *out = f;
     return APR_SUCCESS;
 }
@@ -400,7 +467,7 @@ const ctx_flat_member_t *ctx_flat_at(const ctx_flat_t *f, int i)
 
 const ctx_flat_member_t *ctx_flat_get(const ctx_flat_t *f, const char *key)
 {
-    int i = key ? find(f, key) : -1;
+    int i = key && (f->firsts & FIRST_BIT(key)) ? find(f, key) : -1;
 
     return i >= 0 ? &f->m[i] : NULL;
 }
@@ -443,6 +510,12 @@ static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
     char *b;
 
     *block = NULL;
+    if (n <= f->spare_len) {
+        b = f->spare;
+        f->spare += n;
+        f->spare_len -= n;
+        return b;
+    }
     if (f->pooled + n <= POOLED_MAX) {
         f->pooled += n;
         return apr_palloc(f->pool, n);
@@ -470,15 +543,25 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
 
     if (i >= 0 && !f->m[i].block) {
         /* The key and its literal live in the pool or in the parsed text
-         * as long as the object: kept, only the text is new. */
-        m = f->m[i];
-        if (!(b = storage(f, tlen + 1, &m.block))) {
+         * as long as the object: kept, only the text is new (changed in
+         * place: the member has no block to release). */
+        ctx_flat_member_t *r = &f->m[i];
+        void *block;
+
+        if (!(b = storage(f, tlen + 1, &block))) {
             return APR_ENOMEM;
         }
-        memcpy(b, text, tlen);
+        copy_short(b, text, tlen);
         b[tlen] = '\0';
-        m.text = b;
-        goto done;
+        drop_sizes(f, r);
+        r->block = block;
+        r->text = b;
+        r->tlen = tlen;
+        r->values = values;
+        r->unchecked = 0;
+        f->sum_len += entry_len(r);
+        f->sum_values += values;
+        return APR_SUCCESS;
     }
     /* One block holds the key, its literal and the text; a replaced
      * member lends its literal, a new key's is written once. */
@@ -516,7 +599,6 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
     m.qkey = b + klen + 1;
     m.qklen = qklen;
     m.text = b + klen + 1 + qklen;
-done:
     m.tlen = tlen;
     m.values = values;
     m.unchecked = 0;
@@ -534,6 +616,7 @@ done:
         memmove(&f->m[i + 1], &f->m[i], (size_t)(f->n - i) * sizeof(m));
         f->m[i] = m;
         ++f->n;
+        f->firsts |= FIRST_BIT(key);
     }
     f->sum_len += entry_len(&m);
     f->sum_values += values;
@@ -552,6 +635,7 @@ ctx_flat_t *ctx_flat_copy(apr_pool_t *p, const ctx_flat_t *f)
     }
     memcpy(c->m, f->m, (size_t)f->n * sizeof(*f->m));
     c->n = f->n;
+    c->firsts = f->firsts;
     c->unchecked = f->unchecked;
     c->sum_len = f->sum_len;
     c->sum_values = f->sum_values;
@@ -589,6 +673,7 @@ void ctx_flat_clear(ctx_flat_t *f)
         release_member(&f->m[i]);
     }
     f->n = 0;
+    f->firsts = 0;
     f->unchecked = 0;
     f->sum_len = f->sum_values = 0;
 }
@@ -673,7 +758,12 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
         return NULL;
     }
     n = object_len(f);
-    if (!(buf = apr_palloc(p, n + 1))) {
+    if (p == f->pool && n < f->spare_len) {
+        buf = f->spare;         /* the same lifetime as from p itself */
+        f->spare += n + 1;
+        f->spare_len -= n + 1;
+    }
+    else if (!(buf = apr_palloc(p, n + 1))) {
         return NULL;
     }
     o = buf;
@@ -682,10 +772,10 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
         const ctx_flat_member_t *m = &f->m[i];
 
         if (i) *o++ = ',';
-        memcpy(o, m->qkey, m->qklen);
+        copy_short(o, m->qkey, m->qklen);
         o += m->qklen;
         *o++ = ':';
-        memcpy(o, m->text, m->tlen);
+        copy_short(o, m->text, m->tlen);
         o += m->tlen;
     }
     *o++ = '}';

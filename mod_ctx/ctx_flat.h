@@ -110,7 +110,9 @@ void ctx_flat_member_size(const ctx_flat_t *f, const char *key,
                           apr_size_t *len, apr_size_t *values);
 
 /* The object's canonical text, allocated in `p` (NUL-terminated, *len
- * bytes); NULL without memory. Canonicalizes first. */
+ * bytes; when `p` is the object's own pool, possibly in room the object
+ * holds there: it lives as long as `p` all the same); NULL without
+ * memory. Canonicalizes first. */
 char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len);
 
 /* A new jansson object with the members (the caller owns it); NULL

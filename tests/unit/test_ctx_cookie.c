@@ -156,6 +156,13 @@ static void test_cookie_name_is_compared_exactly(void **state)
     assert_found("session; sessio=n", "session", 0);
     assert_found("a=session=x", "session", 0);
     assert_found("__Host-session=h; session=s", "__Host-session", 1, "h");
+    /* A pair's name ends at its first '=': a name holding one names no
+     * pair, even where the header's text starts with it. */
+    assert_found("a=b=c", "a=b", 0);
+    assert_found("x=1; a=b=c; a=b =d", "a=b", 0);
+    assert_found("==x", "=", 0);
+    /* The empty name: a pair that starts with '='. */
+    assert_found("a=1; =x; b=2", "", 1, "x");
 }
 
 static void test_cookie_quoted_value_is_reported_raw(void **state)

@@ -402,6 +402,36 @@ static void rand_value(char **o, int depth)
     *o += sprintf(*o, "%s", ws());
 }
 
+/* ctx_flat_get finds what jansson's object holds, with the same value,
+ * and nothing else: every key of `want`, and probes that are absent or
+ * present by chance (keys of the random sessions, Flask's internal keys,
+ * a first byte that shares its low six bits with '_', the empty key). */
+static void assert_gets_as_jansson(const ctx_flat_t *f, json_t *want)
+{
+    static const char *probes[] = {
+        "_permanent", "_ctx_created", "_0", "_4", "a0", "a3", "b1", "x2",
+        "x6", "", "\x9f", "\xdf", "a", "b00", "~", "\x1f",
+    };
+    const char *key;
+    json_t *v;
+    json_error_t err;
+
+    json_object_foreach(want, key, v) {
+        const ctx_flat_member_t *m = ctx_flat_get(f, key);
+        json_t *got;
+
+        assert_non_null(m);
+        got = json_loadb(m->text, m->tlen, JSON_DECODE_ANY, &err);
+        assert_non_null(got);
+        assert_true(json_equal(got, v));
+        json_decref(got);
+    }
+    for (size_t i = 0; i < sizeof(probes) / sizeof(*probes); ++i) {
+        assert_int_equal(ctx_flat_get(f, probes[i]) != NULL,
+                         json_object_get(want, probes[i]) != NULL);
+    }
+}
+
 /* A set after the parse, as a request makes it (ctx_flat_index then
  * ctx_flat_set_at: a parsed member's text replaced, or a new key), twice
  * on the same key (the second replaces a set member); a copy taken before
@@ -451,7 +481,23 @@ static void set_random_member(apr_pool_t *p, ctx_flat_t *f, json_t *want,
         fail_msg("round %d, set %s\nflat:    %s\njansson: %s", round, k, got,
                  ref);
     }
+    /* The sizes kept through the sets are the text's. */
+    assert_int_equal(ctx_flat_text_len(f), strlen(ref));
     assert_string_equal(ctx_flat_write(c, p, NULL), before);
+    assert_gets_as_jansson(f, want);
+    /* A copy finds what its original holds. */
+    assert_gets_as_jansson(ctx_flat_copy(p, f), want);
+    /* A removed key is gone; the others stay found. */
+    if (ctx_flat_count(f)) {
+        k = apr_pstrdup(p, ctx_flat_at(f, (int)(next_rand()
+                        % (unsigned)ctx_flat_count(f)))->key);
+        assert_int_equal(ctx_flat_remove(f, k), 1);
+        assert_int_equal(json_object_del(want, k), 0);
+        assert_gets_as_jansson(f, want);
+    }
+    ctx_flat_clear(f);
+    json_object_clear(want);
+    assert_gets_as_jansson(f, want);
 }
 
 static void test_flat_matches_jansson_on_random_sessions(void **state)
@@ -524,9 +570,84 @@ static void test_flat_matches_jansson_on_random_sessions(void **state)
             assert_true(json_equal(back, want));
             json_decref(back);
         }
+        assert_gets_as_jansson(f, want);
         set_random_member(sub, f, want, round);
         json_decref(want);
         apr_pool_destroy(sub);
+    }
+}
+
+/* Sets after a parse take their texts from what the parse's block left
+ * over while it lasts, then from the pool: each text stays its own, in
+ * the block or past it, and a copy's sets do not write into its
+ * original's room. */
+static void test_flat_sets_after_a_parse_keep_their_own_texts(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"count\":1}");
+    ctx_flat_t *c;
+    const char *want, *first;
+
+    /* A text written in the object's pool stays as it was written. */
+    first = ctx_flat_write(f, p, NULL);
+    assert_string_equal(first, "{\"count\":1}");
+    assert_int_equal(ctx_flat_set(f, "b", "22", 2, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "c", "333", 3, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, "count"), "count",
+                                     5, "4444", 4, 1), APR_SUCCESS);
+    /* Longer than the room left (5 bytes of the keys' room and the
+     * spare, less the three sets): from the pool. */
+    assert_int_equal(ctx_flat_set(f, "d", "\"0123456789abcdef0123456789\"",
+                                  28, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "e", "55555", 5, 1), APR_SUCCESS);
+    want = "{\"b\":22,\"c\":333,\"count\":4444,"
+           "\"d\":\"0123456789abcdef0123456789\",\"e\":55555}";
+    assert_writes(p, f, want);
+    /* Both change the same member, the original with room left. */
+    c = ctx_flat_copy(p, f);
+    assert_non_null(c);
+    assert_int_equal(ctx_flat_set(c, "b", "6", 1, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "b", "9", 1, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(c, "c", "8", 1, 1), APR_SUCCESS);
+    assert_int_equal(ctx_flat_set(f, "f", "7", 1, 1), APR_SUCCESS);
+    assert_string_equal(first, "{\"count\":1}");
+    assert_writes(p, c, "{\"b\":6,\"c\":8,\"count\":4444,"
+                  "\"d\":\"0123456789abcdef0123456789\",\"e\":55555}");
+    assert_writes(p, f, "{\"b\":9,\"c\":333,\"count\":4444,"
+                  "\"d\":\"0123456789abcdef0123456789\",\"e\":55555,"
+                  "\"f\":7}");
+}
+
+/* Keys and values of every short length (the copies of up to 16 bytes
+ * are made inline, in overlapping moves) come out byte for byte: parsed
+ * and written, set and written. */
+static void test_flat_copies_texts_of_every_short_length(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    for (int n = 0; n <= 34; ++n) {
+        char key[40], num[40], text[128], want[128];
+        ctx_flat_t *f;
+        const char *got;
+
+        memcpy(key, alpha, (size_t)n);
+        key[n] = '\0';
+        /* A value of n + 1 digits, none a leading zero. */
+        for (int i = 0; i <= n; ++i) {
+            num[i] = (char)('1' + (i * 7 + n) % 9);
+        }
+        num[n + 1] = '\0';
+        sprintf(text, "{\"%s\":\"%s\"}", key, alpha + n % 3);
+        f = parse_ok(p, text);
+        assert_string_equal(ctx_flat_write(f, p, NULL), text);
+        assert_int_equal(ctx_flat_set_at(f, ctx_flat_index(f, key), key,
+                                         (apr_size_t)n, num,
+                                         (apr_size_t)n + 1, 1),
+                         APR_SUCCESS);
+        got = ctx_flat_write(f, p, NULL);
+        sprintf(want, "{\"%s\":%s}", key, num);
+        assert_string_equal(got, want);
     }
 }
 
@@ -752,6 +873,8 @@ int main(void)
         UNIT_TEST(test_flat_depth_limit_is_the_readers),
         UNIT_TEST(test_flat_checks_floats_without_writing_them),
         UNIT_TEST(test_flat_matches_jansson_on_random_sessions),
+        UNIT_TEST(test_flat_sets_after_a_parse_keep_their_own_texts),
+        UNIT_TEST(test_flat_copies_texts_of_every_short_length),
         UNIT_TEST(test_flat_copy_and_original_change_independently),
         UNIT_TEST(test_flat_set_at_inserts_and_replaces_where_index_says),
         UNIT_TEST(test_flat_replacing_a_parsed_value_keeps_its_key),
