@@ -42,15 +42,15 @@ void ctx_codec_gcm_force_openssl(int on)
     force_openssl = on;
 }
 
-/* libsodium's AES-256-GCM with this thread's expanded key; the associated
- * data in one piece (`ad`, `alen`). */
-static int aead_sodium(int enc, const unsigned char *key,
+/* libsodium's AES-256-GCM with this thread's expanded key (`id`: its
+ * ctx_keyring_key_id); the associated data in one piece (`ad`, `alen`). */
+static int aead_sodium(int enc, const unsigned char *key, apr_uint64_t id,
                        const unsigned char *nonce, const unsigned char *ad,
                        apr_size_t alen, const unsigned char *in, apr_size_t n,
                        unsigned char *out, unsigned char *tag)
 {
     ctx_codec_keyed_t *k = ctx_codec_keyed_find(CTX_CODEC_KEYED_GCM_SODIUM,
-                                                key, KEY_LEN);
+                                                key, KEY_LEN, id);
 
     if (!k) {
         return 0;
@@ -65,7 +65,7 @@ static int aead_sodium(int enc, const unsigned char *key,
             k->gcm = NULL;
             return 0;
         }
-        ctx_codec_keyed_fill(k, CTX_CODEC_KEYED_GCM_SODIUM, key, KEY_LEN);
+        ctx_codec_keyed_fill(k, CTX_CODEC_KEYED_GCM_SODIUM, key, KEY_LEN, id);
     }
     if (enc) {
         return crypto_aead_aes256gcm_encrypt_detached_afternm(
@@ -83,10 +83,11 @@ static int aead_update(void *ctx, const unsigned char *in, apr_size_t n)
     return EVP_CipherUpdate(ctx, NULL, &len, in, (int)n);
 }
 
-/* AES-256-GCM with this thread's context for `key`; the associated data is
- * the binding, then `ts` (the cookie's times as written: "TS" or
- * "TS.CT"). */
-static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
+/* AES-256-GCM with this thread's context for `key` (`id`: its
+ * ctx_keyring_key_id); the associated data is the binding, then `ts` (the
+ * cookie's times as written: "TS" or "TS.CT"). */
+static int aead(int enc, const unsigned char *key, apr_uint64_t id,
+                const unsigned char *nonce,
                 const ctx_codec_binding_t *b, const char *ts,
                 apr_size_t tslen, const unsigned char *in, apr_size_t n,
                 unsigned char *out, unsigned char *tag)
@@ -100,9 +101,9 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
     int len = 0, ok;
 
     if (alen && ctx_codec_gcm_sodium()) {
-        return aead_sodium(enc, key, nonce, ad, alen, in, n, out, tag);
+        return aead_sodium(enc, key, id, nonce, ad, alen, in, n, out, tag);
     }
-    if (!(k = ctx_codec_keyed_find(kind, key, KEY_LEN))) {
+    if (!(k = ctx_codec_keyed_find(kind, key, KEY_LEN, id))) {
         return 0;
     }
     if (!k->used) {
@@ -116,7 +117,7 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
             ctx_codec_keyed_release(k);
             return 0;
         }
-        ctx_codec_keyed_fill(k, kind, key, KEY_LEN);
+        ctx_codec_keyed_fill(k, kind, key, KEY_LEN, id);
     }
     c = k->cipher;
     ok = EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc)
@@ -192,10 +193,12 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     }
     plain = apr_palloc(p, n + 1);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
-        const unsigned char *key = ctx_keyring_key(codec->keys, k,
-                                                   CTX_KEY_ENCRYPT, NULL);
+        apr_uint64_t id;
+        const unsigned char *key = ctx_keyring_key_id(codec->keys, k,
+                                                      CTX_KEY_ENCRYPT, NULL,
+                                                      &id);
 
-        if (aead(0, key, blob, &b, ts_s, tslen, blob + NONCE_LEN,
+        if (aead(0, key, id, blob, &b, ts_s, tslen, blob + NONCE_LEN,
                  n - NONCE_LEN - TAG_LEN, plain, blob + n - TAG_LEN)) {
             break;
         }
@@ -232,8 +235,9 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     apr_size_t tslen = ctx_codec_encode_ts(ts, issued);
     apr_size_t n = NONCE_LEN + jlen + TAG_LEN;
     unsigned char *blob = apr_palloc(p, n);
-    const unsigned char *key = ctx_keyring_key(codec->keys, 0,
-                                               CTX_KEY_ENCRYPT, NULL);
+    apr_uint64_t id;
+    const unsigned char *key = ctx_keyring_key_id(codec->keys, 0,
+                                                  CTX_KEY_ENCRYPT, NULL, &id);
     ctx_codec_binding_t b;
     char *out;
     apr_size_t len;
@@ -245,7 +249,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     ts[tslen++] = '.';
     tslen += ctx_codec_encode_ts(ts + tslen, created);
     if (!ctx_codec_nonce(blob)
-        || !aead(1, key, blob, &b, ts, tslen, (const unsigned char *)json,
+        || !aead(1, key, id, blob, &b, ts, tslen, (const unsigned char *)json,
                  jlen, blob + NONCE_LEN, blob + NONCE_LEN + jlen)) {
         return APR_EGENERAL;
     }

@@ -23,11 +23,11 @@ static void hmac_fetch(void)
 }
 
 /* A keyed HMAC context of `kind` (CTX_CODEC_KEYED_HMAC_*) for this thread,
- * ready for updates. */
+ * ready for updates; `id` is the key's ctx_keyring_key_id, or 0. */
 static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
-                            apr_size_t klen)
+                            apr_size_t klen, apr_uint64_t id)
 {
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen);
+    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen, id);
     OSSL_PARAM params[2];
 
     if (!k) {
@@ -49,7 +49,7 @@ static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
         ctx_codec_keyed_release(k);
         return NULL;
     }
-    ctx_codec_keyed_fill(k, kind, key, klen);
+    ctx_codec_keyed_fill(k, kind, key, klen, id);
     return k->mac;
 }
 
@@ -59,7 +59,7 @@ EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
     return key ? mac_ctx(strcmp(digest, "SHA1") == 0
                              ? CTX_CODEC_KEYED_HMAC_SHA1
                              : CTX_CODEC_KEYED_HMAC_SHA256,
-                         key, klen)
+                         key, klen, 0)
                : NULL;
 }
 
@@ -76,10 +76,10 @@ int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
  * message there, one update (each EVP call goes down four layers). 0 if
  * OpenSSL fails. */
 static int mac(int kind, const unsigned char *key, apr_size_t klen,
-               const unsigned char *in, apr_size_t n, unsigned char *out,
-               unsigned int *outlen)
+               apr_uint64_t id, const unsigned char *in, apr_size_t n,
+               unsigned char *out, unsigned int *outlen)
 {
-    EVP_MAC_CTX *h = mac_ctx(kind, key, klen);
+    EVP_MAC_CTX *h = mac_ctx(kind, key, klen, id);
     size_t olen = 0;
     int ok = h && EVP_MAC_update(h, in, n)
              && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
@@ -175,10 +175,11 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     in = mac_input(p, buf, f->binding, value, mlen, &n);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
         apr_size_t klen;
-        const unsigned char *key = ctx_keyring_key(codec->keys, k,
-                                                   f->purpose, &klen);
+        apr_uint64_t id;
+        const unsigned char *key = ctx_keyring_key_id(codec->keys, k,
+                                                      f->purpose, &klen, &id);
 
-        if (!mac(f->kind, key, klen, in, n, want, &wlen)) {
+        if (!mac(f->kind, key, klen, id, in, n, want, &wlen)) {
             return CTX_REASON_BAD_SIGNATURE;
         }
         if ((apr_size_t)gl == wlen && ctx_codec_mac_equal(want, got, wlen)) {
@@ -223,8 +224,10 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
     unsigned int mlen = 0;
     int compressed;
     apr_size_t klen, n, len = f->prefix_len;
-    const unsigned char *raw, *key = ctx_keyring_key(codec->keys, 0,
-                                                     f->purpose, &klen);
+    apr_uint64_t id;
+    const unsigned char *raw, *key = ctx_keyring_key_id(codec->keys, 0,
+                                                        f->purpose, &klen,
+                                                        &id);
     apr_size_t blen = 0, vmax;
     char *buf, *out;
 
@@ -263,8 +266,8 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         out[len++] = '.';
         len += ctx_codec_encode_ts(out + len, created);
     }
-    if (!mac(f->kind, key, klen, (const unsigned char *)buf, blen + len, m,
-             &mlen)) {
+    if (!mac(f->kind, key, klen, id, (const unsigned char *)buf, blen + len,
+             m, &mlen)) {
         return APR_EGENERAL;
     }
     out[len++] = '.';

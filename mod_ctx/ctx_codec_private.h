@@ -143,6 +143,7 @@ int ctx_codec_bind_pieces(ctx_codec_update_fn *update, void *ctx,
 typedef struct {
     int used;
     int kind;                   /* CTX_CODEC_KEYED_* */
+    apr_uint64_t id;            /* the key's ctx_keyring_key_id, or 0 */
     unsigned char key[64];
     apr_size_t klen;
     EVP_MAC_CTX *mac;
@@ -164,14 +165,19 @@ void ctx_codec_gcm_force_openssl(int on);
 
 /* This thread's context of `kind` for `key`, or a free slot (k->used == 0)
  * for the caller to fill and then mark with ctx_codec_keyed_fill; NULL
- * without memory. Owned by the thread: never freed by the caller. */
+ * without memory. With the key's `id` (ctx_keyring_key_id) the slot is the
+ * one filled with that id, found without comparing the key's bytes; with
+ * id 0, any slot holding these bytes. Owned by the thread: never freed by
+ * the caller. */
 ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
-                                        apr_size_t klen);
+                                        apr_size_t klen, apr_uint64_t id);
 
-/* Mark a slot the caller set up as holding `kind` for `key` (counted by
- * ctx_codec_contexts_made). */
+/* Mark a slot the caller set up as holding `kind` for `key`, whose
+ * ctx_keyring_key_id is `id` (0 if not known); counted by
+ * ctx_codec_contexts_made. */
 void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
-                          const unsigned char *key, apr_size_t klen);
+                          const unsigned char *key, apr_size_t klen,
+                          apr_uint64_t id);
 
 /* Free a slot's contexts and wipe it (it becomes free). */
 void ctx_codec_keyed_release(ctx_codec_keyed_t *k);

@@ -3,8 +3,8 @@
  * Setting up zlib streams (deflate allocates ~256 KiB) and OpenSSL 3
  * contexts (an algorithm lookup under a global lock, then the key schedule)
  * costs more than the work itself: each thread keeps its zlib streams, keyed
- * MAC and cipher contexts (looked up by the key's bytes, so a new
- * configuration with a new key never meets an old context) and its nonce
+ * MAC and cipher contexts (looked up by the key's id, or its bytes, so a
+ * new configuration with a new key never meets an old context) and its nonce
  * source. Freed when the thread exits. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -140,17 +140,24 @@ apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
 
 /* ---- keyed OpenSSL contexts --------------------------------------------- */
 
-/* memcmp, not CRYPTO_memcmp: the configured key against this thread's
+/* With an id, the id alone: ids are never given twice in a process
+ * (ctx_keys.h), so a new configuration's key never meets a context keyed
+ * with an old one, wherever its bytes lie. Without one, the bytes: memcmp,
+ * not CRYPTO_memcmp, as it is the configured key against this thread's
  * copy of it; no client input takes part. */
-static int keyed_is(const ctx_codec_keyed_t *k, int kind,
-                    const unsigned char *key, apr_size_t klen)
+static inline int keyed_is(const ctx_codec_keyed_t *k, int kind,
+                           const unsigned char *key, apr_size_t klen,
+                           apr_uint64_t id)
 {
+    if (id) {
+        return k->id == id && k->kind == kind && k->used;
+    }
     return k->used && k->kind == kind && k->klen == klen
            && memcmp(k->key, key, klen) == 0;
 }
 
 ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
-                                        apr_size_t klen)
+                                        apr_size_t klen, apr_uint64_t id)
 {
     zstreams_t *z = zstreams();
     ctx_codec_keyed_t *k;
@@ -160,11 +167,11 @@ ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
     }
     /* A request uses the same key and kind twice (verify, then sign): the
      * slot of the last call first, before the scan. */
-    if (keyed_is(&z->keyed[z->last], kind, key, klen)) {
+    if (keyed_is(&z->keyed[z->last], kind, key, klen, id)) {
         return &z->keyed[z->last];
     }
     for (unsigned int i = 0; i < KEYED_SLOTS; ++i) {
-        if (keyed_is(&z->keyed[i], kind, key, klen)) {
+        if (keyed_is(&z->keyed[i], kind, key, klen, id)) {
             z->last = i;
             return &z->keyed[i];
         }
@@ -182,11 +189,13 @@ ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
 }
 
 void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
-                          const unsigned char *key, apr_size_t klen)
+                          const unsigned char *key, apr_size_t klen,
+                          apr_uint64_t id)
 {
     apr_atomic_inc32(&contexts_made);
     k->used = 1;
     k->kind = kind;
+    k->id = id;
     memcpy(k->key, key, klen);
     k->klen = klen;
 }

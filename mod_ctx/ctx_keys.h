@@ -71,6 +71,14 @@ const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
                                      ctx_key_purpose_t purpose,
                                      apr_size_t *len);
 
+/* ctx_keyring_key, and *id (if not NULL) set to the key's number: never 0,
+ * and never given to another key in this process, even one added after
+ * this keyring was freed, at the same address. A per-thread cache of keyed
+ * contexts finds its entry by it without comparing the key's bytes. */
+const unsigned char *ctx_keyring_key_id(const ctx_keyring_t *kr, int idx,
+                                        ctx_key_purpose_t purpose,
+                                        apr_size_t *len, apr_uint64_t *id);
+
 /* Read a secret from a file in `p`: the whole content, with one trailing
  * newline (LF or CRLF) removed. APR_EACCES if the file is readable by group
  * or others (*err explains), APR_EINVAL if empty, else the I/O error. */

@@ -344,12 +344,12 @@ static void *keyed_lookups(void *arg)
     for (int k = 0; k < 2; ++k) {
         for (int i = 0; i < 3; ++i) {
             ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k], keys[i],
-                                                        32);
+                                                        32, 0);
 
             if (s->used) {
                 ++seen->wrong;      /* nothing was filled for these yet */
             }
-            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32);
+            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32, 0);
             slot[k][i] = s;
         }
     }
@@ -359,7 +359,7 @@ static void *keyed_lookups(void *arg)
             /* twice in a row (a request), then the next one */
             for (int twice = 0; twice < 2; ++twice) {
                 ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k],
-                                                            keys[i], 32);
+                                                            keys[i], 32, 0);
 
                 if (!s->used) {
                     ++seen->lost;
@@ -372,7 +372,7 @@ static void *keyed_lookups(void *arg)
         }
     }
     /* a key one byte shorter is another key */
-    if (ctx_codec_keyed_find(kinds[0], keys[0], 31)->used) {
+    if (ctx_codec_keyed_find(kinds[0], keys[0], 31, 0)->used) {
         ++seen->wrong;
     }
     return NULL;
@@ -389,6 +389,87 @@ static void test_codec_keyed_find_gives_the_slot_of_its_kind_and_key(
     assert_int_equal(seen.lost, 0);
 }
 
+/* ---- a new configuration's key, where the old one lay ------------------- */
+
+/* The signed, flask and encrypted values written and read under a second
+ * keyring made where the first one lay (its pool destroyed and a new one
+ * made: the same addresses, as after a graceful restart) are the second
+ * key's: the thread's contexts keyed with the first key, found by the
+ * key's id and not its bytes, are never used for it. */
+static void test_codec_new_key_at_an_old_keys_address_gets_new_contexts(
+    void **state)
+{
+    static const char *s1 = "first secret, 32 bytes at least!";
+    static const char *s2 = "second secret: 32 bytes or more.";
+    static const ctx_format_t formats[3] = {
+        CTX_FORMAT_SIGNED, CTX_FORMAT_FLASK, CTX_FORMAT_ENCRYPTED
+    };
+    static const ctx_key_purpose_t purposes[3] = {
+        CTX_KEY_SIGN, CTX_KEY_FLASK, CTX_KEY_ENCRYPT
+    };
+    apr_pool_t *p = UNIT_POOL(state), *old, *cur;
+    json_t *obj = json_pack("{s:i}", "count", 7);
+
+    for (int sodium = 0; sodium < 2; ++sodium) {
+        ctx_codec_gcm_force_openssl(!sodium);
+        for (int f = 0; f < 3; ++f) {
+            ctx_keyring_t *kr;
+            ctx_codec_t c;
+            const unsigned char *where;
+            const char *v1, *v2, *dot;
+            apr_size_t n;
+
+            assert_int_equal(apr_pool_create(&old, p), APR_SUCCESS);
+            kr = keyring(old, s1, NULL);
+            c = codec_of(formats[f], kr);
+            v1 = apr_pstrdup(p, enc(&c, old, obj, T0));    /* keys contexts */
+            assert_reason(dec_str(&c, old, v1, T0), CTX_REASON_OK);
+            where = ctx_keyring_key(kr, 0, purposes[f], NULL);
+            apr_pool_destroy(old);
+
+            assert_int_equal(apr_pool_create(&cur, p), APR_SUCCESS);
+            kr = keyring(cur, s2, NULL);
+            /* the case at stake: the new key where the old one was */
+            assert_ptr_equal(ctx_keyring_key(kr, 0, purposes[f], NULL),
+                             where);
+            c = codec_of(formats[f], kr);
+            assert_reason(dec_str(&c, cur, v1, T0),
+                          CTX_REASON_BAD_SIGNATURE);
+            v2 = enc(&c, cur, obj, T0);
+            assert_string_not_equal(v2, v1);
+            switch (formats[f]) {
+            case CTX_FORMAT_SIGNED:
+                dot = strstr(v2, ".ZVPxAA.ZVPxAA.");
+                assert_non_null(dot);
+                assert_string_equal(
+                    v2, make_signed(cur, kr, "session",
+                                    apr_pstrndup(cur, v2 + 3,
+                                                 (apr_size_t)(dot - v2 - 3)),
+                                    "ZVPxAA"));
+                break;
+            case CTX_FORMAT_FLASK:
+                dot = strstr(v2, ".ZVPxAA.");
+                assert_non_null(dot);
+                assert_string_equal(
+                    v2, make_flask(cur, s2,
+                                   apr_pstrndup(cur, v2,
+                                                (apr_size_t)(dot - v2)),
+                                   "ZVPxAA"));
+                break;
+            default:
+                assert_string_equal(open_encrypted(cur, kr, "session", v2, &n),
+                                    "{\"count\":7}");
+                break;
+            }
+            assert_reason(dec_str(&c, cur, v2, T0), CTX_REASON_OK);
+            apr_pool_destroy(cur);
+        }
+    }
+    ctx_codec_gcm_force_openssl(0);
+    json_decref(obj);
+    counts_check();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +482,7 @@ int main(void)
         CODEC_TEST(test_codec_encrypted_with_a_prepared_binding_is_documented),
         CODEC_TEST(test_codec_timestamp_texts_kept_are_the_encoders),
         CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
+        CODEC_TEST(test_codec_new_key_at_an_old_keys_address_gets_new_contexts),
     };
 
     return UNIT_RUN(tests);
