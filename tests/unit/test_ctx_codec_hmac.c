@@ -326,6 +326,7 @@ static void test_codec_timestamp_texts_kept_are_the_encoders(void **state)
 /* ---- keyed slots ----------------------------------------------------------- */
 
 typedef struct {
+    int with_ids;       /* 1: keys looked up by id (then 100 + i), else bytes */
     int wrong;          /* lookups that gave another kind's or key's slot */
     int lost;           /* lookups that did not find a slot filled before */
 } keyed_seen_t;
@@ -343,13 +344,14 @@ static void *keyed_lookups(void *arg)
 
     for (int k = 0; k < 2; ++k) {
         for (int i = 0; i < 3; ++i) {
+            apr_uint64_t id = seen->with_ids ? 100 + (apr_uint64_t)i : 0;
             ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k], keys[i],
-                                                        32, 0);
+                                                        32, id);
 
             if (s->used) {
                 ++seen->wrong;      /* nothing was filled for these yet */
             }
-            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32, 0);
+            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32, id);
             slot[k][i] = s;
         }
     }
@@ -358,8 +360,9 @@ static void *keyed_lookups(void *arg)
             int k = (n + round) % 2, i = (n * (round + 1)) % 3;
             /* twice in a row (a request), then the next one */
             for (int twice = 0; twice < 2; ++twice) {
-                ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k],
-                                                            keys[i], 32, 0);
+                ctx_codec_keyed_t *s = ctx_codec_keyed_find(
+                    kinds[k], keys[i], 32,
+                    seen->with_ids ? 100 + (apr_uint64_t)i : 0);
 
                 if (!s->used) {
                     ++seen->lost;
@@ -371,8 +374,10 @@ static void *keyed_lookups(void *arg)
             }
         }
     }
-    /* a key one byte shorter is another key */
-    if (ctx_codec_keyed_find(kinds[0], keys[0], 31, 0)->used) {
+    /* a key one byte shorter is another key; so is another id */
+    if (ctx_codec_keyed_find(kinds[0], keys[0], 31, 0)->used
+        || (seen->with_ids
+            && ctx_codec_keyed_find(kinds[0], keys[0], 32, 99)->used)) {
         ++seen->wrong;
     }
     return NULL;
@@ -381,12 +386,13 @@ static void *keyed_lookups(void *arg)
 static void test_codec_keyed_find_gives_the_slot_of_its_kind_and_key(
     void **state)
 {
-    keyed_seen_t seen = { 0, 0 };
+    for (int with_ids = 0; with_ids < 2; ++with_ids) {
+        keyed_seen_t seen = { with_ids, 0, 0 };
 
-    (void)state;
-    unit_run_thread(keyed_lookups, &seen);
-    assert_int_equal(seen.wrong, 0);
-    assert_int_equal(seen.lost, 0);
+        unit_run_thread(keyed_lookups, &seen);
+        assert_int_equal(seen.wrong, 0);
+        assert_int_equal(seen.lost, 0);
+    }
 }
 
 /* ---- a new configuration's key, where the old one lay ------------------- */
