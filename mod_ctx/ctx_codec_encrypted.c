@@ -193,7 +193,7 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     }
     plain = apr_palloc(p, n + 1);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
-        apr_uint64_t id;
+        apr_uint64_t id = 0;
         const unsigned char *key = ctx_keyring_key_id(codec->keys, k,
                                                       CTX_KEY_ENCRYPT, NULL,
                                                       &id);
@@ -235,7 +235,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     apr_size_t tslen = ctx_codec_encode_ts(ts, issued);
     apr_size_t n = NONCE_LEN + jlen + TAG_LEN;
     unsigned char *blob = apr_palloc(p, n);
-    apr_uint64_t id;
+    apr_uint64_t id = 0;
     const unsigned char *key = ctx_keyring_key_id(codec->keys, 0,
                                                   CTX_KEY_ENCRYPT, NULL, &id);
     ctx_codec_binding_t b;

@@ -174,8 +174,8 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     }
     in = mac_input(p, buf, f->binding, value, mlen, &n);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
-        apr_size_t klen;
-        apr_uint64_t id;
+        apr_size_t klen = 0;
+        apr_uint64_t id = 0;
         const unsigned char *key = ctx_keyring_key_id(codec->keys, k,
                                                       f->purpose, &klen, &id);
 
@@ -224,7 +224,7 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
     unsigned int mlen = 0;
     int compressed;
     apr_size_t klen, n, len = f->prefix_len;
-    apr_uint64_t id;
+    apr_uint64_t id = 0;
     const unsigned char *raw, *key = ctx_keyring_key_id(codec->keys, 0,
                                                         f->purpose, &klen,
                                                         &id);

@@ -12,20 +12,12 @@
 
 #include "ctx_keys.h"
 
-typedef struct {
-    unsigned char key[CTX_KEY_PURPOSES][CTX_KEY_MAX_LEN];
-    apr_size_t len[CTX_KEY_PURPOSES];
-    apr_uint64_t id[CTX_KEY_PURPOSES];  /* see ctx_keyring_key_id */
-} key_set_t;
+typedef ctx_key_set_t key_set_t;
 
 /* The last key id handed out in this process: only counted up (at
  * configuration time), so an id is never given twice, even to a key that
  * later sits at the address of a freed one. */
 static apr_uint64_t last_id;
-
-struct ctx_keyring_t {
-    apr_array_header_t *sets;   /* key_set_t */
-};
 
 static apr_status_t wipe(void *data)
 {
@@ -103,36 +95,11 @@ apr_status_t ctx_keyring_add(ctx_keyring_t *kr, const void *secret,
     return APR_SUCCESS;
 }
 
-int ctx_keyring_count(const ctx_keyring_t *kr)
-{
-    return kr ? kr->sets->nelts : 0;
-}
-
 const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
                                      ctx_key_purpose_t purpose,
                                      apr_size_t *len)
 {
     return ctx_keyring_key_id(kr, idx, purpose, len, NULL);
-}
-
-const unsigned char *ctx_keyring_key_id(const ctx_keyring_t *kr, int idx,
-                                        ctx_key_purpose_t purpose,
-                                        apr_size_t *len, apr_uint64_t *id)
-{
-    const key_set_t *set;
-
-    if (!kr || idx < 0 || idx >= kr->sets->nelts || purpose < 0
-        || purpose >= CTX_KEY_PURPOSES) {
-        return NULL;
-    }
-    set = &APR_ARRAY_IDX(kr->sets, idx, key_set_t);
-    if (len) {
-        *len = set->len[purpose];
-    }
-    if (id) {
-        *id = set->id[purpose];
-    }
-    return set->key[purpose];
 }
 
 ctx_secret_strength_t ctx_secret_strength(const void *secret, apr_size_t len,
