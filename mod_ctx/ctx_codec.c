@@ -221,9 +221,10 @@ const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
     return r;
 }
 
-apr_size_t ctx_codec_bound_prefix(unsigned char *out,
-                                  const ctx_codec_binding_t *b,
-                                  const char *tail, apr_size_t tlen)
+/* ctx_codec_bound_prefix when the bytes are not prepared, or too long */
+apr_size_t ctx_codec_bound_prefix_built(unsigned char *out,
+                                        const ctx_codec_binding_t *b,
+                                        const char *tail, apr_size_t tlen)
 {
     apr_size_t len = ctx_codec_bound_len(b);
 

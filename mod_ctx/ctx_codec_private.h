@@ -11,6 +11,8 @@
 #ifndef CTX_CODEC_PRIVATE_H
 #define CTX_CODEC_PRIVATE_H
 
+#include <string.h>
+
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -117,9 +119,27 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
  * (CTX_CODEC_PREFIX_MAX bytes): the bytes every MAC or tag binds before the
  * message. 0 when they do not fit (very long names): the caller then feeds
  * the pieces one by one (ctx_codec_bind_pieces), which gives the same MAC. */
-apr_size_t ctx_codec_bound_prefix(unsigned char *out,
-                                  const ctx_codec_binding_t *b,
-                                  const char *tail, apr_size_t tlen);
+apr_size_t ctx_codec_bound_prefix_built(unsigned char *out,
+                                        const ctx_codec_binding_t *b,
+                                        const char *tail, apr_size_t tlen);
+
+/* (inline: the prepared bytes are copied without a call per MAC) */
+static inline apr_size_t ctx_codec_bound_prefix(unsigned char *out,
+                                                const ctx_codec_binding_t *b,
+                                                const char *tail,
+                                                apr_size_t tlen)
+{
+    const ctx_codec_bound_t *r = b->ready;
+
+    if (r && r->len + tlen <= CTX_CODEC_PREFIX_MAX) {
+        memcpy(out, r->bytes, r->len);
+        if (tlen) {
+            memcpy(out + r->len, tail, tlen);
+        }
+        return r->len + tlen;
+    }
+    return ctx_codec_bound_prefix_built(out, b, tail, tlen);
+}
 
 
 /* The same bytes whatever their length: ctx_codec_bound_len counts them,

@@ -166,6 +166,40 @@ static void test_codec_bind_prepares_the_bytes_built_from_the_names(
     assert_null(ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, "a", NULL));
 }
 
+/* Prepared or built, the binding and its tail are written when they fit
+ * CTX_CODEC_PREFIX_MAX bytes, to the last byte, and not at all (0) when
+ * they are one byte longer: past it the callers feed the pieces. */
+static void test_codec_bound_prefix_fills_its_buffer_and_no_more(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char tail[] = "ZVPxAA.ZVPx";
+    /* "mod_ctx signed 2" NUL "app" NUL name NUL tail */
+    const apr_size_t fixed = 17 + 4 + 1 + 11;
+
+    for (apr_size_t total = CTX_CODEC_PREFIX_MAX - 3;
+         total <= CTX_CODEC_PREFIX_MAX + 3; ++total) {
+        char *name = apr_palloc(p, total - fixed + 1);
+        ctx_codec_binding_t b = { "mod_ctx signed 2", "app", name, NULL };
+        unsigned char built[CTX_CODEC_PREFIX_MAX + 64];
+        unsigned char ready[CTX_CODEC_PREFIX_MAX + 64];
+        apr_size_t want = total <= CTX_CODEC_PREFIX_MAX ? total : 0;
+
+        memset(name, 'n', total - fixed);
+        name[total - fixed] = '\0';
+        assert_int_equal(ctx_codec_bound_prefix(built, &b, tail, 11), want);
+        b.ready = ctx_codec_bind(p, CTX_FORMAT_SIGNED, "app", name);
+        assert_non_null(b.ready);
+        assert_int_equal(ctx_codec_bound_prefix(ready, &b, tail, 11), want);
+        if (want) {
+            assert_memory_equal(ready, built, want);
+            assert_memory_equal(ready + want - 12 - (total - fixed) - 4,
+                                "app", 4);
+            assert_memory_equal(ready + want - 11, tail, 11);
+        }
+    }
+}
+
 /* Signed values of a codec with its binding prepared: the documented MAC,
  * whatever the length of the names; one prepared for other names (other
  * pointers, even with the same bytes) or another format is not used. */
@@ -484,6 +518,7 @@ int main(void)
         CODEC_TEST(test_codec_signed_mac_across_the_input_buffer_size),
         CODEC_TEST(test_codec_signed_mac_with_a_binding_over_its_buffer),
         CODEC_TEST(test_codec_bind_prepares_the_bytes_built_from_the_names),
+        CODEC_TEST(test_codec_bound_prefix_fills_its_buffer_and_no_more),
         CODEC_TEST(test_codec_signed_with_a_prepared_binding_is_documented),
         CODEC_TEST(test_codec_encrypted_with_a_prepared_binding_is_documented),
         CODEC_TEST(test_codec_timestamp_texts_kept_are_the_encoders),
