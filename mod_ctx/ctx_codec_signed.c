@@ -1,6 +1,8 @@
 /* ctx_codec_signed: the signed format, "s2." PAYLOAD "." TS "." CT "." MAC
  * with the app and cookie names bound, and version 1 ("s1.", read only
  * when codec->legacy); see ctx_codec.h. */
+#include <string.h>
+
 #include "ctx_codec_private.h"
 
 #define SIGNED_PREFIX "s2."
@@ -19,6 +21,17 @@ ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
     ctx_codec_hmac_t f;
     ctx_reason_t reason;
 
+    /* Version 2, the one written: straight on (meta->legacy stays 0). */
+    if (len >= 3 && memcmp(value, SIGNED_PREFIX, 3) == 0) {
+        const ctx_codec_hmac_t f2 = { SIGNED_PREFIX,
+                                      sizeof(SIGNED_PREFIX) - 1,
+                                      CTX_CODEC_KEYED_HMAC_SHA256,
+                                      CTX_KEY_SIGN, &b, 1, 0 };
+
+        ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, SIGNED_DOMAIN, &b);
+        return ctx_codec_hmac_decode(codec, &f2, p, value, len, now, data,
+                                     meta);
+    }
     if ((reason = ctx_codec_version(codec, CTX_FORMAT_SIGNED, value, len,
                                     SIGNED_PREFIX,
                                     SIGNED_DOMAIN, SIGNED_PREFIX_1,
