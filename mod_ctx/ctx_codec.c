@@ -33,7 +33,8 @@ apr_uint32_t ctx_codec_reason_count(ctx_reason_t reason)
 
 static ctx_reason_t counted(ctx_reason_t reason)
 {
-    apr_atomic_inc32(&reason_counts[reason]);
+    /* apr_atomic_inc32's lock xadd, inline (not through the PLT) */
+    __atomic_fetch_add(&reason_counts[reason], 1, __ATOMIC_SEQ_CST);
     return reason;
 }
 
@@ -82,16 +83,6 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 }
 
 /* ---- times -------------------------------------------------------------- */
-
-apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
-{
-    /* the thread's last two texts (ctx_codec_ts_text); without its state,
-     * written afresh. A negative time (never written) keeps its two's
-     * complement bytes. */
-    apr_size_t n = ctx_codec_ts_text(out, ts);
-
-    return n ? n : ctx_b64url_encode_be(out, (apr_uint64_t)ts);
-}
 
 /* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */
 static int decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)

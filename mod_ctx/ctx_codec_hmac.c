@@ -22,21 +22,14 @@ static void hmac_fetch(void)
     hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-/* A keyed HMAC context of `kind` (CTX_CODEC_KEYED_HMAC_*) for this thread,
- * ready for updates; `id` is the key's ctx_keyring_key_id, or 0. */
-static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
-                            apr_size_t klen, apr_uint64_t id)
+/* mac_ctx for a slot not filled yet: the MAC's context made and keyed,
+ * once per thread and key (apart: the common case needs no frame). */
+static __attribute__((noinline)) EVP_MAC_CTX *
+mac_ctx_new(ctx_codec_keyed_t *k, int kind, const unsigned char *key,
+            apr_size_t klen, apr_uint64_t id)
 {
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen, id);
     OSSL_PARAM params[2];
 
-    if (!k) {
-        return NULL;
-    }
-    if (k->used) {
-        /* Same key: a NULL key keeps it and restarts the computation. */
-        return EVP_MAC_init(k->mac, NULL, 0, NULL) ? k->mac : NULL;
-    }
     pthread_once(&hmac_once, hmac_fetch);
     if (!hmac_alg || !(k->mac = EVP_MAC_CTX_new(hmac_alg))) {
         return NULL;
@@ -51,6 +44,23 @@ static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
     }
     ctx_codec_keyed_fill(k, kind, key, klen, id);
     return k->mac;
+}
+
+/* A keyed HMAC context of `kind` (CTX_CODEC_KEYED_HMAC_*) for this thread,
+ * ready for updates; `id` is the key's ctx_keyring_key_id, or 0. */
+static inline EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
+                                   apr_size_t klen, apr_uint64_t id)
+{
+    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen, id);
+
+    if (!k) {
+        return NULL;
+    }
+    if (k->used) {
+        /* Same key: a NULL key keeps it and restarts the computation. */
+        return EVP_MAC_init(k->mac, NULL, 0, NULL) ? k->mac : NULL;
+    }
+    return mac_ctx_new(k, kind, key, klen, id);
 }
 
 EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "ctx_b64.h"
 #include "ctx_codec.h"
 #include "ctx_flat.h"
 
@@ -34,11 +35,21 @@ apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
  * a NUL): big-endian, leading zero bytes dropped; returns its length. The
  * thread's last two texts are kept (a cookie writes now and its creation
  * time, request after request). */
-apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
+static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
 
 /* ctx_codec_encode_ts from the thread's last two texts (in its state,
  * ctx_codec_thread.c); 0 when the thread has no state (no memory). */
 apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts);
+
+/* (inline: twice per cookie written) Without the thread's state, written
+ * afresh. A negative time (never written) keeps its two's complement
+ * bytes. */
+static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
+{
+    apr_size_t n = ctx_codec_ts_text(out, ts);
+
+    return n ? n : ctx_b64url_encode_be(out, (apr_uint64_t)ts);
+}
 
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
  * is not canonical base64url. */
