@@ -118,7 +118,10 @@ static inline zstreams_t *zstreams(void)
 
 /* ---- times ---------------------------------------------------------------- */
 
-apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
+/* ctx_codec_ts_text for a time not kept: it replaces the text not used
+ * last (apart, so that the common case saves no registers). */
+static __attribute__((noinline)) apr_size_t ts_text_new(char *out,
+                                                         apr_int64_t ts)
 {
     zstreams_t *z = zstreams();
     int i;
@@ -126,16 +129,26 @@ apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
     if (!z) {
         return 0;
     }
-    i = z->ts[0].len && z->ts[0].ts == ts   ? 0
-        : z->ts[1].len && z->ts[1].ts == ts ? 1 : -1;
-    if (i < 0) {
-        i = 1 - z->ts_last;
-        z->ts[i].ts = ts;
-        z->ts[i].len = ctx_b64url_encode_be(z->ts[i].text, (apr_uint64_t)ts);
-    }
+    i = 1 - z->ts_last;
+    z->ts[i].ts = ts;
+    z->ts[i].len = ctx_b64url_encode_be(z->ts[i].text, (apr_uint64_t)ts);
     z->ts_last = i;
     memcpy(out, z->ts[i].text, 12);     /* the text and its NUL */
     return z->ts[i].len;
+}
+
+apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
+{
+    zstreams_t *z = my_zs;
+
+    for (int i = 0; z && i < 2; ++i) {
+        if (z->ts[i].len && z->ts[i].ts == ts) {
+            z->ts_last = i;
+            memcpy(out, z->ts[i].text, 12);
+            return z->ts[i].len;
+        }
+    }
+    return ts_text_new(out, ts);
 }
 
 /* ---- keyed OpenSSL contexts --------------------------------------------- */
