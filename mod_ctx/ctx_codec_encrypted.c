@@ -158,11 +158,18 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     ctx_codec_binding_t b;
     ctx_reason_t reason;
 
-    if ((reason = ctx_codec_version(codec, CTX_FORMAT_ENCRYPTED, value, len,
-                                    ENCRYPTED_PREFIX,
-                                    ENCRYPTED_DOMAIN, ENCRYPTED_PREFIX_1,
-                                    ENCRYPTED_DOMAIN_1, &version, &b))
-        != CTX_REASON_OK) {
+    /* Version 2, the one written, without a call; the rest (version 1,
+     * legacy refused, malformed) as ctx_codec_version says. */
+    if (len >= 3 && memcmp(value, ENCRYPTED_PREFIX, 3) == 0) {
+        version = 2;
+        ctx_codec_binding_v2(codec, CTX_FORMAT_ENCRYPTED, ENCRYPTED_DOMAIN,
+                             &b);
+    }
+    else if ((reason = ctx_codec_version(codec, CTX_FORMAT_ENCRYPTED, value,
+                                         len, ENCRYPTED_PREFIX,
+                                         ENCRYPTED_DOMAIN, ENCRYPTED_PREFIX_1,
+                                         ENCRYPTED_DOMAIN_1, &version, &b))
+             != CTX_REASON_OK) {
         return reason;
     }
     ts_s = value + 3;
