@@ -429,6 +429,71 @@ static void test_codec_keyed_find_gives_the_slot_of_its_kind_and_key(
     }
 }
 
+/* ---- the MAC's dot found without a scan ---------------------------------- */
+
+/* The value of a base64url character (the alphabet of RFC 4648 §5). */
+static int b64_value(char c)
+{
+    const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_";
+    const char *at = strchr(a, c);
+
+    assert_non_null(at);
+    return (int)(at - a);
+}
+
+/* A dot in place of any character of the MAC text (43 characters for
+ * signed, 27 for flask) makes it the last dot, as a scan from the right
+ * finds it: the MAC is then the shorter text after it. That text decides
+ * the reason, as RFC 4648 does: empty: malformed; 4k+1 characters, or
+ * stray bits set in its last character: not base64url; else too short a
+ * MAC: bad signature. Never OK. */
+static void test_codec_a_dot_inside_the_mac_is_the_last_dot(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    static const ctx_format_t formats[2] = { CTX_FORMAT_SIGNED,
+                                             CTX_FORMAT_FLASK };
+    static const apr_size_t mac_chars[2] = { 43, 27 };
+    json_t *obj = json_pack("{s:i}", "count", 3);
+
+    for (int f = 0; f < 2; ++f) {
+        ctx_codec_t c = codec_of(formats[f], kr);
+        const char *v = enc(&c, p, obj, T0);
+        apr_size_t len = strlen(v), m = mac_chars[f];
+
+        assert_true(len > m);
+        assert_int_equal(v[len - m - 1], '.');
+        assert_null(memchr(v + len - m, '.', m));
+        assert_reason(dec_str(&c, p, v, T0), CTX_REASON_OK);
+        for (apr_size_t k = 0; k < m; ++k) {
+            char *t = apr_pstrdup(p, v);
+            apr_size_t rest = m - k - 1;    /* the MAC text after the dot */
+            ctx_reason_t want;
+
+            t[len - m + k] = '.';
+            if (rest == 0) {
+                want = CTX_REASON_MALFORMED;
+            }
+            else if (rest % 4 == 1
+                     || (rest % 4 == 2 && (b64_value(t[len - 1]) & 0xf))
+                     || (rest % 4 == 3 && (b64_value(t[len - 1]) & 0x3))) {
+                want = CTX_REASON_BAD_ENCODING;
+            }
+            else {
+                want = CTX_REASON_BAD_SIGNATURE;
+            }
+            if (dec_str(&c, p, t, T0) != want) {
+                fail_msg("format %d, dot at MAC character %zu: %s, want %s",
+                         f, k, ctx_reason_name(dec_str(&c, p, t, T0)),
+                         ctx_reason_name(want));
+            }
+        }
+    }
+    json_decref(obj);
+    counts_check();
+}
+
 /* ---- a new configuration's key, where the old one lay ------------------- */
 
 /* The signed, flask and encrypted values written and read under a second
@@ -524,6 +589,7 @@ int main(void)
         CODEC_TEST(test_codec_timestamp_texts_kept_are_the_encoders),
         CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
         CODEC_TEST(test_codec_new_key_at_an_old_keys_address_gets_new_contexts),
+        CODEC_TEST(test_codec_a_dot_inside_the_mac_is_the_last_dot),
     };
 
     return UNIT_RUN(tests);
