@@ -209,6 +209,19 @@ long ctx_b64url_decode_be(const char *in, apr_size_t len, apr_uint64_t *v)
     apr_size_t i;
     long n;
 
+    if (len == 6) {
+        /* 4 bytes, every time from 1970 + 194 days to 2106: one quad and
+         * two characters, whose 4 low bits are stray, without a loop */
+        apr_uint32_t w = quad[0][s[0]] | quad[1][s[1]] | quad[2][s[2]]
+                         | quad[3][s[3]];
+        apr_uint32_t x = quad[0][s[4]] | quad[1][s[5]];
+
+        if (((w | x) & 0x80000000u) || (x & 0xf000)) {
+            return -1;
+        }
+        *v = (apr_uint64_t)(w & 0xffffff) << 8 | (x >> 16 & 0xff);
+        return 4;
+    }
     if (len > 10) {
         return decode_be8(in, len, v);
     }
