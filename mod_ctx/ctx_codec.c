@@ -125,8 +125,6 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
                              apr_size_t ct_len, apr_int64_t now,
                              apr_int64_t *ts, apr_int64_t *ct)
 {
-    ctx_reason_t reason;
-
     if (!decode_ts(ts_s, ts_len, ts)
         || (ct_s && !decode_ts(ct_s, ct_len, ct))) {
         return CTX_REASON_BAD_ENCODING;
@@ -134,13 +132,21 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
     if (!ct_s) {
         *ct = *ts;
     }
-    else if (*ct > *ts) {
+    return ctx_codec_times_check(codec, *ts, *ct, now);
+}
+
+ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec, apr_int64_t ts,
+                                   apr_int64_t ct, apr_int64_t now)
+{
+    ctx_reason_t reason;
+
+    if (ct > ts) {
         return CTX_REASON_MALFORMED;        /* never written */
     }
-    if ((reason = check_age(codec, *ts, now)) != CTX_REASON_OK) {
+    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK) {
         return reason;
     }
-    return ctx_codec_check_lifetime(codec, *ct, now);
+    return ctx_codec_check_lifetime(codec, ct, now);
 }
 
 /* ---- wire pieces -------------------------------------------------------- */

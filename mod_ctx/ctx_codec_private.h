@@ -112,6 +112,11 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
                              apr_size_t ct_len, apr_int64_t now,
                              apr_int64_t *ts, apr_int64_t *ct);
 
+/* The checks of ctx_codec_times on times already decoded: `ts`, and the
+ * creation time `ct` (ts itself for a value without CT). */
+ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec, apr_int64_t ts,
+                                   apr_int64_t ct, apr_int64_t now);
+
 /* CTX_REASON_LIFETIME for a session created over max_lifetime ago. */
 ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
                                       apr_int64_t created, apr_int64_t now);

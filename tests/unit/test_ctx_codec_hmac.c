@@ -494,6 +494,66 @@ static void test_codec_a_dot_inside_the_mac_is_the_last_dot(void **state)
     counts_check();
 }
 
+/* Times of 6 characters (every time from 1970 + 194 days to 2106) are read
+ * with the dots before the MAC: under a valid MAC, a TS or CT that is not
+ * canonical base64url (a character outside the alphabet, stray bits in the
+ * last one) is a bad encoding, a CT after TS is malformed, and well-formed
+ * ones are the times written (T0 is "ZVPxAA", T0 + 1 "ZVPxAQ"). */
+static void test_codec_six_character_times_are_checked_as_any(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    const char *secret = "0123456789abcdef0123456789abcdef";
+    ctx_keyring_t *kr = keyring(p, secret, NULL);
+    ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+    ctx_codec_t fc = codec_of(CTX_FORMAT_FLASK, kr);
+    const char *payload = b64(p, "{\"a\":1}", 7);
+    static const struct {
+        const char *ts, *ct;
+        ctx_reason_t want;
+    } cases[] = {
+        { "ZVPxAA", "ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAQ", "ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAB", "ZVPxAA", CTX_REASON_BAD_ENCODING },    /* stray bits */
+        { "ZVPxAA", "ZVPxAB", CTX_REASON_BAD_ENCODING },
+        { "ZVP*AA", "ZVPxAA", CTX_REASON_BAD_ENCODING },    /* not base64url */
+        { "ZVPxAA", "Z=PxAA", CTX_REASON_BAD_ENCODING },
+        { "ZVPxAA", "ZVPxAQ", CTX_REASON_MALFORMED },       /* CT after TS */
+    };
+    apr_int64_t issued = 0;
+    ctx_codec_meta_t m;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        const char *v = make_signed_v(p, kr, 2, APP, "session", payload,
+                                      apr_pstrcat(p, cases[i].ts, ".",
+                                                  cases[i].ct, NULL));
+        ctx_reason_t got = dec_meta(&sc, p, v, strlen(v), T0 + 1, NULL, &m);
+
+        if (got != cases[i].want) {
+            fail_msg("signed %s.%s: %s, want %s", cases[i].ts, cases[i].ct,
+                     ctx_reason_name(got), ctx_reason_name(cases[i].want));
+        }
+        if (got == CTX_REASON_OK) {
+            assert_int_equal(m.issued, i == 0 ? T0 : T0 + 1);
+            assert_int_equal(m.created, T0);
+        }
+        if (strcmp(cases[i].ct, "ZVPxAA") == 0) {
+            /* flask has TS only */
+            ctx_reason_t fwant = cases[i].want;
+
+            v = make_flask(p, secret, payload, cases[i].ts);
+            got = dec(&fc, p, v, strlen(v), T0 + 1, NULL, &issued, NULL);
+            if (got != fwant) {
+                fail_msg("flask %s: %s, want %s", cases[i].ts,
+                         ctx_reason_name(got), ctx_reason_name(fwant));
+            }
+            if (got == CTX_REASON_OK) {
+                assert_int_equal(issued, i == 0 ? T0 : T0 + 1);
+            }
+        }
+    }
+    counts_check();
+}
+
 /* ---- a new configuration's key, where the old one lay ------------------- */
 
 /* The signed, flask and encrypted values written and read under a second
@@ -590,6 +650,7 @@ int main(void)
         CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
         CODEC_TEST(test_codec_new_key_at_an_old_keys_address_gets_new_contexts),
         CODEC_TEST(test_codec_a_dot_inside_the_mac_is_the_last_dot),
+        CODEC_TEST(test_codec_six_character_times_are_checked_as_any),
     };
 
     return UNIT_RUN(tests);
