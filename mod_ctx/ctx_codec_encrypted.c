@@ -153,8 +153,9 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     const char *ts_s, *dot, *dot_ct = NULL, *blob_s;
     unsigned char *blob, *plain;
     apr_size_t n, tslen;
-    apr_int64_t ts, ct;
-    int k, version;
+    apr_int64_t ts = 0, ct = 0;
+    apr_uint64_t t, c;
+    int k, version, times_read = 0;
     ctx_codec_binding_t b;
     ctx_reason_t reason;
 
@@ -173,10 +174,22 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
         return reason;
     }
     ts_s = value + 3;
-    if (!(dot = memchr(ts_s, '.', len - 3))) {
+    if (version == 2 && len > 17 && value[9] == '.' && value[16] == '.'
+        && ctx_b64url_decode_be(ts_s, 6, &t) == 4
+        && ctx_b64url_decode_be(value + 10, 6, &c) == 4) {
+        /* TS and CT of 6 characters (every time written from 1970 + 194
+         * days to 2106) that decode hold no dot: the dots after them are
+         * the first two, and the times are read. */
+        dot_ct = value + 9;
+        dot = value + 16;
+        ts = (apr_int64_t)t;
+        ct = (apr_int64_t)c;
+        times_read = 1;
+    }
+    else if (!(dot = memchr(ts_s, '.', len - 3))) {
         return CTX_REASON_MALFORMED;
     }
-    if (version == 2) {
+    else if (version == 2) {
         dot_ct = dot;
         if (!(dot = memchr(dot_ct + 1, '.',
                            len - (apr_size_t)(dot_ct + 1 - value)))) {
@@ -213,11 +226,14 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     if (k == ctx_keyring_count(codec->keys)) {
         return CTX_REASON_BAD_SIGNATURE;
     }
-    if ((reason = ctx_codec_times(
-             codec, ts_s, (apr_size_t)((dot_ct ? dot_ct : dot) - ts_s),
-             dot_ct ? dot_ct + 1 : NULL,
-             dot_ct ? (apr_size_t)(dot - dot_ct - 1) : 0, now, &ts, &ct))
-        != CTX_REASON_OK) {
+    reason = times_read
+             ? ctx_codec_times_check(codec, ts, ct, now)
+             : ctx_codec_times(
+                   codec, ts_s, (apr_size_t)((dot_ct ? dot_ct : dot) - ts_s),
+                   dot_ct ? dot_ct + 1 : NULL,
+                   dot_ct ? (apr_size_t)(dot - dot_ct - 1) : 0, now, &ts,
+                   &ct);
+    if (reason != CTX_REASON_OK) {
         return reason;
     }
     if ((reason = ctx_codec_parse_json(codec, (char *)plain,

@@ -554,6 +554,51 @@ static void test_codec_six_character_times_are_checked_as_any(void **state)
     counts_check();
 }
 
+/* The same for encrypted (TS and CT read with the dots after them), under
+ * a valid tag, with OpenSSL's AEAD and libsodium's. */
+static void test_codec_six_character_times_encrypted(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_ENCRYPTED, kr);
+    static const unsigned char nonce[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    static const struct {
+        const char *times;
+        ctx_reason_t want;
+    } cases[] = {
+        { "ZVPxAA.ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAQ.ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAB.ZVPxAA", CTX_REASON_BAD_ENCODING },    /* stray bits */
+        { "ZVPxAA.ZVPxAB", CTX_REASON_BAD_ENCODING },
+        { "ZVP*AA.ZVPxAA", CTX_REASON_BAD_ENCODING },    /* not base64url */
+        { "ZVPxAA.Z=PxAA", CTX_REASON_BAD_ENCODING },
+        { "ZVPxAA.ZVPxAQ", CTX_REASON_MALFORMED },       /* CT after TS */
+    };
+    ctx_codec_meta_t m;
+
+    for (int sodium = 0; sodium < 2; ++sodium) {
+        ctx_codec_gcm_force_openssl(!sodium);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+            const char *v = make_encrypted_v(p, kr, 2, APP, "session",
+                                             cases[i].times, nonce,
+                                             "{\"a\":1}", 7);
+            ctx_reason_t got = dec_meta(&c, p, v, strlen(v), T0 + 1, NULL,
+                                        &m);
+
+            if (got != cases[i].want) {
+                fail_msg("%s: %s, want %s", cases[i].times,
+                         ctx_reason_name(got), ctx_reason_name(cases[i].want));
+            }
+            if (got == CTX_REASON_OK) {
+                assert_int_equal(m.issued, i == 0 ? T0 : T0 + 1);
+                assert_int_equal(m.created, T0);
+            }
+        }
+    }
+    ctx_codec_gcm_force_openssl(0);
+    counts_check();
+}
+
 /* ---- a new configuration's key, where the old one lay ------------------- */
 
 /* The signed, flask and encrypted values written and read under a second
@@ -651,6 +696,7 @@ int main(void)
         CODEC_TEST(test_codec_new_key_at_an_old_keys_address_gets_new_contexts),
         CODEC_TEST(test_codec_a_dot_inside_the_mac_is_the_last_dot),
         CODEC_TEST(test_codec_six_character_times_are_checked_as_any),
+        CODEC_TEST(test_codec_six_character_times_encrypted),
     };
 
     return UNIT_RUN(tests);
