@@ -245,13 +245,30 @@ ctx_reason_t ctx_codec_decode_payload(apr_pool_t *p, const char *s,
                                       apr_size_t len, apr_size_t limit,
                                       char **json, apr_size_t *jlen);
 
+/* Below this size `signed` does not try to compress (it rarely pays).
+ * `flask` always tries, to write exactly what Flask writes. */
+#define CTX_CODEC_SIGNED_COMPRESS_MIN 200
+
+/* ctx_codec_payload_bytes when zlib is tried (ctx_codec_payload.c). */
+const unsigned char *ctx_codec_payload_zbytes(apr_pool_t *p, const char *json,
+                                              apr_size_t jlen, apr_size_t *n,
+                                              int *compressed);
+
 /* The bytes PAYLOAD encodes: `json` itself, or its zlib form (*compressed
  * set, allocated in `p`) when that saves more than one byte, as Flask
- * decides. Small JSON is not even tried unless `always_try`. NULL if zlib
- * fails. */
-const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
-                                             apr_size_t jlen, int always_try,
-                                             apr_size_t *n, int *compressed);
+ * decides. Small JSON is not even tried unless `always_try` (inline: a
+ * signed session's JSON is not, on every save). NULL if zlib fails. */
+static inline const unsigned char *
+ctx_codec_payload_bytes(apr_pool_t *p, const char *json, apr_size_t jlen,
+                        int always_try, apr_size_t *n, int *compressed)
+{
+    if (!always_try && jlen < CTX_CODEC_SIGNED_COMPRESS_MIN) {
+        *compressed = 0;
+        *n = jlen;
+        return (const unsigned char *)json;
+    }
+    return ctx_codec_payload_zbytes(p, json, jlen, n, compressed);
+}
 
 /* ---- ctx_codec_hmac.c: PAYLOAD "." TS ["." CT] "." MAC ------------------ */
 
