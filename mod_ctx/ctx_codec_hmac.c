@@ -166,9 +166,10 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
         i = len - mac_chars - 1;
         dots[found++] = value + i;
     }
-    /* So do TS and CT of 6 characters (4 bytes: every time written from
-     * 1970 + 194 days to 2106) before it, when they decode: their dots are
-     * the next ones, and the times are read. */
+    /* TS and CT of 6 characters (4 bytes: every time written from 1970 +
+     * 194 days to 2106) that decode hold no dot either: the dots before
+     * them are the next ones, found without a scan, and the times are
+     * read once. Other shapes go the general way. */
     if (found == 1) {
         const char *d = dots[0];
         apr_uint64_t a, c;
