@@ -33,7 +33,8 @@ apr_uint32_t ctx_codec_reason_count(ctx_reason_t reason)
 
 static ctx_reason_t counted(ctx_reason_t reason)
 {
-    apr_atomic_inc32(&reason_counts[reason]);
+    /* apr_atomic_inc32's lock xadd, inline (not through the PLT) */
+    __atomic_fetch_add(&reason_counts[reason], 1, __ATOMIC_SEQ_CST);
     return reason;
 }
 
@@ -83,16 +84,6 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
 
 /* ---- times -------------------------------------------------------------- */
 
-apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
-{
-    /* the thread's last two texts (ctx_codec_ts_text); without its state,
-     * written afresh. A negative time (never written) keeps its two's
-     * complement bytes. */
-    apr_size_t n = ctx_codec_ts_text(out, ts);
-
-    return n ? n : ctx_b64url_encode_be(out, (apr_uint64_t)ts);
-}
-
 /* 1 and *ts set if `len` bytes at `s` are such a time, else 0. */
 static int decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
 {
@@ -134,8 +125,6 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
                              apr_size_t ct_len, apr_int64_t now,
                              apr_int64_t *ts, apr_int64_t *ct)
 {
-    ctx_reason_t reason;
-
     if (!decode_ts(ts_s, ts_len, ts)
         || (ct_s && !decode_ts(ct_s, ct_len, ct))) {
         return CTX_REASON_BAD_ENCODING;
@@ -143,13 +132,21 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
     if (!ct_s) {
         *ct = *ts;
     }
-    else if (*ct > *ts) {
+    return ctx_codec_times_check(codec, *ts, *ct, now);
+}
+
+ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec, apr_int64_t ts,
+                                   apr_int64_t ct, apr_int64_t now)
+{
+    ctx_reason_t reason;
+
+    if (ct > ts) {
         return CTX_REASON_MALFORMED;        /* never written */
     }
-    if ((reason = check_age(codec, *ts, now)) != CTX_REASON_OK) {
+    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK) {
         return reason;
     }
-    return ctx_codec_check_lifetime(codec, *ct, now);
+    return ctx_codec_check_lifetime(codec, ct, now);
 }
 
 /* ---- wire pieces -------------------------------------------------------- */
@@ -221,9 +218,10 @@ const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
     return r;
 }
 
-apr_size_t ctx_codec_bound_prefix(unsigned char *out,
-                                  const ctx_codec_binding_t *b,
-                                  const char *tail, apr_size_t tlen)
+/* ctx_codec_bound_prefix when the bytes are not prepared, or too long */
+apr_size_t ctx_codec_bound_prefix_built(unsigned char *out,
+                                        const ctx_codec_binding_t *b,
+                                        const char *tail, apr_size_t tlen)
 {
     apr_size_t len = ctx_codec_bound_len(b);
 

@@ -42,15 +42,15 @@ void ctx_codec_gcm_force_openssl(int on)
     force_openssl = on;
 }
 
-/* libsodium's AES-256-GCM with this thread's expanded key; the associated
- * data in one piece (`ad`, `alen`). */
-static int aead_sodium(int enc, const unsigned char *key,
+/* libsodium's AES-256-GCM with this thread's expanded key (`id`: its
+ * ctx_keyring_key_id); the associated data in one piece (`ad`, `alen`). */
+static int aead_sodium(int enc, const unsigned char *key, apr_uint64_t id,
                        const unsigned char *nonce, const unsigned char *ad,
                        apr_size_t alen, const unsigned char *in, apr_size_t n,
                        unsigned char *out, unsigned char *tag)
 {
     ctx_codec_keyed_t *k = ctx_codec_keyed_find(CTX_CODEC_KEYED_GCM_SODIUM,
-                                                key, KEY_LEN);
+                                                key, KEY_LEN, id);
 
     if (!k) {
         return 0;
@@ -65,7 +65,7 @@ static int aead_sodium(int enc, const unsigned char *key,
             k->gcm = NULL;
             return 0;
         }
-        ctx_codec_keyed_fill(k, CTX_CODEC_KEYED_GCM_SODIUM, key, KEY_LEN);
+        ctx_codec_keyed_fill(k, CTX_CODEC_KEYED_GCM_SODIUM, key, KEY_LEN, id);
     }
     if (enc) {
         return crypto_aead_aes256gcm_encrypt_detached_afternm(
@@ -83,10 +83,11 @@ static int aead_update(void *ctx, const unsigned char *in, apr_size_t n)
     return EVP_CipherUpdate(ctx, NULL, &len, in, (int)n);
 }
 
-/* AES-256-GCM with this thread's context for `key`; the associated data is
- * the binding, then `ts` (the cookie's times as written: "TS" or
- * "TS.CT"). */
-static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
+/* AES-256-GCM with this thread's context for `key` (`id`: its
+ * ctx_keyring_key_id); the associated data is the binding, then `ts` (the
+ * cookie's times as written: "TS" or "TS.CT"). */
+static int aead(int enc, const unsigned char *key, apr_uint64_t id,
+                const unsigned char *nonce,
                 const ctx_codec_binding_t *b, const char *ts,
                 apr_size_t tslen, const unsigned char *in, apr_size_t n,
                 unsigned char *out, unsigned char *tag)
@@ -100,9 +101,9 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
     int len = 0, ok;
 
     if (alen && ctx_codec_gcm_sodium()) {
-        return aead_sodium(enc, key, nonce, ad, alen, in, n, out, tag);
+        return aead_sodium(enc, key, id, nonce, ad, alen, in, n, out, tag);
     }
-    if (!(k = ctx_codec_keyed_find(kind, key, KEY_LEN))) {
+    if (!(k = ctx_codec_keyed_find(kind, key, KEY_LEN, id))) {
         return 0;
     }
     if (!k->used) {
@@ -116,7 +117,7 @@ static int aead(int enc, const unsigned char *key, const unsigned char *nonce,
             ctx_codec_keyed_release(k);
             return 0;
         }
-        ctx_codec_keyed_fill(k, kind, key, KEY_LEN);
+        ctx_codec_keyed_fill(k, kind, key, KEY_LEN, id);
     }
     c = k->cipher;
     ok = EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, enc)
@@ -152,23 +153,43 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     const char *ts_s, *dot, *dot_ct = NULL, *blob_s;
     unsigned char *blob, *plain;
     apr_size_t n, tslen;
-    apr_int64_t ts, ct;
-    int k, version;
+    apr_int64_t ts = 0, ct = 0;
+    apr_uint64_t t, c;
+    int k, version, times_read = 0;
     ctx_codec_binding_t b;
     ctx_reason_t reason;
 
-    if ((reason = ctx_codec_version(codec, CTX_FORMAT_ENCRYPTED, value, len,
-                                    ENCRYPTED_PREFIX,
-                                    ENCRYPTED_DOMAIN, ENCRYPTED_PREFIX_1,
-                                    ENCRYPTED_DOMAIN_1, &version, &b))
-        != CTX_REASON_OK) {
+    /* Version 2, the one written, without a call; the rest (version 1,
+     * legacy refused, malformed) as ctx_codec_version says. */
+    if (len >= 3 && memcmp(value, ENCRYPTED_PREFIX, 3) == 0) {
+        version = 2;
+        ctx_codec_binding_v2(codec, CTX_FORMAT_ENCRYPTED, ENCRYPTED_DOMAIN,
+                             &b);
+    }
+    else if ((reason = ctx_codec_version(codec, CTX_FORMAT_ENCRYPTED, value,
+                                         len, ENCRYPTED_PREFIX,
+                                         ENCRYPTED_DOMAIN, ENCRYPTED_PREFIX_1,
+                                         ENCRYPTED_DOMAIN_1, &version, &b))
+             != CTX_REASON_OK) {
         return reason;
     }
     ts_s = value + 3;
-    if (!(dot = memchr(ts_s, '.', len - 3))) {
+    if (version == 2 && len > 17 && value[9] == '.' && value[16] == '.'
+        && ctx_b64url_decode_be(ts_s, 6, &t) == 4
+        && ctx_b64url_decode_be(value + 10, 6, &c) == 4) {
+        /* TS and CT of 6 characters (every time written from 1970 + 194
+         * days to 2106) that decode hold no dot: the dots after them are
+         * the first two, and the times are read. */
+        dot_ct = value + 9;
+        dot = value + 16;
+        ts = (apr_int64_t)t;
+        ct = (apr_int64_t)c;
+        times_read = 1;
+    }
+    else if (!(dot = memchr(ts_s, '.', len - 3))) {
         return CTX_REASON_MALFORMED;
     }
-    if (version == 2) {
+    else if (version == 2) {
         dot_ct = dot;
         if (!(dot = memchr(dot_ct + 1, '.',
                            len - (apr_size_t)(dot_ct + 1 - value)))) {
@@ -192,10 +213,12 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     }
     plain = apr_palloc(p, n + 1);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
-        const unsigned char *key = ctx_keyring_key(codec->keys, k,
-                                                   CTX_KEY_ENCRYPT, NULL);
+        apr_uint64_t id = 0;
+        const unsigned char *key = ctx_keyring_key_id(codec->keys, k,
+                                                      CTX_KEY_ENCRYPT, NULL,
+                                                      &id);
 
-        if (aead(0, key, blob, &b, ts_s, tslen, blob + NONCE_LEN,
+        if (aead(0, key, id, blob, &b, ts_s, tslen, blob + NONCE_LEN,
                  n - NONCE_LEN - TAG_LEN, plain, blob + n - TAG_LEN)) {
             break;
         }
@@ -203,11 +226,14 @@ ctx_reason_t ctx_codec_decode_encrypted(const ctx_codec_t *codec,
     if (k == ctx_keyring_count(codec->keys)) {
         return CTX_REASON_BAD_SIGNATURE;
     }
-    if ((reason = ctx_codec_times(
-             codec, ts_s, (apr_size_t)((dot_ct ? dot_ct : dot) - ts_s),
-             dot_ct ? dot_ct + 1 : NULL,
-             dot_ct ? (apr_size_t)(dot - dot_ct - 1) : 0, now, &ts, &ct))
-        != CTX_REASON_OK) {
+    reason = times_read
+             ? ctx_codec_times_check(codec, ts, ct, now)
+             : ctx_codec_times(
+                   codec, ts_s, (apr_size_t)((dot_ct ? dot_ct : dot) - ts_s),
+                   dot_ct ? dot_ct + 1 : NULL,
+                   dot_ct ? (apr_size_t)(dot - dot_ct - 1) : 0, now, &ts,
+                   &ct);
+    if (reason != CTX_REASON_OK) {
         return reason;
     }
     if ((reason = ctx_codec_parse_json(codec, (char *)plain,
@@ -232,8 +258,9 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     apr_size_t tslen = ctx_codec_encode_ts(ts, issued);
     apr_size_t n = NONCE_LEN + jlen + TAG_LEN;
     unsigned char *blob = apr_palloc(p, n);
-    const unsigned char *key = ctx_keyring_key(codec->keys, 0,
-                                               CTX_KEY_ENCRYPT, NULL);
+    apr_uint64_t id = 0;
+    const unsigned char *key = ctx_keyring_key_id(codec->keys, 0,
+                                                  CTX_KEY_ENCRYPT, NULL, &id);
     ctx_codec_binding_t b;
     char *out;
     apr_size_t len;
@@ -245,7 +272,7 @@ apr_status_t ctx_codec_encode_encrypted(const ctx_codec_t *codec,
     ts[tslen++] = '.';
     tslen += ctx_codec_encode_ts(ts + tslen, created);
     if (!ctx_codec_nonce(blob)
-        || !aead(1, key, blob, &b, ts, tslen, (const unsigned char *)json,
+        || !aead(1, key, id, blob, &b, ts, tslen, (const unsigned char *)json,
                  jlen, blob + NONCE_LEN, blob + NONCE_LEN + jlen)) {
         return APR_EGENERAL;
     }

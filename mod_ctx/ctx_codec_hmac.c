@@ -22,21 +22,14 @@ static void hmac_fetch(void)
     hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-/* A keyed HMAC context of `kind` (CTX_CODEC_KEYED_HMAC_*) for this thread,
- * ready for updates. */
-static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
-                            apr_size_t klen)
+/* mac_ctx for a slot not filled yet: the MAC's context made and keyed,
+ * once per thread and key (apart: the common case needs no frame). */
+static __attribute__((noinline)) EVP_MAC_CTX *
+mac_ctx_new(ctx_codec_keyed_t *k, int kind, const unsigned char *key,
+            apr_size_t klen, apr_uint64_t id)
 {
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen);
     OSSL_PARAM params[2];
 
-    if (!k) {
-        return NULL;
-    }
-    if (k->used) {
-        /* Same key: a NULL key keeps it and restarts the computation. */
-        return EVP_MAC_init(k->mac, NULL, 0, NULL) ? k->mac : NULL;
-    }
     pthread_once(&hmac_once, hmac_fetch);
     if (!hmac_alg || !(k->mac = EVP_MAC_CTX_new(hmac_alg))) {
         return NULL;
@@ -49,8 +42,25 @@ static EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
         ctx_codec_keyed_release(k);
         return NULL;
     }
-    ctx_codec_keyed_fill(k, kind, key, klen);
+    ctx_codec_keyed_fill(k, kind, key, klen, id);
     return k->mac;
+}
+
+/* A keyed HMAC context of `kind` (CTX_CODEC_KEYED_HMAC_*) for this thread,
+ * ready for updates; `id` is the key's ctx_keyring_key_id, or 0. */
+static inline EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
+                                   apr_size_t klen, apr_uint64_t id)
+{
+    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen, id);
+
+    if (!k) {
+        return NULL;
+    }
+    if (k->used) {
+        /* Same key: a NULL key keeps it and restarts the computation. */
+        return EVP_MAC_init(k->mac, NULL, 0, NULL) ? k->mac : NULL;
+    }
+    return mac_ctx_new(k, kind, key, klen, id);
 }
 
 EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
@@ -59,7 +69,7 @@ EVP_MAC_CTX *ctx_codec_hmac_ctx(const char *digest,
     return key ? mac_ctx(strcmp(digest, "SHA1") == 0
                              ? CTX_CODEC_KEYED_HMAC_SHA1
                              : CTX_CODEC_KEYED_HMAC_SHA256,
-                         key, klen)
+                         key, klen, 0)
                : NULL;
 }
 
@@ -76,10 +86,10 @@ int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
  * message there, one update (each EVP call goes down four layers). 0 if
  * OpenSSL fails. */
 static int mac(int kind, const unsigned char *key, apr_size_t klen,
-               const unsigned char *in, apr_size_t n, unsigned char *out,
-               unsigned int *outlen)
+               apr_uint64_t id, const unsigned char *in, apr_size_t n,
+               unsigned char *out, unsigned int *outlen)
 {
-    EVP_MAC_CTX *h = mac_ctx(kind, key, klen);
+    EVP_MAC_CTX *h = mac_ctx(kind, key, klen, id);
     size_t olen = 0;
     int ok = h && EVP_MAC_update(h, in, n)
              && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
@@ -125,6 +135,7 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
                                    ctx_codec_meta_t *meta)
 {
     int fields = f->with_created ? 3 : 2;   /* dots right of PAYLOAD */
+    apr_size_t mac_chars = f->kind == CTX_CODEC_KEYED_HMAC_SHA1 ? 27 : 43;
     int found = 0;
     apr_size_t plen = f->prefix_len;
     const char *dots[3], *body = value + plen, *dot_sig, *dot_ts;
@@ -137,15 +148,51 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     unsigned int wlen = 0;
     apr_size_t glen;
     long gl;
-    int k, matched = -1;
-    apr_int64_t ts, ct;
+    int k, matched = -1, times_read = 0;
+    apr_int64_t ts = 0, ct = 0;
     char *json;
     apr_size_t jlen;
     ctx_reason_t reason;
 
+    /* A MAC text of the kind's length (43 characters for SHA-256, 27 for
+     * SHA-1) after a dot, that decodes, holds no dot (base64url has none):
+     * that dot is the last one, found without a scan. Any other shape goes
+     * the general way, with the same reasons. */
+    i = len;
+    gl = -1;
+    if (len > mac_chars && value[len - mac_chars - 1] == '.'
+        && (gl = ctx_b64url_decode(got, value + len - mac_chars, mac_chars))
+           >= 0) {
+        i = len - mac_chars - 1;
+        dots[found++] = value + i;
+    }
+    /* TS and CT of 6 characters (4 bytes: every time written from 1970 +
+     * 194 days to 2106) that decode hold no dot either: the dots before
+     * them are the next ones, found without a scan, and the times are
+     * read once. Other shapes go the general way. */
+    if (found == 1) {
+        const char *d = dots[0];
+        apr_uint64_t a, c;
+
+        if (fields == 3 && i >= 14 && d[-7] == '.' && d[-14] == '.'
+            && ctx_b64url_decode_be(d - 6, 6, &c) == 4
+            && ctx_b64url_decode_be(d - 13, 6, &a) == 4) {
+            dots[found++] = d - 7;
+            dots[found++] = d - 14;
+            ts = (apr_int64_t)a;
+            ct = (apr_int64_t)c;
+            times_read = 1;
+        }
+        else if (fields == 2 && i >= 7 && d[-7] == '.'
+                 && ctx_b64url_decode_be(d - 6, 6, &a) == 4) {
+            dots[found++] = d - 7;
+            ts = ct = (apr_int64_t)a;
+            times_read = 1;
+        }
+    }
     /* The dots from the right: memrchr is glibc's vectorised scan (a byte
      * loop here cost ~300 instructions per cookie). */
-    for (i = len; found < fields; ) {
+    for (; found < fields; ) {
         const char *d = i ? memrchr(value, '.', i) : NULL;
 
         if (!d) {
@@ -169,16 +216,17 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     if (glen == 0 || glen > (EVP_MAX_MD_SIZE * 4 + 2) / 3) {
         return CTX_REASON_MALFORMED;
     }
-    if ((gl = ctx_b64url_decode(got, dot_sig + 1, glen)) < 0) {
+    if (gl < 0 && (gl = ctx_b64url_decode(got, dot_sig + 1, glen)) < 0) {
         return CTX_REASON_BAD_ENCODING;
     }
     in = mac_input(p, buf, f->binding, value, mlen, &n);
     for (k = 0; k < ctx_keyring_count(codec->keys); ++k) {
-        apr_size_t klen;
-        const unsigned char *key = ctx_keyring_key(codec->keys, k,
-                                                   f->purpose, &klen);
+        apr_size_t klen = 0;
+        apr_uint64_t id = 0;
+        const unsigned char *key = ctx_keyring_key_id(codec->keys, k,
+                                                      f->purpose, &klen, &id);
 
-        if (!mac(f->kind, key, klen, in, n, want, &wlen)) {
+        if (!mac(f->kind, key, klen, id, in, n, want, &wlen)) {
             return CTX_REASON_BAD_SIGNATURE;
         }
         if ((apr_size_t)gl == wlen && ctx_codec_mac_equal(want, got, wlen)) {
@@ -189,12 +237,15 @@ ctx_reason_t ctx_codec_hmac_decode(const ctx_codec_t *codec,
     if (matched < 0) {
         return CTX_REASON_BAD_SIGNATURE;
     }
-    if ((reason = ctx_codec_times(
-             codec, dot_ts + 1,
-             (apr_size_t)((dot_ct ? dot_ct : dot_sig) - dot_ts - 1),
-             dot_ct ? dot_ct + 1 : NULL,
-             dot_ct ? (apr_size_t)(dot_sig - dot_ct - 1) : 0, now, &ts, &ct))
-        != CTX_REASON_OK) {
+    reason = times_read
+             ? ctx_codec_times_check(codec, ts, ct, now)
+             : ctx_codec_times(
+                   codec, dot_ts + 1,
+                   (apr_size_t)((dot_ct ? dot_ct : dot_sig) - dot_ts - 1),
+                   dot_ct ? dot_ct + 1 : NULL,
+                   dot_ct ? (apr_size_t)(dot_sig - dot_ct - 1) : 0, now, &ts,
+                   &ct);
+    if (reason != CTX_REASON_OK) {
         return reason;
     }
     blen = (apr_size_t)(dot_ts - body);
@@ -223,8 +274,10 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
     unsigned int mlen = 0;
     int compressed;
     apr_size_t klen, n, len = f->prefix_len;
-    const unsigned char *raw, *key = ctx_keyring_key(codec->keys, 0,
-                                                     f->purpose, &klen);
+    apr_uint64_t id = 0;
+    const unsigned char *raw, *key = ctx_keyring_key_id(codec->keys, 0,
+                                                        f->purpose, &klen,
+                                                        &id);
     apr_size_t blen = 0, vmax;
     char *buf, *out;
 
@@ -263,8 +316,8 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         out[len++] = '.';
         len += ctx_codec_encode_ts(out + len, created);
     }
-    if (!mac(f->kind, key, klen, (const unsigned char *)buf, blen + len, m,
-             &mlen)) {
+    if (!mac(f->kind, key, klen, id, (const unsigned char *)buf, blen + len,
+             m, &mlen)) {
         return APR_EGENERAL;
     }
     out[len++] = '.';

@@ -5,10 +5,6 @@
 #include "ctx_codec_private.h"
 #include "ctx_codec_zbound.h"
 
-/* Below this size `signed` does not try to compress (it rarely pays).
- * `flask` always tries, to write exactly what Flask writes. */
-#define SIGNED_COMPRESS_MIN 200
-
 /* Inflate at most `limit` bytes: the buffer grows to limit + 1 at most, so
  * a bomb costs what the largest accepted session costs. */
 static ctx_reason_t inflate_payload(apr_pool_t *p, const unsigned char *in,
@@ -89,9 +85,9 @@ ctx_reason_t ctx_codec_decode_payload(apr_pool_t *p, const char *s,
     return CTX_REASON_OK;
 }
 
-const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
-                                             apr_size_t jlen, int always_try,
-                                             apr_size_t *n, int *compressed)
+const unsigned char *ctx_codec_payload_zbytes(apr_pool_t *p, const char *json,
+                                              apr_size_t jlen, apr_size_t *n,
+                                              int *compressed)
 {
     z_stream *zs;
     apr_size_t cap;
@@ -99,9 +95,6 @@ const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
 
     *compressed = 0;
     *n = jlen;
-    if (!always_try && jlen < SIGNED_COMPRESS_MIN) {
-        return (const unsigned char *)json;
-    }
     /* Small JSON without repeats cannot come out shorter: spare the
      * deflateReset (a 64 KiB memset) and deflate of every save. */
     if (ctx_codec_zlib_cannot_shrink((const unsigned char *)json, jlen)) {

@@ -11,9 +11,12 @@
 #ifndef CTX_CODEC_PRIVATE_H
 #define CTX_CODEC_PRIVATE_H
 
+#include <string.h>
+
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "ctx_b64.h"
 #include "ctx_codec.h"
 #include "ctx_flat.h"
 
@@ -32,11 +35,21 @@ apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
  * a NUL): big-endian, leading zero bytes dropped; returns its length. The
  * thread's last two texts are kept (a cookie writes now and its creation
  * time, request after request). */
-apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
+static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
 
 /* ctx_codec_encode_ts from the thread's last two texts (in its state,
  * ctx_codec_thread.c); 0 when the thread has no state (no memory). */
 apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts);
+
+/* (inline: twice per cookie written) Without the thread's state, written
+ * afresh. A negative time (never written) keeps its two's complement
+ * bytes. */
+static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
+{
+    apr_size_t n = ctx_codec_ts_text(out, ts);
+
+    return n ? n : ctx_b64url_encode_be(out, (apr_uint64_t)ts);
+}
 
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
  * is not canonical base64url. */
@@ -99,6 +112,11 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
                              apr_size_t ct_len, apr_int64_t now,
                              apr_int64_t *ts, apr_int64_t *ct);
 
+/* The checks of ctx_codec_times on times already decoded: `ts`, and the
+ * creation time `ct` (ts itself for a value without CT). */
+ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec, apr_int64_t ts,
+                                   apr_int64_t ct, apr_int64_t now);
+
 /* CTX_REASON_LIFETIME for a session created over max_lifetime ago. */
 ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
                                       apr_int64_t created, apr_int64_t now);
@@ -117,9 +135,27 @@ ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
  * (CTX_CODEC_PREFIX_MAX bytes): the bytes every MAC or tag binds before the
  * message. 0 when they do not fit (very long names): the caller then feeds
  * the pieces one by one (ctx_codec_bind_pieces), which gives the same MAC. */
-apr_size_t ctx_codec_bound_prefix(unsigned char *out,
-                                  const ctx_codec_binding_t *b,
-                                  const char *tail, apr_size_t tlen);
+apr_size_t ctx_codec_bound_prefix_built(unsigned char *out,
+                                        const ctx_codec_binding_t *b,
+                                        const char *tail, apr_size_t tlen);
+
+/* (inline: the prepared bytes are copied without a call per MAC) */
+static inline apr_size_t ctx_codec_bound_prefix(unsigned char *out,
+                                                const ctx_codec_binding_t *b,
+                                                const char *tail,
+                                                apr_size_t tlen)
+{
+    const ctx_codec_bound_t *r = b->ready;
+
+    if (r && r->len + tlen <= CTX_CODEC_PREFIX_MAX) {
+        memcpy(out, r->bytes, r->len);
+        if (tlen) {
+            memcpy(out + r->len, tail, tlen);
+        }
+        return r->len + tlen;
+    }
+    return ctx_codec_bound_prefix_built(out, b, tail, tlen);
+}
 
 
 /* The same bytes whatever their length: ctx_codec_bound_len counts them,
@@ -143,6 +179,7 @@ int ctx_codec_bind_pieces(ctx_codec_update_fn *update, void *ctx,
 typedef struct {
     int used;
     int kind;                   /* CTX_CODEC_KEYED_* */
+    apr_uint64_t id;            /* the key's ctx_keyring_key_id, or 0 */
     unsigned char key[64];
     apr_size_t klen;
     EVP_MAC_CTX *mac;
@@ -164,14 +201,19 @@ void ctx_codec_gcm_force_openssl(int on);
 
 /* This thread's context of `kind` for `key`, or a free slot (k->used == 0)
  * for the caller to fill and then mark with ctx_codec_keyed_fill; NULL
- * without memory. Owned by the thread: never freed by the caller. */
+ * without memory. With the key's `id` (ctx_keyring_key_id) the slot is the
+ * one filled with that id, found without comparing the key's bytes; with
+ * id 0, any slot holding these bytes. Owned by the thread: never freed by
+ * the caller. */
 ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
-                                        apr_size_t klen);
+                                        apr_size_t klen, apr_uint64_t id);
 
-/* Mark a slot the caller set up as holding `kind` for `key` (counted by
- * ctx_codec_contexts_made). */
+/* Mark a slot the caller set up as holding `kind` for `key`, whose
+ * ctx_keyring_key_id is `id` (0 if not known); counted by
+ * ctx_codec_contexts_made. */
 void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
-                          const unsigned char *key, apr_size_t klen);
+                          const unsigned char *key, apr_size_t klen,
+                          apr_uint64_t id);
 
 /* Free a slot's contexts and wipe it (it becomes free). */
 void ctx_codec_keyed_release(ctx_codec_keyed_t *k);
@@ -203,13 +245,30 @@ ctx_reason_t ctx_codec_decode_payload(apr_pool_t *p, const char *s,
                                       apr_size_t len, apr_size_t limit,
                                       char **json, apr_size_t *jlen);
 
+/* Below this size `signed` does not try to compress (it rarely pays).
+ * `flask` always tries, to write exactly what Flask writes. */
+#define CTX_CODEC_SIGNED_COMPRESS_MIN 200
+
+/* ctx_codec_payload_bytes when zlib is tried (ctx_codec_payload.c). */
+const unsigned char *ctx_codec_payload_zbytes(apr_pool_t *p, const char *json,
+                                              apr_size_t jlen, apr_size_t *n,
+                                              int *compressed);
+
 /* The bytes PAYLOAD encodes: `json` itself, or its zlib form (*compressed
  * set, allocated in `p`) when that saves more than one byte, as Flask
- * decides. Small JSON is not even tried unless `always_try`. NULL if zlib
- * fails. */
-const unsigned char *ctx_codec_payload_bytes(apr_pool_t *p, const char *json,
-                                             apr_size_t jlen, int always_try,
-                                             apr_size_t *n, int *compressed);
+ * decides. Small JSON is not even tried unless `always_try` (inline: a
+ * signed session's JSON is not, on every save). NULL if zlib fails. */
+static inline const unsigned char *
+ctx_codec_payload_bytes(apr_pool_t *p, const char *json, apr_size_t jlen,
+                        int always_try, apr_size_t *n, int *compressed)
+{
+    if (!always_try && jlen < CTX_CODEC_SIGNED_COMPRESS_MIN) {
+        *compressed = 0;
+        *n = jlen;
+        return (const unsigned char *)json;
+    }
+    return ctx_codec_payload_zbytes(p, json, jlen, n, compressed);
+}
 
 /* ---- ctx_codec_hmac.c: PAYLOAD "." TS ["." CT] "." MAC ------------------ */
 

@@ -3,8 +3,8 @@
  * Setting up zlib streams (deflate allocates ~256 KiB) and OpenSSL 3
  * contexts (an algorithm lookup under a global lock, then the key schedule)
  * costs more than the work itself: each thread keeps its zlib streams, keyed
- * MAC and cipher contexts (looked up by the key's bytes, so a new
- * configuration with a new key never meets an old context) and its nonce
+ * MAC and cipher contexts (looked up by the key's id, or its bytes, so a
+ * new configuration with a new key never meets an old context) and its nonce
  * source. Freed when the thread exits. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -118,7 +118,10 @@ static inline zstreams_t *zstreams(void)
 
 /* ---- times ---------------------------------------------------------------- */
 
-apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
+/* ctx_codec_ts_text for a time not kept: it replaces the text not used
+ * last (apart, so that the common case saves no registers). */
+static __attribute__((noinline)) apr_size_t ts_text_new(char *out,
+                                                         apr_int64_t ts)
 {
     zstreams_t *z = zstreams();
     int i;
@@ -126,31 +129,51 @@ apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
     if (!z) {
         return 0;
     }
-    i = z->ts[0].len && z->ts[0].ts == ts   ? 0
-        : z->ts[1].len && z->ts[1].ts == ts ? 1 : -1;
-    if (i < 0) {
-        i = 1 - z->ts_last;
-        z->ts[i].ts = ts;
-        z->ts[i].len = ctx_b64url_encode_be(z->ts[i].text, (apr_uint64_t)ts);
-    }
+    i = 1 - z->ts_last;
+    z->ts[i].ts = ts;
+    z->ts[i].len = ctx_b64url_encode_be(z->ts[i].text, (apr_uint64_t)ts);
     z->ts_last = i;
     memcpy(out, z->ts[i].text, 12);     /* the text and its NUL */
     return z->ts[i].len;
 }
 
+apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
+{
+    zstreams_t *z = my_zs;
+
+    for (int i = 0; z && i < 2; ++i) {
+        if (z->ts[i].len && z->ts[i].ts == ts) {
+            z->ts_last = i;
+            memcpy(out, z->ts[i].text, 12);
+            return z->ts[i].len;
+        }
+    }
+    return ts_text_new(out, ts);
+}
+
 /* ---- keyed OpenSSL contexts --------------------------------------------- */
 
-/* memcmp, not CRYPTO_memcmp: the configured key against this thread's
+/* With an id, the id alone: ids are never given twice in a process
+ * (ctx_keys.h), so a new configuration's key never meets a context keyed
+ * with an old one, wherever its bytes lie. Without one, the bytes: memcmp,
+ * not CRYPTO_memcmp, as it is the configured key against this thread's
  * copy of it; no client input takes part. */
-static int keyed_is(const ctx_codec_keyed_t *k, int kind,
-                    const unsigned char *key, apr_size_t klen)
+static inline int keyed_is(const ctx_codec_keyed_t *k, int kind,
+                           const unsigned char *key, apr_size_t klen,
+                           apr_uint64_t id)
 {
+    if (id) {
+        return k->id == id && k->kind == kind && k->used;
+    }
     return k->used && k->kind == kind && k->klen == klen
            && memcmp(k->key, key, klen) == 0;
 }
 
-ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
-                                        apr_size_t klen)
+/* ctx_codec_keyed_find but for the last slot found by id: apart, so that
+ * the common case saves no registers. */
+static __attribute__((noinline)) ctx_codec_keyed_t *
+keyed_scan(int kind, const unsigned char *key, apr_size_t klen,
+           apr_uint64_t id)
 {
     zstreams_t *z = zstreams();
     ctx_codec_keyed_t *k;
@@ -158,13 +181,11 @@ ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
     if (!z || klen > sizeof(z->keyed[0].key)) {
         return NULL;
     }
-    /* A request uses the same key and kind twice (verify, then sign): the
-     * slot of the last call first, before the scan. */
-    if (keyed_is(&z->keyed[z->last], kind, key, klen)) {
+    if (keyed_is(&z->keyed[z->last], kind, key, klen, id)) {
         return &z->keyed[z->last];
     }
     for (unsigned int i = 0; i < KEYED_SLOTS; ++i) {
-        if (keyed_is(&z->keyed[i], kind, key, klen)) {
+        if (keyed_is(&z->keyed[i], kind, key, klen, id)) {
             z->last = i;
             return &z->keyed[i];
         }
@@ -181,12 +202,27 @@ ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
     return k;
 }
 
+ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
+                                        apr_size_t klen, apr_uint64_t id)
+{
+    zstreams_t *z = my_zs;
+
+    /* A request uses the same key and kind twice (verify, then sign): the
+     * slot of the last call first, by id. */
+    if (id && z && keyed_is(&z->keyed[z->last], kind, key, klen, id)) {
+        return &z->keyed[z->last];
+    }
+    return keyed_scan(kind, key, klen, id);
+}
+
 void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
-                          const unsigned char *key, apr_size_t klen)
+                          const unsigned char *key, apr_size_t klen,
+                          apr_uint64_t id)
 {
     apr_atomic_inc32(&contexts_made);
     k->used = 1;
     k->kind = kind;
+    k->id = id;
     memcpy(k->key, key, klen);
     k->klen = klen;
 }

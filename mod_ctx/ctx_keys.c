@@ -12,14 +12,12 @@
 
 #include "ctx_keys.h"
 
-typedef struct {
-    unsigned char key[CTX_KEY_PURPOSES][CTX_KEY_MAX_LEN];
-    apr_size_t len[CTX_KEY_PURPOSES];
-} key_set_t;
+typedef ctx_key_set_t key_set_t;
 
-struct ctx_keyring_t {
-    apr_array_header_t *sets;   /* key_set_t */
-};
+/* The last key id handed out in this process: only counted up (at
+ * configuration time), so an id is never given twice, even to a key that
+ * later sits at the address of a freed one. */
+static apr_uint64_t last_id;
 
 static apr_status_t wipe(void *data)
 {
@@ -89,31 +87,19 @@ apr_status_t ctx_keyring_add(ctx_keyring_t *kr, const void *secret,
         return APR_EGENERAL;
     }
     set.len[CTX_KEY_FLASK] = flen;
+    for (int i = 0; i < CTX_KEY_PURPOSES; ++i) {
+        set.id[i] = __atomic_add_fetch(&last_id, 1, __ATOMIC_RELAXED);
+    }
     *(key_set_t *)apr_array_push(kr->sets) = set;
     OPENSSL_cleanse(&set, sizeof(set));
     return APR_SUCCESS;
-}
-
-int ctx_keyring_count(const ctx_keyring_t *kr)
-{
-    return kr ? kr->sets->nelts : 0;
 }
 
 const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
                                      ctx_key_purpose_t purpose,
                                      apr_size_t *len)
 {
-    const key_set_t *set;
-
-    if (!kr || idx < 0 || idx >= kr->sets->nelts || purpose < 0
-        || purpose >= CTX_KEY_PURPOSES) {
-        return NULL;
-    }
-    set = &APR_ARRAY_IDX(kr->sets, idx, key_set_t);
-    if (len) {
-        *len = set->len[purpose];
-    }
-    return set->key[purpose];
+    return ctx_keyring_key_id(kr, idx, purpose, len, NULL);
 }
 
 ctx_secret_strength_t ctx_secret_strength(const void *secret, apr_size_t len,

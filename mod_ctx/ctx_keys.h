@@ -13,6 +13,7 @@
 #define CTX_KEYS_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_user.h>
 
 /* Used inside mod_ctx.so only: hidden, so its calls are direct, not
@@ -62,14 +63,54 @@ ctx_keyring_t *ctx_keyring_create(apr_pool_t *p);
 apr_status_t ctx_keyring_add(ctx_keyring_t *kr, const void *secret,
                              apr_size_t len);
 
+/* What a keyring holds, visible only for the inline lookups below (run
+ * per cookie): use the functions. */
+typedef struct {
+    unsigned char key[CTX_KEY_PURPOSES][CTX_KEY_MAX_LEN];
+    apr_size_t len[CTX_KEY_PURPOSES];
+    apr_uint64_t id[CTX_KEY_PURPOSES];  /* see ctx_keyring_key_id */
+} ctx_key_set_t;
+
+struct ctx_keyring_t {
+    apr_array_header_t *sets;   /* ctx_key_set_t */
+};
+
 /* Number of secrets (current + fallbacks). */
-int ctx_keyring_count(const ctx_keyring_t *kr);
+static inline int ctx_keyring_count(const ctx_keyring_t *kr)
+{
+    return kr ? kr->sets->nelts : 0;
+}
 
 /* The derived key for `purpose` of secret `idx` (0 = current), *len set to
  * its length; NULL if idx is out of range. Owned by the keyring. */
 const unsigned char *ctx_keyring_key(const ctx_keyring_t *kr, int idx,
                                      ctx_key_purpose_t purpose,
                                      apr_size_t *len);
+
+/* ctx_keyring_key, and *id (if not NULL) set to the key's number: never 0,
+ * and never given to another key in this process, even one added after
+ * this keyring was freed, at the same address. A per-thread cache of keyed
+ * contexts finds its entry by it without comparing the key's bytes. */
+static inline const unsigned char *
+ctx_keyring_key_id(const ctx_keyring_t *kr, int idx,
+                   ctx_key_purpose_t purpose, apr_size_t *len,
+                   apr_uint64_t *id)
+{
+    const ctx_key_set_t *set;
+
+    if (!kr || idx < 0 || idx >= kr->sets->nelts || (int)purpose < 0
+        || purpose >= CTX_KEY_PURPOSES) {
+        return NULL;
+    }
+    set = (const ctx_key_set_t *)kr->sets->elts + idx;
+    if (len) {
+        *len = set->len[purpose];
+    }
+    if (id) {
+        *id = set->id[purpose];
+    }
+    return set->key[purpose];
+}
 
 /* Read a secret from a file in `p`: the whole content, with one trailing
  * newline (LF or CRLF) removed. APR_EACCES if the file is readable by group

@@ -335,6 +335,48 @@ static void test_b64_refuses_every_byte_outside_the_alphabet(void **state)
     assert_int_equal(accepted, 4 * 64);
 }
 
+/* Decoding writes its bytes and not one more, whatever the length (the
+ * bytes after them keep their value), and a byte outside the alphabet is
+ * refused at any position of a long text. */
+static void test_b64_decode_writes_only_its_bytes_and_checks_every_one(
+    void **state)
+{
+    unsigned char in[120], out[120 + 16];
+    char text[161];
+    static const char bad[] = { '.', '=', '+', '/', ' ', '\0', (char)0x80 };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(in); ++i) {
+        in[i] = (unsigned char)(i * 29 + 101);
+    }
+    for (apr_size_t n = 0; n <= sizeof(in); ++n) {
+        apr_size_t tl = ctx_b64url_encode(text, in, n);
+
+        memset(out, 0xAA, sizeof(out));
+        assert_int_equal(ctx_b64url_decode(out, text, tl), (long)n);
+        if (n) {
+            assert_memory_equal(out, in, n);
+        }
+        for (apr_size_t j = n; j < sizeof(out); ++j) {
+            if (out[j] != 0xAA) {
+                fail_msg("%zu bytes: byte %zu after them written", n, j);
+            }
+        }
+        for (apr_size_t pos = 0; pos < tl; ++pos) {
+            for (size_t b = 0; b < sizeof(bad); ++b) {
+                char keep = text[pos];
+
+                text[pos] = bad[b];
+                if (ctx_b64url_decode(out, text, tl) != -1) {
+                    fail_msg("%zu characters: 0x%02x at %zu accepted", tl,
+                             (unsigned char)bad[b], pos);
+                }
+                text[pos] = keep;
+            }
+        }
+    }
+}
+
 static void test_b64_refuses_nul_inside_length(void **state)
 {
     unsigned char out[8];
@@ -490,6 +532,7 @@ int main(void)
         UNIT_TEST(test_b64_refuses_whitespace_anywhere),
         UNIT_TEST(test_b64_refuses_impossible_lengths),
         UNIT_TEST(test_b64_refuses_every_byte_outside_the_alphabet),
+        UNIT_TEST(test_b64_decode_writes_only_its_bytes_and_checks_every_one),
         UNIT_TEST(test_b64_refuses_nul_inside_length),
         UNIT_TEST(test_b64_be_encodes_integers_as_their_shortest_bytes),
         UNIT_TEST(test_b64_be_decodes_exactly_what_the_byte_decoder_does),

@@ -166,6 +166,40 @@ static void test_codec_bind_prepares_the_bytes_built_from_the_names(
     assert_null(ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, "a", NULL));
 }
 
+/* Prepared or built, the binding and its tail are written when they fit
+ * CTX_CODEC_PREFIX_MAX bytes, to the last byte, and not at all (0) when
+ * they are one byte longer: past it the callers feed the pieces. */
+static void test_codec_bound_prefix_fills_its_buffer_and_no_more(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char tail[] = "ZVPxAA.ZVPx";
+    /* "mod_ctx signed 2" NUL "app" NUL name NUL tail */
+    const apr_size_t fixed = 17 + 4 + 1 + 11;
+
+    for (apr_size_t total = CTX_CODEC_PREFIX_MAX - 3;
+         total <= CTX_CODEC_PREFIX_MAX + 3; ++total) {
+        char *name = apr_palloc(p, total - fixed + 1);
+        ctx_codec_binding_t b = { "mod_ctx signed 2", "app", name, NULL };
+        unsigned char built[CTX_CODEC_PREFIX_MAX + 64];
+        unsigned char ready[CTX_CODEC_PREFIX_MAX + 64];
+        apr_size_t want = total <= CTX_CODEC_PREFIX_MAX ? total : 0;
+
+        memset(name, 'n', total - fixed);
+        name[total - fixed] = '\0';
+        assert_int_equal(ctx_codec_bound_prefix(built, &b, tail, 11), want);
+        b.ready = ctx_codec_bind(p, CTX_FORMAT_SIGNED, "app", name);
+        assert_non_null(b.ready);
+        assert_int_equal(ctx_codec_bound_prefix(ready, &b, tail, 11), want);
+        if (want) {
+            assert_memory_equal(ready, built, want);
+            assert_memory_equal(ready + want - 12 - (total - fixed) - 4,
+                                "app", 4);
+            assert_memory_equal(ready + want - 11, tail, 11);
+        }
+    }
+}
+
 /* Signed values of a codec with its binding prepared: the documented MAC,
  * whatever the length of the names; one prepared for other names (other
  * pointers, even with the same bytes) or another format is not used. */
@@ -326,6 +360,7 @@ static void test_codec_timestamp_texts_kept_are_the_encoders(void **state)
 /* ---- keyed slots ----------------------------------------------------------- */
 
 typedef struct {
+    int with_ids;       /* 1: keys looked up by id (then 100 + i), else bytes */
     int wrong;          /* lookups that gave another kind's or key's slot */
     int lost;           /* lookups that did not find a slot filled before */
 } keyed_seen_t;
@@ -343,13 +378,14 @@ static void *keyed_lookups(void *arg)
 
     for (int k = 0; k < 2; ++k) {
         for (int i = 0; i < 3; ++i) {
+            apr_uint64_t id = seen->with_ids ? 100 + (apr_uint64_t)i : 0;
             ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k], keys[i],
-                                                        32);
+                                                        32, id);
 
             if (s->used) {
                 ++seen->wrong;      /* nothing was filled for these yet */
             }
-            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32);
+            ctx_codec_keyed_fill(s, kinds[k], keys[i], 32, id);
             slot[k][i] = s;
         }
     }
@@ -358,8 +394,9 @@ static void *keyed_lookups(void *arg)
             int k = (n + round) % 2, i = (n * (round + 1)) % 3;
             /* twice in a row (a request), then the next one */
             for (int twice = 0; twice < 2; ++twice) {
-                ctx_codec_keyed_t *s = ctx_codec_keyed_find(kinds[k],
-                                                            keys[i], 32);
+                ctx_codec_keyed_t *s = ctx_codec_keyed_find(
+                    kinds[k], keys[i], 32,
+                    seen->with_ids ? 100 + (apr_uint64_t)i : 0);
 
                 if (!s->used) {
                     ++seen->lost;
@@ -371,8 +408,10 @@ static void *keyed_lookups(void *arg)
             }
         }
     }
-    /* a key one byte shorter is another key */
-    if (ctx_codec_keyed_find(kinds[0], keys[0], 31)->used) {
+    /* a key one byte shorter is another key; so is another id */
+    if (ctx_codec_keyed_find(kinds[0], keys[0], 31, 0)->used
+        || (seen->with_ids
+            && ctx_codec_keyed_find(kinds[0], keys[0], 32, 99)->used)) {
         ++seen->wrong;
     }
     return NULL;
@@ -381,12 +420,264 @@ static void *keyed_lookups(void *arg)
 static void test_codec_keyed_find_gives_the_slot_of_its_kind_and_key(
     void **state)
 {
-    keyed_seen_t seen = { 0, 0 };
+    for (int with_ids = 0; with_ids < 2; ++with_ids) {
+        keyed_seen_t seen = { with_ids, 0, 0 };
 
-    (void)state;
-    unit_run_thread(keyed_lookups, &seen);
-    assert_int_equal(seen.wrong, 0);
-    assert_int_equal(seen.lost, 0);
+        unit_run_thread(keyed_lookups, &seen);
+        assert_int_equal(seen.wrong, 0);
+        assert_int_equal(seen.lost, 0);
+    }
+}
+
+/* ---- the MAC's dot found without a scan ---------------------------------- */
+
+/* The value of a base64url character (the alphabet of RFC 4648 §5). */
+static int b64_value(char c)
+{
+    const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_";
+    const char *at = strchr(a, c);
+
+    assert_non_null(at);
+    return (int)(at - a);
+}
+
+/* A dot in place of any character of the MAC text (43 characters for
+ * signed, 27 for flask) makes it the last dot, as a scan from the right
+ * finds it: the MAC is then the shorter text after it. That text decides
+ * the reason, as RFC 4648 does: empty: malformed; 4k+1 characters, or
+ * stray bits set in its last character: not base64url; else too short a
+ * MAC: bad signature. Never OK. */
+static void test_codec_a_dot_inside_the_mac_is_the_last_dot(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    static const ctx_format_t formats[2] = { CTX_FORMAT_SIGNED,
+                                             CTX_FORMAT_FLASK };
+    static const apr_size_t mac_chars[2] = { 43, 27 };
+    json_t *obj = json_pack("{s:i}", "count", 3);
+
+    for (int f = 0; f < 2; ++f) {
+        ctx_codec_t c = codec_of(formats[f], kr);
+        const char *v = enc(&c, p, obj, T0);
+        apr_size_t len = strlen(v), m = mac_chars[f];
+
+        assert_true(len > m);
+        assert_int_equal(v[len - m - 1], '.');
+        assert_null(memchr(v + len - m, '.', m));
+        assert_reason(dec_str(&c, p, v, T0), CTX_REASON_OK);
+        for (apr_size_t k = 0; k < m; ++k) {
+            char *t = apr_pstrdup(p, v);
+            apr_size_t rest = m - k - 1;    /* the MAC text after the dot */
+            ctx_reason_t want;
+
+            t[len - m + k] = '.';
+            if (rest == 0) {
+                want = CTX_REASON_MALFORMED;
+            }
+            else if (rest % 4 == 1
+                     || (rest % 4 == 2 && (b64_value(t[len - 1]) & 0xf))
+                     || (rest % 4 == 3 && (b64_value(t[len - 1]) & 0x3))) {
+                want = CTX_REASON_BAD_ENCODING;
+            }
+            else {
+                want = CTX_REASON_BAD_SIGNATURE;
+            }
+            if (dec_str(&c, p, t, T0) != want) {
+                fail_msg("format %d, dot at MAC character %zu: %s, want %s",
+                         f, k, ctx_reason_name(dec_str(&c, p, t, T0)),
+                         ctx_reason_name(want));
+            }
+        }
+    }
+    json_decref(obj);
+    counts_check();
+}
+
+/* Times of 6 characters (every time from 1970 + 194 days to 2106) are read
+ * with the dots before the MAC: under a valid MAC, a TS or CT that is not
+ * canonical base64url (a character outside the alphabet, stray bits in the
+ * last one) is a bad encoding, a CT after TS is malformed, and well-formed
+ * ones are the times written (T0 is "ZVPxAA", T0 + 1 "ZVPxAQ"). */
+static void test_codec_six_character_times_are_checked_as_any(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    const char *secret = "0123456789abcdef0123456789abcdef";
+    ctx_keyring_t *kr = keyring(p, secret, NULL);
+    ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+    ctx_codec_t fc = codec_of(CTX_FORMAT_FLASK, kr);
+    const char *payload = b64(p, "{\"a\":1}", 7);
+    static const struct {
+        const char *ts, *ct;
+        ctx_reason_t want;
+    } cases[] = {
+        { "ZVPxAA", "ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAQ", "ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAB", "ZVPxAA", CTX_REASON_BAD_ENCODING },    /* stray bits */
+        { "ZVPxAA", "ZVPxAB", CTX_REASON_BAD_ENCODING },
+        { "ZVP*AA", "ZVPxAA", CTX_REASON_BAD_ENCODING },    /* not base64url */
+        { "ZVPxAA", "Z=PxAA", CTX_REASON_BAD_ENCODING },
+        { "ZVPxAA", "ZVPxAQ", CTX_REASON_MALFORMED },       /* CT after TS */
+    };
+    apr_int64_t issued = 0;
+    ctx_codec_meta_t m;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        const char *v = make_signed_v(p, kr, 2, APP, "session", payload,
+                                      apr_pstrcat(p, cases[i].ts, ".",
+                                                  cases[i].ct, NULL));
+        ctx_reason_t got = dec_meta(&sc, p, v, strlen(v), T0 + 1, NULL, &m);
+
+        if (got != cases[i].want) {
+            fail_msg("signed %s.%s: %s, want %s", cases[i].ts, cases[i].ct,
+                     ctx_reason_name(got), ctx_reason_name(cases[i].want));
+        }
+        if (got == CTX_REASON_OK) {
+            assert_int_equal(m.issued, i == 0 ? T0 : T0 + 1);
+            assert_int_equal(m.created, T0);
+        }
+        if (strcmp(cases[i].ct, "ZVPxAA") == 0) {
+            /* flask has TS only */
+            ctx_reason_t fwant = cases[i].want;
+
+            v = make_flask(p, secret, payload, cases[i].ts);
+            got = dec(&fc, p, v, strlen(v), T0 + 1, NULL, &issued, NULL);
+            if (got != fwant) {
+                fail_msg("flask %s: %s, want %s", cases[i].ts,
+                         ctx_reason_name(got), ctx_reason_name(fwant));
+            }
+            if (got == CTX_REASON_OK) {
+                assert_int_equal(issued, i == 0 ? T0 : T0 + 1);
+            }
+        }
+    }
+    counts_check();
+}
+
+/* The same for encrypted (TS and CT read with the dots after them), under
+ * a valid tag, with OpenSSL's AEAD and libsodium's. */
+static void test_codec_six_character_times_encrypted(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_ENCRYPTED, kr);
+    static const unsigned char nonce[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    static const struct {
+        const char *times;
+        ctx_reason_t want;
+    } cases[] = {
+        { "ZVPxAA.ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAQ.ZVPxAA", CTX_REASON_OK },
+        { "ZVPxAB.ZVPxAA", CTX_REASON_BAD_ENCODING },    /* stray bits */
+        { "ZVPxAA.ZVPxAB", CTX_REASON_BAD_ENCODING },
+        { "ZVP*AA.ZVPxAA", CTX_REASON_BAD_ENCODING },    /* not base64url */
+        { "ZVPxAA.Z=PxAA", CTX_REASON_BAD_ENCODING },
+        { "ZVPxAA.ZVPxAQ", CTX_REASON_MALFORMED },       /* CT after TS */
+    };
+    ctx_codec_meta_t m;
+
+    for (int sodium = 0; sodium < 2; ++sodium) {
+        ctx_codec_gcm_force_openssl(!sodium);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+            const char *v = make_encrypted_v(p, kr, 2, APP, "session",
+                                             cases[i].times, nonce,
+                                             "{\"a\":1}", 7);
+            ctx_reason_t got = dec_meta(&c, p, v, strlen(v), T0 + 1, NULL,
+                                        &m);
+
+            if (got != cases[i].want) {
+                fail_msg("%s: %s, want %s", cases[i].times,
+                         ctx_reason_name(got), ctx_reason_name(cases[i].want));
+            }
+            if (got == CTX_REASON_OK) {
+                assert_int_equal(m.issued, i == 0 ? T0 : T0 + 1);
+                assert_int_equal(m.created, T0);
+            }
+        }
+    }
+    ctx_codec_gcm_force_openssl(0);
+    counts_check();
+}
+
+/* ---- a new configuration's key, where the old one lay ------------------- */
+
+/* The signed, flask and encrypted values written and read under a second
+ * keyring made where the first one lay (its pool destroyed and a new one
+ * made: the same addresses, as after a graceful restart) are the second
+ * key's: the thread's contexts keyed with the first key, found by the
+ * key's id and not its bytes, are never used for it. */
+static void test_codec_new_key_at_an_old_keys_address_gets_new_contexts(
+    void **state)
+{
+    static const char *s1 = "first secret, 32 bytes at least!";
+    static const char *s2 = "second secret: 32 bytes or more.";
+    static const ctx_format_t formats[3] = {
+        CTX_FORMAT_SIGNED, CTX_FORMAT_FLASK, CTX_FORMAT_ENCRYPTED
+    };
+    static const ctx_key_purpose_t purposes[3] = {
+        CTX_KEY_SIGN, CTX_KEY_FLASK, CTX_KEY_ENCRYPT
+    };
+    apr_pool_t *p = UNIT_POOL(state), *old, *cur;
+    json_t *obj = json_pack("{s:i}", "count", 7);
+
+    for (int sodium = 0; sodium < 2; ++sodium) {
+        ctx_codec_gcm_force_openssl(!sodium);
+        for (int f = 0; f < 3; ++f) {
+            ctx_keyring_t *kr;
+            ctx_codec_t c;
+            const unsigned char *where;
+            const char *v1, *v2, *dot;
+            apr_size_t n;
+
+            assert_int_equal(apr_pool_create(&old, p), APR_SUCCESS);
+            kr = keyring(old, s1, NULL);
+            c = codec_of(formats[f], kr);
+            v1 = apr_pstrdup(p, enc(&c, old, obj, T0));    /* keys contexts */
+            assert_reason(dec_str(&c, old, v1, T0), CTX_REASON_OK);
+            where = ctx_keyring_key(kr, 0, purposes[f], NULL);
+            apr_pool_destroy(old);
+
+            assert_int_equal(apr_pool_create(&cur, p), APR_SUCCESS);
+            kr = keyring(cur, s2, NULL);
+            /* the case at stake: the new key where the old one was */
+            assert_ptr_equal(ctx_keyring_key(kr, 0, purposes[f], NULL),
+                             where);
+            c = codec_of(formats[f], kr);
+            assert_reason(dec_str(&c, cur, v1, T0),
+                          CTX_REASON_BAD_SIGNATURE);
+            v2 = enc(&c, cur, obj, T0);
+            assert_string_not_equal(v2, v1);
+            switch (formats[f]) {
+            case CTX_FORMAT_SIGNED:
+                dot = strstr(v2, ".ZVPxAA.ZVPxAA.");
+                assert_non_null(dot);
+                assert_string_equal(
+                    v2, make_signed(cur, kr, "session",
+                                    apr_pstrndup(cur, v2 + 3,
+                                                 (apr_size_t)(dot - v2 - 3)),
+                                    "ZVPxAA"));
+                break;
+            case CTX_FORMAT_FLASK:
+                dot = strstr(v2, ".ZVPxAA.");
+                assert_non_null(dot);
+                assert_string_equal(
+                    v2, make_flask(cur, s2,
+                                   apr_pstrndup(cur, v2,
+                                                (apr_size_t)(dot - v2)),
+                                   "ZVPxAA"));
+                break;
+            default:
+                assert_string_equal(open_encrypted(cur, kr, "session", v2, &n),
+                                    "{\"count\":7}");
+                break;
+            }
+            assert_reason(dec_str(&c, cur, v2, T0), CTX_REASON_OK);
+            apr_pool_destroy(cur);
+        }
+    }
+    ctx_codec_gcm_force_openssl(0);
+    json_decref(obj);
+    counts_check();
 }
 
 int main(void)
@@ -397,10 +688,15 @@ int main(void)
         CODEC_TEST(test_codec_signed_mac_across_the_input_buffer_size),
         CODEC_TEST(test_codec_signed_mac_with_a_binding_over_its_buffer),
         CODEC_TEST(test_codec_bind_prepares_the_bytes_built_from_the_names),
+        CODEC_TEST(test_codec_bound_prefix_fills_its_buffer_and_no_more),
         CODEC_TEST(test_codec_signed_with_a_prepared_binding_is_documented),
         CODEC_TEST(test_codec_encrypted_with_a_prepared_binding_is_documented),
         CODEC_TEST(test_codec_timestamp_texts_kept_are_the_encoders),
         CODEC_TEST(test_codec_keyed_find_gives_the_slot_of_its_kind_and_key),
+        CODEC_TEST(test_codec_new_key_at_an_old_keys_address_gets_new_contexts),
+        CODEC_TEST(test_codec_a_dot_inside_the_mac_is_the_last_dot),
+        CODEC_TEST(test_codec_six_character_times_are_checked_as_any),
+        CODEC_TEST(test_codec_six_character_times_encrypted),
     };
 
     return UNIT_RUN(tests);

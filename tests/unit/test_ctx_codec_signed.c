@@ -47,6 +47,50 @@ static void test_codec_signed_small_session_matches_documented_mac(void **state)
     json_decref(data);
 }
 
+/* zlib is tried from 200 bytes of JSON on (smaller ones rarely shrink):
+ * JSON of one repeated letter is written plain at 199 bytes and
+ * compressed ("s2..") at 200, each value the documented one. */
+static void test_codec_signed_compresses_from_200_bytes(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t c = codec_of(CTX_FORMAT_SIGNED, kr);
+
+    for (apr_size_t jlen = 198; jlen <= 201; ++jlen) {
+        char *json = apr_palloc(p, jlen + 1);
+        const char *v = NULL, *ts;
+        apr_size_t vlen = 0;
+
+        memcpy(json, "{\"a\":\"", 6);
+        memset(json + 6, 'x', jlen - 8);
+        memcpy(json + jlen - 2, "\"}", 3);
+        assert_int_equal(ctx_codec_encode_json(&c, p, json, jlen, T0, 0, &v,
+                                               &vlen),
+                         APR_SUCCESS);
+        ts = strstr(v, ".ZVPxAA.ZVPxAA.");
+        assert_non_null(ts);
+        if (jlen < 200) {
+            assert_string_equal(apr_pstrndup(p, v + 3,
+                                             (apr_size_t)(ts - v - 3)),
+                                b64(p, json, jlen));
+        }
+        else {
+            uLongf n;
+            char *j;
+
+            assert_memory_equal(v, "s2..", 4);
+            j = unzpayload(p, v + 3, (apr_size_t)(ts - v - 3), &n);
+            assert_int_equal(n, jlen);
+            assert_memory_equal(j, json, jlen);
+        }
+        assert_string_equal(v, make_signed(p, kr, "session",
+                                           apr_pstrndup(p, v + 3,
+                                                        (apr_size_t)(ts - v
+                                                                     - 3)),
+                                           "ZVPxAA"));
+    }
+}
+
 static void test_codec_signed_large_session_is_compressed(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -221,6 +265,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         CODEC_TEST(test_codec_signed_small_session_matches_documented_mac),
         CODEC_TEST(test_codec_signed_large_session_is_compressed),
+        CODEC_TEST(test_codec_signed_compresses_from_200_bytes),
         CODEC_TEST(test_codec_signed_decodes_independently_built_cookies),
         CODEC_TEST(test_codec_signed_shape_errors),
         CODEC_TEST(test_codec_signed_verified_bad_timestamp_is_bad_encoding),

@@ -573,6 +573,55 @@ static void test_keys_file_info_reports_owner_and_link(void **state)
     assert_int_equal(info.link_owner, geteuid());
 }
 
+/* Every key gets an id of its own, never 0 and never given again: to each
+ * purpose and secret, and to the same secret added again, in a keyring made
+ * where a destroyed one lay. ctx_keyring_key_id gives the same key as
+ * ctx_keyring_key. */
+static void test_keys_ids_are_never_given_twice(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state), *sub;
+    apr_uint64_t seen[3 * CTX_KEY_PURPOSES];
+    const unsigned char *first = NULL;
+    int n = 0;
+
+    for (int round = 0; round < 3; ++round) {
+        ctx_keyring_t *kr;
+
+        assert_int_equal(apr_pool_create(&sub, p), APR_SUCCESS);
+        kr = ring(sub, "the same secret each time, 32 b.");
+        for (int pu = 0; pu < CTX_KEY_PURPOSES; ++pu) {
+            apr_size_t la = 0, lb = 0;
+            apr_uint64_t id = 0;
+            const unsigned char *a = ctx_keyring_key_id(
+                kr, 0, (ctx_key_purpose_t)pu, &la, &id);
+            const unsigned char *b = ctx_keyring_key(kr, 0,
+                                                     (ctx_key_purpose_t)pu,
+                                                     &lb);
+
+            assert_ptr_equal(a, b);
+            assert_int_equal(la, lb);
+            assert_true(id != 0);
+            for (int i = 0; i < n; ++i) {
+                if (seen[i] == id) {
+                    fail_msg("round %d purpose %d: id %llu given before",
+                             round, pu, (unsigned long long)id);
+                }
+            }
+            seen[n++] = id;
+        }
+        if (round == 0) {
+            first = ctx_keyring_key(kr, 0, CTX_KEY_SIGN, NULL);
+        }
+        else {
+            /* where the destroyed keyring's key was */
+            assert_ptr_equal(ctx_keyring_key(kr, 0, CTX_KEY_SIGN, NULL),
+                             first);
+        }
+        apr_pool_destroy(sub);
+    }
+    assert_null(ctx_keyring_key_id(NULL, 0, CTX_KEY_SIGN, NULL, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +629,7 @@ int main(void)
         UNIT_TEST(test_keys_hkdf_keys_match_rfc5869_computation),
         UNIT_TEST(test_keys_each_purpose_gets_a_different_key),
         UNIT_TEST(test_keys_derivation_is_deterministic),
+        UNIT_TEST(test_keys_ids_are_never_given_twice),
         UNIT_TEST(test_keys_different_secrets_give_different_keys),
         UNIT_TEST(test_keys_binary_secret_with_nul_bytes_uses_every_byte),
         UNIT_TEST(test_keys_secret_is_not_borrowed),
