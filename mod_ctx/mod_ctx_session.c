@@ -75,15 +75,7 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
     apr_size_t vlen = 0, hlen = 0;
     int fits = 0;
 
-    if (!ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))) {
-        return 0;
-    }
-    if (!ctx_glue_session_scratch(st)) {
-        return 0;
-    }
-    if (ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
-                              apr_time_sec(apr_time_now()), 0, &value,
-                              &vlen) == APR_SUCCESS) {
+    if (ctx_glue_session_trial_encode(st, s, json, jlen, &value, &vlen)) {
         /* Expires/Max-Age only go out for a permanent session (as in
          * save()): do not count them for the others. */
         int permanent = ctx_session_permanent_flag(s);
@@ -93,7 +85,9 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
                              st->conf.max_age, &hlen);
         fits = hlen <= (apr_size_t)st->conf.max_size;
     }
-    apr_pool_clear(st->scratch);
+    if (st->scratch) {
+        apr_pool_clear(st->scratch);
+    }
     return fits;
 }
 

@@ -68,6 +68,21 @@ static APR_INLINE apr_pool_t *ctx_glue_session_scratch(session_state_t *st)
     return st->scratch;
 }
 
+/* Encode `json` (the session `s`'s text) as a save would, in st's scratch
+ * pool, which the caller clears: 1 with *value and *vlen, 0 when the text
+ * is over the bounds decoding applies (so the next request would refuse
+ * it) or cannot be encoded. For the size checks. */
+static APR_INLINE int ctx_glue_session_trial_encode(
+    session_state_t *st, const ctx_session_t *s, const char *json,
+    apr_size_t jlen, const char **value, apr_size_t *vlen)
+{
+    return ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))
+           && ctx_glue_session_scratch(st)
+           && ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
+                                    apr_time_sec(apr_time_now()), 0, value,
+                                    vlen) == APR_SUCCESS;
+}
+
 /* ---- the stored session (mod_ctx_session_stored.c) ---------------------- */
 
 /* A ctx_session_fits_fn for a stored session (baton: its state): the

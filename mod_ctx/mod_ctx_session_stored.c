@@ -34,18 +34,12 @@ int ctx_glue_stored_fits(void *baton, const ctx_session_t *s,
     apr_size_t vlen = 0;
     int fits = 0;
 
-    if (!ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))) {
-        return 0;
-    }
-    if (!ctx_glue_session_scratch(st)) {
-        return 0;
-    }
-    if (ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
-                              apr_time_sec(apr_time_now()), 0, &value,
-                              &vlen) == APR_SUCCESS) {
+    if (ctx_glue_session_trial_encode(st, s, json, jlen, &value, &vlen)) {
         fits = vlen <= (apr_size_t)st->conf.max_size;
     }
-    apr_pool_clear(st->scratch);
+    if (st->scratch) {
+        apr_pool_clear(st->scratch);
+    }
     return fits;
 }
 
