@@ -14,7 +14,8 @@ struct ctx_flat_t {
     int cleanup;                /* a cleanup frees set members' blocks */
     apr_size_t pooled;          /* bytes of set members put in the pool */
     char *spare;                /* what a parse's block left over, for
-                                 * the first sets' texts */
+                                 * the first sets' texts and the text
+                                 * ctx_flat_write makes; only moves on */
     apr_size_t spare_len;
     ctx_flat_member_t *m;       /* sorted by key (strcmp) */
     int n, cap;
@@ -84,7 +85,8 @@ const ctx_flat_t *ctx_flat_none(void)
 #define KEYS_MAX 256
 
 /* Bytes a parse's block keeps after the keys for the texts a request
- * sets (a counter, a time): the usual set then allocates nothing. */
+ * sets (a counter, a time) and for the object's written text: the usual
+ * set and save then allocate nothing. */
 #define SPARE 32
 
 /* A parse's object in one allocation (a session is parsed on every
@@ -502,9 +504,10 @@ int ctx_flat_index(const ctx_flat_t *f, const char *key)
     return find(f, key);
 }
 
-/* `n` bytes for a set member: in the pool while the object's share lasts,
- * else malloc'ed (*block set, freed when the member is replaced or with
- * the pool). NULL without memory. */
+/* `n` bytes for a set member: from the parse's spare room while it lasts,
+ * then in the pool while the object's share lasts, else malloc'ed (*block
+ * set, freed when the member is replaced or with the pool). NULL without
+ * memory. */
 static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
 {
     char *b;

@@ -69,7 +69,9 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
 ctx_flat_t *ctx_flat_from_json(apr_pool_t *p, const json_t *obj);
 
 /* A copy of `f` in `p` that later changes of either leave the other as
- * it is (members are replaced, never changed in place). Texts that live in
+ * it is (each has its own member array, and a text is never written over
+ * once a member points to it; the copy starts with no spare room of its
+ * own, so it never writes into f's). Texts that live in
  * f's pool are shared, so `p` must not outlive f's pool; texts f keeps in
  * its own malloc'ed blocks are copied into `p`. NULL without memory. */
 ctx_flat_t *ctx_flat_copy(apr_pool_t *p, const ctx_flat_t *f);

@@ -459,8 +459,9 @@ static apr_status_t session_save_filter(ap_filter_t *f,
          * written now would be lost, so the save waits for that response
          * (insert_error_filter adds this filter again) or an
          * ErrorDocument's, which may change the session too: one encode,
-         * as for a handler's error status. This instance stays in case no
-         * ap_die comes. */
+         * as for a handler's error status. ap_die drops this instance
+         * (the output filters go back to the protocol's), so the save runs
+         * once; it stays in case no ap_die comes. */
         return ap_pass_brigade(f->next, bb);
     }
     if (c && !ctx_context_response_started(c)) {

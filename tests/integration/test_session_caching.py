@@ -253,6 +253,34 @@ def test_an_error_bucket_response_of_a_session_only_read_adds_no_cookie(errbucke
     assert not r.header_all("set-cookie") and not vary_has_cookie(r), r.headers
 
 
+def test_an_error_bucket_after_body_data_in_the_same_brigade_still_saves(errbucket):
+    # httpd's header filter answers the whole brigade with ap_die: the data
+    # before the bucket goes nowhere, the error response carries the session.
+    r = errbucket.get("/t/session-errbucket?set=user&value=eve&data=1")
+    assert r.status == 502, (r.status, r.headers)
+    assert len(r.header_all("set-cookie")) == 1, r.headers
+    assert vary_has_cookie(r), r.headers
+    assert "private" in (r.header("cache-control") or ""), r.headers
+    assert stored(errbucket, set_cookie_of(r)) == {"user": "eve"}
+
+
+CTX_ETOOLATE = 120000 + 4300 + 2    # APR_OS_START_USERERR + 4300 + 2 (mod_ctx.h)
+
+
+def test_an_error_bucket_after_the_headers_left_keeps_the_first_save(errbucket):
+    # The headers went out with the first flushed data, carrying the change
+    # made before them; a change after that is refused, never lost silently.
+    # (A 500 bucket after the headers ends nothing: the body completes.)
+    errbucket.expect_log(r"session set 'seen' after the response headers were sent")
+    r = errbucket.get("/t/session-errbucket?set=user&value=frank&flush=1"
+                      "&status=500&late=seen")
+    assert r.status == 200, (r.status, r.headers)
+    assert len(r.header_all("set-cookie")) == 1, r.headers
+    assert vary_has_cookie(r), r.headers
+    assert f"late_rv={CTX_ETOOLATE}" in r.text, r.text
+    assert stored(errbucket, set_cookie_of(r)) == {"user": "frank"}
+
+
 def test_an_error_bucket_answered_by_an_error_document_saves_both_changes_once(errbucket):
     # ErrorDocument turns the ap_die into an internal redirect: the error
     # document sees the change made before the error, makes its own, and one

@@ -36,7 +36,10 @@
  *   GET /t/session-errbucket?set=K&value=V|get=K  sets or reads K, then
  *                       ends the response with an error bucket (status=C,
  *                       default 502) and EOS, as mod_proxy and other
- *                       modules do when a backend fails
+ *                       modules do when a backend fails; data=1: a body
+ *                       bucket before it in the same brigade; flush=1: a
+ *                       body and a flush first (the headers go out), then
+ *                       late=L sets L and the body says "late_rv=RV"
  *   GET /t/session-json?op=OP&k=KEY&f=FIELD&v=VALUE  one JSON call of the
  *                       session API (set-double get-double set-json get-json
  *                       append field do task task-ex strerror; task with k and v
@@ -687,6 +690,21 @@ static int answer_session_errbucket(request_rec *r)
         ctx_session_get_string(ctx_of(r), get, &val);
     }
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (ctx_arg(r, "flush")) {
+        const char *late = ctx_arg(r, "late");
+
+        ap_rputs("partial\n", r);
+        ap_rflush(r);
+        if (late) {
+            ap_rprintf(r, "late_rv=%d\n",
+                       ctx_session_set_string(ctx_of(r), late, "x"));
+        }
+    }
+    else if (ctx_arg(r, "data")) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(
+                                        "partial\n", 8,
+                                        r->connection->bucket_alloc));
+    }
     APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(status, NULL, r->pool,
                                                        r->connection
                                                        ->bucket_alloc));
