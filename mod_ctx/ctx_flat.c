@@ -504,21 +504,22 @@ int ctx_flat_index(const ctx_flat_t *f, const char *key)
     return find(f, key);
 }
 
-/* `n` bytes for a set member: from the parse's spare room while it lasts,
- * then in the pool while the object's share lasts, else malloc'ed (*block
- * set, freed when the member is replaced or with the pool). NULL without
- * memory. */
-static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
+const ctx_flat_member_t *ctx_flat_find(const ctx_flat_t *f, const char *key,
+                                       int *at)
+{
+    int i = find(f, key);
+
+    *at = i;
+    return i >= 0 ? &f->m[i] : NULL;
+}
+
+/* `n` bytes for a set member past the parse's spare room: in the pool
+ * while the object's share lasts, else malloc'ed (*block set, freed when
+ * the member is replaced or with the pool). NULL without memory. */
+static char *storage_more(ctx_flat_t *f, apr_size_t n, void **block)
 {
     char *b;
 
-    *block = NULL;
-    if (n <= f->spare_len) {
-        b = f->spare;
-        f->spare += n;
-        f->spare_len -= n;
-        return b;
-    }
     if (f->pooled + n <= POOLED_MAX) {
         f->pooled += n;
         return apr_palloc(f->pool, n);
@@ -534,9 +535,27 @@ static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
     return b;
 }
 
-apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
-                             apr_size_t klen, const char *text,
-                             apr_size_t tlen, apr_size_t values)
+/* `n` bytes for a set member: from the parse's spare room while it lasts
+ * (a request's few small sets: inline, no call), then storage_more. */
+static inline char *storage(ctx_flat_t *f, apr_size_t n, void **block)
+{
+    char *b;
+
+    *block = NULL;
+    if (n <= f->spare_len) {
+        b = f->spare;
+        f->spare += n;
+        f->spare_len -= n;
+        return b;
+    }
+    return storage_more(f, n, block);
+}
+
+/* ctx_flat_set_at of a new key, or of a member with a block of its own
+ * (out of line: its frame is not the usual set's). */
+static __attribute__((noinline)) apr_status_t set_member(ctx_flat_t *f, int i, const char *key,
+                               apr_size_t klen, const char *text,
+                               apr_size_t tlen, apr_size_t values)
 {
     apr_size_t qklen;
     apr_pool_t *tmp = NULL;
@@ -544,28 +563,6 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
     ctx_flat_member_t m;
     char *b, lit[128];
 
-    if (i >= 0 && !f->m[i].block) {
-        /* The key and its literal live in the pool or in the parsed text
-         * as long as the object: kept, only the text is new (changed in
-         * place: the member has no block to release). */
-        ctx_flat_member_t *r = &f->m[i];
-        void *block;
-
-        if (!(b = storage(f, tlen + 1, &block))) {
-            return APR_ENOMEM;
-        }
-        copy_short(b, text, tlen);
-        b[tlen] = '\0';
-        drop_sizes(f, r);
-        r->block = block;
-        r->text = b;
-        r->tlen = tlen;
-        r->values = values;
-        r->unchecked = 0;
-        f->sum_len += entry_len(r);
-        f->sum_values += values;
-        return APR_SUCCESS;
-    }
     /* One block holds the key, its literal and the text; a replaced
      * member lends its literal, a new key's is written once. */
     if (i >= 0) {
@@ -622,6 +619,37 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
         f->firsts |= FIRST_BIT(key);
     }
     f->sum_len += entry_len(&m);
+    f->sum_values += values;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
+                             apr_size_t klen, const char *text,
+                             apr_size_t tlen, apr_size_t values)
+{
+    ctx_flat_member_t *r;
+    void *block;
+    char *b;
+
+    if (i < 0 || f->m[i].block) {
+        return set_member(f, i, key, klen, text, tlen, values);
+    }
+    /* The usual set: a member read from the text. Its key and literal live
+     * in the pool or in the parsed text as long as the object: kept, only
+     * the text is new (changed in place: no block to release). */
+    r = &f->m[i];
+    if (!(b = storage(f, tlen + 1, &block))) {
+        return APR_ENOMEM;
+    }
+    copy_short(b, text, tlen);
+    b[tlen] = '\0';
+    drop_sizes(f, r);
+    r->block = block;
+    r->text = b;
+    r->tlen = tlen;
+    r->values = values;
+    r->unchecked = 0;
+    f->sum_len += entry_len(r);
     f->sum_values += values;
     return APR_SUCCESS;
 }

@@ -90,6 +90,11 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
  * a caller that reads a member before it sets it looks it up once. Valid
  * until the object changes. */
 int ctx_flat_index(const ctx_flat_t *f, const char *key);
+/* ctx_flat_index and ctx_flat_at in one call: the member under `key`
+ * (borrowed, valid until the object changes) or NULL, and *at as
+ * ctx_flat_index says. */
+const ctx_flat_member_t *ctx_flat_find(const ctx_flat_t *f, const char *key,
+                                       int *at);
 /* ctx_flat_set with `i` from ctx_flat_index(f, key), the object unchanged
  * since, and klen == strlen(key). */
 apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,

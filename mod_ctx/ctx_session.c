@@ -424,21 +424,44 @@ static int key_allowed(const char *key, apr_size_t *klen)
     return high < 0x80 || ctx_json_utf8_valid(key, n);
 }
 
-/* The checks every change starts with: APR_SUCCESS (*klen set), or the
- * refusal. */
-static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
-                          const char *key, apr_size_t *klen)
-{
-    apr_status_t rv = APR_EINVAL;
+/* Where a change's key is: found by begin, used by put_text (the object
+ * does not change in between: one look-up for both). */
+typedef struct {
+    const ctx_flat_member_t *m; /* the member, or NULL */
+    int at;                     /* ctx_flat_index's answer */
+    apr_size_t klen;
+} change_t;
 
-    if (args_ok && key_allowed(key, klen)) {
-        s->accessed = 1;
-        rv = s->read_only || s->sealed ? writable(s, what, key)
-                                       : APR_SUCCESS;
-        if (rv == APR_SUCCESS && s->fits && s->flat) {
-            /* Sizes are exact only once every float is checked. */
-            rv = ctx_flat_canonicalize(s->flat);
+/* The checks every change starts with: APR_SUCCESS (c set), or the
+ * refusal. A key the object holds was checked when it came in (the
+ * reader's UTF-8, or an earlier change): only the reserved name is left
+ * to test, and its length is the member's. */
+static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
+                          const char *key, change_t *c)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!args_ok) {
+        return APR_EINVAL;
+    }
+    if ((c->m = ctx_flat_find(data(s), key, &c->at)) != NULL) {
+        c->klen = c->m->klen;
+        if (c->klen == sizeof(CTX_SESSION_CREATED_KEY) - 1
+            && !memcmp(key, CTX_SESSION_CREATED_KEY, c->klen)) {
+            return APR_EINVAL;
         }
+    }
+    else if (!key_allowed(key, &c->klen)) {
+        return APR_EINVAL;
+    }
+    s->accessed = 1;
+    if (s->read_only || s->sealed) {
+        rv = writable(s, what, key);
+    }
+    if (rv == APR_SUCCESS && s->fits && s->flat) {
+        /* Sizes are exact only once every float is checked (texts
+         * change, places do not: c stays valid). */
+        rv = ctx_flat_canonicalize(s->flat);
     }
     return rv;
 }
@@ -447,13 +470,12 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
  * only if the session still fits; `what` names the change in the log. A
  * server-side store merges what changed: the whole new value of the key
  * (append and set_field included), the text just written. */
-static apr_status_t put_text(ctx_session_t *s, const char *key,
-                             apr_size_t klen, const char *text,
+static apr_status_t put_text(ctx_session_t *s, const change_t *c,
+                             const char *key, const char *text,
                              apr_size_t tlen, apr_size_t values,
                              const char *what)
 {
-    int at = ctx_flat_index(data(s), key);      /* one look-up for both */
-    const ctx_flat_member_t *m = ctx_flat_at(data(s), at);
+    const ctx_flat_member_t *m = c->m;
     const char *old = NULL;
     char small[64];
     apr_size_t old_len = 0, old_values = 0;
@@ -483,7 +505,8 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
     if (!data_rw(s)) {
         return APR_ENOMEM;
     }
-    if ((rv = ctx_flat_set_at(s->flat, at, key, klen, text, tlen, values))
+    if ((rv = ctx_flat_set_at(s->flat, c->at, key, c->klen, text, tlen,
+                              values))
         != APR_SUCCESS) {
         return rv;
     }
@@ -513,8 +536,8 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
 }
 
 /* key = val (a jansson value, released), written as a member. */
-static apr_status_t put_json(ctx_session_t *s, const char *key,
-                             apr_size_t klen, json_t *val, const char *what)
+static apr_status_t put_json(ctx_session_t *s, const change_t *c,
+                             const char *key, json_t *val, const char *what)
 {
     char *text;
     apr_size_t tlen, values;
@@ -532,19 +555,19 @@ static apr_status_t put_json(ctx_session_t *s, const char *key,
         apr_pool_clear(s->measure);
         return rv;
     }
-    return put_text(s, key, klen, text, tlen, values, what);
+    return put_text(s, c, key, text, tlen, values, what);
 }
 
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 {
-    apr_size_t klen;
-    apr_status_t rv = begin(s, key && val, "set", key, &klen);
+    change_t c;
+    apr_status_t rv = begin(s, key && val, "set", key, &c);
 
     if (rv != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
-    return put_json(s, key, klen, val, "setting");
+    return put_json(s, &c, key, val, "setting");
 }
 
 apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
@@ -552,34 +575,35 @@ apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
 {
     char num[CTX_JSON_INT_MAX];
     const char *text;
-    apr_size_t klen, tlen;
-    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
+    apr_size_t tlen;
+    change_t c;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &c);
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
     text = ctx_json_format_int_in(num, val, &tlen);
-    return put_text(s, key, klen, text, tlen, 1, "setting");
+    return put_text(s, &c, key, text, tlen, 1, "setting");
 }
 
 apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
                                   int val)
 {
-    apr_size_t klen;
-    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
+    change_t c;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &c);
 
     return rv == APR_SUCCESS
-           ? put_text(s, key, klen, val ? "true" : "false", val ? 4 : 5, 1,
+           ? put_text(s, &c, key, val ? "true" : "false", val ? 4 : 5, 1,
                       "setting")
            : rv;
 }
 
 /* The member under key as a jansson value (a new reference; *val NULL when
  * absent). APR_EINVAL when it is not of `type`. */
-static apr_status_t member_json(ctx_session_t *s, const char *key,
-                                json_type type, json_t **val)
+static apr_status_t member_json(const change_t *c, json_type type,
+                                json_t **val)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(data(s), key);
+    const ctx_flat_member_t *m = c->m;
 
     *val = NULL;
     if (!m) {
@@ -596,11 +620,11 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
                                 json_t *val)
 {
     json_t *list;
-    apr_size_t klen;
+    change_t c;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && val, "append to", key, &klen)) != APR_SUCCESS
-        || (rv = member_json(s, key, JSON_ARRAY, &list)) != APR_SUCCESS) {
+    if ((rv = begin(s, key && val, "append to", key, &c)) != APR_SUCCESS
+        || (rv = member_json(&c, JSON_ARRAY, &list)) != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
@@ -614,19 +638,19 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
         json_decref(list);
         return APR_ENOMEM;
     }
-    return put_json(s, key, klen, list, "appending to");
+    return put_json(s, &c, key, list, "appending to");
 }
 
 apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
                                    const char *field, json_t *val)
 {
     json_t *obj;
-    apr_size_t klen;
+    change_t c;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && field && val, "set a field of", key, &klen))
+    if ((rv = begin(s, key && field && val, "set a field of", key, &c))
         != APR_SUCCESS
-        || (rv = member_json(s, key, JSON_OBJECT, &obj)) != APR_SUCCESS) {
+        || (rv = member_json(&c, JSON_OBJECT, &obj)) != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
@@ -639,7 +663,7 @@ apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
         json_decref(obj);
         return APR_EINVAL;      /* field is not valid UTF-8 */
     }
-    return put_json(s, key, klen, obj, "setting a field of");
+    return put_json(s, &c, key, obj, "setting a field of");
 }
 
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)

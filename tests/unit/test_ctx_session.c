@@ -678,6 +678,39 @@ static void test_session_refuses_the_reserved_creation_key(void **state)
     assert_data(s, "{\"a\":1}");
 }
 
+/* A key the data already holds skips the key's own checks (it was read
+ * or set before): the reserved creation key is still refused when it is
+ * there (a Flask-format session carries it), by every setter, and a held
+ * non-ASCII or escaped key is replaced under its own length and literal. */
+static void test_session_held_keys_keep_their_checks(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+    static const char in[] = "{\"_ctx_created\":5,\"a\\\"b\":1,"
+                             "\"caf\\u00e9\":2}";
+    const char *json;
+    apr_size_t len;
+
+    ctx_session_load_text(s, in, sizeof(in) - 1, 1700000000, 0);
+    assert_int_equal(ctx_session_count(s), 3);
+    assert_int_equal(ctx_session_set_int(s, "_ctx_created", 9), APR_EINVAL);
+    assert_int_equal(ctx_session_set_bool(s, "_ctx_created", 1), APR_EINVAL);
+    assert_int_equal(ctx_session_set(s, "_ctx_created", json_integer(9)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_append(s, "_ctx_created", json_integer(1)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_set_field(s, "_ctx_created", "x",
+                                           json_integer(1)), APR_EINVAL);
+    assert_false(ctx_session_modified(s));
+    assert_int_equal(ctx_session_set_int(s, "caf\xc3\xa9", 30), APR_SUCCESS);
+    assert_int_equal(ctx_session_set_int(s, "a\"b", 10), APR_SUCCESS);
+    json = ctx_session_json(s, &len);
+    assert_non_null(json);
+    assert_string_equal(json, "{\"_ctx_created\":5,\"a\\\"b\":10,"
+                              "\"caf\\u00e9\":30}");
+    assert_int_equal(len, strlen(json));
+}
+
 static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
@@ -1502,6 +1535,7 @@ int main(void)
         UNIT_TEST(test_session_first_change_of_each_kind_is_announced_once),
         UNIT_TEST(test_session_refused_change_is_not_announced),
         UNIT_TEST(test_session_refuses_the_reserved_creation_key),
+        UNIT_TEST(test_session_held_keys_keep_their_checks),
         UNIT_TEST(test_session_many_sets_below_the_limit_never_serialize),
         UNIT_TEST(test_session_exact_checks_near_the_limit_are_bounded),
         UNIT_TEST(test_session_set_of_unwritable_value_is_einval),
