@@ -216,22 +216,32 @@ static inline __attribute__((always_inline)) int find(const ctx_flat_t *f,
 
 /* ---- parse --------------------------------------------------------------- */
 
-static void skip_blanks(const char **p, const char *end)
+/* The first byte at or after p that is not a blank. */
+static const char *past_blanks(const char *p, const char *end)
 {
-    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n'
-                        || **p == '\r')) {
-        ++*p;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        ++p;
     }
+    return p;
 }
 
 /* Flask writes no blanks: one inline test of the byte, mostly, and no
  * call. */
 #define skip_ws(p, end) \
     do { \
-        if (*(p) < (end) && (unsigned char)**(p) <= ' ') { \
-            skip_blanks((p), (end)); \
+        if ((p) < (end) && (unsigned char)*(p) <= ' ') { \
+            (p) = past_blanks((p), (end)); \
         } \
     } while (0)
+
+/* Is the byte at p, past any blanks, `c`? The byte itself is tested
+ * first: blanks are looked for only when it is not `c` (p moves past
+ * them then). */
+#define at_char(p, end, c) \
+    ((p) < (end) && (*(p) == (c) \
+                     || ((unsigned char)*(p) <= ' ' \
+                         && ((p) = past_blanks((p), (end))) < (end) \
+                         && *(p) == (c))))
 
 static int cmp_members(const void *a, const void *b)
 {
@@ -241,7 +251,7 @@ static int cmp_members(const void *a, const void *b)
 /* The length of the canonical integer of at most 18 digits (no
  * leading zero: not 0 either) at p, the usual member (a counter, a
  * time), or 0: then the full scan decides. */
-static apr_size_t small_int(const char *p, const char *end)
+static inline apr_size_t small_int(const char *p, const char *end)
 {
     const char *s = p + (p < end && *p == '-'), *d = s;
 
@@ -258,27 +268,22 @@ static apr_size_t small_int(const char *p, const char *end)
     return (apr_size_t)(s - p);
 }
 
-/* One member's value at *pos: canonical text kept as is, anything else
- * read and written again. 0 if the reader refuses it. */
-static int read_member(ctx_flat_t *f, ctx_flat_member_t *m, const char **pos,
-                       const char *end, apr_size_t *values,
-                       apr_size_t max_values)
+/* One member's value at *pos but a small integer (the parse reads those
+ * itself): canonical text kept as is, anything else read and written
+ * again. 0 if the reader refuses it. Out of line: the parse's own loop
+ * keeps its position in a register. */
+static __attribute__((noinline)) int read_value(ctx_flat_t *f,
+                                                ctx_flat_member_t *m,
+                                                const char **pos,
+                                                const char *end,
+                                                apr_size_t *values,
+                                                apr_size_t max_values)
 {
     ctx_flat_scan_t sc;
     json_t *v;
     apr_size_t made;
     char *text;
 
-    skip_ws(pos, end);
-    if ((!max_values || *values < max_values)
-        && (m->tlen = small_int(*pos, end)) != 0) {
-        m->text = *pos;
-        m->values = 1;
-        m->unchecked = 0;
-        ++*values;
-        *pos += m->tlen;
-        return 1;
-    }
     sc.p = *pos;
     sc.end = end;
     sc.depth = 1;
@@ -318,6 +323,56 @@ static int read_member(ctx_flat_t *f, ctx_flat_member_t *m, const char **pos,
     return 1;
 }
 
+/* A key that is not plain ASCII (escapes, UTF-8), its literal at kstart:
+ * m's key, klen and literal set (the literal written again when it is not
+ * the writer's). The position past it, or NULL if the reader refuses it. */
+static __attribute__((noinline)) const char *read_key(apr_pool_t *p,
+                                                      ctx_flat_member_t *m,
+                                                      const char *kstart,
+                                                      const char *end)
+{
+    const char *pos = kstart + 1;
+    ctx_flat_scan_t sc;
+    apr_size_t klen;
+    int escaped;
+
+    if (!(m->key = ctx_json_read_string(p, &pos, end, &klen))) {
+        return NULL;
+    }
+    m->klen = klen;
+    sc.p = kstart;
+    sc.end = pos;
+    if (ctx_flat_scan_string(&sc, &escaped)) {
+        m->qkey = kstart;
+        m->qklen = (apr_size_t)(pos - kstart);
+    }
+    else if (!(m->qkey = ctx_json_write_string(p, m->key, klen, &m->qklen))) {
+        return NULL;
+    }
+    return pos;
+}
+
+/* A key that came out of order (the first n members before it): 0 if it
+ * is a duplicate, as the reader refuses it, else 1 with it noted in *seen
+ * (made here the first time, with the keys before it). */
+static __attribute__((noinline)) int note_key(apr_pool_t *p,
+                                              const ctx_flat_member_t *ms,
+                                              int n, apr_hash_t **seen,
+                                              const char *key)
+{
+    if (!*seen) {
+        *seen = apr_hash_make(p);
+        for (int i = 0; i < n; ++i) {
+            apr_hash_set(*seen, ms[i].key, APR_HASH_KEY_STRING, "");
+        }
+    }
+    if (apr_hash_get(*seen, key, APR_HASH_KEY_STRING)) {
+        return 0;
+    }
+    apr_hash_set(*seen, key, APR_HASH_KEY_STRING, "");
+    return 1;
+}
+
 apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
                             apr_size_t max_values, apr_size_t *values,
                             ctx_flat_t **out)
@@ -326,16 +381,18 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     apr_size_t count = 0;
     apr_hash_t *seen = NULL;    /* keys, once they came out of order */
     ctx_flat_t *f;
+    ctx_flat_member_t *ms;
     char *keys;
-    apr_size_t room;
-    int ok = 0;
+    apr_size_t room, sum_len = 0, sum_values = 0;
+    apr_uint64_t firsts = 0;
+    int n = 0, unchecked = 0, ok = 0;
     const unsigned char *plain = ctx_flat_plain;
 
     if (!text) {
         if (values) *values = 0;
         return APR_EINVAL;
     }
-    skip_ws(&pos, end);
+    skip_ws(pos, end);
     if (pos >= end || *pos != '{') {
         /* Not an object: the reader still says how many values it made. */
         json_decref(ctx_json_parse_bounded(text, len, max_values, &count));
@@ -346,106 +403,116 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         if (values) *values = 0;
         return APR_ENOMEM;
     }
+    /* The object's fields are kept in locals while the members are read
+     * (the keys' bytes written between would make the compiler load them
+     * again): set once at the end. */
+    ms = f->m;
     count = 1;
     ++pos;
-    skip_ws(&pos, end);
-    if (pos < end && *pos == '}') {
+    if (at_char(pos, end, '}')) {
         ++pos;
         ok = 1;
     }
     while (!ok) {
         ctx_flat_member_t *m;
-        const char *kstart, *q;
-        apr_size_t klen;
-        int escaped;
-        ctx_flat_scan_t sc;
+        const char *kstart;
+        apr_size_t klen, tlen;
 
         /* The member is read in place: room for it first. */
-        if (f->n == f->cap && !reserve(f, f->n + 1)) {
-            if (values) *values = count;
-            return APR_ENOMEM;
+        if (n == f->cap) {
+            f->n = n;
+            if (!reserve(f, n + 1)) {
+                if (values) *values = count;
+                return APR_ENOMEM;
+            }
+            ms = f->m;
         }
-        m = &f->m[f->n];
+        m = &ms[n];
         m->block = NULL;
-        skip_ws(&pos, end);
-        if (pos >= end || *pos != '"') break;
+        if (!at_char(pos, end, '"')) break;
         kstart = pos;
         /* Plain printable ASCII up to the closing quote, scanned here (a
          * session's keys nearly always are): the literal is the key,
-         * quoted. (In locals: pos is in memory, its address taken.) */
-        q = pos + 1;
-        while (q < end && plain[(unsigned char)*q]) {
-            ++q;
+         * quoted. */
+        ++pos;
+        while (pos < end && plain[(unsigned char)*pos]) {
+            ++pos;
         }
-        pos = q;
         if (pos < end && *pos == '"') {
             ++pos;
-            m->klen = (apr_size_t)(pos - kstart - 2);
-            if (m->klen < room) {
-                copy_short(keys, kstart + 1, m->klen);
-                keys[m->klen] = '\0';
+            klen = (apr_size_t)(pos - kstart - 2);
+            m->klen = klen;
+            if (klen < room) {
+                copy_short(keys, kstart + 1, klen);
+                keys[klen] = '\0';
                 m->key = keys;
-                keys += m->klen + 1;
-                room -= m->klen + 1;
+                keys += klen + 1;
+                room -= klen + 1;
             }
             else {
-                m->key = apr_pstrmemdup(p, kstart + 1, m->klen);
+                m->key = apr_pstrmemdup(p, kstart + 1, klen);
             }
             m->qkey = kstart;
             m->qklen = (apr_size_t)(pos - kstart);
         }
         else {
-            pos = kstart + 1;
-            if (!(m->key = ctx_json_read_string(p, &pos, end, &klen))) break;
-            m->klen = klen;
-            sc.p = kstart;
-            sc.end = pos;
-            if (ctx_flat_scan_string(&sc, &escaped)) {
-                m->qkey = kstart;
-                m->qklen = (apr_size_t)(pos - kstart);
-            }
-            else if (!(m->qkey = ctx_json_write_string(p, m->key, klen,
-                                                      &m->qklen))) {
-                break;
-            }
+            const char *kend = read_key(p, m, kstart, end);
+
+            if (!kend) break;
+            pos = kend;
         }
-        skip_ws(&pos, end);
-        if (pos >= end || *pos != ':') break;
+        if (!at_char(pos, end, ':')) break;
         /* Duplicates are refused, as the reader does, when met. */
-        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m->key) >= 0)) {
-            if (!seen) {
-                seen = apr_hash_make(p);
-                for (int i = 0; i < f->n; ++i) {
-                    apr_hash_set(seen, f->m[i].key, APR_HASH_KEY_STRING, "");
-                }
-            }
-            if (apr_hash_get(seen, m->key, APR_HASH_KEY_STRING)) break;
-            apr_hash_set(seen, m->key, APR_HASH_KEY_STRING, "");
+        if ((seen || (n && key_cmp(&ms[n - 1], m->key) >= 0))
+            && !note_key(p, ms, n, &seen, m->key)) {
+            break;
         }
         ++pos;
-        if (!read_member(f, m, &pos, end, &count, max_values)) break;
-        ++f->n;
-        f->firsts |= FIRST_BIT(m->key);
-        f->unchecked += m->unchecked;
-        f->sum_len += entry_len(m);
-        f->sum_values += m->values;
-        skip_ws(&pos, end);
-        if (pos >= end) break;
-        if (*pos == ',') {
+        skip_ws(pos, end);
+        if ((!max_values || count < max_values)
+            && (tlen = small_int(pos, end)) != 0) {
+            m->text = pos;
+            m->tlen = tlen;
+            m->values = 1;
+            m->unchecked = 0;
+            ++count;
+            pos += tlen;
+        }
+        else {
+            const char *vpos = pos;
+
+            if (!read_value(f, m, &vpos, end, &count, max_values)) break;
+            pos = vpos;
+        }
+        ++n;
+        firsts |= FIRST_BIT(m->key);
+        unchecked += m->unchecked;
+        sum_len += entry_len(m);
+        sum_values += m->values;
+        if (pos < end && *pos == ',') {     /* the usual byte first */
             ++pos;
             continue;
         }
-        if (*pos == '}') {
+        if (at_char(pos, end, '}')) {
             ++pos;
             ok = 1;
+        }
+        else if (pos < end && *pos == ',') {    /* after blanks */
+            ++pos;
+            continue;
         }
         break;
     }
     if (values) *values = count;
-    skip_ws(&pos, end);
+    skip_ws(pos, end);
     if (!ok || pos != end) {
         return APR_EINVAL;
     }
+    f->n = n;
+    f->firsts = firsts;
+    f->unchecked = unchecked;
+    f->sum_len = sum_len;
+    f->sum_values = sum_values;
     if (seen) {
         qsort(f->m, (size_t)f->n, sizeof(*f->m), cmp_members);
     }
