@@ -115,6 +115,10 @@ apr_size_t ctx_flat_text_len(const ctx_flat_t *f);
 apr_size_t ctx_flat_values(const ctx_flat_t *f);
 void ctx_flat_member_size(const ctx_flat_t *f, const char *key,
                           apr_size_t *len, apr_size_t *values);
+/* ctx_flat_text_len and ctx_flat_values in one call (a change's size
+ * check). */
+void ctx_flat_sizes(const ctx_flat_t *f, apr_size_t *len,
+                    apr_size_t *values);
 
 /* The object's canonical text, allocated in `p` (NUL-terminated, *len
  * bytes; when `p` is the object's own pool, possibly in room the object
