@@ -333,7 +333,25 @@ static apr_pool_t *measure_pool(ctx_session_t *s)
  * of the members' sizes are kept by the flat form, so the check costs the
  * member, not the session, except near the limit (see
  * ctx_session_set_limits). APR_SUCCESS, CTX_ETOOLARGE or APR_ENOMEM. */
-static apr_status_t check_size(ctx_session_t *s)
+/* check_size near the limit: the text made, and `fits` asked. */
+static __attribute__((noinline)) apr_status_t check_exactly(
+    ctx_session_t *s, apr_size_t jlen)
+{
+    if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
+        return CTX_ETOOLARGE;
+    }
+    if (!serialize(s)) {
+        return s->json_status;
+    }
+    s->checked += s->jlen;
+    if (!s->fits(s->baton, s, s->json, s->jlen)) {
+        return CTX_ETOOLARGE;
+    }
+    return APR_SUCCESS;
+}
+
+static inline __attribute__((always_inline)) apr_status_t
+check_size(ctx_session_t *s)
 {
     apr_size_t jlen, values;
 
@@ -345,19 +363,7 @@ static apr_status_t check_size(ctx_session_t *s)
     if (values > s->max_values) {
         return CTX_ETOOLARGE;
     }
-    if (jlen > s->sure_fit) {
-        if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
-            return CTX_ETOOLARGE;
-        }
-        if (!serialize(s)) {
-            return s->json_status;
-        }
-        s->checked += s->jlen;
-        if (!s->fits(s->baton, s, s->json, s->jlen)) {
-            return CTX_ETOOLARGE;
-        }
-    }
-    return APR_SUCCESS;
+    return jlen > s->sure_fit ? check_exactly(s, jlen) : APR_SUCCESS;
 }
 
 static apr_status_t refused(ctx_session_t *s, apr_status_t rv,
@@ -456,8 +462,9 @@ typedef struct {
  * refusal. A key the object holds was checked when it came in (the
  * reader's UTF-8, or an earlier change): only the reserved name is left
  * to test, and its length is the member's. */
-static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
-                          const char *key, change_t *c)
+static inline __attribute__((always_inline)) apr_status_t
+begin(ctx_session_t *s, int args_ok, const char *what, const char *key,
+      change_t *c)
 {
     apr_status_t rv = APR_SUCCESS;
 
@@ -490,10 +497,10 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
  * only if the session still fits; `what` names the change in the log. A
  * server-side store merges what changed: the whole new value of the key
  * (append and set_field included), the text just written. */
-static apr_status_t put_text(ctx_session_t *s, const change_t *c,
-                             const char *key, const char *text,
-                             apr_size_t tlen, apr_size_t values,
-                             const char *what)
+static inline __attribute__((always_inline)) apr_status_t
+put_text(ctx_session_t *s, const change_t *c, const char *key,
+         const char *text, apr_size_t tlen, apr_size_t values,
+         const char *what)
 {
     const ctx_flat_member_t *m = c->m;
     const char *old = NULL;
