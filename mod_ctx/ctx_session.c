@@ -199,13 +199,13 @@ static void hold_json(ctx_session_t *s)
 void ctx_session_load_flat(ctx_session_t *s, ctx_flat_t *flat,
                            apr_int64_t issued, int key_index)
 {
-    drop_json(s, NULL);
     s->flat = flat;
     s->json = NULL;
     s->issued = flat ? issued : 0;
     s->created = s->issued;
     s->reissue = key_index > 0;
     s->loaded = 1;
+    drop_json(s, NULL);         /* last: a tail call, when there is one */
 }
 
 void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
