@@ -164,10 +164,16 @@ static inline void copy_short(char *o, const char *s, apr_size_t n)
         memcpy(o, &a, 4);
         memcpy(o + n - 4, &b, 4);
     }
-    else {
-        for (apr_size_t i = 0; i < n; ++i) {
-            o[i] = s[i];
-        }
+    else if (n >= 2) {
+        apr_uint16_t a, b;
+
+        memcpy(&a, s, 2);
+        memcpy(&b, s + n - 2, 2);
+        memcpy(o, &a, 2);
+        memcpy(o + n - 2, &b, 2);
+    }
+    else if (n) {
+        *o = *s;
     }
 }
 
@@ -877,15 +883,18 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
     }
     o = buf;
     *o++ = '{';
-    for (int i = 0; i < f->n; ++i) {
+    for (int i = 0, count = f->n; i < count; ++i) {
+        /* in locals: the bytes written could alias the member */
         const ctx_flat_member_t *m = &f->m[i];
+        const char *qkey = m->qkey, *text = m->text;
+        apr_size_t qklen = m->qklen, tlen = m->tlen;
 
         if (i) *o++ = ',';
-        copy_short(o, m->qkey, m->qklen);
-        o += m->qklen;
+        copy_short(o, qkey, qklen);
+        o += qklen;
         *o++ = ':';
-        copy_short(o, m->text, m->tlen);
-        o += m->tlen;
+        copy_short(o, text, tlen);
+        o += tlen;
     }
     *o++ = '}';
     *o = '\0';

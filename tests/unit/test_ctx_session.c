@@ -711,6 +711,42 @@ static void test_session_held_keys_keep_their_checks(void **state)
     assert_int_equal(len, strlen(json));
 }
 
+/* The text is made once per change and handed out again until the next
+ * one: each set, remove and clear is in the next text, and a second ask
+ * with no change between makes none. */
+static void test_session_text_follows_every_change(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+    static const char in[] = "{\"count\":1}";
+    const char *json, *again;
+    apr_size_t len;
+
+    ctx_session_load_text(s, in, sizeof(in) - 1, 1700000000, 0);
+    json = ctx_session_json(s, &len);
+    assert_string_equal(json, "{\"count\":1}");
+    again = ctx_session_json(s, &len);
+    assert_ptr_equal(again, json);
+    assert_int_equal(ctx_session_serializations(s), 1);
+    assert_int_equal(ctx_session_set_int(s, "count", 2), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len), "{\"count\":2}");
+    assert_int_equal(len, 11);
+    assert_int_equal(ctx_session_set_int(s, "count", -10), APR_SUCCESS);
+    assert_int_equal(ctx_session_set_bool(s, "a", 0), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len),
+                        "{\"a\":false,\"count\":-10}");
+    assert_int_equal(ctx_session_serializations(s), 3);
+    assert_int_equal(ctx_session_remove(s, "count"), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len), "{\"a\":false}");
+    assert_int_equal(ctx_session_set_int(s, "count", 3), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len),
+                        "{\"a\":false,\"count\":3}");
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len), "{}");
+    assert_int_equal(len, 2);
+    assert_int_equal(ctx_session_serializations(s), 6);
+}
+
 static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
@@ -1536,6 +1572,7 @@ int main(void)
         UNIT_TEST(test_session_refused_change_is_not_announced),
         UNIT_TEST(test_session_refuses_the_reserved_creation_key),
         UNIT_TEST(test_session_held_keys_keep_their_checks),
+        UNIT_TEST(test_session_text_follows_every_change),
         UNIT_TEST(test_session_many_sets_below_the_limit_never_serialize),
         UNIT_TEST(test_session_exact_checks_near_the_limit_are_bounded),
         UNIT_TEST(test_session_set_of_unwritable_value_is_einval),
