@@ -327,6 +327,67 @@ static void test_flat_find_tells_prefix_keys_apart(void **state)
                         "\"\\u00e9\":5}");
 }
 
+/* Plain strings and the three literals are taken as they are; a string
+ * with an escape or a byte that is not printable ASCII, and a literal
+ * that is not one, go to the full reader (written again as Python's
+ * json.dumps writes them, or refused, as jansson refuses them). */
+static void test_flat_plain_values_and_their_neighbours(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const struct { const char *in, *out; } ok[] = {
+        { "{\"a\":\"alice\",\"b\":true,\"c\":false,\"d\":null,\"e\":\"\"}",
+          "{\"a\":\"alice\",\"b\":true,\"c\":false,\"d\":null,\"e\":\"\"}" },
+        { "{\"a\":\"x\\/y\"}", "{\"a\":\"x/y\"}" },
+        { "{\"a\":\"\\u0041\"}", "{\"a\":\"A\"}" },
+        { "{\"a\":\"\x7f\"}", "{\"a\":\"\\u007f\"}" },
+        { "{\"a\":\"caf\xc3\xa9\"}", "{\"a\":\"caf\\u00e9\"}" },
+        { "{\"a\":\"q\\\"\"}", "{\"a\":\"q\\\"\"}" },
+        { "{\"a\":null}", "{\"a\":null}" },
+        { "{\"z\":false}", "{\"z\":false}" },
+    };
+    static const char *bad[] = {
+        "{\"a\":truex}", "{\"a\":nul}", "{\"a\":t}", "{\"a\":fals}",
+        "{\"a\":\"open}", "{\"a\":\"x\"\"}", "{\"a\":nulll}", "{\"a\":\"",
+        "{\"a\":\"\x01\"}", "{\"a\":True}",
+    };
+    ctx_flat_t *f;
+    const ctx_flat_member_t *m;
+    const char *str;
+    apr_size_t len, values;
+    int b;
+
+    for (size_t t = 0; t < sizeof(ok) / sizeof(*ok); ++t) {
+        assert_writes(p, parse_ok(p, ok[t].in), ok[t].out);
+    }
+    for (size_t t = 0; t < sizeof(bad) / sizeof(*bad); ++t) {
+        json_t *ref = json_loads(bad[t], 0, NULL);
+
+        assert_null(ref);
+        f = NULL;
+        assert_int_equal(ctx_flat_parse(p, bad[t], strlen(bad[t]), 0, NULL,
+                                        &f), APR_EINVAL);
+    }
+    f = parse_ok(p, "{\"_permanent\":true,\"count\":12,\"user\":\"alice\"}");
+    m = member(f, "user");
+    assert_int_equal(ctx_flat_type(m->text, m->tlen), JSON_STRING);
+    assert_int_equal(ctx_flat_string(p, m->text, m->tlen, &str, &len),
+                     APR_SUCCESS);
+    assert_string_equal(str, "alice");
+    assert_int_equal(len, 5);
+    m = member(f, "_permanent");
+    assert_int_equal(ctx_flat_bool(m->text, m->tlen, &b), APR_SUCCESS);
+    assert_true(b == 1);
+    ctx_flat_sizes(f, &len, &values);
+    assert_int_equal(values, 4);
+    assert_int_equal(len, strlen("{\"_permanent\":true,\"count\":12,"
+                                 "\"user\":\"alice\"}"));
+    /* the bound on values stops at a plain value as at any other */
+    f = NULL;
+    assert_int_equal(ctx_flat_parse(p, "{\"a\":\"x\",\"b\":true}", 18, 2,
+                                    &values, &f), APR_EINVAL);
+    assert_int_equal(values, 3);
+}
+
 static void test_flat_counts_values_as_the_bounded_reader(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -960,6 +1021,7 @@ int main(void)
         UNIT_TEST(test_flat_integer_members_read_as_the_reader_reads_them),
         UNIT_TEST(test_flat_blanks_anywhere_read_as_without),
         UNIT_TEST(test_flat_find_tells_prefix_keys_apart),
+        UNIT_TEST(test_flat_plain_values_and_their_neighbours),
     };
 
     return UNIT_RUN(tests);
