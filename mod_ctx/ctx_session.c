@@ -34,7 +34,6 @@ struct ctx_session_t {
     apr_pool_t *measure;        /* one change's texts, cleared after it */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
-    apr_size_t values;          /* JSON values in `json` */
     apr_status_t json_status;   /* why the last serialization failed */
     apr_int64_t issued, created;
     void *log_request;          /* the glue's request, for log lines */
@@ -146,10 +145,13 @@ static inline void zero_session(ctx_session_t *s)
 {
     zero16_t *z = (zero16_t *)(void *)s;
 
-    _Static_assert(sizeof(*s) % sizeof(*z) == 0, "a whole number of stores");
+    _Static_assert(sizeof(*s) % 8 == 0, "a whole number of words");
 #pragma GCC unroll 16
     for (size_t i = 0; i < sizeof(*s) / sizeof(*z); ++i) {
         z[i] = (zero16_t){ 0, 0 };
+    }
+    if (sizeof(*s) % sizeof(*z)) {
+        memset((char *)s + sizeof(*s) - 8, 0, 8);
     }
 }
 
@@ -260,13 +262,14 @@ serialize(ctx_session_t *s)
     ++s->serializations;
     s->json = data_rw(s) ? ctx_flat_write(s->flat, p, &s->jlen) : NULL;
     s->json_status = s->json ? APR_SUCCESS : APR_ENOMEM;
-    s->values = ctx_flat_values(data(s));
     return s->json;
 }
 
 apr_size_t ctx_session_json_values(const ctx_session_t *s)
 {
-    return s->json ? s->values : 0;
+    /* the data has not changed since the text was made (a change drops
+     * it): its count is the text's */
+    return s->json ? ctx_flat_values(data(s)) : 0;
 }
 
 void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
@@ -401,6 +404,20 @@ apr_status_t ctx_session_get_text(ctx_session_t *s, const char *key,
     *text = m->text;
     *len = m->tlen;
     return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_get_int(ctx_session_t *s, const char *key,
+                                 apr_int64_t *val)
+{
+    const ctx_flat_member_t *m;
+
+    s->accessed = 1;
+    if (!key || !(m = ctx_flat_get(data(s), key))) {
+        return APR_NOTFOUND;
+    }
+    /* Digits only, or APR_EINVAL: a float (checked or not: it is no
+     * integer either way), a string, a literal, a container. */
+    return ctx_flat_int(m->text, m->tlen, val);
 }
 
 json_t *ctx_session_get(ctx_session_t *s, const char *key)

@@ -747,6 +747,49 @@ static void test_session_text_follows_every_change(void **state)
     assert_int_equal(ctx_session_serializations(s), 6);
 }
 
+/* The one-call integer getter: every JSON type but an integer is
+ * APR_EINVAL (a float read from the cookie, unchecked, included), absent
+ * keys are APR_NOTFOUND, and the int64 edges are exact; *val is left as
+ * it was whenever it is not APR_SUCCESS. */
+static void test_session_get_int_reads_only_integers(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+    static const char in[] =
+        "{\"a\":[1],\"b\":true,\"f\":1.5,\"g\":1e3,\"i\":-42,\"n\":null,"
+        "\"o\":{\"x\":1},\"s\":\"7\",\"max\":9223372036854775807,"
+        "\"min\":-9223372036854775808,\"z\":0}";
+    static const char *not_int[] = { "a", "b", "f", "g", "n", "o", "s" };
+    apr_int64_t v = 5;
+
+    ctx_session_load_text(s, in, sizeof(in) - 1, 1700000000, 0);
+    assert_int_equal(ctx_session_count(s), 11);
+    for (size_t i = 0; i < sizeof(not_int) / sizeof(*not_int); ++i) {
+        assert_int_equal(ctx_session_get_int(s, not_int[i], &v), APR_EINVAL);
+        assert_true(v == 5);
+    }
+    assert_int_equal(ctx_session_get_int(s, "absent", &v), APR_NOTFOUND);
+    assert_int_equal(ctx_session_get_int(s, NULL, &v), APR_NOTFOUND);
+    assert_true(v == 5);
+    assert_true(ctx_session_accessed(s));
+    assert_false(ctx_session_modified(s));
+    assert_int_equal(ctx_session_get_int(s, "i", &v), APR_SUCCESS);
+    assert_true(v == -42);
+    assert_int_equal(ctx_session_get_int(s, "z", &v), APR_SUCCESS);
+    assert_true(v == 0);
+    assert_int_equal(ctx_session_get_int(s, "max", &v), APR_SUCCESS);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(ctx_session_get_int(s, "min", &v), APR_SUCCESS);
+    assert_true(v == INT64_MIN);
+    /* a set is read back by the same getter */
+    assert_int_equal(ctx_session_set_int(s, "i", INT64_MIN), APR_SUCCESS);
+    assert_int_equal(ctx_session_get_int(s, "i", &v), APR_SUCCESS);
+    assert_true(v == INT64_MIN);
+    assert_int_equal(ctx_session_set_bool(s, "i", 1), APR_SUCCESS);
+    assert_int_equal(ctx_session_get_int(s, "i", &v), APR_EINVAL);
+    assert_true(v == INT64_MIN);
+}
+
 static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
@@ -1573,6 +1616,7 @@ int main(void)
         UNIT_TEST(test_session_refuses_the_reserved_creation_key),
         UNIT_TEST(test_session_held_keys_keep_their_checks),
         UNIT_TEST(test_session_text_follows_every_change),
+        UNIT_TEST(test_session_get_int_reads_only_integers),
         UNIT_TEST(test_session_many_sets_below_the_limit_never_serialize),
         UNIT_TEST(test_session_exact_checks_near_the_limit_are_bounded),
         UNIT_TEST(test_session_set_of_unwritable_value_is_einval),
