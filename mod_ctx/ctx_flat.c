@@ -278,11 +278,18 @@ static inline apr_size_t small_int(const char *p, const char *end)
     return (apr_size_t)(s - p);
 }
 
-/* plain_value's string or literal at p (p < end). */
+/* The length of a usual value at p that is not a small integer
+ * (small_int): a string of plain printable ASCII (ctx_flat_plain: no
+ * escape, so its text is the writer's), true, false or null; each is one
+ * value, canonical as it is. 0 for anything else: the full scan decides.
+ * (The parse tries small_int first: the session of every /counter.) */
 static inline apr_size_t plain_other(const char *p, const char *end)
 {
     const char *q;
 
+    if (p >= end) {
+        return 0;
+    }
     if (*p == '"') {
         for (q = p + 1; q < end && ctx_flat_plain[(unsigned char)*q]; ++q) {
         }
@@ -292,16 +299,6 @@ static inline apr_size_t plain_other(const char *p, const char *end)
         return 4;
     }
     return end - p >= 5 && !memcmp(p, "false", 5) ? 5 : 0;
-}
-
-/* The length of the usual value at p (p < end): a small integer
- * (small_int), a string of plain printable ASCII (ctx_flat_plain: no
- * escape, so its text is the writer's), true, false or null; each is one
- * value, canonical as it is. 0 for anything else: the full scan decides.
- * The counter is tested first: the session of every /counter. */
-static inline apr_size_t plain_value(const char *p, const char *end)
-{
-    return *p != '"' && *p < 'a' ? small_int(p, end) : plain_other(p, end);
 }
 
 /* One member's value at *pos but a plain one (the parse reads those
@@ -505,8 +502,9 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         }
         ++pos;
         skip_ws(pos, end);
-        if (pos < end && (!max_values || count < max_values)
-            && (tlen = plain_value(pos, end)) != 0) {
+        if ((!max_values || count < max_values)
+            && ((tlen = small_int(pos, end)) != 0
+                || (tlen = plain_other(pos, end)) != 0)) {
             m->text = pos;
             m->tlen = tlen;
             m->values = 1;
