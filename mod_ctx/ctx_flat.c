@@ -301,111 +301,6 @@ static inline apr_size_t plain_other(const char *p, const char *end)
     return end - p >= 5 && !memcmp(p, "false", 5) ? 5 : 0;
 }
 
-/* One member's value at *pos but a plain one (the parse reads those
- * itself): canonical text kept as is, anything else read and written
- * again. 0 if the reader refuses it. Out of line: the parse's own loop
- * keeps its position in a register. */
-static __attribute__((noinline)) int read_value(ctx_flat_t *f,
-                                                ctx_flat_member_t *m,
-                                                const char **pos,
-                                                const char *end,
-                                                apr_size_t *values,
-                                                apr_size_t max_values)
-{
-    ctx_flat_scan_t sc;
-    json_t *v;
-    apr_size_t made;
-    char *text;
-
-    sc.p = *pos;
-    sc.end = end;
-    sc.depth = 1;
-    sc.values = *values;
-    sc.max_values = max_values;
-    sc.real = 0;
-    if (ctx_flat_scan_value(&sc)) {
-        m->text = *pos;
-        m->tlen = (apr_size_t)(sc.p - *pos);
-        m->values = sc.values - *values;
-        m->unchecked = sc.real;
-        *values = sc.values;
-        *pos = sc.p;
-        return 1;
-    }
-    if (max_values && *values >= max_values) {
-        if (*pos < end) {
-            ++*values;          /* the reader stops at this value */
-        }
-        return 0;
-    }
-    v = ctx_json_parse_member(*pos, (apr_size_t)(end - *pos), 1,
-                              max_values ? max_values - *values : 0, &made,
-                              pos);
-    *values += made;
-    if (!v) {
-        return 0;
-    }
-    if (ctx_json_write_member(f->pool, v, &text, &m->tlen, &m->values)
-        != APR_SUCCESS) {
-        json_decref(v);
-        return 0;
-    }
-    json_decref(v);
-    m->text = text;
-    m->unchecked = 0;
-    return 1;
-}
-
-/* A key that is not plain ASCII (escapes, UTF-8), its literal at kstart:
- * m's key, klen and literal set (the literal written again when it is not
- * the writer's). The position past it, or NULL if the reader refuses it. */
-static __attribute__((noinline)) const char *read_key(apr_pool_t *p,
-                                                      ctx_flat_member_t *m,
-                                                      const char *kstart,
-                                                      const char *end)
-{
-    const char *pos = kstart + 1;
-    ctx_flat_scan_t sc;
-    apr_size_t klen;
-    int escaped;
-
-    if (!(m->key = ctx_json_read_string(p, &pos, end, &klen))) {
-        return NULL;
-    }
-    m->klen = klen;
-    sc.p = kstart;
-    sc.end = pos;
-    if (ctx_flat_scan_string(&sc, &escaped)) {
-        m->qkey = kstart;
-        m->qklen = (apr_size_t)(pos - kstart);
-    }
-    else if (!(m->qkey = ctx_json_write_string(p, m->key, klen, &m->qklen))) {
-        return NULL;
-    }
-    return pos;
-}
-
-/* A key that came out of order (the first n members before it): 0 if it
- * is a duplicate, as the reader refuses it, else 1 with it noted in *seen
- * (made here the first time, with the keys before it). */
-static __attribute__((noinline)) int note_key(apr_pool_t *p,
-                                              const ctx_flat_member_t *ms,
-                                              int n, apr_hash_t **seen,
-                                              const char *key)
-{
-    if (!*seen) {
-        *seen = apr_hash_make(p);
-        for (int i = 0; i < n; ++i) {
-            apr_hash_set(*seen, ms[i].key, APR_HASH_KEY_STRING, "");
-        }
-    }
-    if (apr_hash_get(*seen, key, APR_HASH_KEY_STRING)) {
-        return 0;
-    }
-    apr_hash_set(*seen, key, APR_HASH_KEY_STRING, "");
-    return 1;
-}
-
 apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
                             apr_size_t max_values, apr_size_t *values,
                             ctx_flat_t **out)
@@ -489,7 +384,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
             m->qklen = (apr_size_t)(pos - kstart);
         }
         else {
-            const char *kend = read_key(p, m, kstart, end);
+            const char *kend = ctx_flat_read_key(p, m, kstart, end);
 
             if (!kend) break;
             pos = kend;
@@ -497,7 +392,7 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         if (!at_char(pos, end, ':')) break;
         /* Duplicates are refused, as the reader does, when met. */
         if ((seen || (n && key_cmp(&ms[n - 1], m->key) >= 0))
-            && !note_key(p, ms, n, &seen, m->key)) {
+            && !ctx_flat_note_key(p, ms, n, &seen, m->key)) {
             break;
         }
         ++pos;
@@ -515,7 +410,9 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         else {
             const char *vpos = pos;
 
-            if (!read_value(f, m, &vpos, end, &count, max_values)) break;
+            if (!ctx_flat_read_value(p, m, &vpos, end, &count, max_values)) {
+                break;
+            }
             pos = vpos;
         }
         ++n;
@@ -924,44 +821,4 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
     *o = '\0';
     if (len) *len = n;
     return buf;
-}
-
-json_t *ctx_flat_to_json(const ctx_flat_t *f)
-{
-    json_t *obj = json_object();
-
-    for (int i = 0; obj && i < f->n; ++i) {
-        json_t *v = ctx_json_parse(f->m[i].text, f->m[i].tlen);
-
-        if (!v || json_object_set_new_nocheck(obj, f->m[i].key, v) != 0) {
-            json_decref(obj);
-            return NULL;
-        }
-    }
-    return obj;
-}
-
-ctx_flat_t *ctx_flat_from_json(apr_pool_t *p, const json_t *obj)
-{
-    ctx_flat_t *f = ctx_flat_create(p);
-    const char *key;
-    json_t *val;
-
-    if (!obj) {
-        return f;
-    }
-    if (!json_is_object(obj)) {
-        return NULL;
-    }
-    json_object_foreach((json_t *)obj, key, val) {
-        char *text;
-        apr_size_t tlen, values;
-
-        if (ctx_json_write_member(p, val, &text, &tlen, &values)
-            != APR_SUCCESS
-            || ctx_flat_set(f, key, text, tlen, values) != APR_SUCCESS) {
-            return NULL;
-        }
-    }
-    return f;
 }
