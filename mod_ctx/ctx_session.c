@@ -332,10 +332,6 @@ static apr_pool_t *measure_pool(ctx_session_t *s)
     return s->measure;
 }
 
-/* After the member `key` changed: does the session still fit? The sums
- * of the members' sizes are kept by the flat form, so the check costs the
- * member, not the session, except near the limit (see
- * ctx_session_set_limits). APR_SUCCESS, CTX_ETOOLARGE or APR_ENOMEM. */
 /* check_size near the limit: the text made, and `fits` asked. */
 static __attribute__((noinline)) apr_status_t check_exactly(
     ctx_session_t *s, apr_size_t jlen)
@@ -353,6 +349,10 @@ static __attribute__((noinline)) apr_status_t check_exactly(
     return APR_SUCCESS;
 }
 
+/* After the member `key` changed: does the session still fit? The sums
+ * of the members' sizes are kept by the flat form, so the check costs the
+ * member, not the session, except near the limit (see
+ * ctx_session_set_limits). APR_SUCCESS, CTX_ETOOLARGE or APR_ENOMEM. */
 static inline __attribute__((always_inline)) apr_status_t
 check_size(ctx_session_t *s)
 {
