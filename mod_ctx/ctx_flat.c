@@ -164,10 +164,16 @@ static inline void copy_short(char *o, const char *s, apr_size_t n)
         memcpy(o, &a, 4);
         memcpy(o + n - 4, &b, 4);
     }
-    else {
-        for (apr_size_t i = 0; i < n; ++i) {
-            o[i] = s[i];
-        }
+    else if (n >= 2) {
+        apr_uint16_t a, b;
+
+        memcpy(&a, s, 2);
+        memcpy(&b, s + n - 2, 2);
+        memcpy(o, &a, 2);
+        memcpy(o + n - 2, &b, 2);
+    }
+    else if (n) {
+        *o = *s;
     }
 }
 
@@ -185,23 +191,27 @@ static int key_cmp(const ctx_flat_member_t *m, const char *key)
 /* Index of `key`, or -(insertion point) - 1. The keys compared inline,
  * byte by byte: session keys are short, and without a call the search
  * saves no registers (a look-up in a small session costs about half).
- * Inlined in its few callers: a look-up is a call less. */
+ * A member's key has no NUL in its klen bytes, so the loop runs on its
+ * length alone: `key` is read up to its first difference, never past its
+ * NUL. Inlined in its few callers: a look-up is a call less. */
 static inline __attribute__((always_inline)) int find(const ctx_flat_t *f,
                                                       const char *key)
 {
+    const unsigned char *b = (const unsigned char *)key;
     int lo = 0, hi = f->n;
 
     while (lo < hi) {
         int mid = (int)((unsigned)(lo + hi) >> 1);
         const unsigned char *a = (const unsigned char *)f->m[mid].key;
-        const unsigned char *b = (const unsigned char *)key;
+        apr_size_t n = f->m[mid].klen, i = 0;
         int c;
 
-        while (*a == *b && *a) {
-            ++a;
-            ++b;
+        while (i < n && a[i] == b[i]) {
+            ++i;
         }
-        if ((c = (int)*a - (int)*b) == 0) {
+        /* past the member's key: equal if `key` ends there too */
+        c = i < n ? (int)a[i] - (int)b[i] : -(int)b[n];
+        if (c == 0) {
             return mid;
         }
         if (c < 0) {
@@ -216,22 +226,32 @@ static inline __attribute__((always_inline)) int find(const ctx_flat_t *f,
 
 /* ---- parse --------------------------------------------------------------- */
 
-static void skip_blanks(const char **p, const char *end)
+/* The first byte at or after p that is not a blank. */
+static const char *past_blanks(const char *p, const char *end)
 {
-    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n'
-                        || **p == '\r')) {
-        ++*p;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        ++p;
     }
+    return p;
 }
 
 /* Flask writes no blanks: one inline test of the byte, mostly, and no
  * call. */
 #define skip_ws(p, end) \
     do { \
-        if (*(p) < (end) && (unsigned char)**(p) <= ' ') { \
-            skip_blanks((p), (end)); \
+        if ((p) < (end) && (unsigned char)*(p) <= ' ') { \
+            (p) = past_blanks((p), (end)); \
         } \
     } while (0)
+
+/* Is the byte at p, past any blanks, `c`? The byte itself is tested
+ * first: blanks are looked for only when it is not `c` (p moves past
+ * them then). */
+#define at_char(p, end, c) \
+    ((p) < (end) && (*(p) == (c) \
+                     || ((unsigned char)*(p) <= ' ' \
+                         && ((p) = past_blanks((p), (end))) < (end) \
+                         && *(p) == (c))))
 
 static int cmp_members(const void *a, const void *b)
 {
@@ -241,7 +261,7 @@ static int cmp_members(const void *a, const void *b)
 /* The length of the canonical integer of at most 18 digits (no
  * leading zero: not 0 either) at p, the usual member (a counter, a
  * time), or 0: then the full scan decides. */
-static apr_size_t small_int(const char *p, const char *end)
+static inline apr_size_t small_int(const char *p, const char *end)
 {
     const char *s = p + (p < end && *p == '-'), *d = s;
 
@@ -258,64 +278,27 @@ static apr_size_t small_int(const char *p, const char *end)
     return (apr_size_t)(s - p);
 }
 
-/* One member's value at *pos: canonical text kept as is, anything else
- * read and written again. 0 if the reader refuses it. */
-static int read_member(ctx_flat_t *f, ctx_flat_member_t *m, const char **pos,
-                       const char *end, apr_size_t *values,
-                       apr_size_t max_values)
+/* The length of a usual value at p that is not a small integer
+ * (small_int): a string of plain printable ASCII (ctx_flat_plain: no
+ * escape, so its text is the writer's), true, false or null; each is one
+ * value, canonical as it is. 0 for anything else: the full scan decides.
+ * (The parse tries small_int first: the session of every /counter.) */
+static inline apr_size_t plain_other(const char *p, const char *end)
 {
-    ctx_flat_scan_t sc;
-    json_t *v;
-    apr_size_t made;
-    char *text;
+    const char *q;
 
-    skip_ws(pos, end);
-    if ((!max_values || *values < max_values)
-        && (m->tlen = small_int(*pos, end)) != 0) {
-        m->text = *pos;
-        m->values = 1;
-        m->unchecked = 0;
-        ++*values;
-        *pos += m->tlen;
-        return 1;
+    if (p >= end) {
+        return 0;
     }
-    sc.p = *pos;
-    sc.end = end;
-    sc.depth = 1;
-    sc.values = *values;
-    sc.max_values = max_values;
-    sc.real = 0;
-    if (ctx_flat_scan_value(&sc)) {
-        m->text = *pos;
-        m->tlen = (apr_size_t)(sc.p - *pos);
-        m->values = sc.values - *values;
-        m->unchecked = sc.real;
-        *values = sc.values;
-        *pos = sc.p;
-        return 1;
-    }
-    if (max_values && *values >= max_values) {
-        if (*pos < end) {
-            ++*values;          /* the reader stops at this value */
+    if (*p == '"') {
+        for (q = p + 1; q < end && ctx_flat_plain[(unsigned char)*q]; ++q) {
         }
-        return 0;
+        return q < end && *q == '"' ? (apr_size_t)(q + 1 - p) : 0;
     }
-    v = ctx_json_parse_member(*pos, (apr_size_t)(end - *pos), 1,
-                              max_values ? max_values - *values : 0, &made,
-                              pos);
-    *values += made;
-    if (!v) {
-        return 0;
+    if (end - p >= 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) {
+        return 4;
     }
-    if (ctx_json_write_member(f->pool, v, &text, &m->tlen, &m->values)
-        != APR_SUCCESS) {
-        json_decref(v);
-        return 0;
-    }
-    json_decref(v);
-    m->text = text;
-    m->unchecked = 0;
-    return 1;
+    return end - p >= 5 && !memcmp(p, "false", 5) ? 5 : 0;
 }
 
 apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
@@ -326,16 +309,18 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
     apr_size_t count = 0;
     apr_hash_t *seen = NULL;    /* keys, once they came out of order */
     ctx_flat_t *f;
+    ctx_flat_member_t *ms;
     char *keys;
-    apr_size_t room;
-    int ok = 0;
+    apr_size_t room, sum_len = 0, sum_values = 0;
+    apr_uint64_t firsts = 0;
+    int n = 0, unchecked = 0, ok = 0;
     const unsigned char *plain = ctx_flat_plain;
 
     if (!text) {
         if (values) *values = 0;
         return APR_EINVAL;
     }
-    skip_ws(&pos, end);
+    skip_ws(pos, end);
     if (pos >= end || *pos != '{') {
         /* Not an object: the reader still says how many values it made. */
         json_decref(ctx_json_parse_bounded(text, len, max_values, &count));
@@ -346,106 +331,119 @@ apr_status_t ctx_flat_parse(apr_pool_t *p, const char *text, apr_size_t len,
         if (values) *values = 0;
         return APR_ENOMEM;
     }
+    /* The object's fields are kept in locals while the members are read
+     * (the keys' bytes written between would make the compiler load them
+     * again): set once at the end. */
+    ms = f->m;
     count = 1;
     ++pos;
-    skip_ws(&pos, end);
-    if (pos < end && *pos == '}') {
+    if (at_char(pos, end, '}')) {
         ++pos;
         ok = 1;
     }
     while (!ok) {
         ctx_flat_member_t *m;
-        const char *kstart, *q;
-        apr_size_t klen;
-        int escaped;
-        ctx_flat_scan_t sc;
+        const char *kstart;
+        apr_size_t klen, tlen;
 
         /* The member is read in place: room for it first. */
-        if (f->n == f->cap && !reserve(f, f->n + 1)) {
-            if (values) *values = count;
-            return APR_ENOMEM;
+        if (n == f->cap) {
+            f->n = n;
+            if (!reserve(f, n + 1)) {
+                if (values) *values = count;
+                return APR_ENOMEM;
+            }
+            ms = f->m;
         }
-        m = &f->m[f->n];
+        m = &ms[n];
         m->block = NULL;
-        skip_ws(&pos, end);
-        if (pos >= end || *pos != '"') break;
+        if (!at_char(pos, end, '"')) break;
         kstart = pos;
         /* Plain printable ASCII up to the closing quote, scanned here (a
          * session's keys nearly always are): the literal is the key,
-         * quoted. (In locals: pos is in memory, its address taken.) */
-        q = pos + 1;
-        while (q < end && plain[(unsigned char)*q]) {
-            ++q;
+         * quoted. */
+        ++pos;
+        while (pos < end && plain[(unsigned char)*pos]) {
+            ++pos;
         }
-        pos = q;
         if (pos < end && *pos == '"') {
             ++pos;
-            m->klen = (apr_size_t)(pos - kstart - 2);
-            if (m->klen < room) {
-                copy_short(keys, kstart + 1, m->klen);
-                keys[m->klen] = '\0';
+            klen = (apr_size_t)(pos - kstart - 2);
+            m->klen = klen;
+            if (klen < room) {
+                copy_short(keys, kstart + 1, klen);
+                keys[klen] = '\0';
                 m->key = keys;
-                keys += m->klen + 1;
-                room -= m->klen + 1;
+                keys += klen + 1;
+                room -= klen + 1;
             }
             else {
-                m->key = apr_pstrmemdup(p, kstart + 1, m->klen);
+                m->key = apr_pstrmemdup(p, kstart + 1, klen);
             }
             m->qkey = kstart;
             m->qklen = (apr_size_t)(pos - kstart);
         }
         else {
-            pos = kstart + 1;
-            if (!(m->key = ctx_json_read_string(p, &pos, end, &klen))) break;
-            m->klen = klen;
-            sc.p = kstart;
-            sc.end = pos;
-            if (ctx_flat_scan_string(&sc, &escaped)) {
-                m->qkey = kstart;
-                m->qklen = (apr_size_t)(pos - kstart);
-            }
-            else if (!(m->qkey = ctx_json_write_string(p, m->key, klen,
-                                                      &m->qklen))) {
-                break;
-            }
+            const char *kend = ctx_flat_read_key(p, m, kstart, end);
+
+            if (!kend) break;
+            pos = kend;
         }
-        skip_ws(&pos, end);
-        if (pos >= end || *pos != ':') break;
+        if (!at_char(pos, end, ':')) break;
         /* Duplicates are refused, as the reader does, when met. */
-        if (seen || (f->n && key_cmp(&f->m[f->n - 1], m->key) >= 0)) {
-            if (!seen) {
-                seen = apr_hash_make(p);
-                for (int i = 0; i < f->n; ++i) {
-                    apr_hash_set(seen, f->m[i].key, APR_HASH_KEY_STRING, "");
-                }
-            }
-            if (apr_hash_get(seen, m->key, APR_HASH_KEY_STRING)) break;
-            apr_hash_set(seen, m->key, APR_HASH_KEY_STRING, "");
+        if ((seen || (n && key_cmp(&ms[n - 1], m->key) >= 0))
+            && !ctx_flat_note_key(p, ms, n, &seen, m->key)) {
+            break;
         }
         ++pos;
-        if (!read_member(f, m, &pos, end, &count, max_values)) break;
-        ++f->n;
-        f->firsts |= FIRST_BIT(m->key);
-        f->unchecked += m->unchecked;
-        f->sum_len += entry_len(m);
-        f->sum_values += m->values;
-        skip_ws(&pos, end);
-        if (pos >= end) break;
-        if (*pos == ',') {
+        skip_ws(pos, end);
+        if ((!max_values || count < max_values)
+            && ((tlen = small_int(pos, end)) != 0
+                || (tlen = plain_other(pos, end)) != 0)) {
+            m->text = pos;
+            m->tlen = tlen;
+            m->values = 1;
+            m->unchecked = 0;
+            ++count;
+            pos += tlen;
+        }
+        else {
+            const char *vpos = pos;
+
+            if (!ctx_flat_read_value(p, m, &vpos, end, &count, max_values)) {
+                break;
+            }
+            pos = vpos;
+        }
+        ++n;
+        firsts |= FIRST_BIT(m->key);
+        unchecked += m->unchecked;
+        sum_len += entry_len(m);
+        sum_values += m->values;
+        if (pos < end && *pos == ',') {     /* the usual byte first */
             ++pos;
             continue;
         }
-        if (*pos == '}') {
+        if (at_char(pos, end, '}')) {
             ++pos;
             ok = 1;
+        }
+        else if (pos < end && *pos == ',') {    /* after blanks */
+            ++pos;
+            continue;
         }
         break;
     }
     if (values) *values = count;
-    skip_ws(&pos, end);
+    skip_ws(pos, end);
     if (!ok || pos != end) {
         return APR_EINVAL;
     }
+    f->n = n;
+    f->firsts = firsts;
+    f->unchecked = unchecked;
+    f->sum_len = sum_len;
+    f->sum_values = sum_values;
     if (seen) {
         qsort(f->m, (size_t)f->n, sizeof(*f->m), cmp_members);
     }
@@ -504,21 +502,22 @@ int ctx_flat_index(const ctx_flat_t *f, const char *key)
     return find(f, key);
 }
 
-/* `n` bytes for a set member: from the parse's spare room while it lasts,
- * then in the pool while the object's share lasts, else malloc'ed (*block
- * set, freed when the member is replaced or with the pool). NULL without
- * memory. */
-static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
+const ctx_flat_member_t *ctx_flat_find(const ctx_flat_t *f, const char *key,
+                                       int *at)
+{
+    int i = find(f, key);
+
+    *at = i;
+    return i >= 0 ? &f->m[i] : NULL;
+}
+
+/* `n` bytes for a set member past the parse's spare room: in the pool
+ * while the object's share lasts, else malloc'ed (*block set, freed when
+ * the member is replaced or with the pool). NULL without memory. */
+static char *storage_more(ctx_flat_t *f, apr_size_t n, void **block)
 {
     char *b;
 
-    *block = NULL;
-    if (n <= f->spare_len) {
-        b = f->spare;
-        f->spare += n;
-        f->spare_len -= n;
-        return b;
-    }
     if (f->pooled + n <= POOLED_MAX) {
         f->pooled += n;
         return apr_palloc(f->pool, n);
@@ -534,9 +533,27 @@ static char *storage(ctx_flat_t *f, apr_size_t n, void **block)
     return b;
 }
 
-apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
-                             apr_size_t klen, const char *text,
-                             apr_size_t tlen, apr_size_t values)
+/* `n` bytes for a set member: from the parse's spare room while it lasts
+ * (a request's few small sets: inline, no call), then storage_more. */
+static inline char *storage(ctx_flat_t *f, apr_size_t n, void **block)
+{
+    char *b;
+
+    *block = NULL;
+    if (n <= f->spare_len) {
+        b = f->spare;
+        f->spare += n;
+        f->spare_len -= n;
+        return b;
+    }
+    return storage_more(f, n, block);
+}
+
+/* ctx_flat_set_at of a new key, or of a member with a block of its own
+ * (out of line: its frame is not the usual set's). */
+static __attribute__((noinline)) apr_status_t set_member(ctx_flat_t *f, int i, const char *key,
+                               apr_size_t klen, const char *text,
+                               apr_size_t tlen, apr_size_t values)
 {
     apr_size_t qklen;
     apr_pool_t *tmp = NULL;
@@ -544,28 +561,6 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
     ctx_flat_member_t m;
     char *b, lit[128];
 
-    if (i >= 0 && !f->m[i].block) {
-        /* The key and its literal live in the pool or in the parsed text
-         * as long as the object: kept, only the text is new (changed in
-         * place: the member has no block to release). */
-        ctx_flat_member_t *r = &f->m[i];
-        void *block;
-
-        if (!(b = storage(f, tlen + 1, &block))) {
-            return APR_ENOMEM;
-        }
-        copy_short(b, text, tlen);
-        b[tlen] = '\0';
-        drop_sizes(f, r);
-        r->block = block;
-        r->text = b;
-        r->tlen = tlen;
-        r->values = values;
-        r->unchecked = 0;
-        f->sum_len += entry_len(r);
-        f->sum_values += values;
-        return APR_SUCCESS;
-    }
     /* One block holds the key, its literal and the text; a replaced
      * member lends its literal, a new key's is written once. */
     if (i >= 0) {
@@ -622,6 +617,37 @@ apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
         f->firsts |= FIRST_BIT(key);
     }
     f->sum_len += entry_len(&m);
+    f->sum_values += values;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
+                             apr_size_t klen, const char *text,
+                             apr_size_t tlen, apr_size_t values)
+{
+    ctx_flat_member_t *r;
+    void *block;
+    char *b;
+
+    if (i < 0 || f->m[i].block) {
+        return set_member(f, i, key, klen, text, tlen, values);
+    }
+    /* The usual set: a member read from the text. Its key and literal live
+     * in the pool or in the parsed text as long as the object: kept, only
+     * the text is new (changed in place: no block to release). */
+    r = &f->m[i];
+    if (!(b = storage(f, tlen + 1, &block))) {
+        return APR_ENOMEM;
+    }
+    copy_short(b, text, tlen);
+    b[tlen] = '\0';
+    drop_sizes(f, r);
+    r->block = block;
+    r->text = b;
+    r->tlen = tlen;
+    r->values = values;
+    r->unchecked = 0;
+    f->sum_len += entry_len(r);
     f->sum_values += values;
     return APR_SUCCESS;
 }
@@ -742,6 +768,13 @@ apr_size_t ctx_flat_values(const ctx_flat_t *f)
     return 1 + f->sum_values;
 }
 
+void ctx_flat_sizes(const ctx_flat_t *f, apr_size_t *len,
+                    apr_size_t *values)
+{
+    *len = object_len(f);
+    *values = 1 + f->sum_values;
+}
+
 void ctx_flat_member_size(const ctx_flat_t *f, const char *key,
                           apr_size_t *len, apr_size_t *values)
 {
@@ -771,58 +804,21 @@ char *ctx_flat_write(ctx_flat_t *f, apr_pool_t *p, apr_size_t *len)
     }
     o = buf;
     *o++ = '{';
-    for (int i = 0; i < f->n; ++i) {
+    for (int i = 0, count = f->n; i < count; ++i) {
+        /* in locals: the bytes written could alias the member */
         const ctx_flat_member_t *m = &f->m[i];
+        const char *qkey = m->qkey, *text = m->text;
+        apr_size_t qklen = m->qklen, tlen = m->tlen;
 
         if (i) *o++ = ',';
-        copy_short(o, m->qkey, m->qklen);
-        o += m->qklen;
+        copy_short(o, qkey, qklen);
+        o += qklen;
         *o++ = ':';
-        copy_short(o, m->text, m->tlen);
-        o += m->tlen;
+        copy_short(o, text, tlen);
+        o += tlen;
     }
     *o++ = '}';
     *o = '\0';
     if (len) *len = n;
     return buf;
-}
-
-json_t *ctx_flat_to_json(const ctx_flat_t *f)
-{
-    json_t *obj = json_object();
-
-    for (int i = 0; obj && i < f->n; ++i) {
-        json_t *v = ctx_json_parse(f->m[i].text, f->m[i].tlen);
-
-        if (!v || json_object_set_new_nocheck(obj, f->m[i].key, v) != 0) {
-            json_decref(obj);
-            return NULL;
-        }
-    }
-    return obj;
-}
-
-ctx_flat_t *ctx_flat_from_json(apr_pool_t *p, const json_t *obj)
-{
-    ctx_flat_t *f = ctx_flat_create(p);
-    const char *key;
-    json_t *val;
-
-    if (!obj) {
-        return f;
-    }
-    if (!json_is_object(obj)) {
-        return NULL;
-    }
-    json_object_foreach((json_t *)obj, key, val) {
-        char *text;
-        apr_size_t tlen, values;
-
-        if (ctx_json_write_member(p, val, &text, &tlen, &values)
-            != APR_SUCCESS
-            || ctx_flat_set(f, key, text, tlen, values) != APR_SUCCESS) {
-            return NULL;
-        }
-    }
-    return f;
 }

@@ -90,6 +90,11 @@ apr_status_t ctx_flat_set(ctx_flat_t *f, const char *key, const char *text,
  * a caller that reads a member before it sets it looks it up once. Valid
  * until the object changes. */
 int ctx_flat_index(const ctx_flat_t *f, const char *key);
+/* ctx_flat_index and ctx_flat_at in one call: the member under `key`
+ * (borrowed, valid until the object changes) or NULL, and *at as
+ * ctx_flat_index says. */
+const ctx_flat_member_t *ctx_flat_find(const ctx_flat_t *f, const char *key,
+                                       int *at);
 /* ctx_flat_set with `i` from ctx_flat_index(f, key), the object unchanged
  * since, and klen == strlen(key). */
 apr_status_t ctx_flat_set_at(ctx_flat_t *f, int i, const char *key,
@@ -110,6 +115,10 @@ apr_size_t ctx_flat_text_len(const ctx_flat_t *f);
 apr_size_t ctx_flat_values(const ctx_flat_t *f);
 void ctx_flat_member_size(const ctx_flat_t *f, const char *key,
                           apr_size_t *len, apr_size_t *values);
+/* ctx_flat_text_len and ctx_flat_values in one call (a change's size
+ * check). */
+void ctx_flat_sizes(const ctx_flat_t *f, apr_size_t *len,
+                    apr_size_t *values);
 
 /* The object's canonical text, allocated in `p` (NUL-terminated, *len
  * bytes; when `p` is the object's own pool, possibly in room the object

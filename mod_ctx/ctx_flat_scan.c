@@ -6,6 +6,9 @@
 #include "ctx_flat_scan.h"
 #include "ctx_json.h"
 
+#include <apr_hash.h>
+#include <apr_strings.h>
+
 /* The bytes a string literal holds as they are: not '"', not '\\', no
  * control character, no DEL (see ctx_flat_scan.h). */
 #define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
@@ -247,5 +250,98 @@ int ctx_flat_floats_canonical(const char *t, apr_size_t n)
             ++i;
         }
     }
+    return 1;
+}
+
+/* ---- the parse's slow paths (ctx_flat.c reads the usual members) ---- */
+
+/* See ctx_flat_scan.h. */
+int ctx_flat_read_value(apr_pool_t *p, ctx_flat_member_t *m,
+                        const char **pos, const char *end,
+                        apr_size_t *values, apr_size_t max_values)
+{
+    ctx_flat_scan_t sc;
+    json_t *v;
+    apr_size_t made;
+    char *text;
+
+    sc.p = *pos;
+    sc.end = end;
+    sc.depth = 1;
+    sc.values = *values;
+    sc.max_values = max_values;
+    sc.real = 0;
+    if (ctx_flat_scan_value(&sc)) {
+        m->text = *pos;
+        m->tlen = (apr_size_t)(sc.p - *pos);
+        m->values = sc.values - *values;
+        m->unchecked = sc.real;
+        *values = sc.values;
+        *pos = sc.p;
+        return 1;
+    }
+    if (max_values && *values >= max_values) {
+        if (*pos < end) {
+            ++*values;          /* the reader stops at this value */
+        }
+        return 0;
+    }
+    v = ctx_json_parse_member(*pos, (apr_size_t)(end - *pos), 1,
+                              max_values ? max_values - *values : 0, &made,
+                              pos);
+    *values += made;
+    if (!v) {
+        return 0;
+    }
+    if (ctx_json_write_member(p, v, &text, &m->tlen, &m->values)
+        != APR_SUCCESS) {
+        json_decref(v);
+        return 0;
+    }
+    json_decref(v);
+    m->text = text;
+    m->unchecked = 0;
+    return 1;
+}
+
+/* See ctx_flat_scan.h. */
+const char *ctx_flat_read_key(apr_pool_t *p, ctx_flat_member_t *m,
+                              const char *kstart, const char *end)
+{
+    const char *pos = kstart + 1;
+    ctx_flat_scan_t sc;
+    apr_size_t klen;
+    int escaped;
+
+    if (!(m->key = ctx_json_read_string(p, &pos, end, &klen))) {
+        return NULL;
+    }
+    m->klen = klen;
+    sc.p = kstart;
+    sc.end = pos;
+    if (ctx_flat_scan_string(&sc, &escaped)) {
+        m->qkey = kstart;
+        m->qklen = (apr_size_t)(pos - kstart);
+    }
+    else if (!(m->qkey = ctx_json_write_string(p, m->key, klen, &m->qklen))) {
+        return NULL;
+    }
+    return pos;
+}
+
+/* See ctx_flat_scan.h. */
+int ctx_flat_note_key(apr_pool_t *p, const ctx_flat_member_t *ms, int n,
+                      apr_hash_t **seen, const char *key)
+{
+    if (!*seen) {
+        *seen = apr_hash_make(p);
+        for (int i = 0; i < n; ++i) {
+            apr_hash_set(*seen, ms[i].key, APR_HASH_KEY_STRING, "");
+        }
+    }
+    if (apr_hash_get(*seen, key, APR_HASH_KEY_STRING)) {
+        return 0;
+    }
+    apr_hash_set(*seen, key, APR_HASH_KEY_STRING, "");
     return 1;
 }

@@ -1,6 +1,7 @@
 /* ctx_flat_value: typed reads of one member's raw JSON text (ctx_flat.h):
  * its type from the first byte, integers, doubles, booleans and strings
- * read from the text itself, without a jansson value. */
+ * read from the text itself, without a jansson value; and the whole
+ * object to and from jansson values, for the callers that want them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,4 +132,47 @@ apr_status_t ctx_flat_string(apr_pool_t *p, const char *text,
     *val = s;
     if (len) *len = n;
     return APR_SUCCESS;
+}
+
+/* ---- jansson values ------------------------------------------------------ */
+
+json_t *ctx_flat_to_json(const ctx_flat_t *f)
+{
+    json_t *obj = json_object();
+
+    for (int i = 0; obj && i < ctx_flat_count(f); ++i) {
+        const ctx_flat_member_t *m = ctx_flat_at(f, i);
+        json_t *v = ctx_json_parse(m->text, m->tlen);
+
+        if (!v || json_object_set_new_nocheck(obj, m->key, v) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+ctx_flat_t *ctx_flat_from_json(apr_pool_t *p, const json_t *obj)
+{
+    ctx_flat_t *f = ctx_flat_create(p);
+    const char *key;
+    json_t *val;
+
+    if (!obj) {
+        return f;
+    }
+    if (!json_is_object(obj)) {
+        return NULL;
+    }
+    json_object_foreach((json_t *)obj, key, val) {
+        char *text;
+        apr_size_t tlen, values;
+
+        if (ctx_json_write_member(p, val, &text, &tlen, &values)
+            != APR_SUCCESS
+            || ctx_flat_set(f, key, text, tlen, values) != APR_SUCCESS) {
+            return NULL;
+        }
+    }
+    return f;
 }

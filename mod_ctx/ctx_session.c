@@ -34,14 +34,15 @@ struct ctx_session_t {
     apr_pool_t *measure;        /* one change's texts, cleared after it */
     const char *json;           /* data serialized, NULL when stale */
     apr_size_t jlen;
-    apr_size_t values;          /* JSON values in `json` */
     apr_status_t json_status;   /* why the last serialization failed */
     apr_int64_t issued, created;
     void *log_request;          /* the glue's request, for log lines */
-    int loaded, accessed, modified, reissue, sealed;
-    int read_only;              /* a background task's copy */
-    int serialized;             /* a text was made in `pool` already */
-    int holds_json;             /* `release` is registered */
+    /* flags as bytes: a session is made on every request, and a smaller
+     * one is zeroed in fewer stores */
+    unsigned char loaded, accessed, modified, reissue, sealed;
+    unsigned char read_only;    /* a background task's copy */
+    unsigned char serialized;   /* a text was made in `pool` already */
+    unsigned char holds_json;   /* `release` is registered */
     ctx_session_changed_fn *changed;
     void *changed_baton;
     ctx_journal_t *journal;     /* records changes (server-side store) */
@@ -134,12 +135,33 @@ void ctx_session_template_init(ctx_session_template_t *t,
     t->never_fit = t->max_values = APR_SIZE_MAX;
 }
 
+/* 16-byte stores that may alias anything, 8-byte aligned (as the pool). */
+typedef apr_uint64_t zero16_t __attribute__((vector_size(16), aligned(8),
+                                             may_alias));
+
+/* A session made on every request: zeroed in a few wide stores, unrolled,
+ * where the compiler's memset is a `rep stos` of one word per step. */
+static inline void zero_session(ctx_session_t *s)
+{
+    zero16_t *z = (zero16_t *)(void *)s;
+
+    _Static_assert(sizeof(*s) % 8 == 0, "a whole number of words");
+#pragma GCC unroll 16
+    for (size_t i = 0; i < sizeof(*s) / sizeof(*z); ++i) {
+        z[i] = (zero16_t){ 0, 0 };
+    }
+    if (sizeof(*s) % sizeof(*z)) {
+        memset((char *)s + sizeof(*s) - 8, 0, 8);
+    }
+}
+
 ctx_session_t *ctx_session_create_from(apr_pool_t *p,
                                        const ctx_session_template_t *t,
                                        void *baton, void *log_request)
 {
-    ctx_session_t *s = apr_pcalloc(p, sizeof(*s));
+    ctx_session_t *s = apr_palloc(p, sizeof(*s));
 
+    zero_session(s);
     s->pool = p;
     s->fits = t->fits;
     s->baton = baton;
@@ -179,13 +201,13 @@ static void hold_json(ctx_session_t *s)
 void ctx_session_load_flat(ctx_session_t *s, ctx_flat_t *flat,
                            apr_int64_t issued, int key_index)
 {
-    drop_json(s, NULL);
     s->flat = flat;
     s->json = NULL;
     s->issued = flat ? issued : 0;
     s->created = s->issued;
     s->reissue = key_index > 0;
     s->loaded = 1;
+    drop_json(s, NULL);         /* last: a tail call, when there is one */
 }
 
 void ctx_session_load(ctx_session_t *s, json_t *data, apr_int64_t issued,
@@ -219,7 +241,8 @@ void ctx_session_load_text(ctx_session_t *s, const char *json,
  * session's pool; from the second on, texts go into a scratch pool cleared
  * for each, so a request that changes the session many times holds one
  * old text at most, not all of them. */
-static const char *serialize(ctx_session_t *s)
+static inline __attribute__((always_inline)) const char *
+serialize(ctx_session_t *s)
 {
     apr_pool_t *p = s->pool;
 
@@ -239,13 +262,14 @@ static const char *serialize(ctx_session_t *s)
     ++s->serializations;
     s->json = data_rw(s) ? ctx_flat_write(s->flat, p, &s->jlen) : NULL;
     s->json_status = s->json ? APR_SUCCESS : APR_ENOMEM;
-    s->values = ctx_flat_values(data(s));
     return s->json;
 }
 
 apr_size_t ctx_session_json_values(const ctx_session_t *s)
 {
-    return s->json ? s->values : 0;
+    /* the data has not changed since the text was made (a change drops
+     * it): its count is the text's */
+    return s->json ? ctx_flat_values(data(s)) : 0;
 }
 
 void ctx_session_set_limits(ctx_session_t *s, apr_size_t sure_fit,
@@ -308,11 +332,29 @@ static apr_pool_t *measure_pool(ctx_session_t *s)
     return s->measure;
 }
 
+/* check_size near the limit: the text made, and `fits` asked. */
+static __attribute__((noinline)) apr_status_t check_exactly(
+    ctx_session_t *s, apr_size_t jlen)
+{
+    if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
+        return CTX_ETOOLARGE;
+    }
+    if (!serialize(s)) {
+        return s->json_status;
+    }
+    s->checked += s->jlen;
+    if (!s->fits(s->baton, s, s->json, s->jlen)) {
+        return CTX_ETOOLARGE;
+    }
+    return APR_SUCCESS;
+}
+
 /* After the member `key` changed: does the session still fit? The sums
  * of the members' sizes are kept by the flat form, so the check costs the
  * member, not the session, except near the limit (see
  * ctx_session_set_limits). APR_SUCCESS, CTX_ETOOLARGE or APR_ENOMEM. */
-static apr_status_t check_size(ctx_session_t *s)
+static inline __attribute__((always_inline)) apr_status_t
+check_size(ctx_session_t *s)
 {
     apr_size_t jlen, values;
 
@@ -320,24 +362,11 @@ static apr_status_t check_size(ctx_session_t *s)
     if (!s->fits) {
         return APR_SUCCESS;
     }
-    jlen = ctx_flat_text_len(data(s));
-    values = ctx_flat_values(data(s));
+    ctx_flat_sizes(data(s), &jlen, &values);
     if (values > s->max_values) {
         return CTX_ETOOLARGE;
     }
-    if (jlen > s->sure_fit) {
-        if (jlen > s->never_fit || s->checked + jlen > CHECK_BUDGET) {
-            return CTX_ETOOLARGE;
-        }
-        if (!serialize(s)) {
-            return s->json_status;
-        }
-        s->checked += s->jlen;
-        if (!s->fits(s->baton, s, s->json, s->jlen)) {
-            return CTX_ETOOLARGE;
-        }
-    }
-    return APR_SUCCESS;
+    return jlen > s->sure_fit ? check_exactly(s, jlen) : APR_SUCCESS;
 }
 
 static apr_status_t refused(ctx_session_t *s, apr_status_t rv,
@@ -375,6 +404,20 @@ apr_status_t ctx_session_get_text(ctx_session_t *s, const char *key,
     *text = m->text;
     *len = m->tlen;
     return APR_SUCCESS;
+}
+
+apr_status_t ctx_session_get_int(ctx_session_t *s, const char *key,
+                                 apr_int64_t *val)
+{
+    const ctx_flat_member_t *m;
+
+    s->accessed = 1;
+    if (!key || !(m = ctx_flat_get(data(s), key))) {
+        return APR_NOTFOUND;
+    }
+    /* Digits only, or APR_EINVAL: a float (checked or not: it is no
+     * integer either way), a string, a literal, a container. */
+    return ctx_flat_int(m->text, m->tlen, val);
 }
 
 json_t *ctx_session_get(ctx_session_t *s, const char *key)
@@ -424,21 +467,45 @@ static int key_allowed(const char *key, apr_size_t *klen)
     return high < 0x80 || ctx_json_utf8_valid(key, n);
 }
 
-/* The checks every change starts with: APR_SUCCESS (*klen set), or the
- * refusal. */
-static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
-                          const char *key, apr_size_t *klen)
-{
-    apr_status_t rv = APR_EINVAL;
+/* Where a change's key is: found by begin, used by put_text (the object
+ * does not change in between: one look-up for both). */
+typedef struct {
+    const ctx_flat_member_t *m; /* the member, or NULL */
+    int at;                     /* ctx_flat_index's answer */
+    apr_size_t klen;
+} change_t;
 
-    if (args_ok && key_allowed(key, klen)) {
-        s->accessed = 1;
-        rv = s->read_only || s->sealed ? writable(s, what, key)
-                                       : APR_SUCCESS;
-        if (rv == APR_SUCCESS && s->fits && s->flat) {
-            /* Sizes are exact only once every float is checked. */
-            rv = ctx_flat_canonicalize(s->flat);
+/* The checks every change starts with: APR_SUCCESS (c set), or the
+ * refusal. A key the object holds was checked when it came in (the
+ * reader's UTF-8, or an earlier change): only the reserved name is left
+ * to test, and its length is the member's. */
+static inline __attribute__((always_inline)) apr_status_t
+begin(ctx_session_t *s, int args_ok, const char *what, const char *key,
+      change_t *c)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!args_ok) {
+        return APR_EINVAL;
+    }
+    if ((c->m = ctx_flat_find(data(s), key, &c->at)) != NULL) {
+        c->klen = c->m->klen;
+        if (c->klen == sizeof(CTX_SESSION_CREATED_KEY) - 1
+            && !memcmp(key, CTX_SESSION_CREATED_KEY, c->klen)) {
+            return APR_EINVAL;
         }
+    }
+    else if (!key_allowed(key, &c->klen)) {
+        return APR_EINVAL;
+    }
+    s->accessed = 1;
+    if (s->read_only || s->sealed) {
+        rv = writable(s, what, key);
+    }
+    if (rv == APR_SUCCESS && s->fits && s->flat) {
+        /* Sizes are exact only once every float is checked (texts
+         * change, places do not: c stays valid). */
+        rv = ctx_flat_canonicalize(s->flat);
     }
     return rv;
 }
@@ -447,13 +514,12 @@ static apr_status_t begin(ctx_session_t *s, int args_ok, const char *what,
  * only if the session still fits; `what` names the change in the log. A
  * server-side store merges what changed: the whole new value of the key
  * (append and set_field included), the text just written. */
-static apr_status_t put_text(ctx_session_t *s, const char *key,
-                             apr_size_t klen, const char *text,
-                             apr_size_t tlen, apr_size_t values,
-                             const char *what)
+static inline __attribute__((always_inline)) apr_status_t
+put_text(ctx_session_t *s, const change_t *c, const char *key,
+         const char *text, apr_size_t tlen, apr_size_t values,
+         const char *what)
 {
-    int at = ctx_flat_index(data(s), key);      /* one look-up for both */
-    const ctx_flat_member_t *m = ctx_flat_at(data(s), at);
+    const ctx_flat_member_t *m = c->m;
     const char *old = NULL;
     char small[64];
     apr_size_t old_len = 0, old_values = 0;
@@ -483,7 +549,8 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
     if (!data_rw(s)) {
         return APR_ENOMEM;
     }
-    if ((rv = ctx_flat_set_at(s->flat, at, key, klen, text, tlen, values))
+    if ((rv = ctx_flat_set_at(s->flat, c->at, key, c->klen, text, tlen,
+                              values))
         != APR_SUCCESS) {
         return rv;
     }
@@ -513,8 +580,8 @@ static apr_status_t put_text(ctx_session_t *s, const char *key,
 }
 
 /* key = val (a jansson value, released), written as a member. */
-static apr_status_t put_json(ctx_session_t *s, const char *key,
-                             apr_size_t klen, json_t *val, const char *what)
+static apr_status_t put_json(ctx_session_t *s, const change_t *c,
+                             const char *key, json_t *val, const char *what)
 {
     char *text;
     apr_size_t tlen, values;
@@ -532,19 +599,19 @@ static apr_status_t put_json(ctx_session_t *s, const char *key,
         apr_pool_clear(s->measure);
         return rv;
     }
-    return put_text(s, key, klen, text, tlen, values, what);
+    return put_text(s, c, key, text, tlen, values, what);
 }
 
 apr_status_t ctx_session_set(ctx_session_t *s, const char *key, json_t *val)
 {
-    apr_size_t klen;
-    apr_status_t rv = begin(s, key && val, "set", key, &klen);
+    change_t c;
+    apr_status_t rv = begin(s, key && val, "set", key, &c);
 
     if (rv != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
-    return put_json(s, key, klen, val, "setting");
+    return put_json(s, &c, key, val, "setting");
 }
 
 apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
@@ -552,34 +619,35 @@ apr_status_t ctx_session_set_int(ctx_session_t *s, const char *key,
 {
     char num[CTX_JSON_INT_MAX];
     const char *text;
-    apr_size_t klen, tlen;
-    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
+    apr_size_t tlen;
+    change_t c;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &c);
 
     if (rv != APR_SUCCESS) {
         return rv;
     }
     text = ctx_json_format_int_in(num, val, &tlen);
-    return put_text(s, key, klen, text, tlen, 1, "setting");
+    return put_text(s, &c, key, text, tlen, 1, "setting");
 }
 
 apr_status_t ctx_session_set_bool(ctx_session_t *s, const char *key,
                                   int val)
 {
-    apr_size_t klen;
-    apr_status_t rv = begin(s, key != NULL, "set", key, &klen);
+    change_t c;
+    apr_status_t rv = begin(s, key != NULL, "set", key, &c);
 
     return rv == APR_SUCCESS
-           ? put_text(s, key, klen, val ? "true" : "false", val ? 4 : 5, 1,
+           ? put_text(s, &c, key, val ? "true" : "false", val ? 4 : 5, 1,
                       "setting")
            : rv;
 }
 
 /* The member under key as a jansson value (a new reference; *val NULL when
  * absent). APR_EINVAL when it is not of `type`. */
-static apr_status_t member_json(ctx_session_t *s, const char *key,
-                                json_type type, json_t **val)
+static apr_status_t member_json(const change_t *c, json_type type,
+                                json_t **val)
 {
-    const ctx_flat_member_t *m = ctx_flat_get(data(s), key);
+    const ctx_flat_member_t *m = c->m;
 
     *val = NULL;
     if (!m) {
@@ -596,11 +664,11 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
                                 json_t *val)
 {
     json_t *list;
-    apr_size_t klen;
+    change_t c;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && val, "append to", key, &klen)) != APR_SUCCESS
-        || (rv = member_json(s, key, JSON_ARRAY, &list)) != APR_SUCCESS) {
+    if ((rv = begin(s, key && val, "append to", key, &c)) != APR_SUCCESS
+        || (rv = member_json(&c, JSON_ARRAY, &list)) != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
@@ -614,19 +682,19 @@ apr_status_t ctx_session_append(ctx_session_t *s, const char *key,
         json_decref(list);
         return APR_ENOMEM;
     }
-    return put_json(s, key, klen, list, "appending to");
+    return put_json(s, &c, key, list, "appending to");
 }
 
 apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
                                    const char *field, json_t *val)
 {
     json_t *obj;
-    apr_size_t klen;
+    change_t c;
     apr_status_t rv;
 
-    if ((rv = begin(s, key && field && val, "set a field of", key, &klen))
+    if ((rv = begin(s, key && field && val, "set a field of", key, &c))
         != APR_SUCCESS
-        || (rv = member_json(s, key, JSON_OBJECT, &obj)) != APR_SUCCESS) {
+        || (rv = member_json(&c, JSON_OBJECT, &obj)) != APR_SUCCESS) {
         json_decref(val);
         return rv;
     }
@@ -639,7 +707,7 @@ apr_status_t ctx_session_set_field(ctx_session_t *s, const char *key,
         json_decref(obj);
         return APR_EINVAL;      /* field is not valid UTF-8 */
     }
-    return put_json(s, key, klen, obj, "setting a field of");
+    return put_json(s, &c, key, obj, "setting a field of");
 }
 
 apr_status_t ctx_session_remove(ctx_session_t *s, const char *key)

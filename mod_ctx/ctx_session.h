@@ -129,6 +129,13 @@ int ctx_session_has(ctx_session_t *s, const char *key);
 apr_status_t ctx_session_get_text(ctx_session_t *s, const char *key,
                                   const char **text, apr_size_t *len);
 
+/* The integer under key, in one call (ctx_session_get_text, then
+ * ctx_flat_type and ctx_flat_int): APR_SUCCESS and *val, APR_NOTFOUND if
+ * absent (also for a NULL key), APR_EINVAL when the value is not an
+ * integer (*val unchanged then). Marks the session accessed. */
+apr_status_t ctx_session_get_int(ctx_session_t *s, const char *key,
+                                 apr_int64_t *val);
+
 /* Store `val` (stolen, even on failure). APR_EINVAL for NULL arguments or a
  * value JSON text cannot hold (NaN, infinity, nested deeper than
  * CTX_JSON_MAX_DEPTH - 1 under the session's object), CTX_ETOOLARGE if the

@@ -251,6 +251,143 @@ static void test_flat_refuses_what_the_reader_refuses(void **state)
     }
 }
 
+/* The parse looks for blanks only where the byte it expects is not
+ * there: blanks in every place a JSON text may hold them read as without
+ * (the compact text is written out by hand), and each refused text below
+ * is refused by jansson too. */
+static void test_flat_blanks_anywhere_read_as_without(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const struct { const char *in, *out; } ok[] = {
+        { " { \"b\" : 1 , \"a\" : [ 1 , 2 ] , \"c\" : \"x\" } ",
+          "{\"a\":[1,2],\"b\":1,\"c\":\"x\"}" },
+        { "{\n\"a\"\t:\r1\n}", "{\"a\":1}" },
+        { "{ }", "{}" },
+        { "{\"a\":1 }", "{\"a\":1}" },
+        { "{\"a\" :1}", "{\"a\":1}" },
+        { "{\"a\": 1}", "{\"a\":1}" },
+        { "{\"a\":1 ,\"b\":2}", "{\"a\":1,\"b\":2}" },
+        { "{\"a\":1, \"b\":2}", "{\"a\":1,\"b\":2}" },
+        { "{ \"a\":true }", "{\"a\":true}" },
+    };
+    static const char *bad[] = {
+        "{\"a\":1 ,}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{ , }",
+        "{\"a\":1 } }", "{\"a\":1 ", "{ \"a\" : ", " { \"a\":1} x", "{ \"a\"",
+    };
+
+    for (size_t t = 0; t < sizeof(ok) / sizeof(*ok); ++t) {
+        assert_writes(p, parse_ok(p, ok[t].in), ok[t].out);
+    }
+    for (size_t t = 0; t < sizeof(bad) / sizeof(*bad); ++t) {
+        ctx_flat_t *f = NULL;
+        json_t *ref = json_loads(bad[t], 0, NULL);
+
+        assert_null(ref);
+        assert_int_equal(ctx_flat_parse(p, bad[t], strlen(bad[t]), 0, NULL,
+                                        &f), APR_EINVAL);
+    }
+}
+
+/* The look-up compares on the member's key length: keys that are
+ * prefixes of one another, the empty key and UTF-8 keys (bytes past 0x7f
+ * sort last, as strcmp sorts them) are each found, and absent keys get
+ * the place strcmp's order gives them. */
+static void test_flat_find_tells_prefix_keys_apart(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_flat_t *f = parse_ok(p, "{\"\":0,\"a\":1,\"ab\":2,\"abc\":3,"
+                                "\"b\":4,\"\\u00e9\":5}");
+    static const char *keys[] = { "", "a", "ab", "abc", "b", "\xc3\xa9" };
+    static const struct { const char *key; int at; } absent[] = {
+        { "aa", -3 }, { "abcd", -5 }, { "abd", -5 }, { "ac", -5 },
+        { "z", -6 }, { "\xc3\xa9\xc3\xa9", -7 }, { "\xc3", -6 },
+    };
+    apr_size_t len, values;
+    int at;
+
+    for (int i = 0; i < 6; ++i) {
+        const ctx_flat_member_t *m = ctx_flat_find(f, keys[i], &at);
+
+        assert_non_null(m);
+        assert_int_equal(at, i);
+        assert_string_equal(m->key, keys[i]);
+        assert_ptr_equal(ctx_flat_get(f, keys[i]), m);
+        assert_int_equal(ctx_flat_index(f, keys[i]), i);
+    }
+    for (size_t i = 0; i < sizeof(absent) / sizeof(*absent); ++i) {
+        assert_null(ctx_flat_find(f, absent[i].key, &at));
+        assert_int_equal(at, absent[i].at);
+        assert_null(ctx_flat_get(f, absent[i].key));
+    }
+    /* {"":0,"a":1,"ab":2,"abc":3,"b":4,"\u00e9":5}: 44 bytes, 7 values */
+    ctx_flat_sizes(f, &len, &values);
+    assert_int_equal(len, 44);
+    assert_int_equal(values, 7);
+    assert_writes(p, f, "{\"\":0,\"a\":1,\"ab\":2,\"abc\":3,\"b\":4,"
+                        "\"\\u00e9\":5}");
+}
+
+/* Plain strings and the three literals are taken as they are; a string
+ * with an escape or a byte that is not printable ASCII, and a literal
+ * that is not one, go to the full reader (written again as Python's
+ * json.dumps writes them, or refused, as jansson refuses them). */
+static void test_flat_plain_values_and_their_neighbours(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const struct { const char *in, *out; } ok[] = {
+        { "{\"a\":\"alice\",\"b\":true,\"c\":false,\"d\":null,\"e\":\"\"}",
+          "{\"a\":\"alice\",\"b\":true,\"c\":false,\"d\":null,\"e\":\"\"}" },
+        { "{\"a\":\"x\\/y\"}", "{\"a\":\"x/y\"}" },
+        { "{\"a\":\"\\u0041\"}", "{\"a\":\"A\"}" },
+        { "{\"a\":\"\x7f\"}", "{\"a\":\"\\u007f\"}" },
+        { "{\"a\":\"caf\xc3\xa9\"}", "{\"a\":\"caf\\u00e9\"}" },
+        { "{\"a\":\"q\\\"\"}", "{\"a\":\"q\\\"\"}" },
+        { "{\"a\":null}", "{\"a\":null}" },
+        { "{\"z\":false}", "{\"z\":false}" },
+    };
+    static const char *bad[] = {
+        "{\"a\":truex}", "{\"a\":nul}", "{\"a\":t}", "{\"a\":fals}",
+        "{\"a\":\"open}", "{\"a\":\"x\"\"}", "{\"a\":nulll}", "{\"a\":\"",
+        "{\"a\":\"\x01\"}", "{\"a\":True}",
+    };
+    ctx_flat_t *f;
+    const ctx_flat_member_t *m;
+    const char *str;
+    apr_size_t len, values;
+    int b;
+
+    for (size_t t = 0; t < sizeof(ok) / sizeof(*ok); ++t) {
+        assert_writes(p, parse_ok(p, ok[t].in), ok[t].out);
+    }
+    for (size_t t = 0; t < sizeof(bad) / sizeof(*bad); ++t) {
+        json_t *ref = json_loads(bad[t], 0, NULL);
+
+        assert_null(ref);
+        f = NULL;
+        assert_int_equal(ctx_flat_parse(p, bad[t], strlen(bad[t]), 0, NULL,
+                                        &f), APR_EINVAL);
+    }
+    f = parse_ok(p, "{\"_permanent\":true,\"count\":12,\"user\":\"alice\"}");
+    m = member(f, "user");
+    assert_int_equal(ctx_flat_type(m->text, m->tlen), JSON_STRING);
+    assert_int_equal(ctx_flat_string(p, m->text, m->tlen, &str, &len),
+                     APR_SUCCESS);
+    assert_string_equal(str, "alice");
+    assert_int_equal(len, 5);
+    m = member(f, "_permanent");
+    assert_int_equal(ctx_flat_bool(m->text, m->tlen, &b), APR_SUCCESS);
+    assert_true(b == 1);
+    ctx_flat_sizes(f, &len, &values);
+    assert_int_equal(values, 4);
+    assert_int_equal(len, strlen("{\"_permanent\":true,\"count\":12,"
+                                 "\"user\":\"alice\"}"));
+    /* the bound on values stops at a plain value as at any other */
+    f = NULL;
+    assert_int_equal(ctx_flat_parse(p, "{\"a\":\"x\",\"b\":true}", 18, 2,
+                                    &values, &f), APR_EINVAL);
+    assert_int_equal(values, 3);
+}
+
 static void test_flat_counts_values_as_the_bounded_reader(void **state)
 {
     apr_pool_t *p = UNIT_POOL(state);
@@ -882,6 +1019,9 @@ int main(void)
         UNIT_TEST(test_flat_int_getter_refuses_what_is_not_digits),
         UNIT_TEST(test_flat_none_reads_as_an_empty_object),
         UNIT_TEST(test_flat_integer_members_read_as_the_reader_reads_them),
+        UNIT_TEST(test_flat_blanks_anywhere_read_as_without),
+        UNIT_TEST(test_flat_find_tells_prefix_keys_apart),
+        UNIT_TEST(test_flat_plain_values_and_their_neighbours),
     };
 
     return UNIT_RUN(tests);

@@ -678,6 +678,118 @@ static void test_session_refuses_the_reserved_creation_key(void **state)
     assert_data(s, "{\"a\":1}");
 }
 
+/* A key the data already holds skips the key's own checks (it was read
+ * or set before): the reserved creation key is still refused when it is
+ * there (a Flask-format session carries it), by every setter, and a held
+ * non-ASCII or escaped key is replaced under its own length and literal. */
+static void test_session_held_keys_keep_their_checks(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+    static const char in[] = "{\"_ctx_created\":5,\"a\\\"b\":1,"
+                             "\"caf\\u00e9\":2}";
+    const char *json;
+    apr_size_t len;
+
+    ctx_session_load_text(s, in, sizeof(in) - 1, 1700000000, 0);
+    assert_int_equal(ctx_session_count(s), 3);
+    assert_int_equal(ctx_session_set_int(s, "_ctx_created", 9), APR_EINVAL);
+    assert_int_equal(ctx_session_set_bool(s, "_ctx_created", 1), APR_EINVAL);
+    assert_int_equal(ctx_session_set(s, "_ctx_created", json_integer(9)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_append(s, "_ctx_created", json_integer(1)),
+                     APR_EINVAL);
+    assert_int_equal(ctx_session_set_field(s, "_ctx_created", "x",
+                                           json_integer(1)), APR_EINVAL);
+    assert_false(ctx_session_modified(s));
+    assert_int_equal(ctx_session_set_int(s, "caf\xc3\xa9", 30), APR_SUCCESS);
+    assert_int_equal(ctx_session_set_int(s, "a\"b", 10), APR_SUCCESS);
+    json = ctx_session_json(s, &len);
+    assert_non_null(json);
+    assert_string_equal(json, "{\"_ctx_created\":5,\"a\\\"b\":10,"
+                              "\"caf\\u00e9\":30}");
+    assert_int_equal(len, strlen(json));
+}
+
+/* The text is made once per change and handed out again until the next
+ * one: each set, remove and clear is in the next text, and a second ask
+ * with no change between makes none. */
+static void test_session_text_follows_every_change(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+    static const char in[] = "{\"count\":1}";
+    const char *json, *again;
+    apr_size_t len;
+
+    ctx_session_load_text(s, in, sizeof(in) - 1, 1700000000, 0);
+    json = ctx_session_json(s, &len);
+    assert_string_equal(json, "{\"count\":1}");
+    again = ctx_session_json(s, &len);
+    assert_ptr_equal(again, json);
+    assert_int_equal(ctx_session_serializations(s), 1);
+    assert_int_equal(ctx_session_set_int(s, "count", 2), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len), "{\"count\":2}");
+    assert_int_equal(len, 11);
+    assert_int_equal(ctx_session_set_int(s, "count", -10), APR_SUCCESS);
+    assert_int_equal(ctx_session_set_bool(s, "a", 0), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len),
+                        "{\"a\":false,\"count\":-10}");
+    assert_int_equal(ctx_session_serializations(s), 3);
+    assert_int_equal(ctx_session_remove(s, "count"), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len), "{\"a\":false}");
+    assert_int_equal(ctx_session_set_int(s, "count", 3), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len),
+                        "{\"a\":false,\"count\":3}");
+    assert_int_equal(ctx_session_clear(s), APR_SUCCESS);
+    assert_string_equal(ctx_session_json(s, &len), "{}");
+    assert_int_equal(len, 2);
+    assert_int_equal(ctx_session_serializations(s), 6);
+}
+
+/* The one-call integer getter: every JSON type but an integer is
+ * APR_EINVAL (a float read from the cookie, unchecked, included), absent
+ * keys are APR_NOTFOUND, and the int64 edges are exact; *val is left as
+ * it was whenever it is not APR_SUCCESS. */
+static void test_session_get_int_reads_only_integers(void **state)
+{
+    apr_pool_t *p = *state;
+    ctx_session_t *s = ctx_session_create(p, NULL, NULL);
+    static const char in[] =
+        "{\"a\":[1],\"b\":true,\"f\":1.5,\"g\":1e3,\"i\":-42,\"n\":null,"
+        "\"o\":{\"x\":1},\"s\":\"7\",\"max\":9223372036854775807,"
+        "\"min\":-9223372036854775808,\"z\":0}";
+    static const char *not_int[] = { "a", "b", "f", "g", "n", "o", "s" };
+    apr_int64_t v = 5;
+
+    ctx_session_load_text(s, in, sizeof(in) - 1, 1700000000, 0);
+    assert_int_equal(ctx_session_count(s), 11);
+    for (size_t i = 0; i < sizeof(not_int) / sizeof(*not_int); ++i) {
+        assert_int_equal(ctx_session_get_int(s, not_int[i], &v), APR_EINVAL);
+        assert_true(v == 5);
+    }
+    assert_int_equal(ctx_session_get_int(s, "absent", &v), APR_NOTFOUND);
+    assert_int_equal(ctx_session_get_int(s, NULL, &v), APR_NOTFOUND);
+    assert_true(v == 5);
+    assert_true(ctx_session_accessed(s));
+    assert_false(ctx_session_modified(s));
+    assert_int_equal(ctx_session_get_int(s, "i", &v), APR_SUCCESS);
+    assert_true(v == -42);
+    assert_int_equal(ctx_session_get_int(s, "z", &v), APR_SUCCESS);
+    assert_true(v == 0);
+    assert_int_equal(ctx_session_get_int(s, "max", &v), APR_SUCCESS);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(ctx_session_get_int(s, "min", &v), APR_SUCCESS);
+    assert_true(v == INT64_MIN);
+    /* a set is read back by the same getter */
+    assert_int_equal(ctx_session_set_int(s, "i", INT64_MIN), APR_SUCCESS);
+    assert_int_equal(ctx_session_get_int(s, "i", &v), APR_SUCCESS);
+    assert_true(v == INT64_MIN);
+    assert_int_equal(ctx_session_set_bool(s, "i", 1), APR_SUCCESS);
+    assert_int_equal(ctx_session_get_int(s, "i", &v), APR_EINVAL);
+    assert_true(v == INT64_MIN);
+}
+
 static void test_session_regenerate_keeps_data_and_asks_reissue(void **state)
 {
     ctx_session_t *s = loaded(UNIT_POOL(state), "{\"a\":1}");
@@ -1502,6 +1614,9 @@ int main(void)
         UNIT_TEST(test_session_first_change_of_each_kind_is_announced_once),
         UNIT_TEST(test_session_refused_change_is_not_announced),
         UNIT_TEST(test_session_refuses_the_reserved_creation_key),
+        UNIT_TEST(test_session_held_keys_keep_their_checks),
+        UNIT_TEST(test_session_text_follows_every_change),
+        UNIT_TEST(test_session_get_int_reads_only_integers),
         UNIT_TEST(test_session_many_sets_below_the_limit_never_serialize),
         UNIT_TEST(test_session_exact_checks_near_the_limit_are_bounded),
         UNIT_TEST(test_session_set_of_unwritable_value_is_einval),
