@@ -9,6 +9,7 @@
 #include <unistd.h>             /* geteuid */
 
 #include "apr_strings.h"
+#include "apr_atomic.h"
 
 #include "mod_ctx_config.h"
 #include "mod_ctx_login.h"
@@ -162,6 +163,59 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
 }
 
 /* ---- cookie attributes at check_config --------------------------------- */
+
+/* Secure means On: Auto sends no Secure over http, where these cookies
+ * are then dropped, and On works wherever Auto would. */
+const char *ctx_config_cookie_rule(const ctx_session_conf_t *c, int *fields)
+{
+    int secure = c->attrs.secure;       /* On; Auto leaves it 0 */
+    int host = !strncasecmp(c->attrs.name, "__Host-", 7);
+
+    *fields = CTX_COOKIE_NAME | CTX_COOKIE_SECURE;
+    if ((host || !strncasecmp(c->attrs.name, "__Secure-", 9)) && !secure) {
+        return host ? "a __Host- cookie name needs CtxSessionCookieSecure On"
+                    : "a __Secure- cookie name needs CtxSessionCookieSecure "
+                      "On";
+    }
+    if (host && c->attrs.domain) {
+        *fields = CTX_COOKIE_NAME | CTX_COOKIE_DOMAIN;
+        return "a __Host- cookie name allows no CtxSessionCookieDomain";
+    }
+    if (host && strcmp(c->attrs.path, "/")) {
+        *fields = CTX_COOKIE_NAME | CTX_COOKIE_PATH;
+        return "a __Host- cookie name needs CtxSessionCookiePath /";
+    }
+    *fields = CTX_COOKIE_SAMESITE | CTX_COOKIE_SECURE;
+    if (c->attrs.samesite == CTX_SAMESITE_NONE && !secure) {
+        return "CtxSessionCookieSameSite None needs CtxSessionCookieSecure On";
+    }
+    *fields = CTX_COOKIE_PARTITIONED | CTX_COOKIE_SECURE;
+    if (c->attrs.partitioned && !secure) {
+        return "CtxSessionCookiePartitioned On needs CtxSessionCookieSecure "
+               "On";
+    }
+    *fields = 0;
+    return NULL;
+}
+
+void ctx_config_log_cookie_problem(request_rec *r)
+{
+    static apr_uint32_t logged;
+    ctx_session_conf_t buf;
+    const ctx_session_conf_t *conf;
+    ctx_dir_conf_t *d = ctx_dir_conf(r);
+
+    if (r->main || !d || d->session != 1) {
+        return;
+    }
+    conf = ctx_session_conf_of(d, &buf);
+    if (conf->cookie_problem && apr_atomic_cas32(&logged, 1, 0) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: no session for "
+                      "%s: %s (cookie %s; the settings of several sections "
+                      "combined; logged once per process)", r->uri,
+                      conf->cookie_problem, conf->attrs.name);
+    }
+}
 
 /* The `fields` that `d` sets itself. */
 static int fields_set(const ctx_dir_conf_t *d, int fields)
