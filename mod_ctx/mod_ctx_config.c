@@ -25,6 +25,7 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include "apr_user.h"
+#include "apr_thread_mutex.h"
 
 #include "mod_ctx_config.h"
 #include "mod_ctx_bridge.h"
@@ -144,9 +145,9 @@ const ctx_session_conf_t *ctx_config_resolve_session(apr_pool_t *p,
     return out;
 }
 
-void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+static ctx_dir_conf_t *merge(apr_pool_t *p, const ctx_dir_conf_t *base,
+                             const ctx_dir_conf_t *add)
 {
-    ctx_dir_conf_t *base = basev, *add = addv;
     ctx_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->config = overlay(p, add->config, base->config);
@@ -188,6 +189,95 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         conf->resolved = ctx_config_resolve_session(p, conf);
     }
     return conf;
+}
+
+/* The kept merges' pool and its lock (worker threads merge at once): a
+ * child's, NULL before child_init and in the parent. */
+static apr_pool_t *kept_pool;
+static apr_thread_mutex_t *kept_lock;
+
+static apr_status_t kept_gone(void *unused)
+{
+    (void)unused;
+    kept_pool = NULL;
+    kept_lock = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t ctx_config_child_init(apr_pool_t *pchild)
+{
+    apr_pool_t *p;
+    apr_status_t rv = apr_pool_create(&p, pchild);
+
+    if (rv == APR_SUCCESS
+        && (rv = apr_thread_mutex_create(&kept_lock, APR_THREAD_MUTEX_DEFAULT,
+                                         p)) == APR_SUCCESS) {
+        apr_pool_cleanup_register(p, NULL, kept_gone, apr_pool_cleanup_null);
+        kept_pool = p;
+    }
+    return rv;
+}
+
+void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d)
+{
+    if (d && !d->cache) {
+        d->cache = apr_pcalloc(pconf, sizeof(*d->cache));
+    }
+}
+
+/* The merge of `add` over `base`, both lasting, made once: NULL when
+ * add's slots are full (or before child_init). */
+static ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
+                                  const ctx_dir_conf_t *add, int i)
+{
+    ctx_dir_conf_t *m = NULL;
+
+    if (!kept_lock || apr_thread_mutex_lock(kept_lock) != APR_SUCCESS) {
+        return NULL;
+    }
+    /* Another thread may have kept it since the caller looked. */
+    for (; i < CTX_MERGE_SLOTS && (m = add->cache->slots[i]); ++i) {
+        if (m->cache->from_base == base) {
+            break;
+        }
+    }
+    if (i < CTX_MERGE_SLOTS && !m) {
+        m = merge(kept_pool, base, add);
+        m->cache = apr_pcalloc(kept_pool, sizeof(*m->cache));
+        m->cache->from_base = base;
+        __atomic_store_n(&add->cache->slots[i], m, __ATOMIC_RELEASE);
+    }
+    else if (i == CTX_MERGE_SLOTS) {
+        m = NULL;
+    }
+    apr_thread_mutex_unlock(kept_lock);
+    return m;
+}
+
+/* httpd merges a request's sections anew for every request (ap_location_
+ * walk): a merge of two lasting configurations is made once per child and
+ * shared, read-only, by every request after it. */
+void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const ctx_dir_conf_t *base = basev, *add = addv;
+    ctx_dir_conf_t *m;
+    int i;
+
+    if (add->cache && base->cache) {
+        for (i = 0; i < CTX_MERGE_SLOTS; ++i) {
+            m = __atomic_load_n(&add->cache->slots[i], __ATOMIC_ACQUIRE);
+            if (!m) {
+                break;
+            }
+            if (m->cache->from_base == base) {
+                return m;
+            }
+        }
+        if (i < CTX_MERGE_SLOTS && (m = merge_kept(base, add, i)) != NULL) {
+            return m;
+        }
+    }
+    return merge(p, base, add);
 }
 
 #define OR_DEFAULT(v, d) (((v) != CTX_UNSET) ? (v) : (d))

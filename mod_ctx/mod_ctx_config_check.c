@@ -381,7 +381,8 @@ static void prepare_cookie(apr_pool_t *pconf, const ctx_session_conf_t *c)
 
 /* Resolve once, over the server's own settings, each section of `s` that
  * sets a session directive (the first server's where a section is
- * shared): a request merging it over them then resolves nothing. */
+ * shared): a request merging it over them then resolves nothing. Every
+ * section, as the server's defaults, lasts: its merges are kept. */
 static void memo_sections(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                           ctx_dir_conf_t *base)
 {
@@ -391,6 +392,7 @@ static void memo_sections(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
         ctx_dir_conf_t *d = (ctx_dir_conf_t *)APR_ARRAY_IDX(all, i,
                                                             section_t).d;
 
+        ctx_config_keep_merges(pconf, d);
         if (d && !d->memo && ctx_config_sets_session(d)) {
             const ctx_dir_conf_t *m = ctx_merge_dir_conf(pconf, base, d);
 
@@ -429,6 +431,7 @@ int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
             prepare_cookie(pconf, dconf->resolved);
         }
         if (dconf) {
+            ctx_config_keep_merges(pconf, dconf);
             memo_sections(pconf, ptemp, s, dconf);
         }
         conf->keys = NULL;
