@@ -218,6 +218,17 @@ apr_status_t ctx_config_child_init(apr_pool_t *pchild)
     return rv;
 }
 
+apr_pool_t *ctx_config_kept_lock(void)
+{
+    return kept_lock && apr_thread_mutex_lock(kept_lock) == APR_SUCCESS
+               ? kept_pool : NULL;
+}
+
+void ctx_config_kept_unlock(void)
+{
+    apr_thread_mutex_unlock(kept_lock);
+}
+
 void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d)
 {
     if (d && !d->cache) {
@@ -232,7 +243,7 @@ static ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
 {
     ctx_dir_conf_t *m = NULL;
 
-    if (!kept_lock || apr_thread_mutex_lock(kept_lock) != APR_SUCCESS) {
+    if (!ctx_config_kept_lock()) {
         return NULL;
     }
     /* Another thread may have kept it since the caller looked. */
@@ -250,7 +261,7 @@ static ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
     else if (i == CTX_MERGE_SLOTS) {
         m = NULL;
     }
-    apr_thread_mutex_unlock(kept_lock);
+    ctx_config_kept_unlock();
     return m;
 }
 

@@ -98,6 +98,9 @@ typedef struct {
      * merge): the merges over it are kept there (ctx_merge_dir_conf).
      * NULL: a request's own merge, or an .htaccess's. */
     struct ctx_merge_cache_s *cache;
+    /* The session glue's setup for this configuration and one server, made
+     * once where it lasts (mod_ctx_session.c; __atomic, release). */
+    const void *session_proto;
 } ctx_dir_conf_t;
 
 /* The merges kept per section: a section shared by this many bases (the
@@ -118,6 +121,12 @@ void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d);
 /* Make, in a child process, the pool and lock of the kept merges (they
  * live as long as pchild); before it, every merge is a new one. */
 apr_status_t ctx_config_child_init(apr_pool_t *pchild);
+
+/* The pool of the kept merges, locked, for what is kept with a lasting
+ * configuration (it lives as long as the child); NULL (nothing locked)
+ * before child_init. ctx_config_kept_unlock() after. */
+apr_pool_t *ctx_config_kept_lock(void);
+void ctx_config_kept_unlock(void);
 
 /* CtxMaxBodySize: the default, and the largest value accepted. */
 #define CTX_BODY_DEFAULT_MAX (1024 * 1024)

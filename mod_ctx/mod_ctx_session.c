@@ -135,6 +135,89 @@ static void session_changed(void *baton, ctx_session_t *s)
     ctx_glue_not_for_shared_caches(st->answering);
 }
 
+/* What a request's session state starts from: everything that depends on
+ * the configuration alone (its directory's and its server's). */
+typedef struct {
+    const ctx_server_conf_t *sconf;     /* the server it was made for */
+    const ctx_store_t *store;           /* its store when it was made */
+    session_state_t st;                 /* conf, codec and store; else 0 */
+    ctx_session_template_t t;
+} session_proto_t;
+
+static void proto_fill(session_proto_t *pr, const ctx_dir_conf_t *d,
+                       const ctx_server_conf_t *sconf,
+                       const ctx_store_t *store)
+{
+    session_state_t *st = &pr->st;
+    ctx_session_conf_t buf;
+
+    memset(pr, 0, sizeof(*pr));
+    pr->sconf = sconf;
+    pr->store = store;
+    st->conf = *ctx_session_conf_of(d, &buf);
+    st->codec.format = st->conf.format;
+    st->codec.keys = sconf->keys;
+    st->codec.cookie_name = st->conf.attrs.name;
+    st->codec.max_age = st->conf.max_age;
+    st->codec.max_skew = MAX_SKEW;
+    st->codec.app_name = ctx_app_name(sconf->app);
+    if (st->conf.format == CTX_FORMAT_SIGNED
+        || st->conf.format == CTX_FORMAT_ENCRYPTED) {
+        st->codec.bound = sconf->bound[st->conf.format];
+    }
+    st->codec.legacy = sconf->legacy_ok;
+    st->codec.max_lifetime = st->conf.max_lifetime;
+    st->store = store;
+    st->gstore = sconf->store;
+    if (st->store && d->max_size == CTX_UNSET) {
+        st->conf.max_size = CTX_SESSION_STORE_DEFAULT_SIZE;
+    }
+    ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
+    ctx_session_template_init(&pr->t, st->store ? ctx_glue_stored_fits
+                                                : session_fits,
+                              session_changed);
+    if (st->store) {
+        ctx_glue_stored_limits(st, &pr->t);
+    }
+    else {
+        session_limits(st, &pr->t);
+    }
+}
+
+/* The setup of `d` for server `sconf` with `store`: kept with d where d
+ * lasts (one server's: the first to ask), else made in `local`. */
+static const session_proto_t *session_proto(const ctx_dir_conf_t *d,
+                                            const ctx_server_conf_t *sconf,
+                                            const ctx_store_t *store,
+                                            session_proto_t *local)
+{
+    const void **slot = (const void **)&d->session_proto;
+    const session_proto_t *pr;
+    apr_pool_t *p;
+
+    if (d->cache) {
+        pr = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        if (pr && pr->sconf == sconf && pr->store == store) {
+            return pr;
+        }
+        if (!pr && (p = ctx_config_kept_lock()) != NULL) {
+            if (!(pr = *slot)) {
+                session_proto_t *made = apr_palloc(p, sizeof(*made));
+
+                proto_fill(made, d, sconf, store);
+                __atomic_store_n(slot, made, __ATOMIC_RELEASE);
+                pr = made;
+            }
+            ctx_config_kept_unlock();
+            if (pr->sconf == sconf && pr->store == store) {
+                return pr;
+            }
+        }
+    }
+    proto_fill(local, d, sconf, store);
+    return local;
+}
+
 static int session_allowed(request_rec *r)
 {
     ctx_session_conf_t buf;
@@ -187,8 +270,8 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     request_rec *r;
     ctx_server_conf_t *sconf;
     ctx_load_t lb;
-    ctx_session_conf_t buf;
-    ctx_session_template_t t;
+    session_proto_t local;
+    const session_proto_t *pr;
 
     *rv = APR_SUCCESS;
     if (!c) {
@@ -226,13 +309,17 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     }
     main = ctx_context_main(c);
     r = ctx_context_latest(c)->request;
-    st = apr_pcalloc(main->pool, sizeof(*st));
-    st->conf = *ctx_session_conf_of(ctx_dir_conf(r), &buf);
     sconf = ctx_server_conf(r->server);
-    if ((!st->conf.enabled && c->kind != CTX_KIND_SUB) || !sconf->keys) {
+    pr = session_proto(ctx_dir_conf(r), sconf,
+                       sconf->store ? ctx_glue_stats_store(
+                           r->server, ctx_glue_store_get(sconf->store))
+                                    : NULL, &local);
+    if ((!pr->st.conf.enabled && c->kind != CTX_KIND_SUB) || !sconf->keys) {
         *rv = CTX_EDISABLED;
         return NULL;
     }
+    st = apr_palloc(main->pool, sizeof(*st));
+    *st = pr->st;
     st->r = r;
     st->answering = r;
     if (use) {
@@ -241,36 +328,10 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     if (st->conf.secure_auto) {
         st->conf.attrs.secure = !strcmp(ap_http_scheme(r), "https");
     }
-    st->codec.format = st->conf.format;
-    st->codec.keys = sconf->keys;
-    st->codec.cookie_name = st->conf.attrs.name;
-    st->codec.max_age = st->conf.max_age;
-    st->codec.max_skew = MAX_SKEW;
-    st->codec.app_name = ctx_app_name(sconf->app);
-    if (st->conf.format == CTX_FORMAT_SIGNED
-        || st->conf.format == CTX_FORMAT_ENCRYPTED) {
-        st->codec.bound = sconf->bound[st->conf.format];
-    }
-    st->codec.legacy = sconf->legacy_ok;
-    st->codec.max_lifetime = st->conf.max_lifetime;
-    st->store = ctx_glue_stats_store(r->server,
-                                     ctx_glue_store_get(sconf->store));
-    st->gstore = sconf->store;
-    if (st->store && ctx_dir_conf(r)->max_size == CTX_UNSET) {
-        st->conf.max_size = CTX_SESSION_STORE_DEFAULT_SIZE;
-    }
-    ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
-    ctx_session_template_init(&t, st->store ? ctx_glue_stored_fits : session_fits,
-                              session_changed);
-    if (st->store) {
-        ctx_glue_stored_limits(st, &t);
-    }
-    else {
-        session_limits(st, &t);
-    }
     /* Its log lines name the client request (the main one: it lives as
      * long as the session). */
-    st->session = ctx_session_create_from(main->pool, &t, st, main->request);
+    st->session = ctx_session_create_from(main->pool, &pr->t, st,
+                                          main->request);
     if (st->store) {
         *rv = ctx_glue_stored_load(st, main, r);
         if (*rv == APR_SUCCESS && ctx_context_response_started(c)) {
