@@ -237,8 +237,9 @@ void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d)
 }
 
 /* The merge of `add` over `base`, both lasting, made once: NULL when
- * add's slots are full (or before child_init). */
-static ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
+ * add's slots are full (or before child_init). Not inlined: the lookup
+ * before it then saves no registers. */
+static __attribute__((noinline)) ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
                                   const ctx_dir_conf_t *add, int i)
 {
     ctx_dir_conf_t *m = NULL;
@@ -330,16 +331,6 @@ const ctx_session_conf_t *ctx_session_conf_of(const ctx_dir_conf_t *d,
     }
     ctx_session_conf_get(d, buf);
     return buf;
-}
-
-ctx_server_conf_t *ctx_server_conf(const server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &ctx_module);
-}
-
-ctx_dir_conf_t *ctx_dir_conf(const request_rec *r)
-{
-    return ap_get_module_config(r->per_dir_config, &ctx_module);
 }
 
 /* A name that is safe in log lines and headers: printable ASCII, no

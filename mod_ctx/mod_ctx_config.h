@@ -179,9 +179,19 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *ctx_create_dir_conf(apr_pool_t *p, char *dir);
 void *ctx_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
-/* The configuration of a server / of a request's directory. */
-ctx_server_conf_t *ctx_server_conf(const server_rec *s);
-ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
+extern module AP_MODULE_DECLARE_DATA ctx_module;
+
+/* The configuration of a server / of a request's directory (inline: the
+ * glue asks several times per request). */
+static APR_INLINE ctx_server_conf_t *ctx_server_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &ctx_module);
+}
+
+static APR_INLINE ctx_dir_conf_t *ctx_dir_conf(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &ctx_module);
+}
 
 /* ---- shared by mod_ctx_config.c and mod_ctx_config_check.c ------------- */
 
