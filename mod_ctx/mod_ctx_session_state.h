@@ -24,8 +24,10 @@ struct store_view {
 
 typedef struct {
     ctx_session_t *session;
-    ctx_session_conf_t conf;
-    ctx_codec_t codec;
+    /* The settings and codec: shared, read-only (a kept setup's, or one
+     * made in the request's pool; a task's own copies) */
+    const ctx_session_conf_t *conf;
+    const ctx_codec_t *codec;
     request_rec *r;             /* the request whose settings apply */
     request_rec *answering;     /* the request whose response goes out */
     apr_pool_t *scratch;        /* for size checks, cleared after each */
@@ -76,9 +78,9 @@ static APR_INLINE int ctx_glue_session_trial_encode(
     session_state_t *st, const ctx_session_t *s, const char *json,
     apr_size_t jlen, const char **value, apr_size_t *vlen)
 {
-    return ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))
+    return ctx_codec_json_fits(st->codec, jlen, ctx_session_json_values(s))
            && ctx_glue_session_scratch(st)
-           && ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
+           && ctx_codec_encode_json(st->codec, st->scratch, json, jlen,
                                     apr_time_sec(apr_time_now()), 0, value,
                                     vlen) == APR_SUCCESS;
 }
