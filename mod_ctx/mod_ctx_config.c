@@ -124,18 +124,6 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     return conf;
 }
 
-int ctx_config_sets_session(const ctx_dir_conf_t *d)
-{
-    return d->session != CTX_UNSET || d->format != CTX_UNSET
-           || d->cookie_name || d->cookie_path || d->cookie_domain
-           || d->cookie_secure != CTX_UNSET
-           || d->cookie_httponly != CTX_UNSET
-           || d->cookie_samesite != CTX_UNSET
-           || d->cookie_partitioned != CTX_UNSET || d->max_age != CTX_UNSET
-           || d->refresh != CTX_UNSET || d->max_size != CTX_UNSET
-           || d->max_lifetime != CTX_UNSET;
-}
-
 const ctx_session_conf_t *ctx_config_resolve_session(apr_pool_t *p,
                                                     const ctx_dir_conf_t *d)
 {
@@ -229,17 +217,11 @@ void ctx_config_kept_unlock(void)
     apr_thread_mutex_unlock(kept_lock);
 }
 
-void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d)
-{
-    if (d && !d->cache) {
-        d->cache = apr_pcalloc(pconf, sizeof(*d->cache));
-    }
-}
-
 /* The merge of `add` over `base`, both lasting, made once: NULL when
  * add's slots are full (or before child_init). Not inlined: the lookup
  * before it then saves no registers. */
-static __attribute__((noinline)) ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
+__attribute__((noinline))
+static ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
                                   const ctx_dir_conf_t *add, int i)
 {
     ctx_dir_conf_t *m = NULL;
@@ -248,7 +230,9 @@ static __attribute__((noinline)) ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t
         return NULL;
     }
     /* Another thread may have kept it since the caller looked. */
-    for (; i < CTX_MERGE_SLOTS && (m = add->cache->slots[i]); ++i) {
+    for (; i < CTX_MERGE_SLOTS
+           && (m = __atomic_load_n(&add->cache->slots[i], __ATOMIC_RELAXED));
+         ++i) {
         if (m->cache->from_base == base) {
             break;
         }
@@ -395,16 +379,6 @@ static const char *set_config(cmd_parms *cmd, void *dconf, const char *key,
 }
 
 /* ---- sessions -------------------------------------------------------- */
-
-const char *ctx_config_user_label(apr_pool_t *p, apr_uid_t uid)
-{
-    char *name = NULL;
-
-    if (apr_uid_name_get(&name, uid, p) != APR_SUCCESS) {
-        name = "no such user";
-    }
-    return apr_psprintf(p, "uid %ld (%s)", (long)uid, name);
-}
 
 static ctx_dir_conf_t *dir_of(cmd_parms *cmd, void *dconf)
 {

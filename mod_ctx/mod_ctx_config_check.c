@@ -10,6 +10,7 @@
 
 #include "apr_strings.h"
 #include "apr_atomic.h"
+#include "apr_user.h"
 
 #include "mod_ctx_config.h"
 #include "mod_ctx_login.h"
@@ -70,6 +71,16 @@ static int check_strength(const ctx_secret_t *sec, server_rec *s,
                      "On", sec->origin, server_label(s), why);
     }
     return 1;
+}
+
+const char *ctx_config_user_label(apr_pool_t *p, apr_uid_t uid)
+{
+    char *name = NULL;
+
+    if (apr_uid_name_get(&name, uid, p) != APR_SUCCESS) {
+        name = "no such user";
+    }
+    return apr_psprintf(p, "uid %ld (%s)", (long)uid, name);
 }
 
 /* A key file must belong to root or to the user httpd runs as: anyone
@@ -163,6 +174,25 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
 }
 
 /* ---- cookie attributes at check_config --------------------------------- */
+
+int ctx_config_sets_session(const ctx_dir_conf_t *d)
+{
+    return d->session != CTX_UNSET || d->format != CTX_UNSET
+           || d->cookie_name || d->cookie_path || d->cookie_domain
+           || d->cookie_secure != CTX_UNSET
+           || d->cookie_httponly != CTX_UNSET
+           || d->cookie_samesite != CTX_UNSET
+           || d->cookie_partitioned != CTX_UNSET || d->max_age != CTX_UNSET
+           || d->refresh != CTX_UNSET || d->max_size != CTX_UNSET
+           || d->max_lifetime != CTX_UNSET;
+}
+
+void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d)
+{
+    if (d && !d->cache) {
+        d->cache = apr_pcalloc(pconf, sizeof(*d->cache));
+    }
+}
 
 /* Secure means On: Auto sends no Secure over http, where these cookies
  * are then dropped, and On works wherever Auto would. */

@@ -209,7 +209,7 @@ static const session_proto_t *session_proto(const ctx_dir_conf_t *d,
             return pr;
         }
         if (!pr && (kp = ctx_config_kept_lock()) != NULL) {
-            if (!(pr = *slot)) {
+            if (!(pr = __atomic_load_n(slot, __ATOMIC_RELAXED))) {
                 made = apr_palloc(kp, sizeof(*made));
                 proto_fill(made, d, sconf, store);
                 __atomic_store_n(slot, made, __ATOMIC_RELEASE);
