@@ -352,8 +352,8 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     }
 
     ctx_load_init(&lb, st->codec, main->pool, apr_time_sec(apr_time_now()));
-    apr_table_do(each_cookie_header, &lb,
-                 ((request_rec *)main->request)->headers_in, "Cookie", NULL);
+    ctx_glue_each_cookie_header(((request_rec *)main->request)->headers_in,
+                                each_cookie_header, &lb);
     st->had_cookie = lb.seen > 0;
     if (lb.conflict) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: two different "

@@ -4,7 +4,11 @@
 #ifndef MOD_CTX_SESSION_STATE_H
 #define MOD_CTX_SESSION_STATE_H
 
+#include <string.h>
+#include <strings.h>
+
 #include "httpd.h"
+#include "apr_tables.h"
 
 #include "ctx_codec.h"
 #include "ctx_journal.h"
@@ -47,6 +51,25 @@ typedef struct {
     request_rec *varied;        /* the last request told it depends on it */
     const apr_table_t *varied_headers;  /* the headers_out Vary went into */
 } session_state_t;
+
+/* apr_table_do(fn, baton, headers, "Cookie", NULL) without its varargs
+ * and set-up, which cost more than the few headers a request has: fn on
+ * each Cookie header, in order, until it returns 0. */
+static APR_INLINE void ctx_glue_each_cookie_header(
+    const apr_table_t *headers, int (*fn)(void *, const char *, const char *),
+    void *baton)
+{
+    const apr_array_header_t *h = apr_table_elts(headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+
+    for (int i = 0; i < h->nelts; ++i) {
+        if (e[i].key && (e[i].key[0] | 0x20) == 'c'
+            && !strcasecmp(e[i].key, "Cookie")
+            && !fn(baton, e[i].key, e[i].val)) {
+            break;
+        }
+    }
+}
 
 /* The longest JSON text whose cookie value, with `room` bytes for it, still
  * fits: the base64url of the JSON plus 28 bytes (the largest of the formats'

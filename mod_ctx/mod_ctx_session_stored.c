@@ -119,8 +119,8 @@ apr_status_t ctx_glue_stored_load(session_state_t *st, ctx_t *main,
     pk.codec.keys = sconf->keys;
     pk.codec.app_name = st->codec->app_name;
     pk.codec.cookie_name = st->conf->attrs.name;
-    apr_table_do(each_id_header, &pk,
-                 ((request_rec *)main->request)->headers_in, "Cookie", NULL);
+    ctx_glue_each_cookie_header(((request_rec *)main->request)->headers_in,
+                                each_id_header, &pk);
     st->had_cookie = pk.seen > 0;
     rv = ctx_session_store_load_verified(&st->sv->cfg, main->pool,
                                          pk.val ? &pk.sid : NULL,

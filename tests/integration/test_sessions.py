@@ -1242,6 +1242,29 @@ def test_session_is_only_ever_read_from_the_cookie_header(site, fmt):
     assert session_of(site.get("/session", host, cookie)) == {"count": 1}
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_cookie_field_of_the_request_is_read(make_server, fmt):
+    # A module may add Cookie fields of its own (mod_headers' RequestHeader
+    # add makes another field, which httpd does not join): each is read.
+    conf = (f'CtxSecretKey "{KEY_A}"\n<VirtualHost 127.0.0.1:*>\n'
+            f'    ServerName fields.test\n    CtxSession On\n'
+            f'    CtxSessionFormat {fmt}\n{MOUNT}\n')
+    first = make_server(conf + "</VirtualHost>\n")
+    c1, _ = new_cookie(first.get("/counter", host="fields.test"))
+    c2, _ = new_cookie(first.get("/counter", host="fields.test",
+                                 headers={"Cookie": f"session={c1}"}))
+    # Another server with the same key and names accepts the same cookies.
+    srv = make_server(conf + '    RequestHeader add Cookie "theme=dark"\n'
+                      f'    RequestHeader add cookie "session={c2}"\n'
+                      "</VirtualHost>\n", modules=("headers",))
+    # No Cookie of the client's: the session is in the third field.
+    assert srv.get("/counter", host="fields.test").text == "count=3\n"
+    # The client's c1 and the added c2 both verify: a conflict, so neither
+    # is trusted (docs/sessions.md), which only reading both can find.
+    assert srv.get("/counter", host="fields.test",
+                   headers={"Cookie": f"session={c1}"}).text == "count=1\n"
+
+
 def test_http2_cookie_crumbs_are_all_read(make_server):
     # HTTP/2 clients may send the Cookie header as several fields (crumbs);
     # mod_http2 joins them with "; ", so every pair is read.
