@@ -111,7 +111,7 @@ static void session_used(session_state_t *st, ctx_t *c, request_rec *r)
     while (top->main) {
         top = top->main;
     }
-    ctx_glue_vary_on_cookie(r);
+    st->varied_entry = ctx_glue_vary_on_cookie(r);
     st->varied_headers = r->headers_out;
     if (!ctx_context_response_started(c)) {
         if (top != r) {
@@ -448,7 +448,7 @@ static void save(session_state_t *st, request_rec *r)
         return;
     }
     if (ctx_session_accessed(s)) {
-        ctx_glue_vary_at_save(r, st->varied_headers);
+        ctx_glue_vary_at_save(r, st->varied_headers, st->varied_entry);
     }
     if (!ctx_session_modified(s) && !ctx_session_needs_reissue(s)
         && !(permanent && st->conf->refresh && !empty)) {

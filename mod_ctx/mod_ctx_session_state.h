@@ -50,6 +50,7 @@ typedef struct {
                                  * every session call returns it */
     request_rec *varied;        /* the last request told it depends on it */
     const apr_table_t *varied_headers;  /* the headers_out Vary went into */
+    int varied_entry;           /* ...and its entry (ctx_glue_vary_on_cookie) */
 } session_state_t;
 
 /* apr_table_do(fn, baton, headers, "Cookie", NULL) without its varargs

@@ -179,7 +179,7 @@ void ctx_glue_stored_save(session_state_t *st, request_rec *r)
         return;
     }
     if (ctx_session_accessed(s)) {
-        ctx_glue_vary_at_save(r, st->varied_headers);
+        ctx_glue_vary_at_save(r, st->varied_headers, st->varied_entry);
     }
     locked = ctx_glue_store_lock(ctx_server_conf(r->server)->store);
     rv = ctx_session_store_save(&st->sv->cfg, r->pool, &st->sv->sst,

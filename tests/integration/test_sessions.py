@@ -479,6 +479,24 @@ def test_vary_cookie_only_when_the_session_was_used(site, fmt):
         assert not resp.header_all("set-cookie")
 
 
+@pytest.mark.parametrize("header", ["unset Vary", "set Vary Accept-Language",
+                                    "merge Vary Accept-Language"])
+def test_vary_cookie_stays_when_a_filter_rewrites_vary_after_the_use(make_server, header):
+    # mod_headers' Header runs in a content filter, after the handler's use
+    # of the session put Vary: Cookie and before the save, which must see
+    # what became of it.
+    srv = make_server(f'CtxSecretKey "{KEY_A}"\n<VirtualHost 127.0.0.1:*>\n'
+                      f"    ServerName vary.test\n    CtxSession On\n{MOUNT}\n"
+                      f"    Header {header}\n</VirtualHost>\n",
+                      modules=("headers",))
+    for path in ("/counter", "/session"):
+        resp = srv.get(path, host="vary.test")
+        assert resp.status == 200
+        assert vary_has_cookie(resp), (path, resp.headers)
+        if header != "unset Vary":
+            assert "accept-language" in ",".join(resp.header_all("vary")).lower()
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unchanged_session_sends_no_set_cookie(site, fmt):
     host = f"{fmt}.test"
