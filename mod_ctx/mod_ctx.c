@@ -374,6 +374,10 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     ctx_glue_store_child_init(pchild, s);
     ctx_glue_task_child_init(pchild, s);
+    if (ctx_config_child_init(pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_ctx: no memory "
+                     "to keep merged configurations: merging per request");
+    }
     for (; s; s = s->next) {
         ctx_server_conf_t *conf = ctx_server_conf(s);
         apr_status_t rv = ctx_app_child_init(conf->app, pchild);

@@ -10,10 +10,26 @@
 /* The value merged at the first use: one string, so that the save can
  * recognise it by its address when nobody else touched Vary. */
 static const char cookie_token[] = "Cookie";
+/* Its key, by address too: the save finds its entry without a search. */
+static const char vary_key[] = "Vary";
 
-void ctx_glue_vary_on_cookie(request_rec *r)
+/* Is entry `i` of `t` the one ctx_glue_vary_on_cookie added, untouched? */
+static int own_vary(const apr_table_t *t, int i)
 {
-    apr_table_mergen(r->headers_out, "Vary", cookie_token);
+    const apr_array_header_t *h = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+
+    return i >= 0 && i < h->nelts && e[i].key == vary_key
+           && e[i].val == cookie_token;
+}
+
+int ctx_glue_vary_on_cookie(request_rec *r)
+{
+    int last;
+
+    apr_table_mergen(r->headers_out, vary_key, cookie_token);
+    last = apr_table_elts(r->headers_out)->nelts - 1;
+    return own_vary(r->headers_out, last) ? last : -1;
 }
 
 /* Does the Vary value `v` name Cookie (a token of its comma list, or *)? */
@@ -39,10 +55,14 @@ static int varies_on_cookie(const char *v)
 
 /* A second Vary costs httpd's header filter ~700 instructions to merge:
  * only when the first one may be lost. */
-void ctx_glue_vary_at_save(request_rec *r, const apr_table_t *varied)
+void ctx_glue_vary_at_save(request_rec *r, const apr_table_t *varied,
+                           int entry)
 {
+    /* An entry of our own is the first Vary (tables only append; an unset
+     * removes it): no search for the header then. */
     if (r->headers_out != varied
-        || !varies_on_cookie(apr_table_get(r->headers_out, "Vary"))) {
+        || (!own_vary(varied, entry)
+            && !varies_on_cookie(apr_table_get(r->headers_out, "Vary")))) {
         apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
     }
 }

@@ -10,14 +10,18 @@
 #include "httpd.h"
 
 /* Vary: Cookie into r->headers_out (at a page's first use of the session:
- * mod_cache stores the response in a content filter, before the save). */
-void ctx_glue_vary_on_cookie(request_rec *r);
+ * mod_cache stores the response in a content filter, before the save).
+ * Returns the index of the entry it added, -1 when it merged into another
+ * Vary (for ctx_glue_vary_at_save). */
+int ctx_glue_vary_on_cookie(request_rec *r);
 
 /* At the save of a session that was used: Vary: Cookie again in
  * err_headers_out (which an error response or an internal redirect keeps),
  * unless r->headers_out is still `varied`, the table the first use went
- * into, and still names Cookie. */
-void ctx_glue_vary_at_save(request_rec *r, const apr_table_t *varied);
+ * into, and still names Cookie. `entry`: what ctx_glue_vary_on_cookie
+ * answered for it. */
+void ctx_glue_vary_at_save(request_rec *r, const apr_table_t *varied,
+                           int entry);
 
 /* r->no_cache on r and every request it came from (main, prev): mod_cache
  * stores none of them. */

@@ -24,8 +24,8 @@
 
 #include "apr_strings.h"
 #include "apr_lib.h"
-#include "apr_atomic.h"
 #include "apr_user.h"
+#include "apr_thread_mutex.h"
 
 #include "mod_ctx_config.h"
 #include "mod_ctx_bridge.h"
@@ -124,18 +124,6 @@ void *ctx_create_dir_conf(apr_pool_t *p, char *dir)
     return conf;
 }
 
-int ctx_config_sets_session(const ctx_dir_conf_t *d)
-{
-    return d->session != CTX_UNSET || d->format != CTX_UNSET
-           || d->cookie_name || d->cookie_path || d->cookie_domain
-           || d->cookie_secure != CTX_UNSET
-           || d->cookie_httponly != CTX_UNSET
-           || d->cookie_samesite != CTX_UNSET
-           || d->cookie_partitioned != CTX_UNSET || d->max_age != CTX_UNSET
-           || d->refresh != CTX_UNSET || d->max_size != CTX_UNSET
-           || d->max_lifetime != CTX_UNSET;
-}
-
 const ctx_session_conf_t *ctx_config_resolve_session(apr_pool_t *p,
                                                     const ctx_dir_conf_t *d)
 {
@@ -145,9 +133,9 @@ const ctx_session_conf_t *ctx_config_resolve_session(apr_pool_t *p,
     return out;
 }
 
-void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+static ctx_dir_conf_t *merge(apr_pool_t *p, const ctx_dir_conf_t *base,
+                             const ctx_dir_conf_t *add)
 {
-    ctx_dir_conf_t *base = basev, *add = addv;
     ctx_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
 
     conf->config = overlay(p, add->config, base->config);
@@ -191,41 +179,104 @@ void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
-#define OR_DEFAULT(v, d) (((v) != CTX_UNSET) ? (v) : (d))
+/* The kept merges' pool and its lock (worker threads merge at once): a
+ * child's, NULL before child_init and in the parent. */
+static apr_pool_t *kept_pool;
+static apr_thread_mutex_t *kept_lock;
 
-/* Secure means On: Auto sends no Secure over http, where these cookies
- * are then dropped, and On works wherever Auto would. */
-const char *ctx_config_cookie_rule(const ctx_session_conf_t *c, int *fields)
+static apr_status_t kept_gone(void *unused)
 {
-    int secure = c->attrs.secure;       /* On; Auto leaves it 0 */
-    int host = !strncasecmp(c->attrs.name, "__Host-", 7);
-
-    *fields = CTX_COOKIE_NAME | CTX_COOKIE_SECURE;
-    if ((host || !strncasecmp(c->attrs.name, "__Secure-", 9)) && !secure) {
-        return host ? "a __Host- cookie name needs CtxSessionCookieSecure On"
-                    : "a __Secure- cookie name needs CtxSessionCookieSecure "
-                      "On";
-    }
-    if (host && c->attrs.domain) {
-        *fields = CTX_COOKIE_NAME | CTX_COOKIE_DOMAIN;
-        return "a __Host- cookie name allows no CtxSessionCookieDomain";
-    }
-    if (host && strcmp(c->attrs.path, "/")) {
-        *fields = CTX_COOKIE_NAME | CTX_COOKIE_PATH;
-        return "a __Host- cookie name needs CtxSessionCookiePath /";
-    }
-    *fields = CTX_COOKIE_SAMESITE | CTX_COOKIE_SECURE;
-    if (c->attrs.samesite == CTX_SAMESITE_NONE && !secure) {
-        return "CtxSessionCookieSameSite None needs CtxSessionCookieSecure On";
-    }
-    *fields = CTX_COOKIE_PARTITIONED | CTX_COOKIE_SECURE;
-    if (c->attrs.partitioned && !secure) {
-        return "CtxSessionCookiePartitioned On needs CtxSessionCookieSecure "
-               "On";
-    }
-    *fields = 0;
-    return NULL;
+    (void)unused;
+    kept_pool = NULL;
+    kept_lock = NULL;
+    return APR_SUCCESS;
 }
+
+apr_status_t ctx_config_child_init(apr_pool_t *pchild)
+{
+    apr_pool_t *p;
+    apr_status_t rv = apr_pool_create(&p, pchild);
+
+    if (rv == APR_SUCCESS
+        && (rv = apr_thread_mutex_create(&kept_lock, APR_THREAD_MUTEX_DEFAULT,
+                                         p)) == APR_SUCCESS) {
+        apr_pool_cleanup_register(p, NULL, kept_gone, apr_pool_cleanup_null);
+        kept_pool = p;
+    }
+    return rv;
+}
+
+apr_pool_t *ctx_config_kept_lock(void)
+{
+    return kept_lock && apr_thread_mutex_lock(kept_lock) == APR_SUCCESS
+               ? kept_pool : NULL;
+}
+
+void ctx_config_kept_unlock(void)
+{
+    apr_thread_mutex_unlock(kept_lock);
+}
+
+/* The merge of `add` over `base`, both lasting, made once: NULL when
+ * add's slots are full (or before child_init). Not inlined: the lookup
+ * before it then saves no registers. */
+__attribute__((noinline))
+static ctx_dir_conf_t *merge_kept(const ctx_dir_conf_t *base,
+                                  const ctx_dir_conf_t *add, int i)
+{
+    ctx_dir_conf_t *m = NULL;
+
+    if (!ctx_config_kept_lock()) {
+        return NULL;
+    }
+    /* Another thread may have kept it since the caller looked. */
+    for (; i < CTX_MERGE_SLOTS
+           && (m = __atomic_load_n(&add->cache->slots[i], __ATOMIC_RELAXED));
+         ++i) {
+        if (m->cache->from_base == base) {
+            break;
+        }
+    }
+    if (i < CTX_MERGE_SLOTS && !m) {
+        m = merge(kept_pool, base, add);
+        m->cache = apr_pcalloc(kept_pool, sizeof(*m->cache));
+        m->cache->from_base = base;
+        __atomic_store_n(&add->cache->slots[i], m, __ATOMIC_RELEASE);
+    }
+    else if (i == CTX_MERGE_SLOTS) {
+        m = NULL;
+    }
+    ctx_config_kept_unlock();
+    return m;
+}
+
+/* httpd merges a request's sections anew for every request (ap_location_
+ * walk): a merge of two lasting configurations is made once per child and
+ * shared, read-only, by every request after it. */
+void *ctx_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const ctx_dir_conf_t *base = basev, *add = addv;
+    ctx_dir_conf_t *m;
+    int i;
+
+    if (add->cache && base->cache) {
+        for (i = 0; i < CTX_MERGE_SLOTS; ++i) {
+            m = __atomic_load_n(&add->cache->slots[i], __ATOMIC_ACQUIRE);
+            if (!m) {
+                break;
+            }
+            if (m->cache->from_base == base) {
+                return m;
+            }
+        }
+        if (i < CTX_MERGE_SLOTS && (m = merge_kept(base, add, i)) != NULL) {
+            return m;
+        }
+    }
+    return merge(p, base, add);
+}
+
+#define OR_DEFAULT(v, d) (((v) != CTX_UNSET) ? (v) : (d))
 
 void ctx_session_conf_get(const ctx_dir_conf_t *d, ctx_session_conf_t *out)
 {
@@ -264,35 +315,6 @@ const ctx_session_conf_t *ctx_session_conf_of(const ctx_dir_conf_t *d,
     }
     ctx_session_conf_get(d, buf);
     return buf;
-}
-
-void ctx_config_log_cookie_problem(request_rec *r)
-{
-    static apr_uint32_t logged;
-    ctx_session_conf_t buf;
-    const ctx_session_conf_t *conf;
-    ctx_dir_conf_t *d = ctx_dir_conf(r);
-
-    if (r->main || !d || d->session != 1) {
-        return;
-    }
-    conf = ctx_session_conf_of(d, &buf);
-    if (conf->cookie_problem && apr_atomic_cas32(&logged, 1, 0) == 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: no session for "
-                      "%s: %s (cookie %s; the settings of several sections "
-                      "combined; logged once per process)", r->uri,
-                      conf->cookie_problem, conf->attrs.name);
-    }
-}
-
-ctx_server_conf_t *ctx_server_conf(const server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &ctx_module);
-}
-
-ctx_dir_conf_t *ctx_dir_conf(const request_rec *r)
-{
-    return ap_get_module_config(r->per_dir_config, &ctx_module);
 }
 
 /* A name that is safe in log lines and headers: printable ASCII, no
@@ -357,16 +379,6 @@ static const char *set_config(cmd_parms *cmd, void *dconf, const char *key,
 }
 
 /* ---- sessions -------------------------------------------------------- */
-
-const char *ctx_config_user_label(apr_pool_t *p, apr_uid_t uid)
-{
-    char *name = NULL;
-
-    if (apr_uid_name_get(&name, uid, p) != APR_SUCCESS) {
-        name = "no such user";
-    }
-    return apr_psprintf(p, "uid %ld (%s)", (long)uid, name);
-}
 
 static ctx_dir_conf_t *dir_of(cmd_parms *cmd, void *dconf)
 {

@@ -93,7 +93,40 @@ typedef struct {
      * server's, set at check_config), so that its per-request merge over
      * them resolves nothing. */
     const struct ctx_session_conf_s *memo_base, *memo;
+    /* Set on what lives as long as the configuration and is never written
+     * again (a server's defaults, a section: at check_config; a kept
+     * merge): the merges over it are kept there (ctx_merge_dir_conf).
+     * NULL: a request's own merge, or an .htaccess's. */
+    struct ctx_merge_cache_s *cache;
+    /* The session glue's setup for this configuration and one server, made
+     * once where it lasts (mod_ctx_session.c; __atomic, release). */
+    const void *session_proto;
 } ctx_dir_conf_t;
+
+/* The merges kept per section: a section shared by this many bases (the
+ * main server's <Location> in every virtual host) is merged per request
+ * beyond them. */
+#define CTX_MERGE_SLOTS 8
+
+typedef struct ctx_merge_cache_s {
+    const ctx_dir_conf_t *from_base;    /* a kept merge's base; else NULL */
+    /* Merges over this one, each published once (__atomic, release) */
+    ctx_dir_conf_t *slots[CTX_MERGE_SLOTS];
+} ctx_merge_cache_t;
+
+/* Mark `d` (in pconf, at check_config) as lasting: merges of it over or
+ * under another lasting configuration are kept from then on. */
+void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d);
+
+/* Make, in a child process, the pool and lock of the kept merges (they
+ * live as long as pchild); before it, every merge is a new one. */
+apr_status_t ctx_config_child_init(apr_pool_t *pchild);
+
+/* The pool of the kept merges, locked, for what is kept with a lasting
+ * configuration (it lives as long as the child); NULL (nothing locked)
+ * before child_init. ctx_config_kept_unlock() after. */
+apr_pool_t *ctx_config_kept_lock(void);
+void ctx_config_kept_unlock(void);
 
 /* CtxMaxBodySize: the default, and the largest value accepted. */
 #define CTX_BODY_DEFAULT_MAX (1024 * 1024)
@@ -146,9 +179,19 @@ void *ctx_merge_server_conf(apr_pool_t *p, void *base, void *add);
 void *ctx_create_dir_conf(apr_pool_t *p, char *dir);
 void *ctx_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
-/* The configuration of a server / of a request's directory. */
-ctx_server_conf_t *ctx_server_conf(const server_rec *s);
-ctx_dir_conf_t *ctx_dir_conf(const request_rec *r);
+extern module AP_MODULE_DECLARE_DATA ctx_module;
+
+/* The configuration of a server / of a request's directory (inline: the
+ * glue asks several times per request). */
+static APR_INLINE ctx_server_conf_t *ctx_server_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &ctx_module);
+}
+
+static APR_INLINE ctx_dir_conf_t *ctx_dir_conf(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &ctx_module);
+}
 
 /* ---- shared by mod_ctx_config.c and mod_ctx_config_check.c ------------- */
 

@@ -9,6 +9,8 @@
 #include <unistd.h>             /* geteuid */
 
 #include "apr_strings.h"
+#include "apr_atomic.h"
+#include "apr_user.h"
 
 #include "mod_ctx_config.h"
 #include "mod_ctx_login.h"
@@ -69,6 +71,16 @@ static int check_strength(const ctx_secret_t *sec, server_rec *s,
                      "On", sec->origin, server_label(s), why);
     }
     return 1;
+}
+
+const char *ctx_config_user_label(apr_pool_t *p, apr_uid_t uid)
+{
+    char *name = NULL;
+
+    if (apr_uid_name_get(&name, uid, p) != APR_SUCCESS) {
+        name = "no such user";
+    }
+    return apr_psprintf(p, "uid %ld (%s)", (long)uid, name);
 }
 
 /* A key file must belong to root or to the user httpd runs as: anyone
@@ -162,6 +174,78 @@ static int add_secret(ctx_keyring_t *kr, const ctx_secret_t *sec,
 }
 
 /* ---- cookie attributes at check_config --------------------------------- */
+
+int ctx_config_sets_session(const ctx_dir_conf_t *d)
+{
+    return d->session != CTX_UNSET || d->format != CTX_UNSET
+           || d->cookie_name || d->cookie_path || d->cookie_domain
+           || d->cookie_secure != CTX_UNSET
+           || d->cookie_httponly != CTX_UNSET
+           || d->cookie_samesite != CTX_UNSET
+           || d->cookie_partitioned != CTX_UNSET || d->max_age != CTX_UNSET
+           || d->refresh != CTX_UNSET || d->max_size != CTX_UNSET
+           || d->max_lifetime != CTX_UNSET;
+}
+
+void ctx_config_keep_merges(apr_pool_t *pconf, ctx_dir_conf_t *d)
+{
+    if (d && !d->cache) {
+        d->cache = apr_pcalloc(pconf, sizeof(*d->cache));
+    }
+}
+
+/* Secure means On: Auto sends no Secure over http, where these cookies
+ * are then dropped, and On works wherever Auto would. */
+const char *ctx_config_cookie_rule(const ctx_session_conf_t *c, int *fields)
+{
+    int secure = c->attrs.secure;       /* On; Auto leaves it 0 */
+    int host = !strncasecmp(c->attrs.name, "__Host-", 7);
+
+    *fields = CTX_COOKIE_NAME | CTX_COOKIE_SECURE;
+    if ((host || !strncasecmp(c->attrs.name, "__Secure-", 9)) && !secure) {
+        return host ? "a __Host- cookie name needs CtxSessionCookieSecure On"
+                    : "a __Secure- cookie name needs CtxSessionCookieSecure "
+                      "On";
+    }
+    if (host && c->attrs.domain) {
+        *fields = CTX_COOKIE_NAME | CTX_COOKIE_DOMAIN;
+        return "a __Host- cookie name allows no CtxSessionCookieDomain";
+    }
+    if (host && strcmp(c->attrs.path, "/")) {
+        *fields = CTX_COOKIE_NAME | CTX_COOKIE_PATH;
+        return "a __Host- cookie name needs CtxSessionCookiePath /";
+    }
+    *fields = CTX_COOKIE_SAMESITE | CTX_COOKIE_SECURE;
+    if (c->attrs.samesite == CTX_SAMESITE_NONE && !secure) {
+        return "CtxSessionCookieSameSite None needs CtxSessionCookieSecure On";
+    }
+    *fields = CTX_COOKIE_PARTITIONED | CTX_COOKIE_SECURE;
+    if (c->attrs.partitioned && !secure) {
+        return "CtxSessionCookiePartitioned On needs CtxSessionCookieSecure "
+               "On";
+    }
+    *fields = 0;
+    return NULL;
+}
+
+void ctx_config_log_cookie_problem(request_rec *r)
+{
+    static apr_uint32_t logged;
+    ctx_session_conf_t buf;
+    const ctx_session_conf_t *conf;
+    ctx_dir_conf_t *d = ctx_dir_conf(r);
+
+    if (r->main || !d || d->session != 1) {
+        return;
+    }
+    conf = ctx_session_conf_of(d, &buf);
+    if (conf->cookie_problem && apr_atomic_cas32(&logged, 1, 0) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: no session for "
+                      "%s: %s (cookie %s; the settings of several sections "
+                      "combined; logged once per process)", r->uri,
+                      conf->cookie_problem, conf->attrs.name);
+    }
+}
 
 /* The `fields` that `d` sets itself. */
 static int fields_set(const ctx_dir_conf_t *d, int fields)
@@ -327,7 +411,8 @@ static void prepare_cookie(apr_pool_t *pconf, const ctx_session_conf_t *c)
 
 /* Resolve once, over the server's own settings, each section of `s` that
  * sets a session directive (the first server's where a section is
- * shared): a request merging it over them then resolves nothing. */
+ * shared): a request merging it over them then resolves nothing. Every
+ * section, as the server's defaults, lasts: its merges are kept. */
 static void memo_sections(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                           ctx_dir_conf_t *base)
 {
@@ -337,6 +422,7 @@ static void memo_sections(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
         ctx_dir_conf_t *d = (ctx_dir_conf_t *)APR_ARRAY_IDX(all, i,
                                                             section_t).d;
 
+        ctx_config_keep_merges(pconf, d);
         if (d && !d->memo && ctx_config_sets_session(d)) {
             const ctx_dir_conf_t *m = ctx_merge_dir_conf(pconf, base, d);
 
@@ -375,6 +461,7 @@ int ctx_config_check(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main_s)
             prepare_cookie(pconf, dconf->resolved);
         }
         if (dconf) {
+            ctx_config_keep_merges(pconf, dconf);
             memo_sections(pconf, ptemp, s, dconf);
         }
         conf->keys = NULL;

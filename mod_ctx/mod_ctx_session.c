@@ -49,18 +49,18 @@ static apr_size_t cookie_overhead(const ctx_session_conf_t *conf)
 static void session_limits(const session_state_t *st,
                            ctx_session_template_t *t)
 {
-    apr_size_t max = (apr_size_t)st->conf.max_size;
-    apr_size_t overhead = cookie_overhead(&st->conf);
-    apr_size_t name = strlen(st->conf.attrs.name) + 1;
+    apr_size_t max = (apr_size_t)st->conf->max_size;
+    apr_size_t overhead = cookie_overhead(st->conf);
+    apr_size_t name = strlen(st->conf->attrs.name) + 1;
     /* Only the encrypted format is never compressed: its value grows with
      * the JSON, so a text past this never fits; the others may compress. */
-    apr_size_t never = st->conf.format == CTX_FORMAT_ENCRYPTED
+    apr_size_t never = st->conf->format == CTX_FORMAT_ENCRYPTED
                        ? (name < max ? ctx_glue_session_longest_json(max - name) : 0)
-                       : st->codec.max_json;
+                       : st->codec->max_json;
 
     t->sure_fit = overhead < max ? ctx_glue_session_longest_json(max - overhead) : 0;
-    t->never_fit = never < st->codec.max_json ? never : st->codec.max_json;
-    t->max_values = st->codec.max_values;
+    t->never_fit = never < st->codec->max_json ? never : st->codec->max_json;
+    t->max_values = st->codec->max_values;
 }
 
 /* Would the session, serialized as `json`, still fit in a Set-Cookie of
@@ -80,10 +80,10 @@ static int session_fits(void *baton, const ctx_session_t *s, const char *json,
          * save()): do not count them for the others. */
         int permanent = ctx_session_permanent_flag(s);
 
-        ctx_cookie_build_len(st->scratch, &st->conf.attrs, value, vlen,
+        ctx_cookie_build_len(st->scratch, &st->conf->attrs, value, vlen,
                              permanent ? apr_time_sec(apr_time_now()) + 1 : 0,
-                             st->conf.max_age, &hlen);
-        fits = hlen <= (apr_size_t)st->conf.max_size;
+                             st->conf->max_age, &hlen);
+        fits = hlen <= (apr_size_t)st->conf->max_size;
     }
     if (st->scratch) {
         apr_pool_clear(st->scratch);
@@ -111,7 +111,7 @@ static void session_used(session_state_t *st, ctx_t *c, request_rec *r)
     while (top->main) {
         top = top->main;
     }
-    ctx_glue_vary_on_cookie(r);
+    st->varied_entry = ctx_glue_vary_on_cookie(r);
     st->varied_headers = r->headers_out;
     if (!ctx_context_response_started(c)) {
         if (top != r) {
@@ -133,6 +133,97 @@ static void session_changed(void *baton, ctx_session_t *s)
 
     (void)s;
     ctx_glue_not_for_shared_caches(st->answering);
+}
+
+/* What a request's session state starts from: everything that depends on
+ * the configuration alone (its directory's and its server's). */
+typedef struct {
+    const ctx_server_conf_t *sconf;     /* the server it was made for */
+    const ctx_store_t *store;           /* its store when it was made */
+    ctx_session_conf_t conf[2];         /* [1]: Secure (Auto over https) */
+    ctx_codec_t codec;
+    ctx_session_template_t t;
+} session_proto_t;
+
+static void proto_fill(session_proto_t *pr, const ctx_dir_conf_t *d,
+                       const ctx_server_conf_t *sconf,
+                       const ctx_store_t *store)
+{
+    ctx_session_conf_t *conf = &pr->conf[0], buf;
+    ctx_codec_t *codec = &pr->codec;
+    session_state_t st;
+
+    memset(pr, 0, sizeof(*pr));
+    pr->sconf = sconf;
+    pr->store = store;
+    *conf = *ctx_session_conf_of(d, &buf);
+    codec->format = conf->format;
+    codec->keys = sconf->keys;
+    codec->cookie_name = conf->attrs.name;
+    codec->max_age = conf->max_age;
+    codec->max_skew = MAX_SKEW;
+    codec->app_name = ctx_app_name(sconf->app);
+    if (conf->format == CTX_FORMAT_SIGNED
+        || conf->format == CTX_FORMAT_ENCRYPTED) {
+        codec->bound = sconf->bound[conf->format];
+    }
+    codec->legacy = sconf->legacy_ok;
+    codec->max_lifetime = conf->max_lifetime;
+    if (store && d->max_size == CTX_UNSET) {
+        conf->max_size = CTX_SESSION_STORE_DEFAULT_SIZE;
+    }
+    ctx_codec_set_max_size(codec, (apr_size_t)conf->max_size);
+    pr->conf[1] = *conf;
+    if (conf->secure_auto) {
+        pr->conf[1].attrs.secure = 1;
+    }
+    /* The limits read the settings and codec through a state. */
+    st.conf = conf;
+    st.codec = codec;
+    ctx_session_template_init(&pr->t, store ? ctx_glue_stored_fits
+                                            : session_fits,
+                              session_changed);
+    if (store) {
+        ctx_glue_stored_limits(&st, &pr->t);
+    }
+    else {
+        session_limits(&st, &pr->t);
+    }
+}
+
+/* The setup of `d` for server `sconf` with `store`: kept with d where d
+ * lasts (one server's: the first to ask), else made in `p`. */
+static const session_proto_t *session_proto(const ctx_dir_conf_t *d,
+                                            const ctx_server_conf_t *sconf,
+                                            const ctx_store_t *store,
+                                            apr_pool_t *p)
+{
+    const void **slot = (const void **)&d->session_proto;
+    const session_proto_t *pr;
+    session_proto_t *made;
+    apr_pool_t *kp;
+
+    if (d->cache) {
+        pr = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        if (pr && pr->sconf == sconf && pr->store == store) {
+            return pr;
+        }
+        if (!pr && (kp = ctx_config_kept_lock()) != NULL) {
+            if (!(pr = __atomic_load_n(slot, __ATOMIC_RELAXED))) {
+                made = apr_palloc(kp, sizeof(*made));
+                proto_fill(made, d, sconf, store);
+                __atomic_store_n(slot, made, __ATOMIC_RELEASE);
+                pr = made;
+            }
+            ctx_config_kept_unlock();
+            if (pr->sconf == sconf && pr->store == store) {
+                return pr;
+            }
+        }
+    }
+    made = apr_palloc(p, sizeof(*made));
+    proto_fill(made, d, sconf, store);
+    return made;
 }
 
 static int session_allowed(request_rec *r)
@@ -187,8 +278,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     request_rec *r;
     ctx_server_conf_t *sconf;
     ctx_load_t lb;
-    ctx_session_conf_t buf;
-    ctx_session_template_t t;
+    const session_proto_t *pr;
 
     *rv = APR_SUCCESS;
     if (!c) {
@@ -206,7 +296,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
         if (c->kind == CTX_KIND_TASK) {
             return st->session ? st->session : task_session(c, st);
         }
-        if (c->kind != CTX_KIND_SUB && !st->conf.enabled) {
+        if (c->kind != CTX_KIND_SUB && !st->conf->enabled) {
             *rv = CTX_EDISABLED;    /* loaded by an include, off here */
             return NULL;
         }
@@ -226,51 +316,32 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
     }
     main = ctx_context_main(c);
     r = ctx_context_latest(c)->request;
-    st = apr_pcalloc(main->pool, sizeof(*st));
-    st->conf = *ctx_session_conf_of(ctx_dir_conf(r), &buf);
     sconf = ctx_server_conf(r->server);
-    if ((!st->conf.enabled && c->kind != CTX_KIND_SUB) || !sconf->keys) {
+    pr = session_proto(ctx_dir_conf(r), sconf,
+                       sconf->store ? ctx_glue_stats_store(
+                           r->server, ctx_glue_store_get(sconf->store))
+                                    : NULL, main->pool);
+    if ((!pr->conf[0].enabled && c->kind != CTX_KIND_SUB) || !sconf->keys) {
         *rv = CTX_EDISABLED;
         return NULL;
     }
+    st = apr_pcalloc(main->pool, sizeof(*st));
+    st->conf = &pr->conf[0];
+    st->codec = &pr->codec;
+    st->store = pr->store;
+    st->gstore = sconf->store;
     st->r = r;
     st->answering = r;
     if (use) {
         session_used(st, c, c->kind == CTX_KIND_SUB ? c->request : r);
     }
-    if (st->conf.secure_auto) {
-        st->conf.attrs.secure = !strcmp(ap_http_scheme(r), "https");
-    }
-    st->codec.format = st->conf.format;
-    st->codec.keys = sconf->keys;
-    st->codec.cookie_name = st->conf.attrs.name;
-    st->codec.max_age = st->conf.max_age;
-    st->codec.max_skew = MAX_SKEW;
-    st->codec.app_name = ctx_app_name(sconf->app);
-    if (st->conf.format == CTX_FORMAT_SIGNED
-        || st->conf.format == CTX_FORMAT_ENCRYPTED) {
-        st->codec.bound = sconf->bound[st->conf.format];
-    }
-    st->codec.legacy = sconf->legacy_ok;
-    st->codec.max_lifetime = st->conf.max_lifetime;
-    st->store = ctx_glue_stats_store(r->server,
-                                     ctx_glue_store_get(sconf->store));
-    st->gstore = sconf->store;
-    if (st->store && ctx_dir_conf(r)->max_size == CTX_UNSET) {
-        st->conf.max_size = CTX_SESSION_STORE_DEFAULT_SIZE;
-    }
-    ctx_codec_set_max_size(&st->codec, (apr_size_t)st->conf.max_size);
-    ctx_session_template_init(&t, st->store ? ctx_glue_stored_fits : session_fits,
-                              session_changed);
-    if (st->store) {
-        ctx_glue_stored_limits(st, &t);
-    }
-    else {
-        session_limits(st, &t);
+    if (st->conf->secure_auto && !strcmp(ap_http_scheme(r), "https")) {
+        st->conf = &pr->conf[1];
     }
     /* Its log lines name the client request (the main one: it lives as
      * long as the session). */
-    st->session = ctx_session_create_from(main->pool, &t, st, main->request);
+    st->session = ctx_session_create_from(main->pool, &pr->t, st,
+                                          main->request);
     if (st->store) {
         *rv = ctx_glue_stored_load(st, main, r);
         if (*rv == APR_SUCCESS && ctx_context_response_started(c)) {
@@ -280,21 +351,21 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
         return *rv == APR_SUCCESS ? st->session : NULL;
     }
 
-    ctx_load_init(&lb, &st->codec, main->pool, apr_time_sec(apr_time_now()));
-    apr_table_do(each_cookie_header, &lb,
-                 ((request_rec *)main->request)->headers_in, "Cookie", NULL);
+    ctx_load_init(&lb, st->codec, main->pool, apr_time_sec(apr_time_now()));
+    ctx_glue_each_cookie_header(((request_rec *)main->request)->headers_in,
+                                each_cookie_header, &lb);
     st->had_cookie = lb.seen > 0;
     if (lb.conflict) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: two different "
                       "valid session cookies '%s'%s (conflict): trusting "
                       "neither, starting a new session",
-                      st->codec.cookie_name,
+                      st->codec->cookie_name,
                       lb.more ? ", or one and more than are tried" : "");
     }
     else if (lb.first_failure != CTX_REASON_OK && !lb.data) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session "
                       "cookie '%s' not accepted (%s%s): starting a new "
-                      "session", st->codec.cookie_name,
+                      "session", st->codec->cookie_name,
                       ctx_reason_name(lb.first_failure),
                       lb.more ? "; more candidates than are tried" : "");
     }
@@ -315,7 +386,7 @@ static ctx_session_t *session_of(ctx_t *c, int use, apr_status_t *rv)
         }
     }
     if (ctx_session_needs_reissue(st->session)
-        || (st->conf.refresh && ctx_session_is_permanent(st->session))) {
+        || (st->conf->refresh && ctx_session_is_permanent(st->session))) {
         ctx_glue_not_for_shared_caches(r);  /* a Set-Cookie will go out */
     }
     if (ctx_context_response_started(c)) {
@@ -377,10 +448,10 @@ static void save(session_state_t *st, request_rec *r)
         return;
     }
     if (ctx_session_accessed(s)) {
-        ctx_glue_vary_at_save(r, st->varied_headers);
+        ctx_glue_vary_at_save(r, st->varied_headers, st->varied_entry);
     }
     if (!ctx_session_modified(s) && !ctx_session_needs_reissue(s)
-        && !(permanent && st->conf.refresh && !empty)) {
+        && !(permanent && st->conf->refresh && !empty)) {
         return;
     }
     if (empty) {
@@ -389,7 +460,7 @@ static void save(session_state_t *st, request_rec *r)
                                CTX_STAT_SESSIONS_DELETED, 1);
             ctx_glue_mark_private(r);
             apr_table_addn(r->err_headers_out, "Set-Cookie",
-                           ctx_cookie_build(r->pool, &st->conf.attrs, NULL,
+                           ctx_cookie_build(r->pool, &st->conf->attrs, NULL,
                                             0, 0));
         }
         return;
@@ -397,14 +468,14 @@ static void save(session_state_t *st, request_rec *r)
     /* A change or a refresh renews the issue time; a re-issue for a key or
      * format change alone keeps it, so that retiring a key still ends its
      * cookies. The creation time stays until a new lifetime starts. */
-    issued = (ctx_session_modified(s) || (permanent && st->conf.refresh)
+    issued = (ctx_session_modified(s) || (permanent && st->conf->refresh)
               || ctx_session_issued(s) <= 0) ? now : ctx_session_issued(s);
     created = ctx_session_created(s);
     if (created <= 0 || created > issued) {
         created = issued;
     }
     json = ctx_session_json(s, &jlen);
-    rv = json ? ctx_codec_encode_json(&st->codec, r->pool, json, jlen, issued,
+    rv = json ? ctx_codec_encode_json(st->codec, r->pool, json, jlen, issued,
                                       created, &value, &vlen)
               : APR_ENOMEM;
     if (rv != APR_SUCCESS) {
@@ -413,15 +484,15 @@ static void save(session_state_t *st, request_rec *r)
                       "the session; the previous cookie stays");
         return;
     }
-    header = ctx_cookie_build_len(r->pool, &st->conf.attrs, value, vlen,
-                                  permanent ? issued + st->conf.max_age : 0,
-                                  st->conf.max_age, &hlen);
-    if (hlen > (apr_size_t)st->conf.max_size) {
+    header = ctx_cookie_build_len(r->pool, &st->conf->attrs, value, vlen,
+                                  permanent ? issued + st->conf->max_age : 0,
+                                  st->conf->max_age, &hlen);
+    if (hlen > (apr_size_t)st->conf->max_size) {
         st->save_status = CTX_ETOOLARGE;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: the session "
                       "cookie would be %" APR_SIZE_T_FMT " bytes, over "
                       "CtxSessionMaxSize %d: not sent, the previous cookie "
-                      "stays", hlen, st->conf.max_size);
+                      "stays", hlen, st->conf->max_size);
         return;
     }
     ctx_glue_stats_add(ctx_glue_stats_app(r->server),

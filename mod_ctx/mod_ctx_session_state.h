@@ -4,7 +4,11 @@
 #ifndef MOD_CTX_SESSION_STATE_H
 #define MOD_CTX_SESSION_STATE_H
 
+#include <string.h>
+#include <strings.h>
+
 #include "httpd.h"
+#include "apr_tables.h"
 
 #include "ctx_codec.h"
 #include "ctx_journal.h"
@@ -24,8 +28,10 @@ struct store_view {
 
 typedef struct {
     ctx_session_t *session;
-    ctx_session_conf_t conf;
-    ctx_codec_t codec;
+    /* The settings and codec: shared, read-only (a kept setup's, or one
+     * made in the request's pool; a task's own copies) */
+    const ctx_session_conf_t *conf;
+    const ctx_codec_t *codec;
     request_rec *r;             /* the request whose settings apply */
     request_rec *answering;     /* the request whose response goes out */
     apr_pool_t *scratch;        /* for size checks, cleared after each */
@@ -44,7 +50,27 @@ typedef struct {
                                  * every session call returns it */
     request_rec *varied;        /* the last request told it depends on it */
     const apr_table_t *varied_headers;  /* the headers_out Vary went into */
+    int varied_entry;           /* ...and its entry (ctx_glue_vary_on_cookie) */
 } session_state_t;
+
+/* apr_table_do(fn, baton, headers, "Cookie", NULL) without its varargs
+ * and set-up, which cost more than the few headers a request has: fn on
+ * each Cookie header, in order, until it returns 0. */
+static APR_INLINE void ctx_glue_each_cookie_header(
+    const apr_table_t *headers, int (*fn)(void *, const char *, const char *),
+    void *baton)
+{
+    const apr_array_header_t *h = apr_table_elts(headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+
+    for (int i = 0; i < h->nelts; ++i) {
+        if (e[i].key && (e[i].key[0] | 0x20) == 'c'
+            && !strcasecmp(e[i].key, "Cookie")
+            && !fn(baton, e[i].key, e[i].val)) {
+            break;
+        }
+    }
+}
 
 /* The longest JSON text whose cookie value, with `room` bytes for it, still
  * fits: the base64url of the JSON plus 28 bytes (the largest of the formats'
@@ -76,9 +102,9 @@ static APR_INLINE int ctx_glue_session_trial_encode(
     session_state_t *st, const ctx_session_t *s, const char *json,
     apr_size_t jlen, const char **value, apr_size_t *vlen)
 {
-    return ctx_codec_json_fits(&st->codec, jlen, ctx_session_json_values(s))
+    return ctx_codec_json_fits(st->codec, jlen, ctx_session_json_values(s))
            && ctx_glue_session_scratch(st)
-           && ctx_codec_encode_json(&st->codec, st->scratch, json, jlen,
+           && ctx_codec_encode_json(st->codec, st->scratch, json, jlen,
                                     apr_time_sec(apr_time_now()), 0, value,
                                     vlen) == APR_SUCCESS;
 }

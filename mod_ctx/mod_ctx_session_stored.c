@@ -35,7 +35,7 @@ int ctx_glue_stored_fits(void *baton, const ctx_session_t *s,
     int fits = 0;
 
     if (ctx_glue_session_trial_encode(st, s, json, jlen, &value, &vlen)) {
-        fits = vlen <= (apr_size_t)st->conf.max_size;
+        fits = vlen <= (apr_size_t)st->conf->max_size;
     }
     if (st->scratch) {
         apr_pool_clear(st->scratch);
@@ -47,13 +47,13 @@ int ctx_glue_stored_fits(void *baton, const ctx_session_t *s,
 void ctx_glue_stored_limits(const session_state_t *st,
                             ctx_session_template_t *t)
 {
-    apr_size_t max = (apr_size_t)st->conf.max_size;
-    apr_size_t never = st->conf.format == CTX_FORMAT_ENCRYPTED
-                       ? ctx_glue_session_longest_json(max) : st->codec.max_json;
+    apr_size_t max = (apr_size_t)st->conf->max_size;
+    apr_size_t never = st->conf->format == CTX_FORMAT_ENCRYPTED
+                       ? ctx_glue_session_longest_json(max) : st->codec->max_json;
 
     t->sure_fit = ctx_glue_session_longest_json(max);
-    t->never_fit = never < st->codec.max_json ? never : st->codec.max_json;
-    t->max_values = st->codec.max_values;
+    t->never_fit = never < st->codec->max_json ? never : st->codec->max_json;
+    t->max_values = st->codec->max_values;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -107,20 +107,20 @@ apr_status_t ctx_glue_stored_load(session_state_t *st, ctx_t *main,
     st->sv = apr_pcalloc(main->pool, sizeof(*st->sv));
     st->sv->cfg.store = st->store;
     st->sv->cfg.keys = sconf->keys;
-    st->sv->cfg.app_name = st->codec.app_name;
-    st->sv->cfg.cookie_name = st->conf.attrs.name;
-    st->sv->cfg.format = st->conf.format;
-    st->sv->cfg.max_age = st->conf.max_age;
+    st->sv->cfg.app_name = st->codec->app_name;
+    st->sv->cfg.cookie_name = st->conf->attrs.name;
+    st->sv->cfg.format = st->conf->format;
+    st->sv->cfg.max_age = st->conf->max_age;
     st->sv->cfg.max_skew = MAX_SKEW;
-    st->sv->cfg.max_lifetime = st->conf.max_lifetime;
-    st->sv->cfg.max_size = (apr_size_t)st->conf.max_size;
+    st->sv->cfg.max_lifetime = st->conf->max_lifetime;
+    st->sv->cfg.max_size = (apr_size_t)st->conf->max_size;
 
     memset(&pk, 0, sizeof(pk));
     pk.codec.keys = sconf->keys;
-    pk.codec.app_name = st->codec.app_name;
-    pk.codec.cookie_name = st->conf.attrs.name;
-    apr_table_do(each_id_header, &pk,
-                 ((request_rec *)main->request)->headers_in, "Cookie", NULL);
+    pk.codec.app_name = st->codec->app_name;
+    pk.codec.cookie_name = st->conf->attrs.name;
+    ctx_glue_each_cookie_header(((request_rec *)main->request)->headers_in,
+                                each_id_header, &pk);
     st->had_cookie = pk.seen > 0;
     rv = ctx_session_store_load_verified(&st->sv->cfg, main->pool,
                                          pk.val ? &pk.sid : NULL,
@@ -138,7 +138,7 @@ apr_status_t ctx_glue_stored_load(session_state_t *st, ctx_t *main,
     if (st->had_cookie && !st->sv->sst.found) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_ctx: session id "
                       "cookie '%s' %s: starting a new session",
-                      st->conf.attrs.name,
+                      st->conf->attrs.name,
                       st->sv->sst.has_id ? "has no stored session"
                                      : ctx_reason_name(st->sv->sst.id_reason));
     }
@@ -179,7 +179,7 @@ void ctx_glue_stored_save(session_state_t *st, request_rec *r)
         return;
     }
     if (ctx_session_accessed(s)) {
-        ctx_glue_vary_at_save(r, st->varied_headers);
+        ctx_glue_vary_at_save(r, st->varied_headers, st->varied_entry);
     }
     locked = ctx_glue_store_lock(ctx_server_conf(r->server)->store);
     rv = ctx_session_store_save(&st->sv->cfg, r->pool, &st->sv->sst,
@@ -191,7 +191,7 @@ void ctx_glue_stored_save(session_state_t *st, request_rec *r)
     if (rv == CTX_ETOOLARGE) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_ctx: the stored "
                       "session would be over CtxSessionMaxSize %d bytes: "
-                      "not saved, the stored one stays", st->conf.max_size);
+                      "not saved, the stored one stays", st->conf->max_size);
     }
     else if (rv == APR_INCOMPLETE) {
         /* The store's failure is logged once per outage by its health
@@ -212,16 +212,16 @@ void ctx_glue_stored_save(session_state_t *st, request_rec *r)
 
         ctx_glue_mark_private(r);
         apr_table_addn(r->err_headers_out, "Set-Cookie",
-                       ctx_cookie_build(r->pool, &st->conf.attrs,
+                       ctx_cookie_build(r->pool, &st->conf->attrs,
                                         st->sv->sst.sid.cookie,
-                                        permanent ? now + st->conf.max_age
+                                        permanent ? now + st->conf->max_age
                                                   : 0,
-                                        st->conf.max_age));
+                                        st->conf->max_age));
     }
     else if (ck == CTX_SSTORE_COOKIE_DELETE && st->had_cookie) {
         ctx_glue_mark_private(r);
         apr_table_addn(r->err_headers_out, "Set-Cookie",
-                       ctx_cookie_build(r->pool, &st->conf.attrs, NULL, 0,
+                       ctx_cookie_build(r->pool, &st->conf->attrs, NULL, 0,
                                         0));
     }
 }
@@ -243,10 +243,10 @@ apr_status_t ctx_glue_session_attach_store(ctx_t *task, ctx_t *from)
         || !rst->sv->sst.has_id || !rst->sv->sst.found) {
         return APR_SUCCESS;
     }
-    /* By value: the request's pool may be gone when the task runs; what
-     * they point to is the server config's. */
-    st->conf = rst->conf;
-    st->codec = rst->codec;
+    /* Copies: the request's pool (which may hold them) may be gone when
+     * the task runs; what they point to is the server config's. */
+    st->conf = apr_pmemdup(task->pool, rst->conf, sizeof(*st->conf));
+    st->codec = apr_pmemdup(task->pool, rst->codec, sizeof(*st->codec));
     st->store = rst->store;
     st->gstore = rst->gstore;
     st->sv = apr_pmemdup(task->pool, rst->sv, sizeof(*st->sv));
@@ -287,7 +287,7 @@ apr_status_t ctx_glue_session_task_save(ctx_t *task)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, ap_server_conf, "mod_ctx: "
                      "the stored session would be over CtxSessionMaxSize %d "
                      "bytes after background task '%s': not saved",
-                     st->conf.max_size, task->ops->describe(task->request));
+                     st->conf->max_size, task->ops->describe(task->request));
     }
     else if (rv != APR_SUCCESS && rv != CTX_ESTORE) {
         /* CTX_ESTORE: logged once per outage by the store's health view */

@@ -479,6 +479,24 @@ def test_vary_cookie_only_when_the_session_was_used(site, fmt):
         assert not resp.header_all("set-cookie")
 
 
+@pytest.mark.parametrize("header", ["unset Vary", "set Vary Accept-Language",
+                                    "merge Vary Accept-Language"])
+def test_vary_cookie_stays_when_a_filter_rewrites_vary_after_the_use(make_server, header):
+    # mod_headers' Header runs in a content filter, after the handler's use
+    # of the session put Vary: Cookie and before the save, which must see
+    # what became of it.
+    srv = make_server(f'CtxSecretKey "{KEY_A}"\n<VirtualHost 127.0.0.1:*>\n'
+                      f"    ServerName vary.test\n    CtxSession On\n{MOUNT}\n"
+                      f"    Header {header}\n</VirtualHost>\n",
+                      modules=("headers",))
+    for path in ("/counter", "/session"):
+        resp = srv.get(path, host="vary.test")
+        assert resp.status == 200
+        assert vary_has_cookie(resp), (path, resp.headers)
+        if header != "unset Vary":
+            assert "accept-language" in ",".join(resp.header_all("vary")).lower()
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unchanged_session_sends_no_set_cookie(site, fmt):
     host = f"{fmt}.test"
@@ -1240,6 +1258,29 @@ def test_session_is_only_ever_read_from_the_cookie_header(site, fmt):
         assert res.status == 200
         assert session_of(res) == {}, header
     assert session_of(site.get("/session", host, cookie)) == {"count": 1}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_cookie_field_of_the_request_is_read(make_server, fmt):
+    # A module may add Cookie fields of its own (mod_headers' RequestHeader
+    # add makes another field, which httpd does not join): each is read.
+    conf = (f'CtxSecretKey "{KEY_A}"\n<VirtualHost 127.0.0.1:*>\n'
+            f'    ServerName fields.test\n    CtxSession On\n'
+            f'    CtxSessionFormat {fmt}\n{MOUNT}\n')
+    first = make_server(conf + "</VirtualHost>\n")
+    c1, _ = new_cookie(first.get("/counter", host="fields.test"))
+    c2, _ = new_cookie(first.get("/counter", host="fields.test",
+                                 headers={"Cookie": f"session={c1}"}))
+    # Another server with the same key and names accepts the same cookies.
+    srv = make_server(conf + '    RequestHeader add Cookie "theme=dark"\n'
+                      f'    RequestHeader add cookie "session={c2}"\n'
+                      "</VirtualHost>\n", modules=("headers",))
+    # No Cookie of the client's: the session is in the third field.
+    assert srv.get("/counter", host="fields.test").text == "count=3\n"
+    # The client's c1 and the added c2 both verify: a conflict, so neither
+    # is trusted (docs/sessions.md), which only reading both can find.
+    assert srv.get("/counter", host="fields.test",
+                   headers={"Cookie": f"session={c1}"}).text == "count=1\n"
 
 
 def test_http2_cookie_crumbs_are_all_read(make_server):
