@@ -296,15 +296,15 @@ static apr_status_t api_session_set_string(ctx_t *c, const char *key,
     return set_value(c, key, val ? json_string(val) : NULL);
 }
 
+/* The counter's read: one core call, no type pass of its own. */
 static apr_status_t api_session_get_int(ctx_t *c, const char *key,
                                         apr_int64_t *val)
 {
-    const char *text;
-    apr_size_t len;
-    apr_status_t rv;
-
-    rv = typed_get(c, key, val, JSON_INTEGER, &text, &len);
-    return rv == APR_SUCCESS ? ctx_flat_int(text, len, val) : rv;
+    SESSION_OR_RETURN(c, s);
+    if (!key || !val) {
+        return APR_EINVAL;
+    }
+    return ctx_session_get_int(s, key, val);
 }
 
 static apr_status_t api_session_set_int(ctx_t *c, const char *key,
