@@ -49,7 +49,7 @@ static int aead_sodium(int enc, const unsigned char *key, apr_uint64_t id,
                        apr_size_t alen, const unsigned char *in, apr_size_t n,
                        unsigned char *out, unsigned char *tag)
 {
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(CTX_CODEC_KEYED_GCM_SODIUM,
+    ctx_codec_keyed_t *k = ctx_codec_keyed_get(CTX_CODEC_KEYED_GCM_SODIUM,
                                                 key, KEY_LEN, id);
 
     if (!k) {
@@ -103,7 +103,7 @@ static int aead(int enc, const unsigned char *key, apr_uint64_t id,
     if (alen && ctx_codec_gcm_sodium()) {
         return aead_sodium(enc, key, id, nonce, ad, alen, in, n, out, tag);
     }
-    if (!(k = ctx_codec_keyed_find(kind, key, KEY_LEN, id))) {
+    if (!(k = ctx_codec_keyed_get(kind, key, KEY_LEN, id))) {
         return 0;
     }
     if (!k->used) {

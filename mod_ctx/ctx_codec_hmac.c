@@ -51,7 +51,7 @@ mac_ctx_new(ctx_codec_keyed_t *k, int kind, const unsigned char *key,
 static inline EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
                                    apr_size_t klen, apr_uint64_t id)
 {
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen, id);
+    ctx_codec_keyed_t *k = ctx_codec_keyed_get(kind, key, klen, id);
 
     if (!k) {
         return NULL;

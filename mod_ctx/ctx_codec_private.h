@@ -28,8 +28,17 @@
 
 /* ---- ctx_codec.c: pieces every format uses ------------------------------ */
 
-/* codec->max_json, or its default. */
-apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
+/* codec->max_json, or its default; codec->max_values, or its default
+ * (inline: each decode asks). */
+static inline apr_size_t ctx_codec_max_json(const ctx_codec_t *codec)
+{
+    return codec->max_json ? codec->max_json : CTX_CODEC_MAX_JSON;
+}
+
+static inline apr_size_t ctx_codec_max_values(const ctx_codec_t *codec)
+{
+    return codec->max_values ? codec->max_values : CTX_CODEC_MAX_VALUES;
+}
 
 /* b64url text of a time into `out` (12 bytes: 11 characters at most and
  * a NUL): big-endian, leading zero bytes dropped; returns its length. The
@@ -52,9 +61,19 @@ static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 }
 
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
- * is not canonical base64url. */
-unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
-                                 apr_size_t len, apr_size_t *n);
+ * is not canonical base64url (inline: a payload or blob per cookie). */
+static inline unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
+                                               apr_size_t len, apr_size_t *n)
+{
+    unsigned char *buf = apr_palloc(p, len * 3 / 4 + 3);
+    long r = ctx_b64url_decode(buf, s, len);
+
+    if (r < 0) {
+        return NULL;
+    }
+    *n = (apr_size_t)r;
+    return buf;
+}
 
 /* What a version binds before its message: the domain string and its
  * NUL, then (version 2) the app's name and NUL, then the cookie name and
@@ -114,19 +133,59 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
 
 /* The checks of ctx_codec_times on times already decoded: `ts`, and the
  * creation time `ct` (ts itself for a value without CT). */
-ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec, apr_int64_t ts,
-                                   apr_int64_t ct, apr_int64_t now);
+static inline ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec,
+                                                 apr_int64_t ts,
+                                                 apr_int64_t ct,
+                                                 apr_int64_t now);
 
 /* CTX_REASON_LIFETIME for a session created over max_lifetime ago. */
 ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
                                       apr_int64_t created, apr_int64_t now);
 
+/* (inline: once per cookie read; the order of the checks is the order of
+ * the reasons) */
+static inline ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec,
+                                                 apr_int64_t ts,
+                                                 apr_int64_t ct,
+                                                 apr_int64_t now)
+{
+    if (ct > ts) {
+        return CTX_REASON_MALFORMED;        /* never written */
+    }
+    if (ts > now + codec->max_skew) {
+        return CTX_REASON_FUTURE;
+    }
+    if (now - ts > codec->max_age) {
+        return CTX_REASON_EXPIRED;
+    }
+    if (codec->max_lifetime > 0 && now - ct > codec->max_lifetime) {
+        return CTX_REASON_LIFETIME;
+    }
+    return CTX_REASON_OK;
+}
+
 /* Parse `jlen` bytes of JSON (allocated in `p`, which the result points
  * into) with at most max_values values; on CTX_REASON_OK *data is its flat
  * form, in `p`. */
-ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
-                                  apr_size_t jlen, apr_pool_t *p,
-                                  ctx_flat_t **data);
+static inline ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec,
+                                                const char *json,
+                                                apr_size_t jlen, apr_pool_t *p,
+                                                ctx_flat_t **data)
+{
+    /* At most max_values values are made: the reader stops at the next. */
+    apr_size_t values = 0, max = ctx_codec_max_values(codec);
+    ctx_flat_t *f = NULL;
+    apr_status_t rv = ctx_flat_parse(p, json, jlen, max, &values, &f);
+
+    if (values > max) {
+        return CTX_REASON_OVERSIZED;
+    }
+    if (rv != APR_SUCCESS) {
+        return CTX_REASON_BAD_JSON;
+    }
+    *data = f;
+    return CTX_REASON_OK;
+}
 
 /* Size of the stack buffer a binding and its tail are copied into. */
 #define CTX_CODEC_PREFIX_MAX 256
@@ -207,6 +266,26 @@ void ctx_codec_gcm_force_openssl(int on);
  * the caller. */
 ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
                                         apr_size_t klen, apr_uint64_t id);
+
+/* ctx_codec_keyed_find, without a call when the slot is the one found
+ * last by this id (a request verifies, then signs, with the same key):
+ * inline. That slot is compared as keyed_find compares it by id: a slot
+ * released since is not `used`, one filled again has another id. */
+extern __thread ctx_codec_keyed_t *ctx_codec_keyed_last
+    __attribute__((tls_model("initial-exec")));
+
+static inline ctx_codec_keyed_t *ctx_codec_keyed_get(int kind,
+                                                     const unsigned char *key,
+                                                     apr_size_t klen,
+                                                     apr_uint64_t id)
+{
+    ctx_codec_keyed_t *k = ctx_codec_keyed_last;
+
+    if (id && k && k->id == id && k->kind == kind && k->used) {
+        return k;
+    }
+    return ctx_codec_keyed_find(kind, key, klen, id);
+}
 
 /* Mark a slot the caller set up as holding `kind` for `key`, whose
  * ctx_keyring_key_id is `id` (0 if not known); counted by
@@ -312,14 +391,52 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
 /* ---- the formats: decode and encode as ctx_codec_decode/_encode_json
  * (arguments checked there; meta zeroed, created set) --------------------- */
 
-ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
-                                     const char *value, apr_size_t len,
-                                     apr_int64_t now, ctx_flat_t **data,
-                                     ctx_codec_meta_t *meta);
-apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
-                                     const char *json, apr_size_t jlen,
-                                     apr_int64_t issued, apr_int64_t created,
-                                     const char **value, apr_size_t *vlen);
+/* Signed (ctx_codec_signed.c): version 2 inline, straight into the layout
+ * (a layer less per cookie); anything else apart. */
+#define CTX_CODEC_SIGNED_PREFIX "s2."
+ctx_reason_t ctx_codec_decode_signed_other(const ctx_codec_t *codec,
+                                           apr_pool_t *p, const char *value,
+                                           apr_size_t len, apr_int64_t now,
+                                           ctx_flat_t **data,
+                                           ctx_codec_meta_t *meta);
+
+static inline ctx_reason_t
+ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                        const char *value, apr_size_t len, apr_int64_t now,
+                        ctx_flat_t **data, ctx_codec_meta_t *meta)
+{
+    /* Version 2, the one written: straight on (meta->legacy stays 0). */
+    if (len >= 3 && memcmp(value, CTX_CODEC_SIGNED_PREFIX, 3) == 0) {
+        ctx_codec_binding_t b;
+        const ctx_codec_hmac_t f = {
+            CTX_CODEC_SIGNED_PREFIX, sizeof(CTX_CODEC_SIGNED_PREFIX) - 1,
+            CTX_CODEC_KEYED_HMAC_SHA256, CTX_KEY_SIGN, &b, 1, 0 };
+
+        ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, CTX_CODEC_SIGNED_DOMAIN,
+                             &b);
+        return ctx_codec_hmac_decode(codec, &f, p, value, len, now, data,
+                                     meta);
+    }
+    return ctx_codec_decode_signed_other(codec, p, value, len, now, data,
+                                         meta);
+}
+
+static inline apr_status_t
+ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                        const char *json, apr_size_t jlen, apr_int64_t issued,
+                        apr_int64_t created, const char **value,
+                        apr_size_t *vlen)
+{
+    ctx_codec_binding_t b;
+    const ctx_codec_hmac_t f = {
+        CTX_CODEC_SIGNED_PREFIX, sizeof(CTX_CODEC_SIGNED_PREFIX) - 1,
+        CTX_CODEC_KEYED_HMAC_SHA256, CTX_KEY_SIGN, &b, 1, 0 };
+
+    ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, CTX_CODEC_SIGNED_DOMAIN,
+                         &b);
+    return ctx_codec_hmac_encode(codec, &f, p, json, jlen, issued, created,
+                                 value, vlen);
+}
 
 ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
                                     const char *value, apr_size_t len,

@@ -52,6 +52,9 @@ static pthread_key_t zkey;
 static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
 /* initial-exec, as ctx_binding.c's slot */
 static __thread zstreams_t *my_zs __attribute__((tls_model("initial-exec")));
+/* the slot ctx_codec_keyed_find returned last (ctx_codec_keyed_get) */
+__thread ctx_codec_keyed_t *ctx_codec_keyed_last
+    __attribute__((tls_model("initial-exec")));
 
 apr_uint32_t ctx_codec_contexts_made(void)
 {
@@ -80,6 +83,9 @@ static void zstreams_free(void *data)
     }
     OPENSSL_cleanse(z->nonce_fixed, sizeof(z->nonce_fixed));
     free(z);
+    /* the exiting thread's own pointers (destructors run on it) */
+    my_zs = NULL;
+    ctx_codec_keyed_last = NULL;
 }
 
 /* In a forked child, only the thread that forked lives on, with a copy of
@@ -210,9 +216,9 @@ ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
     /* A request uses the same key and kind twice (verify, then sign): the
      * slot of the last call first, by id. */
     if (id && z && keyed_is(&z->keyed[z->last], kind, key, klen, id)) {
-        return &z->keyed[z->last];
+        return ctx_codec_keyed_last = &z->keyed[z->last];
     }
-    return keyed_scan(kind, key, klen, id);
+    return ctx_codec_keyed_last = keyed_scan(kind, key, klen, id);
 }
 
 void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
