@@ -6,12 +6,15 @@
  * MAC and cipher contexts (looked up by the key's id, or its bytes, so a
  * new configuration with a new key never meets an old context) and its nonce
  * source. Freed when the thread exits. */
+/* HMAC_CTX_free: the slots may hold OpenSSL's HMAC_CTX (ctx_codec_hmac.c) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_atomic.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sodium.h>
 
@@ -64,6 +67,9 @@ apr_uint32_t ctx_codec_contexts_made(void)
 void ctx_codec_keyed_release(ctx_codec_keyed_t *k)
 {
     EVP_MAC_CTX_free(k->mac);
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+    HMAC_CTX_free(k->hmac);
+#endif
     EVP_CIPHER_CTX_free(k->cipher);
     if (k->gcm) {
         sodium_memzero(k->gcm, sizeof(crypto_aead_aes256gcm_state));

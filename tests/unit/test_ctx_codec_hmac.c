@@ -680,6 +680,173 @@ static void test_codec_new_key_at_an_old_keys_address_gets_new_contexts(
     counts_check();
 }
 
+/* ---- OpenSSL's HMAC_CTX and EVP_MAC: the same MACs ----------------------- */
+
+/* The HMAC_CTX path is the one this build runs (else the tests below
+ * would check EVP_MAC twice). */
+static void test_codec_hmac_ctx_is_on_in_this_build(void **state)
+{
+    (void)state;
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+    assert_int_equal(ctx_codec_hmac_legacy(), 1);
+    ctx_codec_hmac_force_evp(1);
+    assert_int_equal(ctx_codec_hmac_legacy(), 0);
+    ctx_codec_hmac_force_evp(0);
+    assert_int_equal(ctx_codec_hmac_legacy(), 1);
+#endif
+}
+
+/* Signed and flask values written through either path are the ones
+ * OpenSSL's one-shot HMAC() gives for the documented bytes, and each
+ * path reads what the other wrote; a value changed in its MAC is refused
+ * by both with the same reason. */
+static void test_codec_hmac_ctx_and_evp_mac_write_and_read_alike(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char *secret = "0123456789abcdef0123456789abcdef";
+    ctx_keyring_t *kr = keyring(p, secret, NULL);
+    ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+    ctx_codec_t fc = codec_of(CTX_FORMAT_FLASK, kr);
+    static const apr_size_t lens[] = { 12, 20, 40, 300, 900 };
+
+    for (int w = 0; w < 2; ++w) {
+        for (apr_size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); ++li) {
+            apr_size_t jlen = lens[li];
+            const char *json = json_of_len(p, jlen), *v = NULL, *dot;
+            apr_size_t vlen = 0;
+
+            ctx_codec_hmac_force_evp(w);
+            /* signed: the documented value */
+            assert_int_equal(ctx_codec_encode_json(&sc, p, json, jlen, T0, 0,
+                                                   &v, &vlen), APR_SUCCESS);
+            assert_non_null(dot = strstr(v, ".ZVPxAA.ZVPxAA."));
+            assert_string_equal(v, make_signed(p, kr, "session",
+                                               apr_pstrndup(
+                                                   p, v + 3,
+                                                   (apr_size_t)(dot - v - 3)),
+                                               "ZVPxAA"));
+            for (int r = 0; r < 2; ++r) {
+                char *bad = apr_pstrmemdup(p, v, vlen);
+
+                ctx_codec_hmac_force_evp(r);
+                assert_reason(dec(&sc, p, v, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_OK);
+                bad[vlen - 2] = bad[vlen - 2] == 'A' ? 'B' : 'A';
+                assert_reason(dec(&sc, p, bad, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_BAD_SIGNATURE);
+            }
+            /* flask: itsdangerous' value (payload may be compressed) */
+            ctx_codec_hmac_force_evp(w);
+            assert_int_equal(ctx_codec_encode_json(&fc, p, json, jlen, T0, 0,
+                                                   &v, &vlen), APR_SUCCESS);
+            assert_non_null(dot = strstr(v, ".ZVPxAA."));
+            assert_string_equal(v, make_flask(p, secret,
+                                              apr_pstrndup(
+                                                  p, v,
+                                                  (apr_size_t)(dot - v)),
+                                              "ZVPxAA"));
+            for (int r = 0; r < 2; ++r) {
+                char *bad = apr_pstrmemdup(p, v, vlen);
+
+                ctx_codec_hmac_force_evp(r);
+                assert_reason(dec(&fc, p, v, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_OK);
+                bad[vlen - 2] = bad[vlen - 2] == 'A' ? 'B' : 'A';
+                assert_reason(dec(&fc, p, bad, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_BAD_SIGNATURE);
+            }
+        }
+    }
+    ctx_codec_hmac_force_evp(0);
+    counts_check();
+}
+
+/* The same key bytes serve a cookie's HMAC_CTX and ctx_codec_hmac_ctx's
+ * EVP_MAC_CTX (the session id's MAC) on one thread, in turn: each gets a
+ * context of its own kind, and each MAC is HMAC()'s. */
+static void test_codec_hmac_ctx_and_evp_slots_apart_for_one_key(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+    apr_size_t klen = 0;
+    const unsigned char *key = ctx_keyring_key(kr, 0, CTX_KEY_SIGN, &klen);
+    json_t *obj = json_pack("{s:i}", "count", 3);
+
+    for (int round = 0; round < 3; ++round) {
+        unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+        unsigned int wlen = 0;
+        size_t glen = 0;
+        EVP_MAC_CTX *m;
+        const char *v = enc(&sc, p, obj, T0);
+
+        assert_reason(dec_str(&sc, p, v, T0), CTX_REASON_OK);
+        assert_non_null(m = ctx_codec_hmac_ctx("SHA256", key, klen));
+        assert_int_equal(EVP_MAC_update(m, (const unsigned char *)"id", 2), 1);
+        assert_int_equal(EVP_MAC_final(m, got, &glen, sizeof(got)), 1);
+        assert_non_null(HMAC(EVP_sha256(), key, (int)klen,
+                             (const unsigned char *)"id", 2, want, &wlen));
+        assert_int_equal(glen, wlen);
+        assert_memory_equal(got, want, wlen);
+    }
+    json_decref(obj);
+    counts_check();
+}
+
+/* ctx_codec_keyed_get on a thread of its own: the last slot again without
+ * a search while its id, kind and use match; a slot evicted (released) or
+ * refilled for another id is never handed out as filled for the old one. */
+typedef struct {
+    int wrong;
+} keyed_get_seen_t;
+
+static void *keyed_get_lookups(void *arg)
+{
+    keyed_get_seen_t *seen = arg;
+    static const unsigned char key[32] = { 7 };
+    const int kind = CTX_CODEC_KEYED_HMAC_CTX_SHA256;
+    ctx_codec_keyed_t *a = ctx_codec_keyed_get(kind, key, 32, 1), *s;
+
+    if (!a || a->used) {
+        ++seen->wrong;
+        return NULL;
+    }
+    ctx_codec_keyed_fill(a, kind, key, 32, 1);
+    if (ctx_codec_keyed_get(kind, key, 32, 1) != a
+        || ctx_codec_keyed_get(CTX_CODEC_KEYED_HMAC_CTX_SHA1, key, 32, 1)
+               == a
+        || ctx_codec_keyed_get(kind, key, 32, 2) == a) {
+        ++seen->wrong;
+    }
+    /* other ids until every slot was taken and id 1's evicted */
+    for (apr_uint64_t id = 10; id < 30; ++id) {
+        s = ctx_codec_keyed_get(kind, key, 32, id);
+        if (!s->used) {
+            ctx_codec_keyed_fill(s, kind, key, 32, id);
+        }
+        if (s->id != id) {
+            ++seen->wrong;
+        }
+    }
+    s = ctx_codec_keyed_get(kind, key, 32, 1);
+    if (s->used && s->id != 1) {
+        ++seen->wrong;          /* another key's context as id 1's */
+    }
+    if (s->used) {
+        ++seen->wrong;          /* id 1 was evicted: must be refilled */
+    }
+    return NULL;
+}
+
+static void test_codec_keyed_get_never_gives_a_stale_slot(void **state)
+{
+    keyed_get_seen_t seen = { 0 };
+
+    (void)state;
+    unit_run_thread(keyed_get_lookups, &seen);
+    assert_int_equal(seen.wrong, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +864,10 @@ int main(void)
         CODEC_TEST(test_codec_a_dot_inside_the_mac_is_the_last_dot),
         CODEC_TEST(test_codec_six_character_times_are_checked_as_any),
         CODEC_TEST(test_codec_six_character_times_encrypted),
+        CODEC_TEST(test_codec_hmac_ctx_is_on_in_this_build),
+        CODEC_TEST(test_codec_hmac_ctx_and_evp_mac_write_and_read_alike),
+        CODEC_TEST(test_codec_hmac_ctx_and_evp_slots_apart_for_one_key),
+        CODEC_TEST(test_codec_keyed_get_never_gives_a_stale_slot),
     };
 
     return UNIT_RUN(tests);
