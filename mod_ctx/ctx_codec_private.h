@@ -40,23 +40,46 @@ static inline apr_size_t ctx_codec_max_values(const ctx_codec_t *codec)
     return codec->max_values ? codec->max_values : CTX_CODEC_MAX_VALUES;
 }
 
-/* b64url text of a time into `out` (12 bytes: 11 characters at most and
- * a NUL): big-endian, leading zero bytes dropped; returns its length. The
- * thread's last two texts are kept (a cookie writes now and its creation
- * time, request after request). */
-static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
+/* A thread writes the same two times again and again: now, to the
+ * second, and the session's creation time. Its last two texts are kept
+ * (in its state, ctx_codec_thread.c); the one not used last is replaced.
+ * len 0: empty. */
+typedef struct {
+    struct {
+        apr_int64_t ts;
+        apr_size_t len;
+        char text[16];          /* 11 characters at most, and the NUL */
+    } ts[2];
+    int last;
+} ctx_codec_ts_cache_t;
 
-/* ctx_codec_encode_ts from the thread's last two texts (in its state,
- * ctx_codec_thread.c); 0 when the thread has no state (no memory). */
+/* This thread's texts, or NULL before its state is made. */
+extern __thread ctx_codec_ts_cache_t *ctx_codec_ts_cache
+    __attribute__((tls_model("initial-exec")));
+
+/* ctx_codec_encode_ts for a time not kept: encoded into the thread's
+ * texts (its state made if need be); 0 when the thread has no state (no
+ * memory). */
 apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts);
 
-/* (inline: twice per cookie written) Without the thread's state, written
- * afresh. A negative time (never written) keeps its two's complement
- * bytes. */
+/* b64url text of a time into `out` (12 bytes: 11 characters at most and
+ * a NUL): big-endian, leading zero bytes dropped; returns its length. A
+ * kept text is copied without a call (inline: twice per cookie written);
+ * without the thread's state, written afresh. A negative time (never
+ * written) keeps its two's complement bytes. */
 static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 {
-    apr_size_t n = ctx_codec_ts_text(out, ts);
+    ctx_codec_ts_cache_t *c = ctx_codec_ts_cache;
+    apr_size_t n;
 
+    for (int i = 0; c && i < 2; ++i) {
+        if (c->ts[i].len && c->ts[i].ts == ts) {
+            c->last = i;
+            memcpy(out, c->ts[i].text, 12);
+            return c->ts[i].len;
+        }
+    }
+    n = ctx_codec_ts_text(out, ts);
     return n ? n : ctx_b64url_encode_be(out, (apr_uint64_t)ts);
 }
 
