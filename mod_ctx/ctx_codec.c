@@ -133,6 +133,7 @@ const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
 {
     ctx_codec_binding_t b;
     ctx_codec_bound_t *r;
+    apr_size_t len;
 
     if (!p || !app_name || !cookie_name
         || (format != CTX_FORMAT_SIGNED && format != CTX_FORMAT_ENCRYPTED)) {
@@ -143,7 +144,10 @@ const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
     b.app = app_name;
     b.name = cookie_name;
     b.ready = NULL;
-    r = apr_palloc(p, sizeof(*r) + ctx_codec_bound_len(&b));
+    len = ctx_codec_bound_len(&b);
+    /* zeros to CTX_CODEC_BOUND_COPY: copied whole by bound_prefix */
+    r = apr_pcalloc(p, sizeof(*r) + (len > CTX_CODEC_BOUND_COPY
+                                         ? len : CTX_CODEC_BOUND_COPY));
     r->format = format;
     r->app = app_name;
     r->name = cookie_name;

@@ -381,7 +381,12 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         ctx_codec_bound_write((unsigned char *)buf, f->binding);
     }
     out = buf + blen;
-    memcpy(out, f->prefix, len);
+    if (len == 3) {
+        memcpy(out, f->prefix, 3);      /* "s2.": moves, not a call */
+    }
+    else {
+        memcpy(out, f->prefix, len);
+    }
     if (compressed) {
         out[len++] = '.';
     }

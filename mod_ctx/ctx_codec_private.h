@@ -116,8 +116,15 @@ struct ctx_codec_bound_t {
     ctx_format_t format;
     const char *app, *name;     /* the names' pointers it was made for */
     apr_size_t len;
-    unsigned char bytes[];      /* domain NUL app NUL name NUL */
+    unsigned char bytes[];      /* domain NUL app NUL name NUL, then
+                                 * zeros to CTX_CODEC_BOUND_COPY bytes at
+                                 * least */
 };
+
+/* The prepared bytes are copied this many at once when they are not more
+ * (a fixed-size copy is a few moves; one of r->len bytes a libc call):
+ * ctx_codec_bind allocates at least this many. */
+#define CTX_CODEC_BOUND_COPY 64
 
 /* The binding of version 2 of `format`, whose domain is `domain`: {domain,
  * app, name} with codec->bound as `ready` when it was made for this format
@@ -230,7 +237,14 @@ static inline apr_size_t ctx_codec_bound_prefix(unsigned char *out,
     const ctx_codec_bound_t *r = b->ready;
 
     if (r && r->len + tlen <= CTX_CODEC_PREFIX_MAX) {
-        memcpy(out, r->bytes, r->len);
+        /* `out` has CTX_CODEC_PREFIX_MAX bytes, more than the fixed copy;
+         * the tail (or the caller's message) overwrites the zeros */
+        if (r->len <= CTX_CODEC_BOUND_COPY) {
+            memcpy(out, r->bytes, CTX_CODEC_BOUND_COPY);
+        }
+        else {
+            memcpy(out, r->bytes, r->len);
+        }
         if (tlen) {
             memcpy(out + r->len, tail, tlen);
         }

@@ -244,6 +244,38 @@ static void test_codec_signed_with_a_prepared_binding_is_documented(
     counts_check();
 }
 
+/* Prepared bindings of every length around the fixed 64-byte copy of
+ * ctx_codec_bound_prefix (names of 1 to 70 characters: bindings of 23 to
+ * 95 bytes for signed, 26 to 98 for encrypted): the documented MAC, and
+ * the documented associated data. */
+static void test_codec_prepared_bindings_around_the_fixed_copy(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    const char *json = "{\"a\":1}";
+
+    for (apr_size_t nlen = 1; nlen <= 70; ++nlen) {
+        char *name = apr_palloc(p, nlen + 1);
+        ctx_codec_t e = codec_of(CTX_FORMAT_ENCRYPTED, kr);
+        const char *v = NULL;
+        apr_size_t vlen = 0, n;
+
+        memset(name, 'a' + (int)(nlen % 26), nlen);
+        name[nlen] = '\0';
+        assert_bound_signed(p, name,
+                            ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, name));
+        e.cookie_name = name;
+        e.bound = ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, APP, name);
+        assert_int_equal(ctx_codec_encode_json(&e, p, json, strlen(json), T0,
+                                               0, &v, &vlen), APR_SUCCESS);
+        assert_non_null(open_encrypted(p, kr, name, v, &n));
+        assert_int_equal(n, strlen(json));
+        assert_reason(dec(&e, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+    }
+    counts_check();
+}
+
 /* Encrypted: what a prepared codec seals opens with the documented
  * associated data, and the other way round. */
 static void test_codec_encrypted_with_a_prepared_binding_is_documented(
@@ -864,6 +896,7 @@ int main(void)
         CODEC_TEST(test_codec_a_dot_inside_the_mac_is_the_last_dot),
         CODEC_TEST(test_codec_six_character_times_are_checked_as_any),
         CODEC_TEST(test_codec_six_character_times_encrypted),
+        CODEC_TEST(test_codec_prepared_bindings_around_the_fixed_copy),
         CODEC_TEST(test_codec_hmac_ctx_is_on_in_this_build),
         CODEC_TEST(test_codec_hmac_ctx_and_evp_mac_write_and_read_alike),
         CODEC_TEST(test_codec_hmac_ctx_and_evp_slots_apart_for_one_key),
