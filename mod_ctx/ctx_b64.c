@@ -150,16 +150,17 @@ apr_size_t ctx_b64url_encode(char *out, const unsigned char *in, apr_size_t n)
         memcpy(o + 2, pairs[v & 0xfff], 2);
         o += 4;
     }
+    /* the last one or two bytes: their first 12 bits as a pair too */
     if (n - i == 1) {
-        unsigned v = (unsigned)in[i] << 16;
-        *o++ = alphabet[(v >> 18) & 63];
-        *o++ = alphabet[(v >> 12) & 63];
+        memcpy(o, pairs[(unsigned)in[i] << 4], 2);
+        o += 2;
     }
     else if (n - i == 2) {
-        unsigned v = ((unsigned)in[i] << 16) | ((unsigned)in[i + 1] << 8);
-        *o++ = alphabet[(v >> 18) & 63];
-        *o++ = alphabet[(v >> 12) & 63];
-        *o++ = alphabet[(v >> 6) & 63];
+        unsigned v = ((unsigned)in[i] << 8) | in[i + 1];
+
+        memcpy(o, pairs[v >> 4], 2);
+        o[2] = alphabet[(v << 2) & 63];
+        o += 3;
     }
     *o = '\0';
     return (apr_size_t)(o - out);
