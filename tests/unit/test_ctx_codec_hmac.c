@@ -879,6 +879,78 @@ static void test_codec_keyed_get_never_gives_a_stale_slot(void **state)
     assert_int_equal(seen.wrong, 0);
 }
 
+/* ---- every path, the same reasons ----------------------------------------- */
+
+/* Decode `v` (len bytes, copied to a buffer of exactly that size) with
+ * the fast paths (SSSE3 base64url, HMAC_CTX) and with the general ones
+ * (table loops, EVP_MAC): the same reason; returned. */
+static ctx_reason_t same_reason_both_ways(apr_pool_t *p, const ctx_codec_t *c,
+                                          const char *v, apr_size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    ctx_reason_t fast, general;
+
+    assert_non_null(copy);
+    memcpy(copy, v, len);
+    fast = dec(c, p, copy, len, T0, NULL, NULL, NULL);
+    ctx_b64_force_scalar(1);
+    ctx_codec_hmac_force_evp(1);
+    general = dec(c, p, copy, len, T0, NULL, NULL, NULL);
+    ctx_b64_force_scalar(0);
+    ctx_codec_hmac_force_evp(0);
+    free(copy);
+    if (fast != general) {
+        fail_msg("\"%.*s\": %s with the fast paths, %s without", (int)len, v,
+                 ctx_reason_name(fast), ctx_reason_name(general));
+    }
+    return fast;
+}
+
+/* Every truncation of a signed, encrypted and flask value, and every
+ * character of it replaced by each of a set of bytes (the alphabet's
+ * edges, a dot, padding, the standard alphabet, a high byte): the same
+ * reason with and without the fast paths, and never OK but for the value
+ * itself (or a replacement by the same byte). */
+static void test_codec_every_cut_and_tamper_same_reason_both_ways(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const ctx_format_t formats[3] = {
+        CTX_FORMAT_SIGNED, CTX_FORMAT_ENCRYPTED, CTX_FORMAT_FLASK
+    };
+    static const char bytes[] = { 'A', 'Q', '_', '-', '.', '=', '+', '/',
+                                  'z', '9', (char)0x80 };
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    json_t *obj = json_pack("{s:i, s:s}", "count", 42, "user",
+                            "alice and bob");
+
+    for (int f = 0; f < 3; ++f) {
+        ctx_codec_t c = codec_of(formats[f], kr);
+        const char *v = enc(&c, p, obj, T0);
+        apr_size_t len = strlen(v);
+        char *t = apr_pstrdup(p, v);
+
+        assert_reason(same_reason_both_ways(p, &c, v, len), CTX_REASON_OK);
+        for (apr_size_t k = 0; k < len; ++k) {
+            assert_true(same_reason_both_ways(p, &c, v, k) != CTX_REASON_OK);
+        }
+        for (apr_size_t i = 0; i < len; ++i) {
+            for (apr_size_t b = 0; b < sizeof(bytes); ++b) {
+                ctx_reason_t r;
+
+                t[i] = bytes[b];
+                r = same_reason_both_ways(p, &c, t, len);
+                if (bytes[b] != v[i] && r == CTX_REASON_OK) {
+                    fail_msg("%s accepted with byte %zu changed", v, i);
+                }
+            }
+            t[i] = v[i];
+        }
+    }
+    json_decref(obj);
+    counts_check();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -901,6 +973,7 @@ int main(void)
         CODEC_TEST(test_codec_hmac_ctx_and_evp_mac_write_and_read_alike),
         CODEC_TEST(test_codec_hmac_ctx_and_evp_slots_apart_for_one_key),
         CODEC_TEST(test_codec_keyed_get_never_gives_a_stale_slot),
+        CODEC_TEST(test_codec_every_cut_and_tamper_same_reason_both_ways),
     };
 
     return UNIT_RUN(tests);
