@@ -40,6 +40,12 @@ long ctx_b64url_decode(unsigned char *out, const char *in, apr_size_t len);
 apr_size_t ctx_b64url_encode_be(char *out, apr_uint64_t v);
 long ctx_b64url_decode_be(const char *in, apr_size_t len, apr_uint64_t *v);
 
+/* 1 when the SSSE3 steps run (the CPU has them and they are not turned
+ * off), else 0. ctx_b64_force_scalar(1) turns them off, (0) back on where
+ * the CPU has them: the tests compare both ways on the same texts. */
+int ctx_b64_simd(void);
+void ctx_b64_force_scalar(int on);
+
 #pragma GCC visibility pop
 
 #endif

@@ -4,15 +4,9 @@
 
 #include "ctx_binding.h"
 
-struct ctx_slot_t {
-    void *cur;            /* accessed with __atomic builtins only */
-    ctx_slot_t *next_free;
-};
-
-/* initial-exec: a fixed offset from the thread pointer instead of a
- * __tls_get_addr call on every lookup (8 bytes of glibc's static TLS
- * surplus for a dlopen'ed module). */
-static __thread ctx_slot_t *my_slot __attribute__((tls_model("initial-exec")));
+/* (ctx_binding.h) */
+__thread ctx_slot_t *ctx_binding_slot
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t slot_key;
@@ -56,26 +50,17 @@ static ctx_slot_t *slot_acquire(void)
     if (slot) {
         slot->next_free = NULL;
         pthread_setspecific(slot_key, slot);
-        my_slot = slot;
+        ctx_binding_slot = slot;
     }
     return slot;
 }
 
-void *ctx_binding_get(void)
+ctx_slot_t *ctx_binding_set_first(void *obj)
 {
-    ctx_slot_t *slot = my_slot;
+    ctx_slot_t *slot;
 
-    return slot ? __atomic_load_n(&slot->cur, __ATOMIC_ACQUIRE) : NULL;
-}
-
-ctx_slot_t *ctx_binding_set(void *obj)
-{
-    ctx_slot_t *slot = my_slot;
-
-    if (!slot) {
-        if (!obj || !(slot = slot_acquire())) {
-            return slot;
-        }
+    if (!obj || !(slot = slot_acquire())) {
+        return NULL;
     }
     __atomic_store_n(&slot->cur, obj, __ATOMIC_RELEASE);
     return slot;

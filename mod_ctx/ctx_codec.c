@@ -40,16 +40,6 @@ static ctx_reason_t counted(ctx_reason_t reason)
 
 /* ---- limits ------------------------------------------------------------- */
 
-apr_size_t ctx_codec_max_json(const ctx_codec_t *codec)
-{
-    return codec->max_json ? codec->max_json : CTX_CODEC_MAX_JSON;
-}
-
-static apr_size_t max_values(const ctx_codec_t *codec)
-{
-    return codec->max_values ? codec->max_values : CTX_CODEC_MAX_VALUES;
-}
-
 void ctx_codec_set_max_size(ctx_codec_t *codec, apr_size_t max_size)
 {
     codec->max_json = CTX_CODEC_JSON_PER_BYTE * max_size;
@@ -59,28 +49,10 @@ void ctx_codec_set_max_size(ctx_codec_t *codec, apr_size_t max_size)
 int ctx_codec_json_fits(const ctx_codec_t *codec, apr_size_t jlen,
                         apr_size_t values)
 {
-    return jlen <= ctx_codec_max_json(codec) && values <= max_values(codec);
+    return jlen <= ctx_codec_max_json(codec)
+           && values <= ctx_codec_max_values(codec);
 }
 
-/* At most max_values values are made: the reader stops at the next. */
-ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
-                                  apr_size_t jlen, apr_pool_t *p,
-                                  ctx_flat_t **data)
-{
-    apr_size_t values = 0;
-    ctx_flat_t *f = NULL;
-    apr_status_t rv = ctx_flat_parse(p, json, jlen, max_values(codec),
-                                     &values, &f);
-
-    if (values > max_values(codec)) {
-        return CTX_REASON_OVERSIZED;
-    }
-    if (rv != APR_SUCCESS) {
-        return CTX_REASON_BAD_JSON;
-    }
-    *data = f;
-    return CTX_REASON_OK;
-}
 
 /* ---- times -------------------------------------------------------------- */
 
@@ -95,18 +67,6 @@ static int decode_ts(const char *s, apr_size_t len, apr_int64_t *ts)
     }
     *ts = (apr_int64_t)v;
     return 1;
-}
-
-static ctx_reason_t check_age(const ctx_codec_t *codec, apr_int64_t ts,
-                              apr_int64_t now)
-{
-    if (ts > now + codec->max_skew) {
-        return CTX_REASON_FUTURE;
-    }
-    if (now - ts > codec->max_age) {
-        return CTX_REASON_EXPIRED;
-    }
-    return CTX_REASON_OK;
 }
 
 /* However often it was refreshed, a session ends max_lifetime after it was
@@ -135,34 +95,7 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
     return ctx_codec_times_check(codec, *ts, *ct, now);
 }
 
-ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec, apr_int64_t ts,
-                                   apr_int64_t ct, apr_int64_t now)
-{
-    ctx_reason_t reason;
-
-    if (ct > ts) {
-        return CTX_REASON_MALFORMED;        /* never written */
-    }
-    if ((reason = check_age(codec, ts, now)) != CTX_REASON_OK) {
-        return reason;
-    }
-    return ctx_codec_check_lifetime(codec, ct, now);
-}
-
 /* ---- wire pieces -------------------------------------------------------- */
-
-unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
-                                 apr_size_t len, apr_size_t *n)
-{
-    unsigned char *buf = apr_palloc(p, len * 3 / 4 + 3);
-    long r = ctx_b64url_decode(buf, s, len);
-
-    if (r < 0) {
-        return NULL;
-    }
-    *n = (apr_size_t)r;
-    return buf;
-}
 
 ctx_reason_t ctx_codec_version(const ctx_codec_t *codec, ctx_format_t format,
                                const char *value,
@@ -200,6 +133,7 @@ const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
 {
     ctx_codec_binding_t b;
     ctx_codec_bound_t *r;
+    apr_size_t len;
 
     if (!p || !app_name || !cookie_name
         || (format != CTX_FORMAT_SIGNED && format != CTX_FORMAT_ENCRYPTED)) {
@@ -210,7 +144,10 @@ const ctx_codec_bound_t *ctx_codec_bind(apr_pool_t *p, ctx_format_t format,
     b.app = app_name;
     b.name = cookie_name;
     b.ready = NULL;
-    r = apr_palloc(p, sizeof(*r) + ctx_codec_bound_len(&b));
+    len = ctx_codec_bound_len(&b);
+    /* zeros to CTX_CODEC_BOUND_COPY: copied whole by bound_prefix */
+    r = apr_pcalloc(p, sizeof(*r) + (len > CTX_CODEC_BOUND_COPY
+                                         ? len : CTX_CODEC_BOUND_COPY));
     r->format = format;
     r->app = app_name;
     r->name = cookie_name;

@@ -23,17 +23,22 @@
 /* ---- the AEAD: libsodium where the CPU allows, else OpenSSL ------------- */
 
 static int sodium_gcm;          /* set once: sodium_init and AES-NI */
+static int sodium_known;        /* sodium_gcm is set (no pthread_once call
+                                 * per cookie once it is) */
 static int force_openssl;
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
 
 static void sodium_setup(void)
 {
     sodium_gcm = sodium_init() >= 0 && crypto_aead_aes256gcm_is_available();
+    __atomic_store_n(&sodium_known, 1, __ATOMIC_RELEASE);
 }
 
 int ctx_codec_gcm_sodium(void)
 {
-    pthread_once(&sodium_once, sodium_setup);
+    if (!__atomic_load_n(&sodium_known, __ATOMIC_ACQUIRE)) {
+        pthread_once(&sodium_once, sodium_setup);
+    }
     return sodium_gcm && !force_openssl;
 }
 
@@ -49,7 +54,7 @@ static int aead_sodium(int enc, const unsigned char *key, apr_uint64_t id,
                        apr_size_t alen, const unsigned char *in, apr_size_t n,
                        unsigned char *out, unsigned char *tag)
 {
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(CTX_CODEC_KEYED_GCM_SODIUM,
+    ctx_codec_keyed_t *k = ctx_codec_keyed_get(CTX_CODEC_KEYED_GCM_SODIUM,
                                                 key, KEY_LEN, id);
 
     if (!k) {
@@ -103,7 +108,7 @@ static int aead(int enc, const unsigned char *key, apr_uint64_t id,
     if (alen && ctx_codec_gcm_sodium()) {
         return aead_sodium(enc, key, id, nonce, ad, alen, in, n, out, tag);
     }
-    if (!(k = ctx_codec_keyed_find(kind, key, KEY_LEN, id))) {
+    if (!(k = ctx_codec_keyed_get(kind, key, KEY_LEN, id))) {
         return 0;
     }
     if (!k->used) {

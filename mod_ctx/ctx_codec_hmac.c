@@ -4,11 +4,15 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* memrchr */
 #endif
+/* HMAC_CTX: deprecated in OpenSSL 3.0 for EVP_MAC, still OpenSSL's own
+ * HMAC; EVP_MAC where it is gone (OPENSSL_NO_DEPRECATED_3_0). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 
 #include "ctx_b64.h"
@@ -51,7 +55,7 @@ mac_ctx_new(ctx_codec_keyed_t *k, int kind, const unsigned char *key,
 static inline EVP_MAC_CTX *mac_ctx(int kind, const unsigned char *key,
                                    apr_size_t klen, apr_uint64_t id)
 {
-    ctx_codec_keyed_t *k = ctx_codec_keyed_find(kind, key, klen, id);
+    ctx_codec_keyed_t *k = ctx_codec_keyed_get(kind, key, klen, id);
 
     if (!k) {
         return NULL;
@@ -81,6 +85,65 @@ int ctx_codec_mac_equal(const unsigned char *a, const unsigned char *b,
     return n == 32 ? crypto_verify_32(a, b) == 0 : CRYPTO_memcmp(a, b, n) == 0;
 }
 
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+static int force_evp;
+
+int ctx_codec_hmac_legacy(void)
+{
+    return !force_evp;
+}
+
+void ctx_codec_hmac_force_evp(int on)
+{
+    force_evp = on;
+}
+
+/* hmac_ctx for a slot not filled yet (apart, as mac_ctx_new) */
+static __attribute__((noinline)) HMAC_CTX *
+hmac_ctx_new(ctx_codec_keyed_t *k, int kind, const unsigned char *key,
+             apr_size_t klen, apr_uint64_t id)
+{
+    HMAC_CTX *h = HMAC_CTX_new();
+
+    k->hmac = h;
+    if (!h || !HMAC_Init_ex(h, key, (int)klen,
+                            kind == CTX_CODEC_KEYED_HMAC_CTX_SHA1
+                                ? EVP_sha1() : EVP_sha256(), NULL)) {
+        ctx_codec_keyed_release(k);
+        return NULL;
+    }
+    ctx_codec_keyed_fill(k, kind, key, klen, id);
+    return h;
+}
+
+/* This thread's HMAC_CTX of `kind` (CTX_CODEC_KEYED_HMAC_CTX_*) keyed with
+ * `key`, restarted: once keyed, HMAC_Init_ex with no key and no digest
+ * starts again from the keyed state. */
+static inline HMAC_CTX *hmac_ctx(int kind, const unsigned char *key,
+                                 apr_size_t klen, apr_uint64_t id)
+{
+    ctx_codec_keyed_t *k = ctx_codec_keyed_get(kind, key, klen, id);
+
+    if (!k) {
+        return NULL;
+    }
+    if (k->used) {
+        return HMAC_Init_ex(k->hmac, NULL, 0, NULL, NULL) ? k->hmac : NULL;
+    }
+    return hmac_ctx_new(k, kind, key, klen, id);
+}
+#else
+int ctx_codec_hmac_legacy(void)
+{
+    return 0;
+}
+
+void ctx_codec_hmac_force_evp(int on)
+{
+    (void)on;
+}
+#endif
+
 /* HMAC of `kind` (CTX_CODEC_KEYED_HMAC_*) over the n bytes at `in` into
  * `out` (EVP_MAX_MD_SIZE bytes): the binding's bytes are in front of the
  * message there, one update (each EVP call goes down four layers). 0 if
@@ -89,11 +152,24 @@ static int mac(int kind, const unsigned char *key, apr_size_t klen,
                apr_uint64_t id, const unsigned char *in, apr_size_t n,
                unsigned char *out, unsigned int *outlen)
 {
-    EVP_MAC_CTX *h = mac_ctx(kind, key, klen, id);
+    EVP_MAC_CTX *h;
     size_t olen = 0;
-    int ok = h && EVP_MAC_update(h, in, n)
-             && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
+    int ok;
 
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+    if (!force_evp) {
+        HMAC_CTX *c = hmac_ctx(kind == CTX_CODEC_KEYED_HMAC_SHA1
+                                   ? CTX_CODEC_KEYED_HMAC_CTX_SHA1
+                                   : CTX_CODEC_KEYED_HMAC_CTX_SHA256,
+                               key, klen, id);
+
+        *outlen = 0;
+        return c && HMAC_Update(c, in, n) && HMAC_Final(c, out, outlen);
+    }
+#endif
+    h = mac_ctx(kind, key, klen, id);
+    ok = h && EVP_MAC_update(h, in, n)
+         && EVP_MAC_final(h, out, &olen, EVP_MAX_MD_SIZE);
     *outlen = (unsigned int)olen;
     return ok;
 }
@@ -305,7 +381,12 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
         ctx_codec_bound_write((unsigned char *)buf, f->binding);
     }
     out = buf + blen;
-    memcpy(out, f->prefix, len);
+    if (len == 3) {
+        memcpy(out, f->prefix, 3);      /* "s2.": moves, not a call */
+    }
+    else {
+        memcpy(out, f->prefix, len);
+    }
     if (compressed) {
         out[len++] = '.';
     }

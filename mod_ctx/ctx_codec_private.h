@@ -28,33 +28,75 @@
 
 /* ---- ctx_codec.c: pieces every format uses ------------------------------ */
 
-/* codec->max_json, or its default. */
-apr_size_t ctx_codec_max_json(const ctx_codec_t *codec);
+/* codec->max_json, or its default; codec->max_values, or its default
+ * (inline: each decode asks). */
+static inline apr_size_t ctx_codec_max_json(const ctx_codec_t *codec)
+{
+    return codec->max_json ? codec->max_json : CTX_CODEC_MAX_JSON;
+}
 
-/* b64url text of a time into `out` (12 bytes: 11 characters at most and
- * a NUL): big-endian, leading zero bytes dropped; returns its length. The
- * thread's last two texts are kept (a cookie writes now and its creation
- * time, request after request). */
-static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts);
+static inline apr_size_t ctx_codec_max_values(const ctx_codec_t *codec)
+{
+    return codec->max_values ? codec->max_values : CTX_CODEC_MAX_VALUES;
+}
 
-/* ctx_codec_encode_ts from the thread's last two texts (in its state,
- * ctx_codec_thread.c); 0 when the thread has no state (no memory). */
+/* A thread writes the same two times again and again: now, to the
+ * second, and the session's creation time. Its last two texts are kept
+ * (in its state, ctx_codec_thread.c); the one not used last is replaced.
+ * len 0: empty. */
+typedef struct {
+    struct {
+        apr_int64_t ts;
+        apr_size_t len;
+        char text[16];          /* 11 characters at most, and the NUL */
+    } ts[2];
+    int last;
+} ctx_codec_ts_cache_t;
+
+/* This thread's texts, or NULL before its state is made. */
+extern __thread ctx_codec_ts_cache_t *ctx_codec_ts_cache
+    __attribute__((tls_model("initial-exec")));
+
+/* ctx_codec_encode_ts for a time not kept: encoded into the thread's
+ * texts (its state made if need be); 0 when the thread has no state (no
+ * memory). */
 apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts);
 
-/* (inline: twice per cookie written) Without the thread's state, written
- * afresh. A negative time (never written) keeps its two's complement
- * bytes. */
+/* b64url text of a time into `out` (12 bytes: 11 characters at most and
+ * a NUL): big-endian, leading zero bytes dropped; returns its length. A
+ * kept text is copied without a call (inline: twice per cookie written);
+ * without the thread's state, written afresh. A negative time (never
+ * written) keeps its two's complement bytes. */
 static inline apr_size_t ctx_codec_encode_ts(char *out, apr_int64_t ts)
 {
-    apr_size_t n = ctx_codec_ts_text(out, ts);
+    ctx_codec_ts_cache_t *c = ctx_codec_ts_cache;
+    apr_size_t n;
 
+    for (int i = 0; c && i < 2; ++i) {
+        if (c->ts[i].len && c->ts[i].ts == ts) {
+            c->last = i;
+            memcpy(out, c->ts[i].text, 12);
+            return c->ts[i].len;
+        }
+    }
+    n = ctx_codec_ts_text(out, ts);
     return n ? n : ctx_b64url_encode_be(out, (apr_uint64_t)ts);
 }
 
 /* Base64url text decoded into a new buffer from `p` (*n bytes); NULL if it
- * is not canonical base64url. */
-unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
-                                 apr_size_t len, apr_size_t *n);
+ * is not canonical base64url (inline: a payload or blob per cookie). */
+static inline unsigned char *ctx_codec_b64_dup(apr_pool_t *p, const char *s,
+                                               apr_size_t len, apr_size_t *n)
+{
+    unsigned char *buf = apr_palloc(p, len * 3 / 4 + 3);
+    long r = ctx_b64url_decode(buf, s, len);
+
+    if (r < 0) {
+        return NULL;
+    }
+    *n = (apr_size_t)r;
+    return buf;
+}
 
 /* What a version binds before its message: the domain string and its
  * NUL, then (version 2) the app's name and NUL, then the cookie name and
@@ -74,8 +116,15 @@ struct ctx_codec_bound_t {
     ctx_format_t format;
     const char *app, *name;     /* the names' pointers it was made for */
     apr_size_t len;
-    unsigned char bytes[];      /* domain NUL app NUL name NUL */
+    unsigned char bytes[];      /* domain NUL app NUL name NUL, then
+                                 * zeros to CTX_CODEC_BOUND_COPY bytes at
+                                 * least */
 };
+
+/* The prepared bytes are copied this many at once when they are not more
+ * (a fixed-size copy is a few moves; one of r->len bytes a libc call):
+ * ctx_codec_bind allocates at least this many. */
+#define CTX_CODEC_BOUND_COPY 64
 
 /* The binding of version 2 of `format`, whose domain is `domain`: {domain,
  * app, name} with codec->bound as `ready` when it was made for this format
@@ -114,19 +163,59 @@ ctx_reason_t ctx_codec_times(const ctx_codec_t *codec, const char *ts_s,
 
 /* The checks of ctx_codec_times on times already decoded: `ts`, and the
  * creation time `ct` (ts itself for a value without CT). */
-ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec, apr_int64_t ts,
-                                   apr_int64_t ct, apr_int64_t now);
+static inline ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec,
+                                                 apr_int64_t ts,
+                                                 apr_int64_t ct,
+                                                 apr_int64_t now);
 
 /* CTX_REASON_LIFETIME for a session created over max_lifetime ago. */
 ctx_reason_t ctx_codec_check_lifetime(const ctx_codec_t *codec,
                                       apr_int64_t created, apr_int64_t now);
 
+/* (inline: once per cookie read; the order of the checks is the order of
+ * the reasons) */
+static inline ctx_reason_t ctx_codec_times_check(const ctx_codec_t *codec,
+                                                 apr_int64_t ts,
+                                                 apr_int64_t ct,
+                                                 apr_int64_t now)
+{
+    if (ct > ts) {
+        return CTX_REASON_MALFORMED;        /* never written */
+    }
+    if (ts > now + codec->max_skew) {
+        return CTX_REASON_FUTURE;
+    }
+    if (now - ts > codec->max_age) {
+        return CTX_REASON_EXPIRED;
+    }
+    if (codec->max_lifetime > 0 && now - ct > codec->max_lifetime) {
+        return CTX_REASON_LIFETIME;
+    }
+    return CTX_REASON_OK;
+}
+
 /* Parse `jlen` bytes of JSON (allocated in `p`, which the result points
  * into) with at most max_values values; on CTX_REASON_OK *data is its flat
  * form, in `p`. */
-ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec, const char *json,
-                                  apr_size_t jlen, apr_pool_t *p,
-                                  ctx_flat_t **data);
+static inline ctx_reason_t ctx_codec_parse_json(const ctx_codec_t *codec,
+                                                const char *json,
+                                                apr_size_t jlen, apr_pool_t *p,
+                                                ctx_flat_t **data)
+{
+    /* At most max_values values are made: the reader stops at the next. */
+    apr_size_t values = 0, max = ctx_codec_max_values(codec);
+    ctx_flat_t *f = NULL;
+    apr_status_t rv = ctx_flat_parse(p, json, jlen, max, &values, &f);
+
+    if (values > max) {
+        return CTX_REASON_OVERSIZED;
+    }
+    if (rv != APR_SUCCESS) {
+        return CTX_REASON_BAD_JSON;
+    }
+    *data = f;
+    return CTX_REASON_OK;
+}
 
 /* Size of the stack buffer a binding and its tail are copied into. */
 #define CTX_CODEC_PREFIX_MAX 256
@@ -148,7 +237,14 @@ static inline apr_size_t ctx_codec_bound_prefix(unsigned char *out,
     const ctx_codec_bound_t *r = b->ready;
 
     if (r && r->len + tlen <= CTX_CODEC_PREFIX_MAX) {
-        memcpy(out, r->bytes, r->len);
+        /* `out` has CTX_CODEC_PREFIX_MAX bytes, more than the fixed copy;
+         * the tail (or the caller's message) overwrites the zeros */
+        if (r->len <= CTX_CODEC_BOUND_COPY) {
+            memcpy(out, r->bytes, CTX_CODEC_BOUND_COPY);
+        }
+        else {
+            memcpy(out, r->bytes, r->len);
+        }
         if (tlen) {
             memcpy(out + r->len, tail, tlen);
         }
@@ -183,6 +279,7 @@ typedef struct {
     unsigned char key[64];
     apr_size_t klen;
     EVP_MAC_CTX *mac;
+    void *hmac;                 /* HMAC_CTX (CTX_CODEC_KEYED_HMAC_CTX_*) */
     EVP_CIPHER_CTX *cipher;
     void *gcm;                  /* libsodium's expanded AES-256-GCM key */
 } ctx_codec_keyed_t;
@@ -192,6 +289,17 @@ typedef struct {
 #define CTX_CODEC_KEYED_GCM_ENCRYPT 2
 #define CTX_CODEC_KEYED_GCM_DECRYPT 3
 #define CTX_CODEC_KEYED_GCM_SODIUM 4    /* both directions */
+/* OpenSSL's HMAC_CTX (ctx_codec_hmac.c): slots apart from the EVP_MAC
+ * ones above, which ctx_codec_hmac_ctx hands out for the same key bytes. */
+#define CTX_CODEC_KEYED_HMAC_CTX_SHA256 5
+#define CTX_CODEC_KEYED_HMAC_CTX_SHA1 6
+
+/* 1 when the signed and flask MACs go through OpenSSL's HMAC_CTX (its
+ * HMAC, without the EVP_MAC provider layers: about 420 instructions less
+ * per MAC, the same bytes), 0 for EVP_MAC (OpenSSL built without the
+ * 3.0-deprecated API, or ctx_codec_hmac_force_evp(1): the tests run both). */
+int ctx_codec_hmac_legacy(void);
+void ctx_codec_hmac_force_evp(int on);
 
 /* 1 if AES-256-GCM goes through libsodium (it needs AES-NI and PCLMUL:
  * 2.5x OpenSSL's EVP per cookie here, the same bytes), 0 for OpenSSL.
@@ -207,6 +315,26 @@ void ctx_codec_gcm_force_openssl(int on);
  * the caller. */
 ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
                                         apr_size_t klen, apr_uint64_t id);
+
+/* ctx_codec_keyed_find, without a call when the slot is the one found
+ * last by this id (a request verifies, then signs, with the same key):
+ * inline. That slot is compared as keyed_find compares it by id: a slot
+ * released since is not `used`, one filled again has another id. */
+extern __thread ctx_codec_keyed_t *ctx_codec_keyed_last
+    __attribute__((tls_model("initial-exec")));
+
+static inline ctx_codec_keyed_t *ctx_codec_keyed_get(int kind,
+                                                     const unsigned char *key,
+                                                     apr_size_t klen,
+                                                     apr_uint64_t id)
+{
+    ctx_codec_keyed_t *k = ctx_codec_keyed_last;
+
+    if (id && k && k->id == id && k->kind == kind && k->used) {
+        return k;
+    }
+    return ctx_codec_keyed_find(kind, key, klen, id);
+}
 
 /* Mark a slot the caller set up as holding `kind` for `key`, whose
  * ctx_keyring_key_id is `id` (0 if not known); counted by
@@ -312,14 +440,52 @@ apr_status_t ctx_codec_hmac_encode(const ctx_codec_t *codec,
 /* ---- the formats: decode and encode as ctx_codec_decode/_encode_json
  * (arguments checked there; meta zeroed, created set) --------------------- */
 
-ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
-                                     const char *value, apr_size_t len,
-                                     apr_int64_t now, ctx_flat_t **data,
-                                     ctx_codec_meta_t *meta);
-apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
-                                     const char *json, apr_size_t jlen,
-                                     apr_int64_t issued, apr_int64_t created,
-                                     const char **value, apr_size_t *vlen);
+/* Signed (ctx_codec_signed.c): version 2 inline, straight into the layout
+ * (a layer less per cookie); anything else apart. */
+#define CTX_CODEC_SIGNED_PREFIX "s2."
+ctx_reason_t ctx_codec_decode_signed_other(const ctx_codec_t *codec,
+                                           apr_pool_t *p, const char *value,
+                                           apr_size_t len, apr_int64_t now,
+                                           ctx_flat_t **data,
+                                           ctx_codec_meta_t *meta);
+
+static inline ctx_reason_t
+ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                        const char *value, apr_size_t len, apr_int64_t now,
+                        ctx_flat_t **data, ctx_codec_meta_t *meta)
+{
+    /* Version 2, the one written: straight on (meta->legacy stays 0). */
+    if (len >= 3 && memcmp(value, CTX_CODEC_SIGNED_PREFIX, 3) == 0) {
+        ctx_codec_binding_t b;
+        const ctx_codec_hmac_t f = {
+            CTX_CODEC_SIGNED_PREFIX, sizeof(CTX_CODEC_SIGNED_PREFIX) - 1,
+            CTX_CODEC_KEYED_HMAC_SHA256, CTX_KEY_SIGN, &b, 1, 0 };
+
+        ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, CTX_CODEC_SIGNED_DOMAIN,
+                             &b);
+        return ctx_codec_hmac_decode(codec, &f, p, value, len, now, data,
+                                     meta);
+    }
+    return ctx_codec_decode_signed_other(codec, p, value, len, now, data,
+                                         meta);
+}
+
+static inline apr_status_t
+ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
+                        const char *json, apr_size_t jlen, apr_int64_t issued,
+                        apr_int64_t created, const char **value,
+                        apr_size_t *vlen)
+{
+    ctx_codec_binding_t b;
+    const ctx_codec_hmac_t f = {
+        CTX_CODEC_SIGNED_PREFIX, sizeof(CTX_CODEC_SIGNED_PREFIX) - 1,
+        CTX_CODEC_KEYED_HMAC_SHA256, CTX_KEY_SIGN, &b, 1, 0 };
+
+    ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, CTX_CODEC_SIGNED_DOMAIN,
+                         &b);
+    return ctx_codec_hmac_encode(codec, &f, p, json, jlen, issued, created,
+                                 value, vlen);
+}
 
 ctx_reason_t ctx_codec_decode_flask(const ctx_codec_t *codec, apr_pool_t *p,
                                     const char *value, apr_size_t len,

@@ -5,19 +5,20 @@
 
 #include "ctx_codec_private.h"
 
-#define SIGNED_PREFIX "s2."
+#define SIGNED_PREFIX CTX_CODEC_SIGNED_PREFIX
 #define SIGNED_DOMAIN CTX_CODEC_SIGNED_DOMAIN
 /* Version 1: read only (codec->legacy), never written. */
 #define SIGNED_PREFIX_1 "s1."
 #define SIGNED_DOMAIN_1 "mod_ctx signed 1"
 
 /* ctx_codec_decode_signed for anything but version 2: version 1 (when
- * codec->legacy), or a value of neither (apart: the common case needs no
- * frame of its own). */
-static __attribute__((noinline)) ctx_reason_t
-decode_other(const ctx_codec_t *codec, apr_pool_t *p, const char *value,
-             apr_size_t len, apr_int64_t now, ctx_flat_t **data,
-             ctx_codec_meta_t *meta)
+ * codec->legacy), or a value of neither (version 2 and the encoding are
+ * inline in ctx_codec_private.h). */
+ctx_reason_t ctx_codec_decode_signed_other(const ctx_codec_t *codec,
+                                           apr_pool_t *p, const char *value,
+                                           apr_size_t len, apr_int64_t now,
+                                           ctx_flat_t **data,
+                                           ctx_codec_meta_t *meta)
 {
     int version;
     ctx_codec_binding_t b;
@@ -44,39 +45,4 @@ decode_other(const ctx_codec_t *codec, apr_pool_t *p, const char *value,
         meta->legacy = version == 1;
     }
     return reason;
-}
-
-ctx_reason_t ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
-                                     const char *value, apr_size_t len,
-                                     apr_int64_t now, ctx_flat_t **data,
-                                     ctx_codec_meta_t *meta)
-{
-    /* Version 2, the one written: straight on (meta->legacy stays 0). */
-    if (len >= 3 && memcmp(value, SIGNED_PREFIX, 3) == 0) {
-        ctx_codec_binding_t b;
-        const ctx_codec_hmac_t f = { SIGNED_PREFIX, sizeof(SIGNED_PREFIX) - 1,
-                                     CTX_CODEC_KEYED_HMAC_SHA256,
-                                     CTX_KEY_SIGN, &b, 1, 0 };
-
-        ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, SIGNED_DOMAIN, &b);
-        return ctx_codec_hmac_decode(codec, &f, p, value, len, now, data,
-                                     meta);
-    }
-    return decode_other(codec, p, value, len, now, data, meta);
-}
-
-apr_status_t ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
-                                     const char *json, apr_size_t jlen,
-                                     apr_int64_t issued, apr_int64_t created,
-                                     const char **value, apr_size_t *vlen)
-{
-    ctx_codec_binding_t b;
-    const ctx_codec_hmac_t f = { SIGNED_PREFIX, sizeof(SIGNED_PREFIX) - 1,
-                                 CTX_CODEC_KEYED_HMAC_SHA256,
-                                 CTX_KEY_SIGN, &b,
-                                 1, 0 };
-
-    ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, SIGNED_DOMAIN, &b);
-    return ctx_codec_hmac_encode(codec, &f, p, json, jlen, issued, created,
-                                 value, vlen);
 }

@@ -6,12 +6,15 @@
  * MAC and cipher contexts (looked up by the key's id, or its bytes, so a
  * new configuration with a new key never meets an old context) and its nonce
  * source. Freed when the thread exits. */
+/* HMAC_CTX_free: the slots may hold OpenSSL's HMAC_CTX (ctx_codec_hmac.c) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_atomic.h>
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sodium.h>
 
@@ -35,15 +38,7 @@ typedef struct {
     unsigned char nonce_fixed[NONCE_FIXED];
     apr_uint32_t nonce_count;
     int nonce_ready;            /* cleared in a forked child (fork_child) */
-    /* A thread writes the same two times again and again: now, to the
-     * second, and the session's creation time. The last two texts are
-     * kept; the one not used last is replaced. len 0: empty. */
-    struct {
-        apr_int64_t ts;
-        apr_size_t len;
-        char text[16];          /* 11 characters at most, and the NUL */
-    } ts[2];
-    int ts_last;
+    ctx_codec_ts_cache_t tsc;   /* the last two times' texts */
 } zstreams_t;
 
 static apr_uint32_t contexts_made;
@@ -52,6 +47,12 @@ static pthread_key_t zkey;
 static pthread_once_t zkey_once = PTHREAD_ONCE_INIT;
 /* initial-exec, as ctx_binding.c's slot */
 static __thread zstreams_t *my_zs __attribute__((tls_model("initial-exec")));
+/* the slot ctx_codec_keyed_find returned last (ctx_codec_keyed_get) */
+__thread ctx_codec_keyed_t *ctx_codec_keyed_last
+    __attribute__((tls_model("initial-exec")));
+/* &my_zs->tsc once my_zs is made (ctx_codec_encode_ts) */
+__thread ctx_codec_ts_cache_t *ctx_codec_ts_cache
+    __attribute__((tls_model("initial-exec")));
 
 apr_uint32_t ctx_codec_contexts_made(void)
 {
@@ -61,6 +62,9 @@ apr_uint32_t ctx_codec_contexts_made(void)
 void ctx_codec_keyed_release(ctx_codec_keyed_t *k)
 {
     EVP_MAC_CTX_free(k->mac);
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+    HMAC_CTX_free(k->hmac);
+#endif
     EVP_CIPHER_CTX_free(k->cipher);
     if (k->gcm) {
         sodium_memzero(k->gcm, sizeof(crypto_aead_aes256gcm_state));
@@ -80,6 +84,10 @@ static void zstreams_free(void *data)
     }
     OPENSSL_cleanse(z->nonce_fixed, sizeof(z->nonce_fixed));
     free(z);
+    /* the exiting thread's own pointers (destructors run on it) */
+    my_zs = NULL;
+    ctx_codec_keyed_last = NULL;
+    ctx_codec_ts_cache = NULL;
 }
 
 /* In a forked child, only the thread that forked lives on, with a copy of
@@ -105,6 +113,7 @@ static __attribute__((noinline)) zstreams_t *zstreams_make(void)
     pthread_once(&zkey_once, zkey_create);
     if ((my_zs = calloc(1, sizeof(*my_zs))) != NULL) {
         pthread_setspecific(zkey, my_zs);
+        ctx_codec_ts_cache = &my_zs->tsc;
     }
     return my_zs;
 }
@@ -118,37 +127,30 @@ static inline zstreams_t *zstreams(void)
 
 /* ---- times ---------------------------------------------------------------- */
 
-/* ctx_codec_ts_text for a time not kept: it replaces the text not used
- * last (apart, so that the common case saves no registers). */
-static __attribute__((noinline)) apr_size_t ts_text_new(char *out,
-                                                         apr_int64_t ts)
+apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
 {
     zstreams_t *z = zstreams();
+    ctx_codec_ts_cache_t *c;
     int i;
 
     if (!z) {
         return 0;
     }
-    i = 1 - z->ts_last;
-    z->ts[i].ts = ts;
-    z->ts[i].len = ctx_b64url_encode_be(z->ts[i].text, (apr_uint64_t)ts);
-    z->ts_last = i;
-    memcpy(out, z->ts[i].text, 12);     /* the text and its NUL */
-    return z->ts[i].len;
-}
-
-apr_size_t ctx_codec_ts_text(char *out, apr_int64_t ts)
-{
-    zstreams_t *z = my_zs;
-
-    for (int i = 0; z && i < 2; ++i) {
-        if (z->ts[i].len && z->ts[i].ts == ts) {
-            z->ts_last = i;
-            memcpy(out, z->ts[i].text, 12);
-            return z->ts[i].len;
+    c = &z->tsc;
+    /* kept already (a caller that did not look): the same text */
+    for (i = 0; i < 2; ++i) {
+        if (c->ts[i].len && c->ts[i].ts == ts) {
+            c->last = i;
+            memcpy(out, c->ts[i].text, 12);
+            return c->ts[i].len;
         }
     }
-    return ts_text_new(out, ts);
+    i = 1 - c->last;
+    c->ts[i].ts = ts;
+    c->ts[i].len = ctx_b64url_encode_be(c->ts[i].text, (apr_uint64_t)ts);
+    c->last = i;
+    memcpy(out, c->ts[i].text, 12);     /* the text and its NUL */
+    return c->ts[i].len;
 }
 
 /* ---- keyed OpenSSL contexts --------------------------------------------- */
@@ -210,9 +212,9 @@ ctx_codec_keyed_t *ctx_codec_keyed_find(int kind, const unsigned char *key,
     /* A request uses the same key and kind twice (verify, then sign): the
      * slot of the last call first, by id. */
     if (id && z && keyed_is(&z->keyed[z->last], kind, key, klen, id)) {
-        return &z->keyed[z->last];
+        return ctx_codec_keyed_last = &z->keyed[z->last];
     }
-    return keyed_scan(kind, key, klen, id);
+    return ctx_codec_keyed_last = keyed_scan(kind, key, klen, id);
 }
 
 void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,

@@ -29,16 +29,27 @@
 #include "ctx_codec_zbound.h"
 
 #define DYNAMIC_HEADER_BITS (3 + 5 + 5 + 4 + 4 * 3)
-#define TRIGRAM_SLOTS 128       /* > 2 * (CTX_ZBOUND_MAX - 2): probes stay short */
+#define NONE 0xff               /* no earlier occurrence (positions < 64) */
+_Static_assert(CTX_ZBOUND_MAX < NONE, "positions fit a byte below NONE");
 
 /* c * log2(c) for c = 0 .. CTX_ZBOUND_MAX + 1, filled once. */
 static double clogc[CTX_ZBOUND_MAX + 2];
+static int clogc_ready;         /* clogc is filled (no pthread_once call
+                                 * per cookie once it is) */
 static pthread_once_t clogc_once = PTHREAD_ONCE_INIT;
 
 static void clogc_fill(void)
 {
     for (int c = 1; c < CTX_ZBOUND_MAX + 2; ++c) {
         clogc[c] = c * log2((double)c);
+    }
+    __atomic_store_n(&clogc_ready, 1, __ATOMIC_RELEASE);
+}
+
+static inline void clogc_need(void)
+{
+    if (!__atomic_load_n(&clogc_ready, __ATOMIC_ACQUIRE)) {
+        pthread_once(&clogc_once, clogc_fill);
     }
 }
 
@@ -51,37 +62,45 @@ static int proves_no_shrink(double bits, apr_size_t n)
 
 double ctx_codec_zbound_bits(const unsigned char *s, apr_size_t n)
 {
-    /* Trigrams seen, as 1 + 24 bits (0 is an empty slot), open addressing:
-     * exact, so a repeat is always found and nothing else is taken for one. */
-    uint32_t seen[TRIGRAM_SLOTS];
-    unsigned char count[256];
+    /* count[b]: occurrences of byte b so far; last[b]: where it occurred
+     * last, read only once count[b] > 0 (so never zeroed); prev[i]: the
+     * occurrence before i of the byte at i. A repeated 3-byte string
+     * starts with a repeated byte: only that byte's earlier positions are
+     * compared, exactly (no table to clear, no hashing). */
+    unsigned char count[256], last[256], prev[CTX_ZBOUND_MAX];
+    unsigned char distinct[CTX_ZBOUND_MAX];
+    apr_size_t d = 0;
     double sum_clogc = 0, dynamic, fixed, stored, least;
 
     if (n > CTX_ZBOUND_MAX) {
         return -1;
     }
-    pthread_once(&clogc_once, clogc_fill);
-    memset(seen, 0, sizeof(seen));
+    clogc_need();
     memset(count, 0, sizeof(count));
     for (apr_size_t i = 0; i < n; ++i) {
-        unsigned c = count[s[i]]++;
+        unsigned char b = s[i];
 
-        sum_clogc += clogc[c + 1] - clogc[c];
-        if (i + 2 < n) {
-            uint32_t t = 1 + ((uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8
-                              | s[i + 2]);
-            uint32_t h = (t * 2654435761u) >> 25;
-
-            while (seen[h]) {
-                if (seen[h] == t) {
+        if (count[b]++ == 0) {
+            distinct[d++] = b;
+            prev[i] = NONE;
+        }
+        else {
+            prev[i] = last[b];
+            /* every earlier occurrence, nearest first: positions fall,
+             * so at most i steps */
+            for (unsigned j = prev[i]; i + 2 < n && j != NONE; j = prev[j]) {
+                if (s[j + 1] == s[i + 1] && s[j + 2] == s[i + 2]) {
                     return -1;
                 }
-                h = (h + 1) % TRIGRAM_SLOTS;
             }
-            seen[h] = t;
         }
+        last[b] = (unsigned char)i;
     }
-    /* The EOB adds a symbol of count 1 (1 log2 1 = 0). */
+    /* N * H = N log2 N - sum of c log2 c over the distinct symbols; the
+     * EOB adds a symbol of count 1 (1 log2 1 = 0). */
+    for (apr_size_t k = 0; k < d; ++k) {
+        sum_clogc += clogc[count[distinct[k]]];
+    }
     dynamic = DYNAMIC_HEADER_BITS + clogc[n + 1] - sum_clogc;
     fixed = 3 + 8.0 * n + 7;
     stored = 3 + 32 + 8.0 * n;
@@ -101,7 +120,7 @@ int ctx_codec_zlib_cannot_shrink(const unsigned char *s, apr_size_t n)
     }
     /* N * H is at most N log2 N (all symbols distinct): when even that
      * cannot prove it, as from about 30 bytes on, do not look at s. */
-    pthread_once(&clogc_once, clogc_fill);
+    clogc_need();
     if (!proves_no_shrink(DYNAMIC_HEADER_BITS + clogc[n + 1], n)) {
         return 0;
     }

@@ -512,6 +512,137 @@ static void test_b64_be_round_trips_integers(void **state)
     }
 }
 
+/* ---- the SSSE3 steps against the table loops ----------------------------- */
+
+/* The SSSE3 steps are what this machine runs (the table loops would hide
+ * a broken shuffle otherwise). */
+static void test_b64_simd_is_on_where_the_cpu_has_ssse3(void **state)
+{
+    (void)state;
+#if defined(__x86_64__)
+    assert_int_equal(ctx_b64_simd(), __builtin_cpu_supports("ssse3") ? 1 : 0);
+    ctx_b64_force_scalar(1);
+    assert_int_equal(ctx_b64_simd(), 0);
+    ctx_b64_force_scalar(0);
+    assert_int_equal(ctx_b64_simd(), __builtin_cpu_supports("ssse3") ? 1 : 0);
+#endif
+}
+
+/* decode `len` characters both ways into buffers of exactly len * 3 / 4
+ * bytes (ASan: no write past them); the same result and bytes */
+static void assert_decoders_agree(const char *text, apr_size_t len)
+{
+    apr_size_t room = len * 3 / 4;
+    unsigned char *a = malloc(room + 1), *b = malloc(room + 1);
+    char *in = malloc(len + 1);
+    long ra, rb;
+
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(in);
+    memcpy(in, text, len);      /* exactly len readable (ASan: no over-read) */
+    ctx_b64_force_scalar(1);
+    rb = ctx_b64url_decode(b, in, len);
+    ctx_b64_force_scalar(0);
+    ra = ctx_b64url_decode(a, in, len);
+    if (ra != rb || (ra > 0 && memcmp(a, b, (size_t)ra) != 0)) {
+        fail_msg("length %zu: %ld with SSSE3, %ld without", (size_t)len, ra,
+                 rb);
+    }
+    assert_true(ra <= (long)room);
+    free(a);
+    free(b);
+    free(in);
+}
+
+/* Every length to 100, canonical texts, then each position of each set to
+ * every byte: the same bytes or the same refusal both ways (the SSSE3
+ * check of every one of the 16 characters of a step, '-' and '_' and the
+ * bytes around the alphabet's ranges). */
+static void test_b64_simd_decodes_exactly_as_the_tables(void **state)
+{
+    apr_uint64_t seed = 11;
+    unsigned char bytes[80];
+    char text[128];
+
+    (void)state;
+    for (apr_size_t n = 0; n <= 75; ++n) {
+        apr_size_t len;
+
+        for (apr_size_t j = 0; j < n; ++j) {
+            bytes[j] = (unsigned char)next_random(&seed);
+        }
+        len = ctx_b64url_encode(text, bytes, n);
+        assert_decoders_agree(text, len);
+        for (apr_size_t pos = 0; pos < len; ++pos) {
+            char keep = text[pos];
+
+            for (int c = 0; c < 256; ++c) {
+                text[pos] = (char)c;
+                assert_decoders_agree(text, len);
+            }
+            text[pos] = keep;
+        }
+    }
+    /* every character of the alphabet in every lane of a step */
+    for (int k = 0; k < 64; ++k) {
+        for (int lane = 0; lane < 16; ++lane) {
+            memset(text, 'A', 32);
+            text[lane] = url_alphabet[k];
+            text[16 + (lane + k) % 16] = url_alphabet[63 - k];
+            assert_decoders_agree(text, 32);
+        }
+    }
+}
+
+/* encode n bytes both ways into buffers of exactly ctx_b64url_len(n) + 1
+ * bytes, from an input of exactly n bytes (ASan: no access past either) */
+static void assert_encoders_agree(const unsigned char *bytes, apr_size_t n)
+{
+    apr_size_t room = ctx_b64url_len(n) + 1;
+    char *a = malloc(room), *b = malloc(room);
+    unsigned char *in = malloc(n ? n : 1);
+    apr_size_t la, lb;
+
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(in);
+    memcpy(in, bytes, n);
+    ctx_b64_force_scalar(1);
+    lb = ctx_b64url_encode(b, in, n);
+    ctx_b64_force_scalar(0);
+    la = ctx_b64url_encode(a, in, n);
+    assert_int_equal(la, lb);
+    assert_int_equal(la, room - 1);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(in);
+}
+
+static void test_b64_simd_encodes_exactly_as_the_tables(void **state)
+{
+    apr_uint64_t seed = 5;
+    unsigned char bytes[400];
+
+    (void)state;
+    for (int round = 0; round < 20; ++round) {
+        for (apr_size_t n = 0; n <= 300; ++n) {
+            for (apr_size_t j = 0; j < n; ++j) {
+                bytes[j] = (unsigned char)next_random(&seed);
+            }
+            assert_encoders_agree(bytes, n);
+        }
+    }
+    /* every 6-bit index in every lane: byte values 0..255 everywhere */
+    for (int v = 0; v < 256; ++v) {
+        for (apr_size_t j = 0; j < 36; ++j) {
+            bytes[j] = (unsigned char)(v + 37 * j);
+        }
+        assert_encoders_agree(bytes, 36);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +668,9 @@ int main(void)
         UNIT_TEST(test_b64_be_encodes_integers_as_their_shortest_bytes),
         UNIT_TEST(test_b64_be_decodes_exactly_what_the_byte_decoder_does),
         UNIT_TEST(test_b64_be_round_trips_integers),
+        UNIT_TEST(test_b64_simd_is_on_where_the_cpu_has_ssse3),
+        UNIT_TEST(test_b64_simd_decodes_exactly_as_the_tables),
+        UNIT_TEST(test_b64_simd_encodes_exactly_as_the_tables),
     };
 
     return UNIT_RUN(tests);

@@ -244,6 +244,38 @@ static void test_codec_signed_with_a_prepared_binding_is_documented(
     counts_check();
 }
 
+/* Prepared bindings of every length around the fixed 64-byte copy of
+ * ctx_codec_bound_prefix (names of 1 to 70 characters: bindings of 23 to
+ * 95 bytes for signed, 26 to 98 for encrypted): the documented MAC, and
+ * the documented associated data. */
+static void test_codec_prepared_bindings_around_the_fixed_copy(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    const char *json = "{\"a\":1}";
+
+    for (apr_size_t nlen = 1; nlen <= 70; ++nlen) {
+        char *name = apr_palloc(p, nlen + 1);
+        ctx_codec_t e = codec_of(CTX_FORMAT_ENCRYPTED, kr);
+        const char *v = NULL;
+        apr_size_t vlen = 0, n;
+
+        memset(name, 'a' + (int)(nlen % 26), nlen);
+        name[nlen] = '\0';
+        assert_bound_signed(p, name,
+                            ctx_codec_bind(p, CTX_FORMAT_SIGNED, APP, name));
+        e.cookie_name = name;
+        e.bound = ctx_codec_bind(p, CTX_FORMAT_ENCRYPTED, APP, name);
+        assert_int_equal(ctx_codec_encode_json(&e, p, json, strlen(json), T0,
+                                               0, &v, &vlen), APR_SUCCESS);
+        assert_non_null(open_encrypted(p, kr, name, v, &n));
+        assert_int_equal(n, strlen(json));
+        assert_reason(dec(&e, p, v, vlen, T0, NULL, NULL, NULL),
+                      CTX_REASON_OK);
+    }
+    counts_check();
+}
+
 /* Encrypted: what a prepared codec seals opens with the documented
  * associated data, and the other way round. */
 static void test_codec_encrypted_with_a_prepared_binding_is_documented(
@@ -680,6 +712,245 @@ static void test_codec_new_key_at_an_old_keys_address_gets_new_contexts(
     counts_check();
 }
 
+/* ---- OpenSSL's HMAC_CTX and EVP_MAC: the same MACs ----------------------- */
+
+/* The HMAC_CTX path is the one this build runs (else the tests below
+ * would check EVP_MAC twice). */
+static void test_codec_hmac_ctx_is_on_in_this_build(void **state)
+{
+    (void)state;
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+    assert_int_equal(ctx_codec_hmac_legacy(), 1);
+    ctx_codec_hmac_force_evp(1);
+    assert_int_equal(ctx_codec_hmac_legacy(), 0);
+    ctx_codec_hmac_force_evp(0);
+    assert_int_equal(ctx_codec_hmac_legacy(), 1);
+#endif
+}
+
+/* Signed and flask values written through either path are the ones
+ * OpenSSL's one-shot HMAC() gives for the documented bytes, and each
+ * path reads what the other wrote; a value changed in its MAC is refused
+ * by both with the same reason. */
+static void test_codec_hmac_ctx_and_evp_mac_write_and_read_alike(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const char *secret = "0123456789abcdef0123456789abcdef";
+    ctx_keyring_t *kr = keyring(p, secret, NULL);
+    ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+    ctx_codec_t fc = codec_of(CTX_FORMAT_FLASK, kr);
+    static const apr_size_t lens[] = { 12, 20, 40, 300, 900 };
+
+    for (int w = 0; w < 2; ++w) {
+        for (apr_size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); ++li) {
+            apr_size_t jlen = lens[li];
+            const char *json = json_of_len(p, jlen), *v = NULL, *dot;
+            apr_size_t vlen = 0;
+
+            ctx_codec_hmac_force_evp(w);
+            /* signed: the documented value */
+            assert_int_equal(ctx_codec_encode_json(&sc, p, json, jlen, T0, 0,
+                                                   &v, &vlen), APR_SUCCESS);
+            assert_non_null(dot = strstr(v, ".ZVPxAA.ZVPxAA."));
+            assert_string_equal(v, make_signed(p, kr, "session",
+                                               apr_pstrndup(
+                                                   p, v + 3,
+                                                   (apr_size_t)(dot - v - 3)),
+                                               "ZVPxAA"));
+            for (int r = 0; r < 2; ++r) {
+                char *bad = apr_pstrmemdup(p, v, vlen);
+
+                ctx_codec_hmac_force_evp(r);
+                assert_reason(dec(&sc, p, v, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_OK);
+                bad[vlen - 2] = bad[vlen - 2] == 'A' ? 'B' : 'A';
+                assert_reason(dec(&sc, p, bad, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_BAD_SIGNATURE);
+            }
+            /* flask: itsdangerous' value (payload may be compressed) */
+            ctx_codec_hmac_force_evp(w);
+            assert_int_equal(ctx_codec_encode_json(&fc, p, json, jlen, T0, 0,
+                                                   &v, &vlen), APR_SUCCESS);
+            assert_non_null(dot = strstr(v, ".ZVPxAA."));
+            assert_string_equal(v, make_flask(p, secret,
+                                              apr_pstrndup(
+                                                  p, v,
+                                                  (apr_size_t)(dot - v)),
+                                              "ZVPxAA"));
+            for (int r = 0; r < 2; ++r) {
+                char *bad = apr_pstrmemdup(p, v, vlen);
+
+                ctx_codec_hmac_force_evp(r);
+                assert_reason(dec(&fc, p, v, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_OK);
+                bad[vlen - 2] = bad[vlen - 2] == 'A' ? 'B' : 'A';
+                assert_reason(dec(&fc, p, bad, vlen, T0, NULL, NULL, NULL),
+                              CTX_REASON_BAD_SIGNATURE);
+            }
+        }
+    }
+    ctx_codec_hmac_force_evp(0);
+    counts_check();
+}
+
+/* The same key bytes serve a cookie's HMAC_CTX and ctx_codec_hmac_ctx's
+ * EVP_MAC_CTX (the session id's MAC) on one thread, in turn: each gets a
+ * context of its own kind, and each MAC is HMAC()'s. */
+static void test_codec_hmac_ctx_and_evp_slots_apart_for_one_key(void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    ctx_codec_t sc = codec_of(CTX_FORMAT_SIGNED, kr);
+    apr_size_t klen = 0;
+    const unsigned char *key = ctx_keyring_key(kr, 0, CTX_KEY_SIGN, &klen);
+    json_t *obj = json_pack("{s:i}", "count", 3);
+
+    for (int round = 0; round < 3; ++round) {
+        unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+        unsigned int wlen = 0;
+        size_t glen = 0;
+        EVP_MAC_CTX *m;
+        const char *v = enc(&sc, p, obj, T0);
+
+        assert_reason(dec_str(&sc, p, v, T0), CTX_REASON_OK);
+        assert_non_null(m = ctx_codec_hmac_ctx("SHA256", key, klen));
+        assert_int_equal(EVP_MAC_update(m, (const unsigned char *)"id", 2), 1);
+        assert_int_equal(EVP_MAC_final(m, got, &glen, sizeof(got)), 1);
+        assert_non_null(HMAC(EVP_sha256(), key, (int)klen,
+                             (const unsigned char *)"id", 2, want, &wlen));
+        assert_int_equal(glen, wlen);
+        assert_memory_equal(got, want, wlen);
+    }
+    json_decref(obj);
+    counts_check();
+}
+
+/* ctx_codec_keyed_get on a thread of its own: the last slot again without
+ * a search while its id, kind and use match; a slot evicted (released) or
+ * refilled for another id is never handed out as filled for the old one. */
+typedef struct {
+    int wrong;
+} keyed_get_seen_t;
+
+static void *keyed_get_lookups(void *arg)
+{
+    keyed_get_seen_t *seen = arg;
+    static const unsigned char key[32] = { 7 };
+    const int kind = CTX_CODEC_KEYED_HMAC_CTX_SHA256;
+    ctx_codec_keyed_t *a = ctx_codec_keyed_get(kind, key, 32, 1), *s;
+
+    if (!a || a->used) {
+        ++seen->wrong;
+        return NULL;
+    }
+    ctx_codec_keyed_fill(a, kind, key, 32, 1);
+    if (ctx_codec_keyed_get(kind, key, 32, 1) != a
+        || ctx_codec_keyed_get(CTX_CODEC_KEYED_HMAC_CTX_SHA1, key, 32, 1)
+               == a
+        || ctx_codec_keyed_get(kind, key, 32, 2) == a) {
+        ++seen->wrong;
+    }
+    /* other ids until every slot was taken and id 1's evicted */
+    for (apr_uint64_t id = 10; id < 30; ++id) {
+        s = ctx_codec_keyed_get(kind, key, 32, id);
+        if (!s->used) {
+            ctx_codec_keyed_fill(s, kind, key, 32, id);
+        }
+        if (s->id != id) {
+            ++seen->wrong;
+        }
+    }
+    s = ctx_codec_keyed_get(kind, key, 32, 1);
+    if (s->used && s->id != 1) {
+        ++seen->wrong;          /* another key's context as id 1's */
+    }
+    if (s->used) {
+        ++seen->wrong;          /* id 1 was evicted: must be refilled */
+    }
+    return NULL;
+}
+
+static void test_codec_keyed_get_never_gives_a_stale_slot(void **state)
+{
+    keyed_get_seen_t seen = { 0 };
+
+    (void)state;
+    unit_run_thread(keyed_get_lookups, &seen);
+    assert_int_equal(seen.wrong, 0);
+}
+
+/* ---- every path, the same reasons ----------------------------------------- */
+
+/* Decode `v` (len bytes, copied to a buffer of exactly that size) with
+ * the fast paths (SSSE3 base64url, HMAC_CTX) and with the general ones
+ * (table loops, EVP_MAC): the same reason; returned. */
+static ctx_reason_t same_reason_both_ways(apr_pool_t *p, const ctx_codec_t *c,
+                                          const char *v, apr_size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    ctx_reason_t fast, general;
+
+    assert_non_null(copy);
+    memcpy(copy, v, len);
+    fast = dec(c, p, copy, len, T0, NULL, NULL, NULL);
+    ctx_b64_force_scalar(1);
+    ctx_codec_hmac_force_evp(1);
+    general = dec(c, p, copy, len, T0, NULL, NULL, NULL);
+    ctx_b64_force_scalar(0);
+    ctx_codec_hmac_force_evp(0);
+    free(copy);
+    if (fast != general) {
+        fail_msg("\"%.*s\": %s with the fast paths, %s without", (int)len, v,
+                 ctx_reason_name(fast), ctx_reason_name(general));
+    }
+    return fast;
+}
+
+/* Every truncation of a signed, encrypted and flask value, and every
+ * character of it replaced by each of a set of bytes (the alphabet's
+ * edges, a dot, padding, the standard alphabet, a high byte): the same
+ * reason with and without the fast paths, and never OK but for the value
+ * itself (or a replacement by the same byte). */
+static void test_codec_every_cut_and_tamper_same_reason_both_ways(
+    void **state)
+{
+    apr_pool_t *p = UNIT_POOL(state);
+    static const ctx_format_t formats[3] = {
+        CTX_FORMAT_SIGNED, CTX_FORMAT_ENCRYPTED, CTX_FORMAT_FLASK
+    };
+    static const char bytes[] = { 'A', 'Q', '_', '-', '.', '=', '+', '/',
+                                  'z', '9', (char)0x80 };
+    ctx_keyring_t *kr = keyring(p, "0123456789abcdef0123456789abcdef", NULL);
+    json_t *obj = json_pack("{s:i, s:s}", "count", 42, "user",
+                            "alice and bob");
+
+    for (int f = 0; f < 3; ++f) {
+        ctx_codec_t c = codec_of(formats[f], kr);
+        const char *v = enc(&c, p, obj, T0);
+        apr_size_t len = strlen(v);
+        char *t = apr_pstrdup(p, v);
+
+        assert_reason(same_reason_both_ways(p, &c, v, len), CTX_REASON_OK);
+        for (apr_size_t k = 0; k < len; ++k) {
+            assert_true(same_reason_both_ways(p, &c, v, k) != CTX_REASON_OK);
+        }
+        for (apr_size_t i = 0; i < len; ++i) {
+            for (apr_size_t b = 0; b < sizeof(bytes); ++b) {
+                ctx_reason_t r;
+
+                t[i] = bytes[b];
+                r = same_reason_both_ways(p, &c, t, len);
+                if (bytes[b] != v[i] && r == CTX_REASON_OK) {
+                    fail_msg("%s accepted with byte %zu changed", v, i);
+                }
+            }
+            t[i] = v[i];
+        }
+    }
+    json_decref(obj);
+    counts_check();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +968,12 @@ int main(void)
         CODEC_TEST(test_codec_a_dot_inside_the_mac_is_the_last_dot),
         CODEC_TEST(test_codec_six_character_times_are_checked_as_any),
         CODEC_TEST(test_codec_six_character_times_encrypted),
+        CODEC_TEST(test_codec_prepared_bindings_around_the_fixed_copy),
+        CODEC_TEST(test_codec_hmac_ctx_is_on_in_this_build),
+        CODEC_TEST(test_codec_hmac_ctx_and_evp_mac_write_and_read_alike),
+        CODEC_TEST(test_codec_hmac_ctx_and_evp_slots_apart_for_one_key),
+        CODEC_TEST(test_codec_keyed_get_never_gives_a_stale_slot),
+        CODEC_TEST(test_codec_every_cut_and_tamper_same_reason_both_ways),
     };
 
     return UNIT_RUN(tests);

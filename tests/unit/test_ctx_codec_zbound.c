@@ -2,6 +2,7 @@
  * payload, checked against real zlib (deflateInit2 level 6, wbits 15,
  * memLevel 8: what Python's zlib.compress, hence itsdangerous, runs) on many
  * random and structured inputs. */
+#include <math.h>
 #include <zlib.h>
 
 #include "unit.h"
@@ -277,6 +278,76 @@ static void test_zbound_gives_no_bound_past_its_limit(void **state)
     assert_false(ctx_codec_zlib_cannot_shrink(s, CTX_ZBOUND_MAX + 1));
 }
 
+/* The bound written out from its definition, slowly: -1 when some 3-byte
+ * string occurs at two positions (every pair compared), else the least of
+ * the three block types, with the dynamic one's N log2 N - sum c log2 c
+ * from counts taken afresh. */
+static double reference_bits(const unsigned char *s, apr_size_t n)
+{
+    unsigned cnt[256] = { 0 };
+    double sum = 0, dynamic, fixed, stored, least;
+
+    if (n > CTX_ZBOUND_MAX) {
+        return -1;
+    }
+    for (apr_size_t i = 0; i + 2 < n; ++i) {
+        for (apr_size_t j = i + 1; j + 2 < n; ++j) {
+            if (memcmp(s + i, s + j, 3) == 0) {
+                return -1;
+            }
+        }
+    }
+    for (apr_size_t i = 0; i < n; ++i) {
+        ++cnt[s[i]];
+    }
+    for (int b = 0; b < 256; ++b) {
+        if (cnt[b]) {
+            sum += cnt[b] * log2((double)cnt[b]);
+        }
+    }
+    dynamic = (3 + 5 + 5 + 4 + 4 * 3) + (n + 1) * log2((double)(n + 1)) - sum;
+    fixed = 3 + 8.0 * n + 7;
+    stored = 3 + 32 + 8.0 * n;
+    least = dynamic < fixed ? dynamic : fixed;
+    return least < stored ? least : stored;
+}
+
+/* The bound is its definition: a repeat found exactly when there is one
+ * (overlapping ones too: "aaaa"), and the same bits otherwise, to far
+ * below the one bit of margin the proof keeps. Every alphabet, every
+ * length to the limit. */
+static void test_zbound_is_its_definition(void **state)
+{
+    unsigned char s[CTX_ZBOUND_MAX + 1];
+    unsigned repeats = 0, bounds = 0;
+
+    (void)state;
+    for (const char *const *a = alphabets; a < alphabets + 9; ++a) {
+        for (apr_size_t n = 0; n <= CTX_ZBOUND_MAX; ++n) {
+            for (int rep = 0; rep < 60; ++rep) {
+                double got, want;
+
+                random_bytes(s, n, *a);
+                got = ctx_codec_zbound_bits(s, n);
+                want = reference_bits(s, n);
+                if ((got < 0) != (want < 0)
+                    || (want >= 0 && fabs(got - want) > 1e-6)) {
+                    fail_msg("n %zu: %f, by definition %f", (size_t)n, got,
+                             want);
+                }
+                if (want < 0) {
+                    ++repeats;
+                }
+                else {
+                    ++bounds;
+                }
+            }
+        }
+    }
+    assert_true(repeats > 1000);
+    assert_true(bounds > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +357,7 @@ int main(void)
         UNIT_TEST(test_zbound_skips_zlib_for_small_sessions),
         UNIT_TEST(test_zbound_runs_zlib_when_it_would_shrink),
         UNIT_TEST(test_zbound_gives_no_bound_past_its_limit),
+        UNIT_TEST(test_zbound_is_its_definition),
     };
     int rc = UNIT_RUN(tests);
 
