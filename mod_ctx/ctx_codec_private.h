@@ -449,6 +449,12 @@ ctx_reason_t ctx_codec_decode_signed_other(const ctx_codec_t *codec,
                                            ctx_flat_t **data,
                                            ctx_codec_meta_t *meta);
 
+/* The signed format 2's HMAC layout, bound by the binding `b`: what its
+ * decode and its encode share. */
+#define CTX_CODEC_SIGNED_V2(b) \
+    { CTX_CODEC_SIGNED_PREFIX, sizeof(CTX_CODEC_SIGNED_PREFIX) - 1, \
+      CTX_CODEC_KEYED_HMAC_SHA256, CTX_KEY_SIGN, &(b), 1, 0 }
+
 static inline ctx_reason_t
 ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                         const char *value, apr_size_t len, apr_int64_t now,
@@ -457,9 +463,7 @@ ctx_codec_decode_signed(const ctx_codec_t *codec, apr_pool_t *p,
     /* Version 2, the one written: straight on (meta->legacy stays 0). */
     if (len >= 3 && memcmp(value, CTX_CODEC_SIGNED_PREFIX, 3) == 0) {
         ctx_codec_binding_t b;
-        const ctx_codec_hmac_t f = {
-            CTX_CODEC_SIGNED_PREFIX, sizeof(CTX_CODEC_SIGNED_PREFIX) - 1,
-            CTX_CODEC_KEYED_HMAC_SHA256, CTX_KEY_SIGN, &b, 1, 0 };
+        const ctx_codec_hmac_t f = CTX_CODEC_SIGNED_V2(b);
 
         ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, CTX_CODEC_SIGNED_DOMAIN,
                              &b);
@@ -477,9 +481,7 @@ ctx_codec_encode_signed(const ctx_codec_t *codec, apr_pool_t *p,
                         apr_size_t *vlen)
 {
     ctx_codec_binding_t b;
-    const ctx_codec_hmac_t f = {
-        CTX_CODEC_SIGNED_PREFIX, sizeof(CTX_CODEC_SIGNED_PREFIX) - 1,
-        CTX_CODEC_KEYED_HMAC_SHA256, CTX_KEY_SIGN, &b, 1, 0 };
+    const ctx_codec_hmac_t f = CTX_CODEC_SIGNED_V2(b);
 
     ctx_codec_binding_v2(codec, CTX_FORMAT_SIGNED, CTX_CODEC_SIGNED_DOMAIN,
                          &b);
