@@ -139,6 +139,16 @@ static int reserve(ctx_flat_t *f, int n)
     return 1;
 }
 
+/* The first and last sizeof(T) bytes of s to o, read before written:
+ * together they cover any n from sizeof(T) to twice that. */
+#define COPY_ENDS(T, o, s, n) do {                                      \
+        T head_, tail_;                                                 \
+        memcpy(&head_, (s), sizeof(T));                                 \
+        memcpy(&tail_, (s) + (n) - sizeof(T), sizeof(T));               \
+        memcpy((o), &head_, sizeof(T));                                 \
+        memcpy((o) + (n) - sizeof(T), &tail_, sizeof(T));               \
+    } while (0)
+
 /* memcpy of the short texts a session is made of (keys, counters):
  * inline moves of at most 16 bytes, two overlapping ones, instead of a
  * call; longer texts go to memcpy. Reads and writes stay within the n
@@ -149,28 +159,13 @@ static inline void copy_short(char *o, const char *s, apr_size_t n)
         memcpy(o, s, n);
     }
     else if (n >= 8) {
-        apr_uint64_t a, b;
-
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &b, 8);
+        COPY_ENDS(apr_uint64_t, o, s, n);
     }
     else if (n >= 4) {
-        apr_uint32_t a, b;
-
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &b, 4);
+        COPY_ENDS(apr_uint32_t, o, s, n);
     }
     else if (n >= 2) {
-        apr_uint16_t a, b;
-
-        memcpy(&a, s, 2);
-        memcpy(&b, s + n - 2, 2);
-        memcpy(o, &a, 2);
-        memcpy(o + n - 2, &b, 2);
+        COPY_ENDS(apr_uint16_t, o, s, n);
     }
     else if (n) {
         *o = *s;
