@@ -17,6 +17,7 @@ any "CTX-INVARIANT" line (logged by tests/modules/mod_ctx_test.c) fails the
 test unless the test declared it expected with `server.expect_log(regex)`.
 """
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,6 +54,19 @@ class Httpd(ctx_httpd.Httpd):
         body = "<Location /t>\n    SetHandler ctx-test\n</Location>\n" + body
         return super().config_text(body, load=load, modules=modules, mpm=mpm,
                                    log_level=log_level, mpm_conf=mpm_conf)
+
+
+def self_signed_cert(directory):
+    """A key and a self-signed certificate for localhost in `directory`:
+    (key path, certificate path)."""
+    key, crt = Path(directory) / "tls.key", Path(directory) / "tls.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-addext", "basicConstraints=critical,CA:FALSE",
+                    "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True, timeout=60)
+    return key, crt
 
 
 make_server = make_server_factory(Httpd)

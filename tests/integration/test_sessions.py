@@ -22,7 +22,6 @@ import os
 import re
 import ssl
 import socket
-import subprocess
 import tempfile
 import time
 import urllib.parse
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALWAYS_OK, BAD_LEVEL, BAD_TEXT, Httpd, free_port
+from conftest import ALWAYS_OK, BAD_LEVEL, BAD_TEXT, Httpd, free_port, self_signed_cert
 
 FORMATS = ["signed", "encrypted", "flask"]
 KEY_A = "session-test-key-A-0123456789abcdefghij"
@@ -127,17 +126,6 @@ def vhost(name, *directives, port="*", extra=""):
 {extra}
 </VirtualHost>
 """
-
-
-def self_signed_cert(directory):
-    key, crt = Path(directory) / "tls.key", Path(directory) / "tls.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-addext", "basicConstraints=critical,CA:FALSE",
-                    "-keyout", str(key), "-out", str(crt)],
-                   check=True, capture_output=True, timeout=60)
-    return key, crt
 
 
 def site_config(tmp, https_port):
