@@ -16,29 +16,36 @@ int ctx_cookie_find(const char *header, const char *name,
     apr_size_t nlen = strlen(name);
     const char *s = header;
 
+    /* The pair's name is what comes before its first '=': a name that
+     * holds one never matches. */
+    if (memchr(name, '=', nlen)) {
+        return 1;
+    }
+    /* One pass: each pair is read up to its ';' (or the end) once. Pairs
+     * end at ';' only: a ',' (with or without a space) may be inside
+     * another cookie's value ("pref=dark, session=..."), so splitting
+     * there would let that value plant a session. */
     while (s && *s) {
-        /* Pairs end at ';' only: a ',' (with or without a space) may be
-         * inside another cookie's value ("pref=dark, session=..."), so
-         * splitting there would let that value plant a session. (One
-         * scan for the ';' or the end: strchrnul.) */
-        const char *pend = strchrnul(s, ';');
+        const char *pend;
 
-        while (s < pend && (*s == ' ' || *s == '\t')) ++s;
-        /* The pair's name is what comes before its first '=': ours when
-         * the name and a '=' start the pair and the name holds no '='
-         * (a name with one never matches), without a scan for the '='. */
-        if ((apr_size_t)(pend - s) > nlen && s[nlen] == '='
-            && !memcmp(s, name, nlen) && !memchr(name, '=', nlen)) {
+        while (*s == ' ' || *s == '\t') ++s;
+        /* Ours when the name and a '=' start the pair (strncmp stops at
+         * a shorter pair's end). */
+        if (!strncmp(s, name, nlen) && s[nlen] == '=') {
             const char *v = s + nlen + 1;
             /* No cookie-octet is a ',': what follows a bare one is not
-             * part of the session value. */
-            const char *vend = memchr(v, ',', (apr_size_t)(pend - v));
+             * part of the session value, and the pair goes on to its
+             * ';'. */
+            const char *vend = v + strcspn(v, ";,");
 
-            if (!vend) vend = pend;
+            pend = *vend == ',' ? strchrnul(vend, ';') : vend;
             while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) --vend;
             if (!fn(baton, v, (apr_size_t)(vend - v))) {
                 return 0;
             }
+        }
+        else {
+            pend = strchrnul(s, ';');
         }
         s = *pend ? pend + 1 : NULL;
     }

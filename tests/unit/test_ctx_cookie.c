@@ -195,6 +195,91 @@ static void test_cookie_odd_separators(void **state)
 
 /* ---- names and attribute values ---------------------------------------------- */
 
+/* The reader against the rule written plainly (ctx_cookie.h): split at
+ * every ';', drop the blanks before a pair, a pair is ours if it starts
+ * with the name and '=', its value ends at the first ',' and loses its
+ * trailing blanks. Random headers over the bytes that matter. */
+typedef struct {
+    int n;
+    const char *at[64];
+    apr_size_t len[64];
+} spans_t;
+
+static int record(void *baton, const char *val, apr_size_t len)
+{
+    spans_t *sp = baton;
+
+    if (sp->n < 64) {
+        sp->at[sp->n] = val;
+        sp->len[sp->n] = len;
+    }
+    ++sp->n;
+    return 1;
+}
+
+static void reference_find(const char *h, const char *name, spans_t *sp)
+{
+    apr_size_t nlen = strlen(name);
+    const char *pair = h;
+
+    if (strchr(name, '=')) {
+        return;
+    }
+    for (;;) {
+        const char *pend = strchr(pair, ';');
+        const char *s = pair, *v, *vend;
+
+        if (!pend) pend = pair + strlen(pair);
+        while (s < pend && (*s == ' ' || *s == '\t')) ++s;
+        if ((apr_size_t)(pend - s) > nlen && !memcmp(s, name, nlen) && s[nlen] == '=') {
+            v = s + nlen + 1;
+            for (vend = v; vend < pend && *vend != ','; ++vend) {}
+            while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) --vend;
+            record(sp, v, (apr_size_t)(vend - v));
+        }
+        if (!*pend) break;
+        pair = pend + 1;
+    }
+}
+
+static void test_cookie_find_agrees_with_the_plain_rule(void **state)
+{
+    static const char alphabet[] = "s;,= \tea=;x";
+    static const char *names[] = { "s", "se", "sess", "", "s=e" };
+    unsigned int seed = 12345;
+    char h[48];
+
+    (void)state;
+    for (int round = 0; round < 200000; ++round) {
+        apr_size_t len;
+
+        seed = seed * 1103515245u + 12345u;
+        len = (seed >> 16) % (sizeof(h) - 1);
+        for (apr_size_t i = 0; i < len; ++i) {
+            seed = seed * 1103515245u + 12345u;
+            h[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+        }
+        h[len] = '\0';
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); ++k) {
+            spans_t got = {0}, want = {0};
+
+            assert_int_equal(ctx_cookie_find(h, names[k], record, &got), 1);
+            reference_find(h, names[k], &want);
+            if (got.n != want.n) {
+                fail_msg("\"%s\" in \"%s\": %d values, the rule gives %d", names[k], h,
+                         got.n, want.n);
+            }
+            for (int i = 0; i < got.n && i < 64; ++i) {
+                if (got.at[i] != want.at[i] || got.len[i] != want.len[i]) {
+                    fail_msg("\"%s\" in \"%s\": value %d at %d+%d, the rule gives %d+%d",
+                             names[k], h, i, (int)(got.at[i] - h), (int)got.len[i],
+                             (int)(want.at[i] - h), (int)want.len[i]);
+                }
+            }
+        }
+    }
+}
+
 static void test_cookie_name_ok_accepts_tokens_only(void **state)
 {
     static const char *const good[] = {
@@ -502,6 +587,7 @@ int main(void)
         UNIT_TEST(test_cookie_stops_when_callback_returns_zero),
         UNIT_TEST(test_cookie_strips_surrounding_whitespace),
         UNIT_TEST(test_cookie_name_is_compared_exactly),
+        UNIT_TEST(test_cookie_find_agrees_with_the_plain_rule),
         UNIT_TEST(test_cookie_quoted_value_is_reported_raw),
         UNIT_TEST(test_cookie_empty_and_odd_values),
         UNIT_TEST(test_cookie_odd_separators),
