@@ -7,7 +7,6 @@
 /* HMAC_CTX: deprecated in OpenSSL 3.0 for EVP_MAC, still OpenSSL's own
  * HMAC; EVP_MAC where it is gone (OPENSSL_NO_DEPRECATED_3_0). */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -18,12 +17,16 @@
 #include "ctx_b64.h"
 #include "ctx_codec_private.h"
 
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+static void *hmac_alg;            /* OpenSSL's HMAC (ctx_codec_kept_fetch) */
 
-static void hmac_fetch(void)
+static void *hmac_fetch(void)
 {
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    return EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static void hmac_release(void *alg)
+{
+    EVP_MAC_free(alg);
 }
 
 /* mac_ctx for a slot not filled yet: the MAC's context made and keyed,
@@ -33,9 +36,9 @@ mac_ctx_new(ctx_codec_keyed_t *k, int kind, const unsigned char *key,
             apr_size_t klen, apr_uint64_t id)
 {
     OSSL_PARAM params[2];
+    EVP_MAC *alg = ctx_codec_kept_fetch(&hmac_alg, hmac_fetch, hmac_release);
 
-    pthread_once(&hmac_once, hmac_fetch);
-    if (!hmac_alg || !(k->mac = EVP_MAC_CTX_new(hmac_alg))) {
+    if (!alg || !(k->mac = EVP_MAC_CTX_new(alg))) {
         return NULL;
     }
     params[0] = OSSL_PARAM_construct_utf8_string(

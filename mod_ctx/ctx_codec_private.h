@@ -346,6 +346,26 @@ void ctx_codec_keyed_fill(ctx_codec_keyed_t *k, int kind,
 /* Free a slot's contexts and wipe it (it becomes free). */
 void ctx_codec_keyed_release(ctx_codec_keyed_t *k);
 
+/* *slot: an OpenSSL algorithm fetched by `fetch` on first use and kept for
+ * the process. A fetch that fails (no memory) is tried again on the next
+ * use, never remembered; one that another thread beat is released with
+ * `release`. NULL if the fetch fails. */
+static inline void *ctx_codec_kept_fetch(void **slot, void *(*fetch)(void),
+                                         void (*release)(void *))
+{
+    void *alg = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *none = NULL;
+
+    if (alg || !(alg = fetch())) {
+        return alg;
+    }
+    if (!__atomic_compare_exchange_n(slot, &none, alg, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        release(alg);
+        alg = none;
+    }
+    return alg;
+}
+
 /* This thread's HMAC context with `digest` ("SHA256", "SHA1") keyed with
  * `key`, restarted and ready for updates (ctx_codec_hmac.c); also used by
  * ctx_session_id.c for the id's MAC. NULL if OpenSSL fails. Owned by the

@@ -68,11 +68,13 @@ static int id_mac(const ctx_sid_codec_t *c, int idx, const char *msg,
            && EVP_MAC_final(h, out, &olen, MAC_LEN) && olen == MAC_LEN;
 }
 
-/* SHA-256 fetched once and a digest context per thread (freed when the
- * thread exits): EVP_sha256() with a new EVP_MD_CTX looked the algorithm up
- * and allocated on every store key. */
-static EVP_MD *sha256;
+/* SHA-256 fetched once (ctx_codec_kept_fetch: a failed fetch is tried
+ * again) and a digest context per thread (freed when the thread exits):
+ * EVP_sha256() with a new EVP_MD_CTX looked the algorithm up and allocated
+ * on every store key. */
+static void *sha256;
 static pthread_key_t md_key;
+static int md_key_made;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static __thread EVP_MD_CTX *my_md;
 
@@ -83,17 +85,23 @@ static void md_free(void *md)
 
 static void md_setup(void)
 {
-    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (pthread_key_create(&md_key, md_free) != 0) {
-        EVP_MD_free(sha256);
-        sha256 = NULL;
-    }
+    md_key_made = pthread_key_create(&md_key, md_free) == 0;
+}
+
+static void *sha256_fetch(void)
+{
+    return EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void sha256_release(void *md)
+{
+    EVP_MD_free(md);
 }
 
 static EVP_MD_CTX *thread_md(void)
 {
     pthread_once(&md_once, md_setup);
-    if (!my_md && sha256 && (my_md = EVP_MD_CTX_new()) != NULL) {
+    if (!my_md && md_key_made && (my_md = EVP_MD_CTX_new()) != NULL) {
         pthread_setspecific(md_key, my_md);
     }
     return my_md;
@@ -104,6 +112,7 @@ apr_status_t ctx_sid_store_key(const char *app,
                                char *out)
 {
     EVP_MD_CTX *md;
+    const EVP_MD *alg;
     unsigned char digest[32];
     unsigned int dlen = 0;
 
@@ -111,7 +120,9 @@ apr_status_t ctx_sid_store_key(const char *app,
         return APR_EINVAL;
     }
     if (!(md = thread_md())
-        || !EVP_DigestInit_ex(md, sha256, NULL)
+        || !(alg = ctx_codec_kept_fetch(&sha256, sha256_fetch,
+                                        sha256_release))
+        || !EVP_DigestInit_ex(md, alg, NULL)
         || !EVP_DigestUpdate(md, KEY_DOMAIN, sizeof(KEY_DOMAIN))
         || !EVP_DigestUpdate(md, app, strlen(app) + 1)
         || !EVP_DigestUpdate(md, id, CTX_SID_BYTES)
