@@ -572,17 +572,22 @@ static apr_status_t session_save_filter(ap_filter_t *f,
     return ap_pass_brigade(f->next, bb);
 }
 
+/* The save filter as registered: added by handle, without httpd's lookup
+ * of its name on every request. */
+static ap_filter_rec_t *save_filter;
+
 void ctx_glue_session_insert_filter(request_rec *r)
 {
     /* Servers without a key cannot have sessions: no filter, no cost. */
     if (!r->main && ctx_server_conf(r->server)->keys) {
-        ap_add_output_filter("CTX_SESSION_SAVE", NULL, r, r->connection);
+        ap_add_output_filter_handle(save_filter, NULL, r, r->connection);
     }
 }
 
 void ctx_glue_session_register(void)
 {
     /* Before HTTP_HEADER (AP_FTYPE_PROTOCOL), after content filters. */
-    ap_register_output_filter("CTX_SESSION_SAVE", session_save_filter, NULL,
-                              AP_FTYPE_PROTOCOL - 1);
+    save_filter = ap_register_output_filter("CTX_SESSION_SAVE",
+                                            session_save_filter, NULL,
+                                            AP_FTYPE_PROTOCOL - 1);
 }

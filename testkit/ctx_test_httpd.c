@@ -155,22 +155,16 @@ ap_filter_rec_t *ap_register_output_filter(const char *name,
     return f;
 }
 
-ap_filter_t *ap_add_output_filter(const char *name, void *ctx,
-                                  request_rec *r, conn_rec *c)
+ap_filter_t *ap_add_output_filter_handle(ap_filter_rec_t *frec, void *ctx,
+                                         request_rec *r, conn_rec *c)
 {
     ap_filter_t *f, **at;
-    int i;
 
-    if (!r) {
+    if (!r || !frec) {
         return NULL;    /* connection filters: no connection output here */
     }
-    for (i = 0; i < nfilters && strcasecmp(filters[i]->name, name); ++i)
-        ;
-    if (i == nfilters) {
-        return NULL;
-    }
     f = apr_pcalloc(r->pool, sizeof(*f));
-    f->frec = filters[i];
+    f->frec = frec;
     f->ctx = ctx;
     f->r = r;
     f->c = c;
@@ -181,6 +175,17 @@ ap_filter_t *ap_add_output_filter(const char *name, void *ctx,
     f->next = *at;
     *at = f;
     return f;
+}
+
+ap_filter_t *ap_add_output_filter(const char *name, void *ctx,
+                                  request_rec *r, conn_rec *c)
+{
+    int i;
+
+    for (i = 0; i < nfilters && strcasecmp(filters[i]->name, name); ++i)
+        ;
+    return ap_add_output_filter_handle(i < nfilters ? filters[i] : NULL, ctx,
+                                       r, c);
 }
 
 void ap_remove_output_filter(ap_filter_t *f)
